@@ -1,0 +1,403 @@
+//! The run loop: one `match` per op over a flat array, registers in a local array, memory through
+//! the shared [`MemoryMap`]. No `unsafe`.
+
+use crate::ops::{Op, Ops};
+use oxbpf_core::isa::{AtomicOp, ByteOrder, Cond, Size};
+use oxbpf_core::memory::AtomicRmw;
+use oxbpf_core::{
+    Access, Config, Execution, HelperContext, HelperRegistry, HelperStop, MemoryMap, RegionKind,
+    Trap, TrapKind,
+};
+
+/// Saved state of a caller during a local call.
+struct Frame {
+    ret: usize,
+    saved: [u64; 4],
+    fp: u64,
+}
+
+/// Why the loop stopped early.
+enum Stop {
+    Trap(TrapKind),
+    Exit(u64),
+}
+
+impl From<TrapKind> for Stop {
+    fn from(k: TrapKind) -> Stop {
+        Stop::Trap(k)
+    }
+}
+
+#[inline(always)]
+fn addr(base: u64, off: i16) -> u64 {
+    base.wrapping_add(i64::from(off) as u64)
+}
+
+#[inline(always)]
+fn cond32(cond: Cond, a: u32, b: u32) -> bool {
+    match cond {
+        Cond::Eq => a == b,
+        Cond::Ne => a != b,
+        Cond::Gt => a > b,
+        Cond::Ge => a >= b,
+        Cond::Lt => a < b,
+        Cond::Le => a <= b,
+        Cond::Set => a & b != 0,
+        Cond::Sgt => (a as i32) > (b as i32),
+        Cond::Sge => (a as i32) >= (b as i32),
+        Cond::Slt => (a as i32) < (b as i32),
+        Cond::Sle => (a as i32) <= (b as i32),
+    }
+}
+
+fn sdiv64(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        0
+    } else {
+        (a as i64).wrapping_div(b as i64) as u64
+    }
+}
+
+fn smod64(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        (a as i64).wrapping_rem(b as i64) as u64
+    }
+}
+
+fn sdiv32(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        0
+    } else {
+        (a as i32).wrapping_div(b as i32) as u32
+    }
+}
+
+fn smod32(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        (a as i32).wrapping_rem(b as i32) as u32
+    }
+}
+
+fn endian(v: u64, order: ByteOrder, bits: u8) -> u64 {
+    match (order, bits) {
+        (ByteOrder::Le, 16) => u64::from(u16::from_le(v as u16)),
+        (ByteOrder::Le, 32) => u64::from(u32::from_le(v as u32)),
+        (ByteOrder::Le, _) => u64::from_le(v),
+        (ByteOrder::Be, 16) => u64::from(u16::from_be(v as u16)),
+        (ByteOrder::Be, 32) => u64::from(u32::from_be(v as u32)),
+        (ByteOrder::Be, _) => u64::from_be(v),
+        (ByteOrder::Swap, 16) => u64::from((v as u16).swap_bytes()),
+        (ByteOrder::Swap, 32) => u64::from((v as u32).swap_bytes()),
+        (ByteOrder::Swap, _) => v.swap_bytes(),
+    }
+}
+
+fn movsx(v: u64, bits: u8, wide: bool) -> u64 {
+    let x = match bits {
+        8 => i64::from(v as i8),
+        16 => i64::from(v as i16),
+        _ => i64::from(v as i32),
+    };
+    if wide { x as u64 } else { u64::from(x as u32) }
+}
+
+fn sign_extend(v: u64, size: Size) -> u64 {
+    match size {
+        Size::B => i64::from(v as i8) as u64,
+        Size::H => i64::from(v as i16) as u64,
+        Size::W => i64::from(v as i32) as u64,
+        Size::DW => v,
+    }
+}
+
+fn rmw(op: AtomicOp, r0: u64) -> AtomicRmw {
+    match op {
+        AtomicOp::Add | AtomicOp::FetchAdd => AtomicRmw::Add,
+        AtomicOp::Or | AtomicOp::FetchOr => AtomicRmw::Or,
+        AtomicOp::And | AtomicOp::FetchAnd => AtomicRmw::And,
+        AtomicOp::Xor | AtomicOp::FetchXor => AtomicRmw::Xor,
+        AtomicOp::Xchg => AtomicRmw::Xchg,
+        AtomicOp::CmpXchg => AtomicRmw::CmpXchg(r0),
+    }
+}
+
+/// Runs translated ops on `ctx`.
+pub(crate) fn run(
+    code: &Ops,
+    config: &Config,
+    registry: &HelperRegistry,
+    ctx: &mut [u8],
+) -> Execution {
+    let budget = config.instruction_budget.unwrap_or(u64::MAX);
+    let mut remaining = budget;
+    let frame = config.stack_frame_size as u64;
+    let mut stack = vec![0u8; config.stack_size()];
+    let ctx_addr = ctx.as_ptr() as u64;
+    let ctx_len = ctx.len() as u64;
+    let mut mem = MemoryMap::new();
+    mem.add_mut(ctx, RegionKind::Context);
+    mem.add_stack(&mut stack);
+    let mut regs = [0u64; 16];
+    regs[1] = ctx_addr;
+    regs[2] = ctx_len;
+    regs[10] = mem.stack_top();
+    mem.set_stack_floor(regs[10].wrapping_sub(frame));
+
+    let mut frames: Vec<Frame> = Vec::with_capacity(config.max_call_depth);
+    let ops = &code.ops[..];
+    let mut ip = 0usize;
+
+    macro_rules! r {
+        ($x:expr) => {
+            regs[($x & 15) as usize]
+        };
+    }
+    macro_rules! w32 {
+        ($d:expr, $v:expr) => {
+            regs[($d & 15) as usize] = u64::from($v as u32)
+        };
+    }
+    macro_rules! jump {
+        ($c:expr, $t:expr) => {
+            if $c {
+                ip = $t as usize;
+            }
+        };
+    }
+
+    let stop: Stop = 'run: loop {
+        let Some(&op) = ops.get(ip) else {
+            // Unreachable for checked programs (every function ends in exit or ja).
+            break 'run Stop::Trap(TrapKind::OutOfBounds {
+                addr: ip as u64,
+                len: 0,
+                access: Access::Read,
+            });
+        };
+        ip += 1;
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(k) => break 'run Stop::Trap(k),
+                }
+            };
+        }
+        match op {
+            Op::Charge(cost) => {
+                let cost = u64::from(cost);
+                if cost > remaining {
+                    break 'run Stop::Trap(TrapKind::BudgetExhausted);
+                }
+                remaining -= cost;
+            }
+
+            Op::Add64Imm(d, v) => r!(d) = r!(d).wrapping_add(v),
+            Op::Add64Reg(d, s) => r!(d) = r!(d).wrapping_add(r!(s)),
+            Op::Sub64Imm(d, v) => r!(d) = r!(d).wrapping_sub(v),
+            Op::Sub64Reg(d, s) => r!(d) = r!(d).wrapping_sub(r!(s)),
+            Op::Mul64Imm(d, v) => r!(d) = r!(d).wrapping_mul(v),
+            Op::Mul64Reg(d, s) => r!(d) = r!(d).wrapping_mul(r!(s)),
+            Op::Div64Imm(d, v) => r!(d) = r!(d).checked_div(v).unwrap_or(0),
+            Op::Div64Reg(d, s) => r!(d) = r!(d).checked_div(r!(s)).unwrap_or(0),
+            Op::SDiv64Imm(d, v) => r!(d) = sdiv64(r!(d), v),
+            Op::SDiv64Reg(d, s) => r!(d) = sdiv64(r!(d), r!(s)),
+            Op::Mod64Imm(d, v) => r!(d) = r!(d).checked_rem(v).unwrap_or(r!(d)),
+            Op::Mod64Reg(d, s) => r!(d) = r!(d).checked_rem(r!(s)).unwrap_or(r!(d)),
+            Op::SMod64Imm(d, v) => r!(d) = smod64(r!(d), v),
+            Op::SMod64Reg(d, s) => r!(d) = smod64(r!(d), r!(s)),
+            Op::Or64Imm(d, v) => r!(d) |= v,
+            Op::Or64Reg(d, s) => r!(d) |= r!(s),
+            Op::And64Imm(d, v) => r!(d) &= v,
+            Op::And64Reg(d, s) => r!(d) &= r!(s),
+            Op::Xor64Imm(d, v) => r!(d) ^= v,
+            Op::Xor64Reg(d, s) => r!(d) ^= r!(s),
+            Op::Lsh64Imm(d, v) => r!(d) <<= v & 63,
+            Op::Lsh64Reg(d, s) => r!(d) <<= r!(s) & 63,
+            Op::Rsh64Imm(d, v) => r!(d) >>= v & 63,
+            Op::Rsh64Reg(d, s) => r!(d) >>= r!(s) & 63,
+            Op::Arsh64Imm(d, v) => r!(d) = ((r!(d) as i64) >> (v & 63)) as u64,
+            Op::Arsh64Reg(d, s) => r!(d) = ((r!(d) as i64) >> (r!(s) & 63)) as u64,
+            Op::Mov64Imm(d, v) => r!(d) = v,
+            Op::Mov64Reg(d, s) => r!(d) = r!(s),
+
+            Op::Add32Imm(d, v) => w32!(d, (r!(d) as u32).wrapping_add(v)),
+            Op::Add32Reg(d, s) => w32!(d, (r!(d) as u32).wrapping_add(r!(s) as u32)),
+            Op::Sub32Imm(d, v) => w32!(d, (r!(d) as u32).wrapping_sub(v)),
+            Op::Sub32Reg(d, s) => w32!(d, (r!(d) as u32).wrapping_sub(r!(s) as u32)),
+            Op::Mul32Imm(d, v) => w32!(d, (r!(d) as u32).wrapping_mul(v)),
+            Op::Mul32Reg(d, s) => w32!(d, (r!(d) as u32).wrapping_mul(r!(s) as u32)),
+            Op::Div32Imm(d, v) => w32!(d, (r!(d) as u32).checked_div(v).unwrap_or(0)),
+            Op::Div32Reg(d, s) => w32!(d, (r!(d) as u32).checked_div(r!(s) as u32).unwrap_or(0)),
+            Op::SDiv32Imm(d, v) => w32!(d, sdiv32(r!(d) as u32, v)),
+            Op::SDiv32Reg(d, s) => w32!(d, sdiv32(r!(d) as u32, r!(s) as u32)),
+            Op::Mod32Imm(d, v) => w32!(d, (r!(d) as u32).checked_rem(v).unwrap_or(r!(d) as u32)),
+            Op::Mod32Reg(d, s) => {
+                w32!(
+                    d,
+                    (r!(d) as u32)
+                        .checked_rem(r!(s) as u32)
+                        .unwrap_or(r!(d) as u32)
+                )
+            }
+            Op::SMod32Imm(d, v) => w32!(d, smod32(r!(d) as u32, v)),
+            Op::SMod32Reg(d, s) => w32!(d, smod32(r!(d) as u32, r!(s) as u32)),
+            Op::Or32Imm(d, v) => w32!(d, r!(d) as u32 | v),
+            Op::Or32Reg(d, s) => w32!(d, r!(d) as u32 | r!(s) as u32),
+            Op::And32Imm(d, v) => w32!(d, r!(d) as u32 & v),
+            Op::And32Reg(d, s) => w32!(d, r!(d) as u32 & r!(s) as u32),
+            Op::Xor32Imm(d, v) => w32!(d, r!(d) as u32 ^ v),
+            Op::Xor32Reg(d, s) => w32!(d, r!(d) as u32 ^ r!(s) as u32),
+            Op::Lsh32Imm(d, v) => w32!(d, (r!(d) as u32) << (v & 31)),
+            Op::Lsh32Reg(d, s) => w32!(d, (r!(d) as u32) << (r!(s) as u32 & 31)),
+            Op::Rsh32Imm(d, v) => w32!(d, (r!(d) as u32) >> (v & 31)),
+            Op::Rsh32Reg(d, s) => w32!(d, (r!(d) as u32) >> (r!(s) as u32 & 31)),
+            Op::Arsh32Imm(d, v) => w32!(d, (r!(d) as i32) >> (v & 31)),
+            Op::Arsh32Reg(d, s) => w32!(d, (r!(d) as i32) >> (r!(s) as u32 & 31)),
+            Op::Mov32Imm(d, v) => w32!(d, v),
+            Op::Mov32Reg(d, s) => w32!(d, r!(s) as u32),
+
+            Op::MovSx(d, s, bits, wide) => r!(d) = movsx(r!(s), bits, wide),
+            Op::Neg64(d) => r!(d) = r!(d).wrapping_neg(),
+            Op::Neg32(d) => w32!(d, (r!(d) as u32).wrapping_neg()),
+            Op::Endian(d, order, bits) => r!(d) = endian(r!(d), order, bits),
+
+            Op::LdxB(d, s, off) => r!(d) = tri!(mem.load(addr(r!(s), off), Size::B)),
+            Op::LdxH(d, s, off) => r!(d) = tri!(mem.load(addr(r!(s), off), Size::H)),
+            Op::LdxW(d, s, off) => r!(d) = tri!(mem.load(addr(r!(s), off), Size::W)),
+            Op::LdxDW(d, s, off) => r!(d) = tri!(mem.load(addr(r!(s), off), Size::DW)),
+            Op::Ldxs(d, s, off, size) => {
+                r!(d) = sign_extend(tri!(mem.load(addr(r!(s), off), size)), size)
+            }
+            Op::StB(d, off, v) => tri!(mem.store(addr(r!(d), off), Size::B, v)),
+            Op::StH(d, off, v) => tri!(mem.store(addr(r!(d), off), Size::H, v)),
+            Op::StW(d, off, v) => tri!(mem.store(addr(r!(d), off), Size::W, v)),
+            Op::StDW(d, off, v) => tri!(mem.store(addr(r!(d), off), Size::DW, v)),
+            Op::StxB(d, s, off) => tri!(mem.store(addr(r!(d), off), Size::B, r!(s))),
+            Op::StxH(d, s, off) => tri!(mem.store(addr(r!(d), off), Size::H, r!(s))),
+            Op::StxW(d, s, off) => tri!(mem.store(addr(r!(d), off), Size::W, r!(s))),
+            Op::StxDW(d, s, off) => tri!(mem.store(addr(r!(d), off), Size::DW, r!(s))),
+            Op::Atomic(d, s, off, size, op) => {
+                let old = tri!(mem.atomic(addr(r!(d), off), size, rmw(op, r!(0)), r!(s)));
+                match op {
+                    AtomicOp::CmpXchg => r!(0) = old,
+                    o if o.fetches() => r!(s) = old,
+                    _ => {}
+                }
+            }
+            Op::LdImm64(d, v) => r!(d) = v,
+            Op::LdPacket(ind, imm, size) => {
+                let base = ind.map_or(0, |s| r!(s));
+                let off = base.wrapping_add(i64::from(imm) as u64);
+                let len = size.bytes() as u64;
+                let a = ctx_addr.wrapping_add(off);
+                if off > ctx_len || ctx_len - off < len {
+                    break 'run Stop::Trap(TrapKind::OutOfBounds {
+                        addr: a,
+                        len,
+                        access: Access::Read,
+                    });
+                }
+                let v = tri!(mem.load(a, size));
+                r!(0) = match size {
+                    Size::B => v,
+                    Size::H => u64::from((v as u16).swap_bytes()),
+                    Size::W => u64::from((v as u32).swap_bytes()),
+                    Size::DW => v.swap_bytes(),
+                };
+            }
+
+            Op::Ja(t) => ip = t as usize,
+            Op::Jeq64Imm(d, v, t) => jump!(r!(d) == v, t),
+            Op::Jeq64Reg(d, s, t) => jump!(r!(d) == r!(s), t),
+            Op::Jne64Imm(d, v, t) => jump!(r!(d) != v, t),
+            Op::Jne64Reg(d, s, t) => jump!(r!(d) != r!(s), t),
+            Op::Jgt64Imm(d, v, t) => jump!(r!(d) > v, t),
+            Op::Jgt64Reg(d, s, t) => jump!(r!(d) > r!(s), t),
+            Op::Jge64Imm(d, v, t) => jump!(r!(d) >= v, t),
+            Op::Jge64Reg(d, s, t) => jump!(r!(d) >= r!(s), t),
+            Op::Jlt64Imm(d, v, t) => jump!(r!(d) < v, t),
+            Op::Jlt64Reg(d, s, t) => jump!(r!(d) < r!(s), t),
+            Op::Jle64Imm(d, v, t) => jump!(r!(d) <= v, t),
+            Op::Jle64Reg(d, s, t) => jump!(r!(d) <= r!(s), t),
+            Op::Jset64Imm(d, v, t) => jump!(r!(d) & v != 0, t),
+            Op::Jset64Reg(d, s, t) => jump!(r!(d) & r!(s) != 0, t),
+            Op::Jsgt64Imm(d, v, t) => jump!((r!(d) as i64) > v as i64, t),
+            Op::Jsgt64Reg(d, s, t) => jump!((r!(d) as i64) > r!(s) as i64, t),
+            Op::Jsge64Imm(d, v, t) => jump!((r!(d) as i64) >= v as i64, t),
+            Op::Jsge64Reg(d, s, t) => jump!((r!(d) as i64) >= r!(s) as i64, t),
+            Op::Jslt64Imm(d, v, t) => jump!((r!(d) as i64) < v as i64, t),
+            Op::Jslt64Reg(d, s, t) => jump!((r!(d) as i64) < (r!(s) as i64), t),
+            Op::Jsle64Imm(d, v, t) => jump!((r!(d) as i64) <= v as i64, t),
+            Op::Jsle64Reg(d, s, t) => jump!((r!(d) as i64) <= r!(s) as i64, t),
+            Op::Jmp32Imm(c, d, v, t) => jump!(cond32(c, r!(d) as u32, v), t),
+            Op::Jmp32Reg(c, d, s, t) => jump!(cond32(c, r!(d) as u32, r!(s) as u32), t),
+
+            Op::Call(idx) => {
+                let Some((id, f)) = code.helpers.get(idx as usize) else {
+                    break 'run Stop::Trap(TrapKind::UnknownHelper { id: u64::from(idx) });
+                };
+                let args = [r!(1), r!(2), r!(3), r!(4), r!(5)];
+                match f(&mut HelperContext { memory: &mut mem }, args) {
+                    Ok(v) => r!(0) = v,
+                    Err(HelperStop::Exit(v)) => break 'run Stop::Exit(v),
+                    Err(HelperStop::Error(message)) => {
+                        break 'run Stop::Trap(TrapKind::HelperError { id: *id, message });
+                    }
+                }
+            }
+            Op::Callx(reg) => {
+                let id = r!(reg);
+                let Some(h) = u32::try_from(id).ok().and_then(|i| registry.get(i)) else {
+                    break 'run Stop::Trap(TrapKind::UnknownHelper { id });
+                };
+                let args = [r!(1), r!(2), r!(3), r!(4), r!(5)];
+                match (h.func)(&mut HelperContext { memory: &mut mem }, args) {
+                    Ok(v) => r!(0) = v,
+                    Err(HelperStop::Exit(v)) => break 'run Stop::Exit(v),
+                    Err(HelperStop::Error(message)) => {
+                        break 'run Stop::Trap(TrapKind::HelperError { id: h.id, message });
+                    }
+                }
+            }
+            Op::CallLocal(t) => {
+                if frames.len() + 1 >= config.max_call_depth {
+                    break 'run Stop::Trap(TrapKind::CallDepthExceeded);
+                }
+                frames.push(Frame {
+                    ret: ip,
+                    saved: [r!(6), r!(7), r!(8), r!(9)],
+                    fp: r!(10),
+                });
+                r!(10) = r!(10).wrapping_sub(frame);
+                mem.set_stack_floor(r!(10).wrapping_sub(frame));
+                ip = t as usize;
+            }
+            Op::Exit => match frames.pop() {
+                None => break 'run Stop::Exit(r!(0)),
+                Some(f) => {
+                    [r!(6), r!(7), r!(8), r!(9)] = f.saved;
+                    r!(10) = f.fp;
+                    mem.set_stack_floor(f.fp.wrapping_sub(frame));
+                    ip = f.ret;
+                }
+            },
+        }
+    };
+    let instructions = budget - remaining;
+    let result = match stop {
+        Stop::Exit(v) => Ok(v),
+        Stop::Trap(kind) => {
+            let pc = code.pcs.get(ip.wrapping_sub(1)).copied().unwrap_or(0) as usize;
+            Err(Trap::new(pc, kind))
+        }
+    };
+    Execution {
+        result,
+        instructions,
+    }
+}

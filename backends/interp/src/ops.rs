@@ -1,0 +1,448 @@
+//! The interpreter's internal form: a flat array of ops with absolute targets, translated once from
+//! the shared [`Insn`]s (never from bytes).
+//!
+//! Each variant is one specialised operation (`Add64Imm`, `JeqReg32`, …) so the run loop
+//! dispatches once per instruction. Immediates are pre-extended to their operand width. A
+//! [`Op::Charge`] precedes the first op of every basic block and pays the block's budget cost.
+
+use oxbpf_core::isa::{AluOp, AtomicOp, ByteOrder, Cond, Insn, Operand, PacketMode, Size, Width};
+use oxbpf_core::{HelperFn, HelperRegistry, Program};
+use std::sync::Arc;
+
+/// A register index, `0..=10`.
+pub(crate) type R = u8;
+
+/// One interpreter operation. Registers are indexes; `u32` targets are op indexes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op {
+    /// Pay `cost` instructions of budget for the block that starts here.
+    Charge(u32),
+
+    Add64Imm(R, u64),
+    Add64Reg(R, R),
+    Sub64Imm(R, u64),
+    Sub64Reg(R, R),
+    Mul64Imm(R, u64),
+    Mul64Reg(R, R),
+    Div64Imm(R, u64),
+    Div64Reg(R, R),
+    SDiv64Imm(R, u64),
+    SDiv64Reg(R, R),
+    Mod64Imm(R, u64),
+    Mod64Reg(R, R),
+    SMod64Imm(R, u64),
+    SMod64Reg(R, R),
+    Or64Imm(R, u64),
+    Or64Reg(R, R),
+    And64Imm(R, u64),
+    And64Reg(R, R),
+    Xor64Imm(R, u64),
+    Xor64Reg(R, R),
+    Lsh64Imm(R, u64),
+    Lsh64Reg(R, R),
+    Rsh64Imm(R, u64),
+    Rsh64Reg(R, R),
+    Arsh64Imm(R, u64),
+    Arsh64Reg(R, R),
+    Mov64Imm(R, u64),
+    Mov64Reg(R, R),
+
+    Add32Imm(R, u32),
+    Add32Reg(R, R),
+    Sub32Imm(R, u32),
+    Sub32Reg(R, R),
+    Mul32Imm(R, u32),
+    Mul32Reg(R, R),
+    Div32Imm(R, u32),
+    Div32Reg(R, R),
+    SDiv32Imm(R, u32),
+    SDiv32Reg(R, R),
+    Mod32Imm(R, u32),
+    Mod32Reg(R, R),
+    SMod32Imm(R, u32),
+    SMod32Reg(R, R),
+    Or32Imm(R, u32),
+    Or32Reg(R, R),
+    And32Imm(R, u32),
+    And32Reg(R, R),
+    Xor32Imm(R, u32),
+    Xor32Reg(R, R),
+    Lsh32Imm(R, u32),
+    Lsh32Reg(R, R),
+    Rsh32Imm(R, u32),
+    Rsh32Reg(R, R),
+    Arsh32Imm(R, u32),
+    Arsh32Reg(R, R),
+    Mov32Imm(R, u32),
+    Mov32Reg(R, R),
+
+    /// Sign-extending moves: `(dst, src, source bits, 64-bit result)`.
+    MovSx(R, R, u8, bool),
+    Neg64(R),
+    Neg32(R),
+    Endian(R, ByteOrder, u8),
+
+    LdxB(R, R, i16),
+    LdxH(R, R, i16),
+    LdxW(R, R, i16),
+    LdxDW(R, R, i16),
+    /// Sign-extending load: `(dst, src, off, size)`.
+    Ldxs(R, R, i16, Size),
+    StB(R, i16, u64),
+    StH(R, i16, u64),
+    StW(R, i16, u64),
+    StDW(R, i16, u64),
+    StxB(R, R, i16),
+    StxH(R, R, i16),
+    StxW(R, R, i16),
+    StxDW(R, R, i16),
+    Atomic(R, R, i16, Size, AtomicOp),
+    LdImm64(R, u64),
+    /// Legacy packet load: `(index register or None, imm, size)`.
+    LdPacket(Option<R>, i32, Size),
+
+    Ja(u32),
+    Jeq64Imm(R, u64, u32),
+    Jeq64Reg(R, R, u32),
+    Jne64Imm(R, u64, u32),
+    Jne64Reg(R, R, u32),
+    Jgt64Imm(R, u64, u32),
+    Jgt64Reg(R, R, u32),
+    Jge64Imm(R, u64, u32),
+    Jge64Reg(R, R, u32),
+    Jlt64Imm(R, u64, u32),
+    Jlt64Reg(R, R, u32),
+    Jle64Imm(R, u64, u32),
+    Jle64Reg(R, R, u32),
+    Jset64Imm(R, u64, u32),
+    Jset64Reg(R, R, u32),
+    Jsgt64Imm(R, u64, u32),
+    Jsgt64Reg(R, R, u32),
+    Jsge64Imm(R, u64, u32),
+    Jsge64Reg(R, R, u32),
+    Jslt64Imm(R, u64, u32),
+    Jslt64Reg(R, R, u32),
+    Jsle64Imm(R, u64, u32),
+    Jsle64Reg(R, R, u32),
+    /// 32-bit conditional jumps: `(cond, dst, src, target)`; less frequent, one variant each form.
+    Jmp32Imm(Cond, R, u32, u32),
+    Jmp32Reg(Cond, R, R, u32),
+
+    /// Call of the pre-resolved helper at this index of [`Ops::helpers`].
+    Call(u32),
+    CallLocal(u32),
+    Callx(R),
+    Exit,
+}
+
+/// A translated program.
+pub(crate) struct Ops {
+    /// The ops.
+    pub ops: Vec<Op>,
+    /// For each op, the instruction index it came from (for traps).
+    pub pcs: Vec<u32>,
+    /// Helpers called directly, resolved at translation: `(id, function)`.
+    pub helpers: Vec<(u32, Arc<HelperFn>)>,
+}
+
+fn alu64(op: AluOp, d: R, src: Operand) -> Op {
+    use Op::*;
+    match src {
+        Operand::Imm(i) => {
+            let v = i64::from(i) as u64;
+            match op {
+                AluOp::Add => Add64Imm(d, v),
+                AluOp::Sub => Sub64Imm(d, v),
+                AluOp::Mul => Mul64Imm(d, v),
+                AluOp::Div => Div64Imm(d, v),
+                AluOp::SDiv => SDiv64Imm(d, v),
+                AluOp::Mod => Mod64Imm(d, v),
+                AluOp::SMod => SMod64Imm(d, v),
+                AluOp::Or => Or64Imm(d, v),
+                AluOp::And => And64Imm(d, v),
+                AluOp::Xor => Xor64Imm(d, v),
+                AluOp::Lsh => Lsh64Imm(d, v & 63),
+                AluOp::Rsh => Rsh64Imm(d, v & 63),
+                AluOp::Arsh => Arsh64Imm(d, v & 63),
+                AluOp::Mov | AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32 => Mov64Imm(d, v),
+            }
+        }
+        Operand::Reg(s) => {
+            let s = s.index();
+            match op {
+                AluOp::Add => Add64Reg(d, s),
+                AluOp::Sub => Sub64Reg(d, s),
+                AluOp::Mul => Mul64Reg(d, s),
+                AluOp::Div => Div64Reg(d, s),
+                AluOp::SDiv => SDiv64Reg(d, s),
+                AluOp::Mod => Mod64Reg(d, s),
+                AluOp::SMod => SMod64Reg(d, s),
+                AluOp::Or => Or64Reg(d, s),
+                AluOp::And => And64Reg(d, s),
+                AluOp::Xor => Xor64Reg(d, s),
+                AluOp::Lsh => Lsh64Reg(d, s),
+                AluOp::Rsh => Rsh64Reg(d, s),
+                AluOp::Arsh => Arsh64Reg(d, s),
+                AluOp::Mov => Mov64Reg(d, s),
+                AluOp::MovSx8 => MovSx(d, s, 8, true),
+                AluOp::MovSx16 => MovSx(d, s, 16, true),
+                AluOp::MovSx32 => MovSx(d, s, 32, true),
+            }
+        }
+    }
+}
+
+fn alu32(op: AluOp, d: R, src: Operand) -> Op {
+    use Op::*;
+    match src {
+        Operand::Imm(i) => {
+            let v = i as u32;
+            match op {
+                AluOp::Add => Add32Imm(d, v),
+                AluOp::Sub => Sub32Imm(d, v),
+                AluOp::Mul => Mul32Imm(d, v),
+                AluOp::Div => Div32Imm(d, v),
+                AluOp::SDiv => SDiv32Imm(d, v),
+                AluOp::Mod => Mod32Imm(d, v),
+                AluOp::SMod => SMod32Imm(d, v),
+                AluOp::Or => Or32Imm(d, v),
+                AluOp::And => And32Imm(d, v),
+                AluOp::Xor => Xor32Imm(d, v),
+                AluOp::Lsh => Lsh32Imm(d, v & 31),
+                AluOp::Rsh => Rsh32Imm(d, v & 31),
+                AluOp::Arsh => Arsh32Imm(d, v & 31),
+                AluOp::Mov | AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32 => Mov32Imm(d, v),
+            }
+        }
+        Operand::Reg(s) => {
+            let s = s.index();
+            match op {
+                AluOp::Add => Add32Reg(d, s),
+                AluOp::Sub => Sub32Reg(d, s),
+                AluOp::Mul => Mul32Reg(d, s),
+                AluOp::Div => Div32Reg(d, s),
+                AluOp::SDiv => SDiv32Reg(d, s),
+                AluOp::Mod => Mod32Reg(d, s),
+                AluOp::SMod => SMod32Reg(d, s),
+                AluOp::Or => Or32Reg(d, s),
+                AluOp::And => And32Reg(d, s),
+                AluOp::Xor => Xor32Reg(d, s),
+                AluOp::Lsh => Lsh32Reg(d, s),
+                AluOp::Rsh => Rsh32Reg(d, s),
+                AluOp::Arsh => Arsh32Reg(d, s),
+                AluOp::Mov => Mov32Reg(d, s),
+                AluOp::MovSx8 => MovSx(d, s, 8, false),
+                AluOp::MovSx16 => MovSx(d, s, 16, false),
+                AluOp::MovSx32 => MovSx(d, s, 32, false),
+            }
+        }
+    }
+}
+
+fn jump64(cond: Cond, d: R, src: Operand, t: u32) -> Op {
+    use Op::*;
+    match src {
+        Operand::Imm(i) => {
+            let v = i64::from(i) as u64;
+            match cond {
+                Cond::Eq => Jeq64Imm(d, v, t),
+                Cond::Ne => Jne64Imm(d, v, t),
+                Cond::Gt => Jgt64Imm(d, v, t),
+                Cond::Ge => Jge64Imm(d, v, t),
+                Cond::Lt => Jlt64Imm(d, v, t),
+                Cond::Le => Jle64Imm(d, v, t),
+                Cond::Set => Jset64Imm(d, v, t),
+                Cond::Sgt => Jsgt64Imm(d, v, t),
+                Cond::Sge => Jsge64Imm(d, v, t),
+                Cond::Slt => Jslt64Imm(d, v, t),
+                Cond::Sle => Jsle64Imm(d, v, t),
+            }
+        }
+        Operand::Reg(s) => {
+            let s = s.index();
+            match cond {
+                Cond::Eq => Jeq64Reg(d, s, t),
+                Cond::Ne => Jne64Reg(d, s, t),
+                Cond::Gt => Jgt64Reg(d, s, t),
+                Cond::Ge => Jge64Reg(d, s, t),
+                Cond::Lt => Jlt64Reg(d, s, t),
+                Cond::Le => Jle64Reg(d, s, t),
+                Cond::Set => Jset64Reg(d, s, t),
+                Cond::Sgt => Jsgt64Reg(d, s, t),
+                Cond::Sge => Jsge64Reg(d, s, t),
+                Cond::Slt => Jslt64Reg(d, s, t),
+                Cond::Sle => Jsle64Reg(d, s, t),
+            }
+        }
+    }
+}
+
+/// Translates a checked program. Jump and call targets are valid (the load-time checks proved
+/// it), so every target resolves to the [`Op::Charge`] of its block.
+pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Ops {
+    let insns = program.insns();
+    // Pass 1: the op index of each instruction's first op.
+    let mut first = Vec::with_capacity(insns.len() + 1);
+    let mut n = 0u32;
+    for (pc, insn) in insns.iter().enumerate() {
+        first.push(n);
+        n +=
+            u32::from(program.is_block_start(pc)) + u32::from(!matches!(insn, Insn::LoadImm64Tail));
+    }
+    first.push(n);
+    let target = |pc: usize, insn: &Insn| -> u32 {
+        let t = insn
+            .branch_target(pc)
+            .and_then(|t| usize::try_from(t).ok())
+            .unwrap_or(0);
+        first.get(t).copied().unwrap_or(0)
+    };
+
+    let mut ops = Vec::with_capacity(n as usize);
+    let mut pcs = Vec::with_capacity(n as usize);
+    let mut helpers: Vec<(u32, Arc<HelperFn>)> = Vec::new();
+    for (pc, insn) in insns.iter().enumerate() {
+        let cost = program.block_cost(pc);
+        if cost > 0 {
+            ops.push(Op::Charge(cost));
+            pcs.push(pc as u32);
+        }
+        let op = match *insn {
+            Insn::LoadImm64Tail => continue,
+            Insn::Alu {
+                width: Width::W64,
+                op,
+                dst,
+                src,
+            } => alu64(op, dst.index(), src),
+            Insn::Alu {
+                width: Width::W32,
+                op,
+                dst,
+                src,
+            } => alu32(op, dst.index(), src),
+            Insn::Neg {
+                width: Width::W64,
+                dst,
+            } => Op::Neg64(dst.index()),
+            Insn::Neg {
+                width: Width::W32,
+                dst,
+            } => Op::Neg32(dst.index()),
+            Insn::Endian { order, bits, dst } => Op::Endian(dst.index(), order, bits),
+            Insn::Load {
+                size,
+                signed: true,
+                dst,
+                src,
+                off,
+            } => Op::Ldxs(dst.index(), src.index(), off, size),
+            Insn::Load {
+                size,
+                signed: false,
+                dst,
+                src,
+                off,
+            } => {
+                let (d, s) = (dst.index(), src.index());
+                match size {
+                    Size::B => Op::LdxB(d, s, off),
+                    Size::H => Op::LdxH(d, s, off),
+                    Size::W => Op::LdxW(d, s, off),
+                    Size::DW => Op::LdxDW(d, s, off),
+                }
+            }
+            Insn::Store {
+                size,
+                dst,
+                off,
+                src: Operand::Imm(i),
+            } => {
+                let (d, v) = (dst.index(), i64::from(i) as u64);
+                match size {
+                    Size::B => Op::StB(d, off, v),
+                    Size::H => Op::StH(d, off, v),
+                    Size::W => Op::StW(d, off, v),
+                    Size::DW => Op::StDW(d, off, v),
+                }
+            }
+            Insn::Store {
+                size,
+                dst,
+                off,
+                src: Operand::Reg(s),
+            } => {
+                let (d, s) = (dst.index(), s.index());
+                match size {
+                    Size::B => Op::StxB(d, s, off),
+                    Size::H => Op::StxH(d, s, off),
+                    Size::W => Op::StxW(d, s, off),
+                    Size::DW => Op::StxDW(d, s, off),
+                }
+            }
+            Insn::Atomic {
+                size,
+                op,
+                dst,
+                src,
+                off,
+            } => Op::Atomic(dst.index(), src.index(), off, size, op),
+            Insn::LoadImm64 { dst, imm, .. } => Op::LdImm64(dst.index(), imm),
+            Insn::LoadPacket { size, mode, imm } => {
+                let ind = match mode {
+                    PacketMode::Abs => None,
+                    PacketMode::Ind(r) => Some(r.index()),
+                };
+                Op::LdPacket(ind, imm, size)
+            }
+            Insn::Ja { .. } | Insn::Ja32 { .. } => Op::Ja(target(pc, insn)),
+            Insn::Jump {
+                width: Width::W64,
+                cond,
+                dst,
+                src,
+                ..
+            } => jump64(cond, dst.index(), src, target(pc, insn)),
+            Insn::Jump {
+                width: Width::W32,
+                cond,
+                dst,
+                src,
+                ..
+            } => match src {
+                Operand::Imm(i) => Op::Jmp32Imm(cond, dst.index(), i as u32, target(pc, insn)),
+                Operand::Reg(s) => Op::Jmp32Reg(cond, dst.index(), s.index(), target(pc, insn)),
+            },
+            Insn::Call { helper } => {
+                let idx = match helpers.iter().position(|(id, _)| *id == helper) {
+                    Some(i) => i,
+                    None => {
+                        // Registered: the load-time checks refuse unknown helpers, and the
+                        // executable keeps the registry the program was checked against.
+                        let f = registry.get(helper).map(|h| h.func.clone());
+                        helpers.push((helper, f.unwrap_or_else(|| Arc::new(unknown_helper))));
+                        helpers.len() - 1
+                    }
+                };
+                Op::Call(idx as u32)
+            }
+            Insn::CallLocal { .. } => Op::CallLocal(target(pc, insn)),
+            // Refused by the load-time checks; kept total for robustness.
+            Insn::CallRuntime { .. } => Op::Call(u32::MAX),
+            Insn::Callx { reg } => Op::Callx(reg.index()),
+            Insn::Exit => Op::Exit,
+        };
+        ops.push(op);
+        pcs.push(pc as u32);
+    }
+    Ops { ops, pcs, helpers }
+}
+
+fn unknown_helper(
+    _: &mut oxbpf_core::HelperContext<'_, '_>,
+    _: [u64; 5],
+) -> oxbpf_core::HelperResult {
+    Err(oxbpf_core::HelperStop::Error(
+        "helper is not registered".into(),
+    ))
+}

@@ -1,0 +1,174 @@
+//! oxbpf: an eBPF virtual machine whose backends are chosen at run time, by name, behind one trait.
+//!
+//! ```
+//! use oxbpf::Vm;
+//! let mut vm = Vm::new("interp")?;
+//! vm.register_helper(1, "double", |_, [a, ..]| Ok(a * 2));
+//! let prog = vm.load_asm("mov %r1, 21\ncall 1\nexit")?;
+//! assert_eq!(prog.execute(&mut [])?, 42);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! | backend   | crate          | what it is |
+//! |-----------|----------------|------------|
+//! | `interp`  | `oxbpf-interp` | interpreter over a pre-translated op array |
+//!
+//! Every backend keeps the same execution contract: the same `r0` or the same [`Trap`] at the same
+//! instruction, the same instruction-budget accounting (see [`Program`]).
+
+use std::sync::Arc;
+
+pub use oxbpf_core::{
+    Backend, Config, Executable, Execution, HelperContext, HelperRegistry, HelperResult,
+    HelperStop, Insn, LoadError, PrepareError, Program, Trap, TrapCode, TrapKind, asm, isa,
+};
+pub use oxbpf_interp::Interpreter;
+
+/// Names of the registered backends, the default first.
+pub const BACKENDS: &[&str] = &["interp"];
+
+/// The backend registered under `name`.
+pub fn backend(name: &str) -> Option<Arc<dyn Backend>> {
+    match name {
+        "interp" => Some(Arc::new(Interpreter)),
+        _ => None,
+    }
+}
+
+/// Why a [`Vm`] operation failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// No backend has this name.
+    #[error("unknown backend `{0}` (available: {list})", list = BACKENDS.join(", "))]
+    UnknownBackend(String),
+    /// The program could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The backend could not prepare the program.
+    #[error(transparent)]
+    Prepare(#[from] PrepareError),
+    /// The program trapped.
+    #[error(transparent)]
+    Trap(#[from] Trap),
+}
+
+/// A virtual machine: a backend, a configuration and registered helpers, from which programs are
+/// loaded.
+pub struct Vm {
+    backend: Arc<dyn Backend>,
+    config: Config,
+    helpers: HelperRegistry,
+}
+
+impl std::fmt::Debug for Vm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vm")
+            .field("backend", &self.backend.name())
+            .field("config", &self.config)
+            .field("helpers", &self.helpers)
+            .finish()
+    }
+}
+
+impl Vm {
+    /// A VM on the backend named `backend` (see [`BACKENDS`]) with the default [`Config`].
+    pub fn new(backend: &str) -> Result<Vm, Error> {
+        Vm::with_config(backend, Config::default())
+    }
+
+    /// A VM on the backend named `backend` with `config`.
+    pub fn with_config(backend: &str, config: Config) -> Result<Vm, Error> {
+        let b = self::backend(backend).ok_or_else(|| Error::UnknownBackend(backend.to_owned()))?;
+        Ok(Vm {
+            backend: b,
+            config,
+            helpers: HelperRegistry::new(),
+        })
+    }
+
+    /// The backend's name.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// The configuration programs are loaded with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The configuration, to change before loading.
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
+    /// The registered helpers.
+    pub fn helpers(&self) -> &HelperRegistry {
+        &self.helpers
+    }
+
+    /// The registered helpers, to change before loading.
+    pub fn helpers_mut(&mut self) -> &mut HelperRegistry {
+        &mut self.helpers
+    }
+
+    /// Registers `func` as helper `id` named `name` (replacing any with that id or name).
+    pub fn register_helper<F>(&mut self, id: u32, name: &str, func: F)
+    where
+        F: Fn(&mut HelperContext<'_, '_>, [u64; 5]) -> HelperResult + Send + Sync + 'static,
+    {
+        self.helpers.register(id, name, func);
+    }
+
+    /// Decodes, checks and prepares bytecode.
+    pub fn load_bytes(&self, bytes: &[u8]) -> Result<Loaded, Error> {
+        self.load_program(Program::from_bytes(bytes, &self.config, &self.helpers)?)
+    }
+
+    /// Assembles, checks and prepares assembly text.
+    pub fn load_asm(&self, source: &str) -> Result<Loaded, Error> {
+        self.load_program(Program::from_asm(source, &self.config, &self.helpers)?)
+    }
+
+    /// Prepares an already checked program. It runs with the helpers registered now.
+    pub fn load_program(&self, program: Program) -> Result<Loaded, Error> {
+        let exe = self
+            .backend
+            .prepare(Arc::new(program), Arc::new(self.helpers.clone()))?;
+        Ok(Loaded { exe })
+    }
+}
+
+/// A program prepared by a backend, ready to run any number of times.
+pub struct Loaded {
+    exe: Box<dyn Executable>,
+}
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("len", &self.exe.program().len())
+            .finish()
+    }
+}
+
+impl Loaded {
+    /// Runs the program on `mem` (`r1` = its address, `r2` = its length); returns `r0`.
+    pub fn execute(&self, mem: &mut [u8]) -> Result<u64, Trap> {
+        self.exe.run(mem)
+    }
+
+    /// Runs the program on `mem` and also reports the instructions charged.
+    pub fn execute_counted(&self, mem: &mut [u8]) -> Execution {
+        self.exe.execute(mem)
+    }
+
+    /// The checked program.
+    pub fn program(&self) -> &Program {
+        self.exe.program()
+    }
+
+    /// The backend-prepared executable.
+    pub fn executable(&self) -> &dyn Executable {
+        &*self.exe
+    }
+}

@@ -1,0 +1,51 @@
+//! Load and run settings shared by every backend.
+
+/// Settings a [`Program`](crate::Program) is loaded and run with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Bytes of stack per call frame; `r10` points one past the end of the current frame.
+    ///
+    /// Default: 512 (as in Linux).
+    pub stack_frame_size: usize,
+    /// Maximum number of simultaneously live frames, the entry function's included. A local call
+    /// that would need one more traps with
+    /// [`CallDepthExceeded`](crate::TrapKind::CallDepthExceeded).
+    ///
+    /// Default: 8 (as in Linux).
+    pub max_call_depth: usize,
+    /// Maximum number of instructions one run may execute, charged per basic block on entry to
+    /// the block; `None` is unlimited. A block that cannot be paid for traps with
+    /// [`BudgetExhausted`](crate::TrapKind::BudgetExhausted) before any of it runs.
+    ///
+    /// Default: `None`.
+    pub instruction_budget: Option<u64>,
+    /// Whether compiled backends check memory accesses at run time. The interpreter always
+    /// checks. Turning this off is only sound for programs the verifier proved safe or code the
+    /// host trusts.
+    ///
+    /// Default: `true`.
+    pub bounds_check: bool,
+    /// Maximum program length in instruction slots, checked at load.
+    ///
+    /// Default: 1,000,000 (Linux's limit for privileged programs).
+    pub max_instructions: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            stack_frame_size: 512,
+            max_call_depth: 8,
+            instruction_budget: None,
+            bounds_check: true,
+            max_instructions: 1_000_000,
+        }
+    }
+}
+
+impl Config {
+    /// Total stack bytes a run needs: one frame per possible call level.
+    pub fn stack_size(&self) -> usize {
+        self.stack_frame_size.saturating_mul(self.max_call_depth)
+    }
+}

@@ -1,0 +1,339 @@
+//! The memory a program may touch during one run, and every access to it.
+//!
+//! This is the one module of the interpreter's path that uses `unsafe`: a [`MemoryMap`] holds raw
+//! pointers into slices it borrows for its lifetime `'a`, and reads and writes through them only
+//! after checking that the whole access lies inside one region (and, for writes, that the region
+//! is writable). Programs see real host addresses, so `r1` is the address of the context buffer and
+//! `r10` the address of the top of the current stack frame; hosts' helpers can use the pointers
+//! they are given, and compiled backends check against the same regions.
+//!
+//! The stack region has a movable floor: only the current frame and its callers' frames (above
+//! it) are accessible, so a callee cannot touch the frames of calls that have returned.
+#![expect(
+    unsafe_code,
+    reason = "the one module that dereferences program-supplied addresses"
+)]
+
+use crate::isa::Size;
+use crate::trap::{Access, TrapKind};
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// What a region holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionKind {
+    /// The context (input) memory passed in `r1`.
+    Context,
+    /// The program's stack frames.
+    Stack,
+    /// Memory a helper or the host made accessible (map values, buffers).
+    Host,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Region {
+    /// Host address of the first accessible byte.
+    start: u64,
+    /// Accessible length in bytes.
+    len: u64,
+    /// Pointer to `start`, derived from the borrowed slice (keeps its provenance).
+    ptr: *mut u8,
+    writable: bool,
+    kind: RegionKind,
+}
+
+/// The regions one run may access, borrowed for `'a`.
+#[derive(Debug)]
+pub struct MemoryMap<'a> {
+    regions: Vec<Region>,
+    /// Index of the stack region and the bounds of the whole stack slice.
+    stack: Option<(usize, u64, u64, *mut u8)>,
+    _borrow: PhantomData<&'a mut [u8]>,
+}
+
+impl Default for MemoryMap<'_> {
+    fn default() -> Self {
+        MemoryMap::new()
+    }
+}
+
+/// The kind of an atomic read-modify-write, for [`MemoryMap::atomic`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AtomicRmw {
+    /// Add.
+    Add,
+    /// Bitwise or.
+    Or,
+    /// Bitwise and.
+    And,
+    /// Bitwise xor.
+    Xor,
+    /// Exchange.
+    Xchg,
+    /// Compare with the given expected value and exchange if equal.
+    CmpXchg(u64),
+}
+
+impl<'a> MemoryMap<'a> {
+    /// An empty map: every access is out of bounds.
+    pub fn new() -> MemoryMap<'a> {
+        MemoryMap {
+            regions: Vec::new(),
+            stack: None,
+            _borrow: PhantomData,
+        }
+    }
+
+    fn push(&mut self, ptr: *mut u8, len: usize, writable: bool, kind: RegionKind) -> usize {
+        let idx = self.regions.len();
+        self.regions.push(Region {
+            start: ptr as u64,
+            len: len as u64,
+            ptr,
+            writable,
+            kind,
+        });
+        idx
+    }
+
+    /// Makes `mem` readable and writable by the program.
+    pub fn add_mut(&mut self, mem: &'a mut [u8], kind: RegionKind) {
+        self.push(mem.as_mut_ptr(), mem.len(), true, kind);
+    }
+
+    /// Makes `mem` readable (not writable) by the program.
+    pub fn add_ref(&mut self, mem: &'a [u8], kind: RegionKind) {
+        self.push(mem.as_ptr().cast_mut(), mem.len(), false, kind);
+    }
+
+    /// Makes `stack` the stack region; the whole of it is accessible until
+    /// [`set_stack_floor`](Self::set_stack_floor) narrows it.
+    pub fn add_stack(&mut self, stack: &'a mut [u8]) {
+        let ptr = stack.as_mut_ptr();
+        let idx = self.push(ptr, stack.len(), true, RegionKind::Stack);
+        self.stack = Some((idx, ptr as u64, ptr as u64 + stack.len() as u64, ptr));
+    }
+
+    /// Address one past the end of the stack (the entry frame's `r10`), or 0 without a stack.
+    pub fn stack_top(&self) -> u64 {
+        self.stack.map_or(0, |(_, _, end, _)| end)
+    }
+
+    /// Restricts the stack region to `[floor, top)`; `floor` is clamped to the stack slice.
+    pub fn set_stack_floor(&mut self, floor: u64) {
+        if let Some((idx, base, end, ptr)) = self.stack {
+            let floor = floor.clamp(base, end);
+            if let Some(r) = self.regions.get_mut(idx) {
+                r.start = floor;
+                r.len = end - floor;
+                r.ptr = ptr.wrapping_add((floor - base) as usize);
+            }
+        }
+    }
+
+    /// The pointer for `len` bytes at `addr`, if they lie in one region (writable, for writes).
+    #[inline(always)]
+    fn find(&self, addr: u64, len: u64, access: Access) -> Result<*mut u8, TrapKind> {
+        for r in &self.regions {
+            let off = addr.wrapping_sub(r.start);
+            if off < r.len && r.len - off >= len && (access == Access::Read || r.writable) {
+                return Ok(r.ptr.wrapping_add(off as usize));
+            }
+        }
+        Err(TrapKind::OutOfBounds { addr, len, access })
+    }
+
+    /// Whether `len` bytes at `addr` may be accessed in the given direction.
+    pub fn contains(&self, addr: u64, len: u64, access: Access) -> bool {
+        len == 0 || self.find(addr, len, access).is_ok()
+    }
+
+    /// The kind of the region holding `addr`, if any.
+    pub fn region_kind(&self, addr: u64) -> Option<RegionKind> {
+        self.regions
+            .iter()
+            .find(|r| addr.wrapping_sub(r.start) < r.len)
+            .map(|r| r.kind)
+    }
+
+    /// Loads a value of `size` bytes at `addr`, zero-extended, in host byte order.
+    #[inline(always)]
+    pub fn load(&self, addr: u64, size: Size) -> Result<u64, TrapKind> {
+        let p = self.find(addr, size.bytes() as u64, Access::Read)?;
+        // SAFETY: `find` proved that `size` bytes at `p` lie inside one region, which borrows live
+        // memory for `'a` (so it is allocated and not freed); unaligned reads are allowed, and
+        // every bit pattern is a valid integer.
+        Ok(unsafe {
+            match size {
+                Size::B => u64::from(p.read()),
+                Size::H => u64::from(p.cast::<u16>().read_unaligned()),
+                Size::W => u64::from(p.cast::<u32>().read_unaligned()),
+                Size::DW => p.cast::<u64>().read_unaligned(),
+            }
+        })
+    }
+
+    /// Stores the low `size` bytes of `value` at `addr`, in host byte order.
+    #[inline(always)]
+    pub fn store(&self, addr: u64, size: Size, value: u64) -> Result<(), TrapKind> {
+        let p = self.find(addr, size.bytes() as u64, Access::Write)?;
+        // SAFETY: `find` proved that `size` bytes at `p` lie inside one writable region, whose
+        // slice was borrowed mutably (or handed over as writable by the host) for `'a`, so no
+        // other reference reads it during the write; unaligned writes are allowed.
+        unsafe {
+            match size {
+                Size::B => p.write(value as u8),
+                Size::H => p.cast::<u16>().write_unaligned(value as u16),
+                Size::W => p.cast::<u32>().write_unaligned(value as u32),
+                Size::DW => p.cast::<u64>().write_unaligned(value),
+            }
+        }
+        Ok(())
+    }
+
+    /// Performs an atomic read-modify-write of `size` ([`Size::W`] or [`Size::DW`]) bytes at
+    /// `addr` with operand `value`, returning the old value (zero-extended).
+    pub fn atomic(
+        &self,
+        addr: u64,
+        size: Size,
+        op: AtomicRmw,
+        value: u64,
+    ) -> Result<u64, TrapKind> {
+        let bytes = if size == Size::W { 4u64 } else { 8 };
+        let p = self.find(addr, bytes, Access::Write)?;
+        if addr % bytes != 0 {
+            return Err(TrapKind::UnalignedAtomic { addr });
+        }
+        if bytes == 4 {
+            // SAFETY: `p` is inside one writable region for 4 bytes (checked by `find`), aligned
+            // to 4 (checked above), and the memory is only accessed through this map during the
+            // run, so treating it as an atomic is sound.
+            let a = unsafe { AtomicU32::from_ptr(p.cast::<u32>()) };
+            let v = value as u32;
+            let old = match op {
+                AtomicRmw::Add => a.fetch_add(v, Ordering::SeqCst),
+                AtomicRmw::Or => a.fetch_or(v, Ordering::SeqCst),
+                AtomicRmw::And => a.fetch_and(v, Ordering::SeqCst),
+                AtomicRmw::Xor => a.fetch_xor(v, Ordering::SeqCst),
+                AtomicRmw::Xchg => a.swap(v, Ordering::SeqCst),
+                AtomicRmw::CmpXchg(expected) => a
+                    .compare_exchange(expected as u32, v, Ordering::SeqCst, Ordering::SeqCst)
+                    .unwrap_or_else(|x| x),
+            };
+            Ok(u64::from(old))
+        } else {
+            // SAFETY: as above, for 8 bytes aligned to 8.
+            let a = unsafe { AtomicU64::from_ptr(p.cast::<u64>()) };
+            Ok(match op {
+                AtomicRmw::Add => a.fetch_add(value, Ordering::SeqCst),
+                AtomicRmw::Or => a.fetch_or(value, Ordering::SeqCst),
+                AtomicRmw::And => a.fetch_and(value, Ordering::SeqCst),
+                AtomicRmw::Xor => a.fetch_xor(value, Ordering::SeqCst),
+                AtomicRmw::Xchg => a.swap(value, Ordering::SeqCst),
+                AtomicRmw::CmpXchg(expected) => a
+                    .compare_exchange(expected, value, Ordering::SeqCst, Ordering::SeqCst)
+                    .unwrap_or_else(|x| x),
+            })
+        }
+    }
+
+    /// Copies `out.len()` bytes at `addr` into `out` (for helpers reading program memory).
+    pub fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), TrapKind> {
+        if out.is_empty() {
+            return Ok(());
+        }
+        let p = self.find(addr, out.len() as u64, Access::Read)?;
+        // SAFETY: `find` proved the source range lies in one live region; `out` is a distinct
+        // Rust-owned buffer (a `&mut` cannot alias the region's memory while this map borrows it).
+        unsafe { core::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), out.len()) };
+        Ok(())
+    }
+
+    /// Copies `data` to `addr` (for helpers writing program memory).
+    pub fn write(&self, addr: u64, data: &[u8]) -> Result<(), TrapKind> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let p = self.find(addr, data.len() as u64, Access::Write)?;
+        // SAFETY: `find` proved the destination lies in one live writable region; `data` is a
+        // shared Rust borrow, which cannot alias memory this map holds mutably.
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accesses_stay_inside_regions() {
+        let mut ctx = [1u8, 2, 3, 4, 5, 6, 7, 8];
+        let base = ctx.as_ptr() as u64;
+        let mut m = MemoryMap::new();
+        m.add_mut(&mut ctx, RegionKind::Context);
+        assert_eq!(m.load(base, Size::W), Ok(0x0403_0201));
+        assert_eq!(m.load(base + 4, Size::W), Ok(0x0807_0605));
+        assert!(m.load(base + 5, Size::W).is_err());
+        assert!(m.load(base.wrapping_sub(1), Size::B).is_err());
+        assert!(m.load(base + 8, Size::B).is_err());
+        m.store(base + 7, Size::B, 0xff).unwrap();
+        assert_eq!(m.load(base + 7, Size::B), Ok(0xff));
+        // Huge addresses never wrap into the region.
+        assert!(m.load(u64::MAX, Size::DW).is_err());
+    }
+
+    #[test]
+    fn read_only_regions_reject_writes() {
+        let data = [0u8; 4];
+        let base = data.as_ptr() as u64;
+        let mut m = MemoryMap::new();
+        m.add_ref(&data, RegionKind::Host);
+        assert!(m.load(base, Size::W).is_ok());
+        assert_eq!(
+            m.store(base, Size::B, 1),
+            Err(TrapKind::OutOfBounds {
+                addr: base,
+                len: 1,
+                access: Access::Write
+            })
+        );
+    }
+
+    #[test]
+    fn stack_floor_hides_returned_frames() {
+        let mut stack = [0u8; 64];
+        let mut m = MemoryMap::new();
+        m.add_stack(&mut stack);
+        let top = m.stack_top();
+        m.set_stack_floor(top - 16);
+        assert!(m.load(top - 16, Size::DW).is_ok());
+        assert!(m.load(top - 17, Size::B).is_err());
+        m.set_stack_floor(top - 64);
+        assert!(m.load(top - 64, Size::B).is_ok());
+    }
+
+    #[test]
+    fn atomics_need_alignment() {
+        let mut buf = [0u64; 2];
+        let base = buf.as_ptr() as u64;
+        let mut m = MemoryMap::new();
+        // SAFETY-free view of the same memory as bytes, for the map.
+        let bytes: &mut [u8] = bytemuck_bytes(&mut buf);
+        m.add_mut(bytes, RegionKind::Host);
+        assert_eq!(m.atomic(base, Size::DW, AtomicRmw::Add, 5), Ok(0));
+        assert_eq!(m.atomic(base, Size::DW, AtomicRmw::CmpXchg(5), 9), Ok(5));
+        assert_eq!(m.load(base, Size::DW), Ok(9));
+        assert_eq!(
+            m.atomic(base + 2, Size::W, AtomicRmw::Add, 1),
+            Err(TrapKind::UnalignedAtomic { addr: base + 2 })
+        );
+    }
+
+    fn bytemuck_bytes(v: &mut [u64; 2]) -> &mut [u8] {
+        // SAFETY: u64 has no padding and any byte pattern is valid; the returned slice covers
+        // exactly the array's 16 bytes and borrows it mutably.
+        unsafe { core::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), 16) }
+    }
+}

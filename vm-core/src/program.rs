@@ -1,0 +1,218 @@
+//! A checked program and the analysis every backend shares (functions, basic blocks).
+
+use crate::asm::{AsmError, assemble};
+use crate::check::{CheckError, check};
+use crate::config::Config;
+use crate::helpers::HelperRegistry;
+use crate::isa::{DecodeError, Insn, decode, encode};
+
+/// Why a program could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// The assembly text is invalid.
+    #[error("assembly: {0}")]
+    Asm(#[from] AsmError),
+    /// The bytecode is invalid.
+    #[error("{0}")]
+    Decode(#[from] DecodeError),
+    /// The program failed a load-time check.
+    #[error("{0}")]
+    Check(#[from] CheckError),
+}
+
+impl LoadError {
+    /// The instruction index the error concerns, where it has one.
+    pub fn pc(&self) -> Option<usize> {
+        match self {
+            LoadError::Asm(_) => None,
+            LoadError::Decode(e) => Some(e.pc),
+            LoadError::Check(e) => Some(e.pc),
+        }
+    }
+}
+
+/// A program that passed the load-time checks, with its shared analysis.
+///
+/// Basic blocks: a block starts at the entry, at every function entry, jump target, and the
+/// instruction after a jump, a local call or an `exit`. The instruction budget is charged with a
+/// block's whole cost (its instruction count, `lddw` counting once) when execution enters it;
+/// every backend does the same, so budgets and counts agree exactly.
+#[derive(Clone, Debug)]
+pub struct Program {
+    insns: Vec<Insn>,
+    functions: Vec<usize>,
+    block_cost: Vec<u32>,
+    config: Config,
+}
+
+impl Program {
+    /// Decodes and checks bytecode.
+    pub fn from_bytes(
+        bytes: &[u8],
+        config: &Config,
+        helpers: &HelperRegistry,
+    ) -> Result<Program, LoadError> {
+        Program::from_insns(decode(bytes)?, config, helpers)
+    }
+
+    /// Assembles and checks source text.
+    pub fn from_asm(
+        source: &str,
+        config: &Config,
+        helpers: &HelperRegistry,
+    ) -> Result<Program, LoadError> {
+        Program::from_insns(assemble(source)?, config, helpers)
+    }
+
+    /// Checks a list of instructions (one per slot, as [`decode`] produces).
+    pub fn from_insns(
+        insns: Vec<Insn>,
+        config: &Config,
+        helpers: &HelperRegistry,
+    ) -> Result<Program, LoadError> {
+        // Hand-built instructions can hold values no encoding has (an `Endian` of 24 bits, a
+        // byte-sized atomic): the round trip through the one decoder rejects them.
+        let insns = if insns.iter().all(canonical) {
+            insns
+        } else {
+            decode(&encode(&insns))?
+        };
+        let functions = check(&insns, config, helpers)?;
+        let block_cost = block_costs(&insns, &functions);
+        Ok(Program {
+            insns,
+            functions,
+            block_cost,
+            config: config.clone(),
+        })
+    }
+
+    /// The instructions, one per slot.
+    pub fn insns(&self) -> &[Insn] {
+        &self.insns
+    }
+
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        self.insns.len()
+    }
+
+    /// Always false: a checked program has at least one instruction.
+    pub fn is_empty(&self) -> bool {
+        self.insns.is_empty()
+    }
+
+    /// Entry points of the functions, sorted; the first is 0.
+    pub fn functions(&self) -> &[usize] {
+        &self.functions
+    }
+
+    /// The budget cost of the basic block starting at `pc`, or 0 if `pc` starts no block.
+    pub fn block_cost(&self, pc: usize) -> u32 {
+        self.block_cost.get(pc).copied().unwrap_or(0)
+    }
+
+    /// Whether `pc` starts a basic block.
+    pub fn is_block_start(&self, pc: usize) -> bool {
+        self.block_cost(pc) > 0
+    }
+
+    /// The configuration the program was loaded with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The program as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        encode(&self.insns)
+    }
+}
+
+/// Whether an instruction built by hand has field values some encoding can hold.
+fn canonical(insn: &Insn) -> bool {
+    use crate::isa::{AluOp, Size, Width};
+    match *insn {
+        Insn::Endian { bits, .. } => matches!(bits, 16 | 32 | 64),
+        Insn::Atomic { size, .. } => matches!(size, Size::W | Size::DW),
+        Insn::Load {
+            size: Size::DW,
+            signed: true,
+            ..
+        } => false,
+        Insn::LoadPacket { size: Size::DW, .. } => false,
+        Insn::Alu {
+            op: AluOp::MovSx8 | AluOp::MovSx16,
+            src: crate::Operand::Imm(_),
+            ..
+        } => false,
+        Insn::Alu {
+            op: AluOp::MovSx32,
+            width,
+            src,
+            ..
+        } => width == Width::W64 && matches!(src, crate::Operand::Reg(_)),
+        _ => true,
+    }
+}
+
+fn block_costs(insns: &[Insn], functions: &[usize]) -> Vec<u32> {
+    let len = insns.len();
+    let mut leader = vec![false; len + 1];
+    for &f in functions {
+        leader[f] = true;
+    }
+    for (pc, insn) in insns.iter().enumerate() {
+        if insn.is_jump() || matches!(insn, Insn::Exit | Insn::CallLocal { .. }) {
+            leader[pc + 1] = true;
+            if insn.is_jump() {
+                if let Some(t) = insn.branch_target(pc).and_then(|t| usize::try_from(t).ok()) {
+                    leader[t] = true;
+                }
+            }
+        }
+    }
+    let mut cost = vec![0u32; len];
+    let mut start = 0;
+    let mut count = 0u32;
+    for pc in 0..len {
+        if leader[pc] && pc > start {
+            cost[start] = count;
+            start = pc;
+            count = 0;
+        }
+        if !matches!(insns[pc], Insn::LoadImm64Tail) {
+            count += 1;
+        }
+    }
+    cost[start] = count;
+    cost
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prog(src: &str) -> Program {
+        Program::from_asm(src, &Config::default(), &HelperRegistry::new()).unwrap()
+    }
+
+    #[test]
+    fn blocks_split_at_jumps_and_targets() {
+        let p = prog(
+            "mov %r0, 0\nmov %r1, 3\nloop:\nadd %r0, 1\njne %r0, %r1, loop\nlddw %r2, 1\nexit",
+        );
+        let costs: Vec<u32> = (0..p.len()).map(|pc| p.block_cost(pc)).collect();
+        // [mov, mov] [add, jne] [lddw (1), exit]
+        assert_eq!(costs, vec![2, 0, 2, 0, 2, 0, 0]);
+    }
+
+    #[test]
+    fn local_calls_start_functions_and_blocks() {
+        let p = prog("call local f\nexit\nf:\nmov %r0, 1\nexit");
+        assert_eq!(p.functions(), &[0, 2]);
+        assert_eq!(
+            (0..4).map(|pc| p.block_cost(pc)).collect::<Vec<_>>(),
+            vec![1, 1, 2, 0]
+        );
+    }
+}
