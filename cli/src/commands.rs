@@ -1,0 +1,124 @@
+//! The subcommands.
+
+use crate::input::{self, Format};
+use oxbpf::{BACKENDS, Config, Vm};
+use oxbpf_conformance::runner::{Outcome, Totals, data_files, run_file};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Arguments of `oxbpf run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Program file: `.bin` bytecode, or `.s`/`.asm` assembly.
+    program: PathBuf,
+    /// Backend to run on.
+    #[arg(long, default_value = "interp")]
+    backend: String,
+    /// File whose bytes are the program's memory (r1, r2).
+    #[arg(long, conflicts_with = "mem_hex")]
+    mem: Option<PathBuf>,
+    /// The program's memory as hex bytes, e.g. "00 01 ff".
+    #[arg(long)]
+    mem_hex: Option<String>,
+    /// Instruction budget (default: unlimited).
+    #[arg(long)]
+    budget: Option<u64>,
+}
+
+/// `oxbpf run`.
+pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
+    let config = Config {
+        instruction_budget: args.budget,
+        ..Config::default()
+    };
+    let mut vm = Vm::with_config(&args.backend, config).map_err(|e| e.to_string())?;
+    oxbpf_conformance::runner::register_suite_helpers(&mut vm);
+    let program = input::load_program(&args.program, vm.config(), vm.helpers())?;
+    let loaded = vm.load_program(program).map_err(|e| e.to_string())?;
+    let mut mem = match (&args.mem, &args.mem_hex) {
+        (Some(path), _) => input::read(path)?,
+        (None, Some(hex)) => input::parse_mem_hex(hex)?,
+        (None, None) => Vec::new(),
+    };
+    let r0 = loaded.execute(&mut mem).map_err(|t| t.to_string())?;
+    println!("{r0:#x}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `oxbpf asm`.
+pub fn asm(input: &Path, output: &Path) -> Result<ExitCode, String> {
+    let bytes = input::read(input)?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", input.display()))?;
+    let insns = oxbpf::asm::assemble(&text).map_err(|e| format!("{}: {e}", input.display()))?;
+    std::fs::write(output, oxbpf::isa::encode(&insns))
+        .map_err(|e| format!("{}: {e}", output.display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `oxbpf disasm`.
+pub fn disasm(program: &Path) -> Result<ExitCode, String> {
+    let bytes = input::read(program)?;
+    let insns = match input::format_of(program)? {
+        Format::Bytes => {
+            oxbpf::isa::decode(&bytes).map_err(|e| format!("{}: {e}", program.display()))?
+        }
+        Format::Asm => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| format!("{}: not UTF-8 text", program.display()))?;
+            oxbpf::asm::assemble(&text).map_err(|e| format!("{}: {e}", program.display()))?
+        }
+    };
+    let mut out = String::new();
+    for insn in insns
+        .iter()
+        .filter(|i| !matches!(i, oxbpf::Insn::LoadImm64Tail))
+    {
+        out.push_str(&insn.to_string());
+        out.push('\n');
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `oxbpf conformance`.
+pub fn conformance(dirs: &[PathBuf], backend: &str) -> Result<ExitCode, String> {
+    let backends: Vec<&str> = if backend == "all" {
+        BACKENDS.to_vec()
+    } else if let Some(b) = BACKENDS.iter().find(|b| **b == backend) {
+        vec![*b]
+    } else {
+        return Err(format!(
+            "unknown backend `{backend}` (available: {}, all)",
+            BACKENDS.join(", ")
+        ));
+    };
+    let mut files = Vec::new();
+    for dir in dirs {
+        let found = data_files(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if found.is_empty() {
+            return Err(format!("{}: no .data files", dir.display()));
+        }
+        files.extend(found);
+    }
+    let mut totals = Totals::default();
+    for b in &backends {
+        for f in &files {
+            let outcome = run_file(f, b);
+            if let Outcome::Fail { stage, message } = &outcome {
+                let name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                println!("FAIL {b}/{name}: {stage}: {message}");
+            }
+            totals.add(&outcome);
+        }
+    }
+    println!("{totals}");
+    Ok(if totals.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,61 @@
+//! Reading programs and memory from files and arguments.
+
+use oxbpf::{Config, HelperRegistry, Program};
+use std::path::Path;
+
+/// What kind of program file a path names, by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Raw bytecode (`.bin` and anything unrecognised that is not text).
+    Bytes,
+    /// Assembly (`.s`, `.asm`).
+    Asm,
+}
+
+/// The format of `path`, from its extension.
+pub fn format_of(path: &Path) -> Result<Format, String> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("s" | "asm") => Ok(Format::Asm),
+        Some("bin") => Ok(Format::Bytes),
+        Some("o" | "elf") => Err(format!(
+            "{}: ELF objects are not supported by this build",
+            path.display()
+        )),
+        Some("mbpf") => Err(format!(
+            "{}: .mbpf bundles are not supported by this build",
+            path.display()
+        )),
+        _ => Err(format!(
+            "{}: unknown program format (expected .bin, .s or .asm)",
+            path.display()
+        )),
+    }
+}
+
+/// Reads a file, naming it in the error.
+pub fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads and checks the program at `path`.
+pub fn load_program(
+    path: &Path,
+    config: &Config,
+    helpers: &HelperRegistry,
+) -> Result<Program, String> {
+    let bytes = read(path)?;
+    let result = match format_of(path)? {
+        Format::Bytes => Program::from_bytes(&bytes, config, helpers),
+        Format::Asm => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
+            Program::from_asm(&text, config, helpers)
+        }
+    };
+    result.map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Parses `--mem-hex` text: whitespace-separated hex bytes, or one run of hex digits.
+pub fn parse_mem_hex(text: &str) -> Result<Vec<u8>, String> {
+    oxbpf_conformance::parse_hex(text).map_err(|e| format!("--mem-hex: {e}"))
+}

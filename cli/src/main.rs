@@ -1,0 +1,76 @@
+//! `oxbpf`: run, assemble, disassemble eBPF programs and run the conformance suite.
+//!
+//! Every error is one line on standard error and a non-zero exit status.
+
+mod commands;
+mod input;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The oxbpf eBPF virtual machine.
+#[derive(Parser, Debug)]
+#[command(name = "oxbpf", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a program (raw bytecode `.bin`, or assembly `.s`/`.asm`) and print r0.
+    Run(commands::RunArgs),
+    /// Assemble a source file into bytecode.
+    Asm {
+        /// Assembly source.
+        input: PathBuf,
+        /// Output file for the bytecode.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Disassemble a program into assembly that `oxbpf asm` reads back.
+    Disasm {
+        /// Program (`.bin` bytecode or assembly).
+        program: PathBuf,
+    },
+    /// Run bpf_conformance `.data` files; one line per failure, then `N passed, M failed`.
+    Conformance {
+        /// Directories of `.data` files (not searched recursively).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Backend name, or `all`.
+        #[arg(long, default_value = "interp")]
+        backend: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            print!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("oxbpf: {}", line.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => commands::run(&args),
+        Command::Asm { input, output } => commands::asm(&input, &output),
+        Command::Disasm { program } => commands::disasm(&program),
+        Command::Conformance { dirs, backend } => commands::conformance(&dirs, &backend),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("oxbpf: {}", e.replace(['\n', '\r'], " "));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Runs test cases on a backend and judges them as the upstream runner does.
+
+use crate::data::{Parsed, SkipReason, TestCase, parse};
+use oxbpf::{Error, HelperStop, Vm};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The stage at which a case went wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The file could not be read or parsed.
+    Read,
+    /// The assembly text was rejected.
+    Assemble,
+    /// Decoding, load-time checks or preparation rejected the program.
+    Load,
+    /// The program trapped.
+    Run,
+    /// The program ran, but `r0` (or the absence of an error) was not what the file expects.
+    Result,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stage::Read => "read",
+            Stage::Assemble => "assemble",
+            Stage::Load => "load",
+            Stage::Run => "run",
+            Stage::Result => "result",
+        })
+    }
+}
+
+/// How a case ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The behaviour matched the file.
+    Pass,
+    /// It did not: where and why.
+    Fail {
+        /// The stage that went wrong.
+        stage: Stage,
+        /// A one-line explanation.
+        message: String,
+    },
+    /// The file holds nothing to run.
+    Skip(SkipReason),
+}
+
+impl Outcome {
+    fn fail(stage: Stage, message: impl Into<String>) -> Outcome {
+        Outcome::Fail {
+            stage,
+            message: message.into(),
+        }
+    }
+}
+
+/// Helper 5 as ubpf and rbpf register it for the suite: returns its first argument
+/// (`call_unwind_fail.data` and `callx.data` call it).
+pub fn register_suite_helpers(vm: &mut Vm) {
+    vm.register_helper(5, "unwind", |_, [a, ..]| Ok::<u64, HelperStop>(a));
+}
+
+/// A VM on `backend` set up the way the suite expects.
+pub fn suite_vm(backend: &str) -> Result<Vm, Error> {
+    let mut vm = Vm::new(backend)?;
+    register_suite_helpers(&mut vm);
+    Ok(vm)
+}
+
+/// What happened when a case's program was built and run.
+enum Ran {
+    Failed(Stage, String),
+    Returned(u64),
+}
+
+fn build_and_run(case: &TestCase, vm: &Vm) -> Ran {
+    let loaded = if case.raw.is_empty() {
+        match oxbpf::asm::assemble(&case.asm) {
+            Err(e) => return Ran::Failed(Stage::Assemble, e.kind.to_string()),
+            Ok(insns) => oxbpf::Program::from_insns(insns, vm.config(), vm.helpers())
+                .map_err(Error::from)
+                .and_then(|p| vm.load_program(p)),
+        }
+    } else {
+        vm.load_bytes(&case.raw)
+    };
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => return Ran::Failed(Stage::Load, e.to_string()),
+    };
+    let mut mem = case.mem.clone();
+    match loaded.execute(&mut mem) {
+        Ok(v) => Ran::Returned(v),
+        Err(t) => Ran::Failed(Stage::Run, t.to_string()),
+    }
+}
+
+/// Runs one case on `vm` and judges it.
+pub fn run_case(case: &TestCase, vm: &Vm) -> Outcome {
+    let ran = build_and_run(case, vm);
+    match (&case.error, ran) {
+        // An expected error: any failure with that message (or any at all for an empty one).
+        (Some(expected), Ran::Failed(_, message)) => {
+            if expected.is_empty() || *expected == message {
+                Outcome::Pass
+            } else {
+                Outcome::fail(
+                    Stage::Result,
+                    format!("expected error `{expected}`, got `{message}`"),
+                )
+            }
+        }
+        (Some(expected), Ran::Returned(v)) => match case.result {
+            Some(r) if r == v => Outcome::Pass,
+            // The upstream runner accepts a zero return when a file has an error and no result.
+            None if v == 0 => Outcome::Pass,
+            _ => Outcome::fail(
+                Stage::Result,
+                format!("expected error `{expected}`, got r0 = {v:#x}"),
+            ),
+        },
+        (None, Ran::Failed(stage, message)) => Outcome::fail(stage, message),
+        (None, Ran::Returned(v)) => match case.result {
+            Some(r) if r == v => Outcome::Pass,
+            Some(r) => Outcome::fail(Stage::Result, format!("r0 = {v:#x}, expected {r:#x}")),
+            None => Outcome::fail(Stage::Result, "no expected result"),
+        },
+    }
+}
+
+/// Reads, parses and runs one file on `backend`.
+pub fn run_file(path: &Path, backend: &str) -> Outcome {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return Outcome::fail(Stage::Read, format!("{}: {e}", path.display())),
+    };
+    let case = match parse(&text) {
+        Ok(Parsed::Case(c)) => c,
+        Ok(Parsed::Skip(r)) => return Outcome::Skip(r),
+        Err(e) => return Outcome::fail(Stage::Read, e.to_string()),
+    };
+    match suite_vm(backend) {
+        Ok(vm) => run_case(&case, &vm),
+        Err(e) => Outcome::fail(Stage::Load, e.to_string()),
+    }
+}
+
+/// The `.data` files directly inside `dir`, sorted by name.
+pub fn data_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "data") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Totals of a conformance run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Cases that passed.
+    pub passed: usize,
+    /// Cases that failed.
+    pub failed: usize,
+    /// Files with nothing to run.
+    pub skipped: usize,
+}
+
+impl Totals {
+    /// Adds one outcome.
+    pub fn add(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Pass => self.passed += 1,
+            Outcome::Fail { .. } => self.failed += 1,
+            Outcome::Skip(_) => self.skipped += 1,
+        }
+    }
+}
+
+impl fmt::Display for Totals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} passed, {} failed", self.passed, self.failed)?;
+        if self.skipped > 0 {
+            write!(f, ", {} skipped", self.skipped)?;
+        }
+        Ok(())
+    }
+}
