@@ -57,6 +57,34 @@ impl Default for MemoryMap<'_> {
     }
 }
 
+/// Zeroed stack memory whose top (the entry frame's `r10`) is aligned to 16 bytes, so that
+/// alignment-sensitive accesses (atomics) behave the same on every run and backend.
+#[derive(Debug)]
+pub struct StackBuffer {
+    buf: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl StackBuffer {
+    /// Alignment of the stack top.
+    pub const ALIGN: usize = 16;
+
+    /// A zeroed stack of `len` bytes (rounded up to a multiple of [`Self::ALIGN`]).
+    pub fn new(len: usize) -> StackBuffer {
+        let len = len.div_ceil(Self::ALIGN).saturating_mul(Self::ALIGN);
+        let buf = vec![0u8; len.saturating_add(Self::ALIGN)];
+        let start = buf.as_ptr().align_offset(Self::ALIGN).min(Self::ALIGN);
+        StackBuffer { buf, start, len }
+    }
+
+    /// The stack bytes.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        let end = self.start + self.len;
+        &mut self.buf[self.start..end]
+    }
+}
+
 /// The kind of an atomic read-modify-write, for [`MemoryMap::atomic`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AtomicRmw {

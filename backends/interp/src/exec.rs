@@ -6,7 +6,7 @@ use oxbpf_core::isa::{AtomicOp, ByteOrder, Cond, Size};
 use oxbpf_core::memory::AtomicRmw;
 use oxbpf_core::{
     Access, Config, Execution, HelperContext, HelperRegistry, HelperStop, MemoryMap, RegionKind,
-    Trap, TrapKind,
+    StackBuffer, Trap, TrapKind,
 };
 
 /// Saved state of a caller during a local call.
@@ -135,12 +135,12 @@ pub(crate) fn run(
     let budget = config.instruction_budget.unwrap_or(u64::MAX);
     let mut remaining = budget;
     let frame = config.stack_frame_size as u64;
-    let mut stack = vec![0u8; config.stack_size()];
+    let mut stack = StackBuffer::new(config.stack_size());
     let ctx_addr = ctx.as_ptr() as u64;
     let ctx_len = ctx.len() as u64;
     let mut mem = MemoryMap::new();
     mem.add_mut(ctx, RegionKind::Context);
-    mem.add_stack(&mut stack);
+    mem.add_stack(stack.as_mut_slice());
     let mut regs = [0u64; 16];
     regs[1] = ctx_addr;
     regs[2] = ctx_len;

@@ -1,0 +1,530 @@
+//! The execution contract, instruction class by instruction class, on every backend.
+//!
+//! Each case runs on every registered backend; all must agree on `r0` or the trap (kind and pc)
+//! and on the instruction count, and the agreed result is compared with a value worked out by
+//! hand from the ISA's definition.
+
+use oxbpf::{BACKENDS, Config, Error, Execution, Trap, TrapKind, Vm};
+use oxbpf_core::{Access, CheckErrorKind, HelperStop, LoadError};
+
+fn vm(backend: &str, config: &Config) -> Vm {
+    let mut vm = Vm::with_config(backend, config.clone()).unwrap();
+    vm.register_helper(1, "add3", |_, [a, b, c, ..]| Ok(a + b + c));
+    vm.register_helper(2, "fail", |_, _| Err(HelperStop::Error("boom".into())));
+    vm.register_helper(3, "stop", |_, [a, ..]| Err(HelperStop::Exit(a)));
+    vm.register_helper(4, "read_u32", |ctx, [addr, ..]| {
+        let mut b = [0u8; 4];
+        ctx.memory
+            .read(addr, &mut b)
+            .map_err(|k| HelperStop::Error(k.to_string()))?;
+        Ok(u64::from(u32::from_le_bytes(b)))
+    });
+    vm
+}
+
+/// Runs `src` on every backend with `mem`; asserts they agree; returns the common execution.
+fn exec_cfg(src: &str, mem: &[u8], config: &Config) -> Execution {
+    let mut first: Option<(String, Execution)> = None;
+    for &b in BACKENDS {
+        let prog = vm(b, config)
+            .load_asm(src)
+            .unwrap_or_else(|e| panic!("{b}: {e}\n{src}"));
+        let mut m = mem.to_vec();
+        let e = prog.execute_counted(&mut m);
+        match &first {
+            None => first = Some((b.to_owned(), e)),
+            Some((fb, fe)) => assert_eq!(&e, fe, "{b} and {fb} disagree on\n{src}"),
+        }
+    }
+    first.unwrap().1
+}
+
+fn exec(src: &str, mem: &[u8]) -> Result<u64, Trap> {
+    exec_cfg(src, mem, &Config::default()).result
+}
+
+fn r0(src: &str) -> u64 {
+    exec(src, &[]).unwrap_or_else(|t| panic!("{t}\n{src}"))
+}
+
+fn load_err(src: &str) -> LoadError {
+    match vm("interp", &Config::default()).load_asm(src) {
+        Err(Error::Load(e)) => e,
+        other => panic!("expected a load error, got {other:?}"),
+    }
+}
+
+#[test]
+fn signed_division_overflow_and_division_by_zero() {
+    // INT64_MIN / -1 = INT64_MIN and INT64_MIN % -1 = 0 (no overflow trap).
+    assert_eq!(
+        r0("lddw %r0, 0x8000000000000000\nsdiv %r0, -1\nexit"),
+        0x8000_0000_0000_0000
+    );
+    assert_eq!(
+        r0("lddw %r0, 0x8000000000000000\nmov %r1, -1\nsmod %r0, %r1\nexit"),
+        0
+    );
+    // 32-bit: INT32_MIN / -1 = INT32_MIN, zero-extended.
+    assert_eq!(
+        r0("mov32 %r0, 0x80000000\nsdiv32 %r0, -1\nexit"),
+        0x8000_0000
+    );
+    assert_eq!(r0("mov32 %r0, 0x80000000\nsmod32 %r0, -1\nexit"), 0);
+    // Division by zero gives 0; modulo by zero keeps the dividend (32-bit: zero-extended).
+    assert_eq!(r0("mov %r0, 7\nmov %r1, 0\ndiv %r0, %r1\nexit"), 0);
+    assert_eq!(r0("mov %r0, -7\nsdiv %r0, 0\nexit"), 0);
+    assert_eq!(r0("mov %r0, 7\nmod %r0, 0\nexit"), 7);
+    assert_eq!(r0("lddw %r0, 0x100000005\nmod32 %r0, 0\nexit"), 5);
+    assert_eq!(r0("mov %r0, -7\nsmod %r0, 0\nexit"), (-7i64) as u64);
+    // Signed remainder takes the dividend's sign: -7 s% 3 = -1, 7 s% -3 = 1.
+    assert_eq!(r0("mov %r0, -7\nsmod %r0, 3\nexit"), u64::MAX);
+    assert_eq!(r0("mov %r0, 7\nsmod %r0, -3\nexit"), 1);
+    // Unsigned division treats -1 as 2^64 - 1.
+    assert_eq!(r0("mov %r0, -1\ndiv %r0, 2\nexit"), u64::MAX / 2);
+}
+
+#[test]
+fn shift_amounts_are_masked_to_the_width() {
+    assert_eq!(r0("mov %r0, 1\nlsh %r0, 64\nexit"), 1);
+    assert_eq!(r0("mov %r0, 1\nlsh %r0, 65\nexit"), 2);
+    assert_eq!(r0("mov %r0, 1\nmov %r1, 127\nlsh %r0, %r1\nexit"), 1 << 63);
+    assert_eq!(r0("mov32 %r0, 1\nlsh32 %r0, 32\nexit"), 1);
+    assert_eq!(r0("mov32 %r0, 1\nmov %r1, 33\nlsh32 %r0, %r1\nexit"), 2);
+    assert_eq!(r0("mov %r0, -1\nrsh %r0, 70\nexit"), u64::MAX >> 6);
+    // arsh32 by 35 shifts by 3 and sign-fills within 32 bits, then zero-extends.
+    assert_eq!(
+        r0("mov32 %r0, 0x80000000\narsh32 %r0, 35\nexit"),
+        0xf000_0000
+    );
+    assert_eq!(
+        r0("lddw %r0, 0x8000000000000000\narsh %r0, 127\nexit"),
+        u64::MAX
+    );
+}
+
+#[test]
+fn alu32_results_are_zero_extended() {
+    assert_eq!(
+        r0("lddw %r0, 0xffffffffffffffff\nadd32 %r0, 0\nexit"),
+        0xffff_ffff
+    );
+    assert_eq!(r0("mov32 %r0, -1\nexit"), 0xffff_ffff);
+    assert_eq!(r0("mov %r0, 1\nneg32 %r0\nexit"), 0xffff_ffff);
+    assert_eq!(r0("lddw %r1, 0x1234567800000001\nmov32 %r0, %r1\nexit"), 1);
+    assert_eq!(r0("mov32 %r0, 0xffffffff\nmul32 %r0, 2\nexit"), 0xffff_fffe);
+    // 64-bit immediates sign-extend.
+    assert_eq!(r0("mov %r0, -1\nexit"), u64::MAX);
+    assert_eq!(r0("mov %r0, 0\nadd %r0, -2\nexit"), (-2i64) as u64);
+    // Sign-extending moves.
+    assert_eq!(r0("mov %r1, 0x80\nmovsx832 %r0, %r1\nexit"), 0xffff_ff80);
+    assert_eq!(
+        r0("mov %r1, 0x8000\nmovsx1664 %r0, %r1\nexit"),
+        0xffff_ffff_ffff_8000
+    );
+}
+
+#[test]
+fn byte_order() {
+    assert_eq!(r0("lddw %r0, 0x1122334455667788\nbe16 %r0\nexit"), 0x8877);
+    assert_eq!(
+        r0("lddw %r0, 0x1122334455667788\nbe32 %r0\nexit"),
+        0x8877_6655
+    );
+    assert_eq!(r0("lddw %r0, 0x1122334455667788\nle16 %r0\nexit"), 0x7788);
+    assert_eq!(
+        r0("lddw %r0, 0x1122334455667788\nbswap64 %r0\nexit"),
+        0x8877_6655_4433_2211
+    );
+}
+
+#[test]
+fn unaligned_and_sign_extending_loads() {
+    let mem: Vec<u8> = (0u8..16).collect();
+    assert_eq!(exec("ldxw %r0, [%r1+1]\nexit", &mem), Ok(0x0403_0201));
+    assert_eq!(
+        exec("ldxdw %r0, [%r1+3]\nexit", &mem),
+        Ok(0x0a09_0807_0605_0403)
+    );
+    assert_eq!(exec("ldxh %r0, [%r1+7]\nexit", &mem), Ok(0x0807));
+    let neg = [0x80u8, 0xff, 0xff, 0x7f];
+    assert_eq!(
+        exec("ldxsb %r0, [%r1]\nexit", &neg),
+        Ok(0xffff_ffff_ffff_ff80)
+    );
+    assert_eq!(
+        exec("ldxsh %r0, [%r1+1]\nexit", &neg),
+        Ok(0xffff_ffff_ffff_ffff)
+    );
+    assert_eq!(exec("ldxsw %r0, [%r1]\nexit", &neg), Ok(0x7fff_ff80));
+    // An unaligned store then load through the stack.
+    assert_eq!(
+        r0("lddw %r1, 0x0102030405060708\nstxdw [%r10-13], %r1\nldxw %r0, [%r10-11]\nexit"),
+        0x0304_0506
+    );
+}
+
+fn oob(pc: usize, len: u64, access: Access) -> impl Fn(&Result<u64, Trap>) -> bool {
+    move |r| matches!(r, Err(Trap { pc: p, kind: TrapKind::OutOfBounds { len: l, access: a, .. } }) if *p == pc && *l == len && *a == access)
+}
+
+#[test]
+fn context_bounds_one_byte_each_side() {
+    let mem = [7u8; 8];
+    let base = mem.as_ptr();
+    let _ = base;
+    assert_eq!(exec("ldxb %r0, [%r1+0]\nexit", &mem), Ok(7));
+    assert_eq!(exec("ldxb %r0, [%r1+7]\nexit", &mem), Ok(7));
+    assert_eq!(
+        exec("ldxdw %r0, [%r1+0]\nexit", &mem),
+        Ok(0x0707_0707_0707_0707)
+    );
+    assert!(oob(0, 1, Access::Read)(&exec(
+        "ldxb %r0, [%r1-1]\nexit",
+        &mem
+    )));
+    assert!(oob(0, 1, Access::Read)(&exec(
+        "ldxb %r0, [%r1+8]\nexit",
+        &mem
+    )));
+    assert!(oob(0, 8, Access::Read)(&exec(
+        "ldxdw %r0, [%r1+1]\nexit",
+        &mem
+    )));
+    assert!(oob(1, 1, Access::Write)(&exec(
+        "mov %r0, 0\nstb [%r1-1], 1\nexit",
+        &mem
+    )));
+    assert!(oob(1, 1, Access::Write)(&exec(
+        "mov %r0, 0\nstb [%r1+8], 1\nexit",
+        &mem
+    )));
+    assert!(oob(0, 4, Access::Write)(&exec(
+        "stxw [%r1+5], %r1\nexit",
+        &mem
+    )));
+    assert_eq!(exec("stb [%r1+7], 9\nldxb %r0, [%r1+7]\nexit", &mem), Ok(9));
+    // The trap names the exact address: r1 + 8.
+    let mut m = mem.to_vec();
+    let addr = m.as_ptr() as u64 + 8;
+    let prog = vm("interp", &Config::default())
+        .load_asm("ldxb %r0, [%r1+8]\nexit")
+        .unwrap();
+    assert_eq!(
+        prog.execute(&mut m),
+        Err(Trap::new(
+            0,
+            TrapKind::OutOfBounds {
+                addr,
+                len: 1,
+                access: Access::Read
+            }
+        ))
+    );
+    // No context at all: any dereference of r1 traps.
+    assert!(oob(0, 1, Access::Read)(&exec("ldxb %r0, [%r1]\nexit", &[])));
+}
+
+#[test]
+fn stack_bounds_one_byte_each_side() {
+    assert_eq!(r0("stb [%r10-512], 3\nldxb %r0, [%r10-512]\nexit"), 3);
+    assert_eq!(r0("stb [%r10-1], 4\nldxb %r0, [%r10-1]\nexit"), 4);
+    // Underflow: one byte below the frame.
+    assert!(oob(0, 1, Access::Write)(&exec(
+        "stb [%r10-513], 1\nexit",
+        &[]
+    )));
+    assert!(oob(0, 1, Access::Read)(&exec(
+        "ldxb %r0, [%r10-513]\nexit",
+        &[]
+    )));
+    // Overflow: at the frame pointer and across it.
+    assert!(oob(0, 1, Access::Read)(&exec(
+        "ldxb %r0, [%r10]\nexit",
+        &[]
+    )));
+    assert!(oob(0, 8, Access::Write)(&exec(
+        "stdw [%r10-4], 1\nexit",
+        &[]
+    )));
+    // The stack starts zeroed.
+    assert_eq!(r0("ldxdw %r0, [%r10-8]\nexit"), 0);
+}
+
+#[test]
+fn local_calls_get_their_own_frame_and_preserve_r6_to_r9() {
+    let src = "
+        mov %r6, 6
+        stdw [%r10-8], 11
+        call local f
+        ldxdw %r1, [%r10-8]
+        add %r0, %r1
+        add %r0, %r6
+        exit
+    f:
+        stdw [%r10-8], 100
+        ldxdw %r0, [%r10-8]
+        mov %r6, 0
+        exit";
+    // 100 (callee's own slot) + 11 (caller's slot untouched) + 6 (r6 restored)
+    assert_eq!(r0(src), 117);
+    // The callee can read its caller's frame through a pointer, but not below its own frame.
+    let src = "
+        stdw [%r10-8], 5
+        mov %r1, %r10
+        call local f
+        exit
+    f:
+        ldxdw %r0, [%r1-8]
+        exit";
+    assert_eq!(r0(src), 5);
+    assert!(oob(3, 1, Access::Read)(&exec(
+        "call local f\nexit\nf:\nmov %r0, 0\nldxb %r0, [%r10-513]\nexit",
+        &[]
+    )));
+    // After the callee returns, its frame is no longer accessible.
+    let src = "call local f\nldxdw %r0, [%r0]\nexit\nf:\nmov %r0, %r10\nsub %r0, 8\nexit";
+    assert!(oob(1, 8, Access::Read)(&exec(src, &[])));
+}
+
+fn nested_calls(depth: usize) -> String {
+    let mut s = String::from("call local f1\nexit\n");
+    for i in 1..depth {
+        s.push_str(&format!("f{i}:\ncall local f{}\nexit\n", i + 1));
+    }
+    s.push_str(&format!("f{depth}:\nmov %r0, 7\nexit\n"));
+    s
+}
+
+#[test]
+fn call_depth_limit() {
+    // 7 nested calls = 8 frames: allowed by the default depth of 8.
+    assert_eq!(r0(&nested_calls(7)), 7);
+    // 8 nested calls = 9 frames: the call in f7 (at pc 14) traps.
+    assert_eq!(
+        exec(&nested_calls(8), &[]),
+        Err(Trap::new(14, TrapKind::CallDepthExceeded))
+    );
+    let cfg = Config {
+        max_call_depth: 9,
+        ..Config::default()
+    };
+    assert_eq!(exec_cfg(&nested_calls(8), &[], &cfg).result, Ok(7));
+    // Unbounded recursion stops at the limit too.
+    let rec = "call local f\nexit\nf:\ncall local f\nexit";
+    assert_eq!(
+        exec(rec, &[]),
+        Err(Trap::new(2, TrapKind::CallDepthExceeded))
+    );
+}
+
+#[test]
+fn budget_is_exhausted_at_exactly_its_count() {
+    // Blocks: [mov] at 0, [add, jne] at 1 (10 times), [exit] at 3: 1 + 20 + 1 = 22 instructions.
+    let src = "mov %r0, 0\nloop:\nadd %r0, 1\njne %r0, 10, loop\nexit";
+    let unlimited = exec_cfg(src, &[], &Config::default());
+    assert_eq!(
+        unlimited,
+        Execution {
+            result: Ok(10),
+            instructions: 22
+        }
+    );
+    let with = |n| {
+        exec_cfg(
+            src,
+            &[],
+            &Config {
+                instruction_budget: Some(n),
+                ..Config::default()
+            },
+        )
+    };
+    assert_eq!(
+        with(22),
+        Execution {
+            result: Ok(10),
+            instructions: 22
+        }
+    );
+    // One short: the exit block cannot be paid for.
+    assert_eq!(
+        with(21),
+        Execution {
+            result: Err(Trap::new(3, TrapKind::BudgetExhausted)),
+            instructions: 21
+        }
+    );
+    // After 1 + 9 * 2 = 19, the tenth iteration needs 2 but only 1 is left.
+    assert_eq!(
+        with(20),
+        Execution {
+            result: Err(Trap::new(1, TrapKind::BudgetExhausted)),
+            instructions: 19
+        }
+    );
+    assert_eq!(with(0).result, Err(Trap::new(0, TrapKind::BudgetExhausted)));
+    // An infinite loop ends with the budget.
+    let inf = Config {
+        instruction_budget: Some(1_000),
+        ..Config::default()
+    };
+    assert_eq!(
+        exec_cfg("ja -1\nexit", &[], &inf).result,
+        Err(Trap::new(0, TrapKind::BudgetExhausted))
+    );
+    // lddw counts once.
+    assert_eq!(
+        exec_cfg("lddw %r0, 1\nexit", &[], &Config::default()).instructions,
+        2
+    );
+}
+
+#[test]
+fn atomics() {
+    // 32-bit fetch-add returns the old value zero-extended, and leaves the upper word alone.
+    let src = "
+        lddw %r1, 0xffffffff00000005
+        stxdw [%r10-8], %r1
+        lddw %r2, 0xffffffff00000001
+        lock fetch add32 [%r10-8], %r2
+        ldxdw %r0, [%r10-8]
+        add %r0, %r2
+        exit";
+    // memory: 0xffffffff_00000006; r2: 5
+    assert_eq!(r0(src), 0xffff_ffff_0000_0006 + 5);
+    // cmpxchg that fails loads the current value into r0 and stores nothing.
+    let src = "stdw [%r10-8], 3\nmov %r0, 4\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\nldxdw %r1, [%r10-8]\nlsh %r0, 8\nor %r0, %r1\nexit";
+    assert_eq!(r0(src), (3 << 8) | 3);
+    // Unaligned atomics trap.
+    // The stack top is 16-byte aligned, so r10 - 12 is 4 bytes off an 8-byte boundary.
+    let t = exec("mov %r1, 1\nlock add [%r10-12], %r1\nexit", &[]);
+    assert!(
+        matches!(
+            t,
+            Err(Trap {
+                pc: 1,
+                kind: TrapKind::UnalignedAtomic { .. }
+            })
+        ),
+        "{t:?}"
+    );
+    assert_eq!(
+        r0("mov %r1, 1\nstw [%r10-12], 41\nlock add32 [%r10-12], %r1\nldxw %r0, [%r10-12]\nexit"),
+        42
+    );
+}
+
+#[test]
+fn legacy_packet_loads_read_big_endian_from_the_context() {
+    let pkt = [0x12, 0x34, 0x56, 0x78, 0x9a];
+    assert_eq!(exec("ldabsw 0\nexit", &pkt), Ok(0x1234_5678));
+    assert_eq!(exec("ldabsh 1\nexit", &pkt), Ok(0x3456));
+    assert_eq!(exec("mov %r2, 3\nldindb %r2, 1\nexit", &pkt), Ok(0x9a));
+    assert!(oob(0, 4, Access::Read)(&exec("ldabsw 2\nexit", &pkt)));
+    assert!(oob(1, 1, Access::Read)(&exec(
+        "mov %r2, -1\nldindb %r2, 0\nexit",
+        &pkt
+    )));
+}
+
+#[test]
+fn helpers_and_callx() {
+    assert_eq!(r0("mov %r1, 1\nmov %r2, 2\nmov %r3, 3\ncall 1\nexit"), 6);
+    assert_eq!(r0("mov %r1, 10\nmov %r5, 1\ncall %r5\nexit"), 10);
+    let t = exec("mov %r5, 99\ncall %r5\nexit", &[]);
+    assert_eq!(t, Err(Trap::new(1, TrapKind::UnknownHelper { id: 99 })));
+    let t = exec("mov %r0, 0\ncall 2\nexit", &[]);
+    assert_eq!(
+        t,
+        Err(Trap::new(
+            1,
+            TrapKind::HelperError {
+                id: 2,
+                message: "boom".into()
+            }
+        ))
+    );
+    // A helper may end the program with a value.
+    assert_eq!(r0("mov %r1, 77\ncall 3\nmov %r0, 1\nexit"), 77);
+    // Helpers read program memory through the same checks.
+    assert_eq!(
+        r0("stw [%r10-4], 0x1234\nmov %r1, %r10\nsub %r1, 4\ncall 4\nexit"),
+        0x1234
+    );
+    let t = exec("mov %r1, %r10\ncall 4\nexit", &[]);
+    assert!(
+        matches!(
+            t,
+            Err(Trap {
+                pc: 1,
+                kind: TrapKind::HelperError { id: 4, .. }
+            })
+        ),
+        "{t:?}"
+    );
+}
+
+#[test]
+fn load_time_checks_name_the_instruction() {
+    let kind = |src: &str| match load_err(src) {
+        LoadError::Check(c) => (c.pc, c.kind),
+        other => panic!("{other}"),
+    };
+    assert_eq!(kind("mov %r10, 1\nexit"), (0, CheckErrorKind::WritesR10));
+    assert_eq!(kind("mov %r0, 0\nldxdw %r10, [%r1]\nexit").0, 1);
+    assert_eq!(
+        kind("ja +5\nexit"),
+        (0, CheckErrorKind::JumpOutOfRange { target: 6, len: 2 })
+    );
+    assert_eq!(
+        kind("ja -2\nexit"),
+        (0, CheckErrorKind::JumpOutOfRange { target: -1, len: 2 })
+    );
+    assert_eq!(
+        kind("ja +1\nlddw %r0, 1\nexit"),
+        (0, CheckErrorKind::JumpIntoLoadImm64 { target: 2 })
+    );
+    assert_eq!(
+        kind("call 42\nexit"),
+        (0, CheckErrorKind::UnknownHelper { id: 42 })
+    );
+    assert_eq!(
+        kind("mov %r0, 0"),
+        (0, CheckErrorKind::FallsOffEnd { function: 0 })
+    );
+    assert_eq!(
+        kind("mov %r0, 0\njeq %r0, 0, -2"),
+        (1, CheckErrorKind::FallsOffEnd { function: 0 })
+    );
+    assert_eq!(kind(""), (0, CheckErrorKind::Empty));
+    assert_eq!(kind("call local f\nexit\nf:\nja -3\nexit").0, 2);
+    assert_eq!(
+        kind("lddw %r1, map_fd 3\nexit").1,
+        CheckErrorKind::UnresolvedImm64 { keyword: "map_fd" }
+    );
+    let small = Config {
+        max_instructions: 2,
+        ..Config::default()
+    };
+    let too_long = vm("interp", &small).load_asm("mov %r0, 0\nmov %r0, 0\nexit");
+    assert!(
+        matches!(too_long, Err(Error::Load(LoadError::Check(c))) if matches!(c.kind, CheckErrorKind::TooLong { count: 3, limit: 2 }))
+    );
+    // Decoding errors name the slot.
+    let bytes = [0x95, 0, 0, 0, 0, 0, 0, 0, 0x07, 0x01, 1, 0, 1, 0, 0, 0];
+    let e = vm("interp", &Config::default())
+        .load_bytes(&bytes)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "insn 1: unused field offset is 0x1 in opcode 0x07; it must be 0"
+    );
+    let e = vm("interp", &Config::default())
+        .load_bytes(&[0x18, 0, 0, 0, 0, 0, 0, 0])
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "insn 0: lddw is truncated: its second slot is missing"
+    );
+}
