@@ -528,3 +528,39 @@ fn load_time_checks_name_the_instruction() {
         "insn 0: lddw is truncated: its second slot is missing"
     );
 }
+
+#[test]
+fn adjacent_pairs_keep_their_meaning() {
+    // mov + op pairs (the interpreter runs these as one op).
+    assert_eq!(r0("mov %r1, 5\nmov %r0, %r1\nadd %r0, %r0\nexit"), 10);
+    assert_eq!(
+        r0("mov %r1, 5\nmov %r0, %r1\nadd %r0, -7\nexit"),
+        (-2i64) as u64
+    );
+    assert_eq!(r0("mov %r1, 3\nmov %r0, %r1\nlsh %r0, 70\nexit"), 3 << 6);
+    assert_eq!(r0("mov %r1, -1\nmov %r0, %r1\nrsh %r0, 60\nexit"), 0xf);
+    assert_eq!(
+        r0("mov %r1, -1\nmov %r0, %r1\nand %r0, -16\nexit"),
+        (-16i64) as u64
+    );
+    // add + conditional jump, with signed and unsigned compares against a sign-extended immediate.
+    assert_eq!(
+        r0("mov %r0, -3\nloop:\nadd %r0, 1\njslt %r0, 2, loop\nexit"),
+        2
+    );
+    assert_eq!(
+        r0(
+            "mov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, 1\nadd %r0, -1\njne %r0, -5, loop\nmov %r0, %r1\nexit"
+        ),
+        5
+    );
+    assert_eq!(
+        r0("mov %r0, 0\nadd %r0, -1\njgt %r0, 7, +1\nexit\nmov %r0, 9\nexit"),
+        9
+    );
+    // A jump into the second instruction of a pair runs it alone.
+    assert_eq!(
+        r0("mov %r1, 4\nmov %r0, 1\nja +1\nmov %r0, %r1\nadd %r0, 10\nexit"),
+        11
+    );
+}

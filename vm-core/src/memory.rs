@@ -42,6 +42,42 @@ struct Region {
     kind: RegionKind,
 }
 
+/// A failed access, small and `Copy` so the fast path stays in registers; converts into the
+/// [`TrapKind`] it stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The access is outside every (writable, for writes) region.
+    OutOfBounds {
+        /// First byte of the access.
+        addr: u64,
+        /// Access size in bytes.
+        len: u64,
+        /// Read or write.
+        access: Access,
+    },
+    /// An atomic access is not aligned to its size.
+    Unaligned {
+        /// The address.
+        addr: u64,
+    },
+}
+
+impl From<Fault> for TrapKind {
+    #[cold]
+    fn from(f: Fault) -> TrapKind {
+        match f {
+            Fault::OutOfBounds { addr, len, access } => TrapKind::OutOfBounds { addr, len, access },
+            Fault::Unaligned { addr } => TrapKind::UnalignedAtomic { addr },
+        }
+    }
+}
+
+impl core::fmt::Display for Fault {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        TrapKind::from(*self).fmt(f)
+    }
+}
+
 /// The regions one run may access, borrowed for `'a`.
 #[derive(Debug)]
 pub struct MemoryMap<'a> {
@@ -161,14 +197,14 @@ impl<'a> MemoryMap<'a> {
 
     /// The pointer for `len` bytes at `addr`, if they lie in one region (writable, for writes).
     #[inline(always)]
-    fn find(&self, addr: u64, len: u64, access: Access) -> Result<*mut u8, TrapKind> {
+    fn find(&self, addr: u64, len: u64, access: Access) -> Result<*mut u8, Fault> {
         for r in &self.regions {
             let off = addr.wrapping_sub(r.start);
             if off < r.len && r.len - off >= len && (access == Access::Read || r.writable) {
                 return Ok(r.ptr.wrapping_add(off as usize));
             }
         }
-        Err(TrapKind::OutOfBounds { addr, len, access })
+        Err(Fault::OutOfBounds { addr, len, access })
     }
 
     /// Whether `len` bytes at `addr` may be accessed in the given direction.
@@ -186,7 +222,7 @@ impl<'a> MemoryMap<'a> {
 
     /// Loads a value of `size` bytes at `addr`, zero-extended, in host byte order.
     #[inline(always)]
-    pub fn load(&self, addr: u64, size: Size) -> Result<u64, TrapKind> {
+    pub fn load(&self, addr: u64, size: Size) -> Result<u64, Fault> {
         let p = self.find(addr, size.bytes() as u64, Access::Read)?;
         // SAFETY: `find` proved that `size` bytes at `p` lie inside one region, which borrows live
         // memory for `'a` (so it is allocated and not freed); unaligned reads are allowed, and
@@ -203,7 +239,7 @@ impl<'a> MemoryMap<'a> {
 
     /// Stores the low `size` bytes of `value` at `addr`, in host byte order.
     #[inline(always)]
-    pub fn store(&self, addr: u64, size: Size, value: u64) -> Result<(), TrapKind> {
+    pub fn store(&self, addr: u64, size: Size, value: u64) -> Result<(), Fault> {
         let p = self.find(addr, size.bytes() as u64, Access::Write)?;
         // SAFETY: `find` proved that `size` bytes at `p` lie inside one writable region, whose
         // slice was borrowed mutably (or handed over as writable by the host) for `'a`, so no
@@ -221,17 +257,11 @@ impl<'a> MemoryMap<'a> {
 
     /// Performs an atomic read-modify-write of `size` ([`Size::W`] or [`Size::DW`]) bytes at
     /// `addr` with operand `value`, returning the old value (zero-extended).
-    pub fn atomic(
-        &self,
-        addr: u64,
-        size: Size,
-        op: AtomicRmw,
-        value: u64,
-    ) -> Result<u64, TrapKind> {
+    pub fn atomic(&self, addr: u64, size: Size, op: AtomicRmw, value: u64) -> Result<u64, Fault> {
         let bytes = if size == Size::W { 4u64 } else { 8 };
         let p = self.find(addr, bytes, Access::Write)?;
         if addr % bytes != 0 {
-            return Err(TrapKind::UnalignedAtomic { addr });
+            return Err(Fault::Unaligned { addr });
         }
         if bytes == 4 {
             // SAFETY: `p` is inside one writable region for 4 bytes (checked by `find`), aligned
@@ -267,7 +297,7 @@ impl<'a> MemoryMap<'a> {
     }
 
     /// Copies `out.len()` bytes at `addr` into `out` (for helpers reading program memory).
-    pub fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), TrapKind> {
+    pub fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
         if out.is_empty() {
             return Ok(());
         }
@@ -279,7 +309,7 @@ impl<'a> MemoryMap<'a> {
     }
 
     /// Copies `data` to `addr` (for helpers writing program memory).
-    pub fn write(&self, addr: u64, data: &[u8]) -> Result<(), TrapKind> {
+    pub fn write(&self, addr: u64, data: &[u8]) -> Result<(), Fault> {
         if data.is_empty() {
             return Ok(());
         }
@@ -321,7 +351,7 @@ mod tests {
         assert!(m.load(base, Size::W).is_ok());
         assert_eq!(
             m.store(base, Size::B, 1),
-            Err(TrapKind::OutOfBounds {
+            Err(Fault::OutOfBounds {
                 addr: base,
                 len: 1,
                 access: Access::Write
@@ -355,7 +385,7 @@ mod tests {
         assert_eq!(m.load(base, Size::DW), Ok(9));
         assert_eq!(
             m.atomic(base + 2, Size::W, AtomicRmw::Add, 1),
-            Err(TrapKind::UnalignedAtomic { addr: base + 2 })
+            Err(Fault::Unaligned { addr: base + 2 })
         );
     }
 

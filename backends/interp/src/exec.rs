@@ -50,6 +50,23 @@ fn cond32(cond: Cond, a: u32, b: u32) -> bool {
     }
 }
 
+#[inline(always)]
+fn cond64(cond: Cond, a: u64, b: u64) -> bool {
+    match cond {
+        Cond::Eq => a == b,
+        Cond::Ne => a != b,
+        Cond::Gt => a > b,
+        Cond::Ge => a >= b,
+        Cond::Lt => a < b,
+        Cond::Le => a <= b,
+        Cond::Set => a & b != 0,
+        Cond::Sgt => (a as i64) > (b as i64),
+        Cond::Sge => (a as i64) >= (b as i64),
+        Cond::Slt => (a as i64) < (b as i64),
+        Cond::Sle => (a as i64) <= (b as i64),
+    }
+}
+
 fn sdiv64(a: u64, b: u64) -> u64 {
     if b == 0 {
         0
@@ -183,7 +200,7 @@ pub(crate) fn run(
             ($e:expr) => {
                 match $e {
                     Ok(v) => v,
-                    Err(k) => break 'run Stop::Trap(k),
+                    Err(fault) => break 'run Stop::Trap(TrapKind::from(fault)),
                 }
             };
         }
@@ -336,6 +353,17 @@ pub(crate) fn run(
             Op::Jsle64Reg(d, s, t) => jump!((r!(d) as i64) <= r!(s) as i64, t),
             Op::Jmp32Imm(c, d, v, t) => jump!(cond32(c, r!(d) as u32, v), t),
             Op::Jmp32Reg(c, d, s, t) => jump!(cond32(c, r!(d) as u32, r!(s) as u32), t),
+
+            Op::Add64RegFrom(d, a, b) => r!(d) = r!(a).wrapping_add(r!(b)),
+            Op::Add64ImmFrom(d, a, v) => r!(d) = r!(a).wrapping_add(v),
+            Op::Lsh64ImmFrom(d, a, v) => r!(d) = r!(a) << v,
+            Op::Rsh64ImmFrom(d, a, v) => r!(d) = r!(a) >> v,
+            Op::And64ImmFrom(d, a, v) => r!(d) = r!(a) & v,
+            Op::AddJmpImm(d, add, c, cmp, t) => {
+                let v = r!(d).wrapping_add(i64::from(add) as u64);
+                r!(d) = v;
+                jump!(cond64(c, v, i64::from(cmp) as u64), t);
+            }
 
             Op::Call(idx) => {
                 let Some((id, f)) = code.helpers.get(idx as usize) else {

@@ -128,6 +128,19 @@ pub(crate) enum Op {
     Jmp32Imm(Cond, R, u32, u32),
     Jmp32Reg(Cond, R, R, u32),
 
+    /// Fused `mov d, a; add d, b` (within one block).
+    Add64RegFrom(R, R, R),
+    /// Fused `mov d, a; add d, imm`.
+    Add64ImmFrom(R, R, u64),
+    /// Fused `mov d, a; lsh d, imm`.
+    Lsh64ImmFrom(R, R, u64),
+    /// Fused `mov d, a; rsh d, imm`.
+    Rsh64ImmFrom(R, R, u64),
+    /// Fused `mov d, a; and d, imm`.
+    And64ImmFrom(R, R, u64),
+    /// Fused `add d, imm; jcc d, cmp, target` (64-bit, immediates sign-extended at run time).
+    AddJmpImm(R, i32, Cond, i32, u32),
+
     /// Call of the pre-resolved helper at this index of [`Ops::helpers`].
     Call(u32),
     CallLocal(u32),
@@ -277,17 +290,110 @@ fn jump64(cond: Cond, d: R, src: Operand, t: u32) -> Op {
     }
 }
 
+/// A pair of adjacent instructions in one basic block that runs as one op. Neither half can
+/// trap, so fusing changes neither results, nor trap pcs, nor budget accounting.
+#[derive(Clone, Copy)]
+enum Fusion {
+    MovAlu {
+        d: R,
+        a: R,
+        op: AluOp,
+        src: Operand,
+    },
+    AddJmp {
+        d: R,
+        add: i32,
+        cond: Cond,
+        cmp: i32,
+    },
+}
+
+fn fusion(program: &Program, pc: usize) -> Option<Fusion> {
+    let insns = program.insns();
+    let (first, second) = (insns.get(pc)?, insns.get(pc + 1)?);
+    if program.is_block_start(pc + 1) {
+        return None;
+    }
+    match (*first, *second) {
+        (
+            Insn::Alu {
+                width: Width::W64,
+                op: AluOp::Mov,
+                dst,
+                src: Operand::Reg(a),
+            },
+            Insn::Alu {
+                width: Width::W64,
+                op,
+                dst: d2,
+                src,
+            },
+        ) if d2 == dst => {
+            let ok = match (op, src) {
+                (AluOp::Add, _) => true,
+                (AluOp::Lsh | AluOp::Rsh | AluOp::And, Operand::Imm(_)) => true,
+                _ => false,
+            };
+            // `mov d, a; add d, d` adds `a` to itself.
+            let src = if src == Operand::Reg(dst) {
+                Operand::Reg(a)
+            } else {
+                src
+            };
+            ok.then_some(Fusion::MovAlu {
+                d: dst.index(),
+                a: a.index(),
+                op,
+                src,
+            })
+        }
+        (
+            Insn::Alu {
+                width: Width::W64,
+                op: AluOp::Add,
+                dst,
+                src: Operand::Imm(add),
+            },
+            Insn::Jump {
+                width: Width::W64,
+                cond,
+                dst: d2,
+                src: Operand::Imm(cmp),
+                ..
+            },
+        ) if d2 == dst => Some(Fusion::AddJmp {
+            d: dst.index(),
+            add,
+            cond,
+            cmp,
+        }),
+        _ => None,
+    }
+}
+
 /// Translates a checked program. Jump and call targets are valid (the load-time checks proved
 /// it), so every target resolves to the [`Op::Charge`] of its block.
 pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Ops {
     let insns = program.insns();
     // Pass 1: the op index of each instruction's first op.
+    // Fused pairs are decided once, here, so both passes agree on op indexes.
+    let mut fused = vec![false; insns.len()];
+    let mut pc = 0;
+    while pc < insns.len() {
+        if fusion(program, pc).is_some() {
+            fused[pc] = true;
+            pc += 2;
+        } else {
+            pc += 1;
+        }
+    }
     let mut first = Vec::with_capacity(insns.len() + 1);
     let mut n = 0u32;
     for (pc, insn) in insns.iter().enumerate() {
         first.push(n);
-        n +=
-            u32::from(program.is_block_start(pc)) + u32::from(!matches!(insn, Insn::LoadImm64Tail));
+        let absorbed = pc > 0 && fused[pc - 1];
+        n += u32::from(program.is_block_start(pc))
+            + u32::from(!matches!(insn, Insn::LoadImm64Tail) && !absorbed);
     }
     first.push(n);
     let target = |pc: usize, insn: &Insn| -> u32 {
@@ -306,6 +412,28 @@ pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Ops {
         if cost > 0 {
             ops.push(Op::Charge(cost));
             pcs.push(pc as u32);
+        }
+        if pc > 0 && fused[pc - 1] {
+            continue;
+        }
+        if fused[pc] {
+            let op = match fusion(program, pc) {
+                Some(Fusion::MovAlu { d, a, op, src }) => match (op, src) {
+                    (AluOp::Add, Operand::Reg(b)) => Op::Add64RegFrom(d, a, b.index()),
+                    (AluOp::Add, Operand::Imm(i)) => Op::Add64ImmFrom(d, a, i64::from(i) as u64),
+                    (AluOp::Lsh, Operand::Imm(i)) => Op::Lsh64ImmFrom(d, a, (i as u64) & 63),
+                    (AluOp::Rsh, Operand::Imm(i)) => Op::Rsh64ImmFrom(d, a, (i as u64) & 63),
+                    (_, Operand::Imm(i)) => Op::And64ImmFrom(d, a, i64::from(i) as u64),
+                    (_, Operand::Reg(_)) => unreachable_fusion(),
+                },
+                Some(Fusion::AddJmp { d, add, cond, cmp }) => {
+                    Op::AddJmpImm(d, add, cond, cmp, target(pc + 1, &insns[pc + 1]))
+                }
+                None => unreachable_fusion(),
+            };
+            ops.push(op);
+            pcs.push(pc as u32);
+            continue;
         }
         let op = match *insn {
             Insn::LoadImm64Tail => continue,
@@ -436,6 +564,12 @@ pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Ops {
         pcs.push(pc as u32);
     }
     Ops { ops, pcs, helpers }
+}
+
+/// `fusion` is deterministic, so a pair marked fused in pass 1 fuses again in pass 2; this op is
+/// never produced. It exits, rather than panicking, to keep the interpreter total.
+fn unreachable_fusion() -> Op {
+    Op::Exit
 }
 
 fn unknown_helper(
