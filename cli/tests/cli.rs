@@ -1,0 +1,129 @@
+//! The `oxbpf` command line: outputs, and one-line errors with a non-zero exit.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn oxbpf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_oxbpf"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("running oxbpf")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("oxbpf-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An error is exactly one line on stderr, with a non-zero exit.
+fn assert_one_line_error(o: &Output, contains: &str) {
+    assert!(!o.status.success(), "expected failure: {}", stdout(o));
+    let err = stderr(o);
+    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
+    assert!(err.contains(contains), "{err:?} does not mention {contains:?}");
+}
+
+#[test]
+fn runs_the_bundled_examples() {
+    // 25 primes below 100.
+    let o = oxbpf(&["run", "examples/primes.s"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "0x19\n");
+    let o = oxbpf(&["run", "examples/sum_bytes.s", "--mem-hex", "01 02 03 04"]);
+    assert_eq!(stdout(&o), "0xa\n");
+    let o = oxbpf(&["run", "examples/sum_bytes.s", "--backend", "interp", "--mem-hex", "ff ff"]);
+    assert_eq!(stdout(&o), "0x1fe\n");
+    let dir = scratch("mem");
+    let mem = dir.join("mem.bin");
+    std::fs::write(&mem, [10u8, 20, 30]).unwrap();
+    let o = oxbpf(&["run", "examples/sum_bytes.s", "--mem", mem.to_str().unwrap()]);
+    assert_eq!(stdout(&o), "0x3c\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn asm_then_disasm_then_asm_is_stable() {
+    let dir = scratch("asm");
+    let bin = dir.join("primes.bin");
+    let o = oxbpf(&["asm", "examples/primes.s", "-o", bin.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&bin).unwrap();
+    assert_eq!(bytes.len(), 15 * 8);
+    let o = oxbpf(&["disasm", bin.to_str().unwrap()]);
+    let listing = stdout(&o);
+    assert!(listing.starts_with("mov %r0, 0\nmov %r1, 2\n"), "{listing}");
+    let s = dir.join("again.s");
+    std::fs::write(&s, &listing).unwrap();
+    let bin2 = dir.join("again.bin");
+    assert!(oxbpf(&["asm", s.to_str().unwrap(), "-o", bin2.to_str().unwrap()]).status.success());
+    assert_eq!(std::fs::read(&bin2).unwrap(), bytes);
+    // The bytecode runs like the source.
+    assert_eq!(stdout(&oxbpf(&["run", bin.to_str().unwrap()])), "0x19\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn errors_are_one_line() {
+    assert_one_line_error(&oxbpf(&["run", "no/such/file.s"]), "no/such/file.s");
+    assert_one_line_error(
+        &oxbpf(&["run", "examples/primes.s", "--backend", "nope"]),
+        "unknown backend `nope`",
+    );
+    assert_one_line_error(&oxbpf(&["run", "examples/sum_bytes.s", "--mem-hex", "0g"]), "--mem-hex");
+    assert_one_line_error(
+        &oxbpf(&["run", "examples/primes.s", "--budget", "10"]),
+        "instruction budget exhausted",
+    );
+    assert_one_line_error(&oxbpf(&["frobnicate"]), "frobnicate");
+    assert_one_line_error(&oxbpf(&["run"]), "PROGRAM");
+    let dir = scratch("err");
+    let bad = dir.join("bad.s");
+    std::fs::write(&bad, "mov %r0, 1\nldxq %r0, %r1\nexit\n").unwrap();
+    assert_one_line_error(&oxbpf(&["run", bad.to_str().unwrap()]), "line 2: Invalid mnemonic: ldxq");
+    let oob = dir.join("oob.s");
+    std::fs::write(&oob, "ldxw %r0, [%r1+2]\nexit\n").unwrap();
+    assert_one_line_error(
+        &oxbpf(&["run", oob.to_str().unwrap(), "--mem-hex", "00 01 02 03"]),
+        "trap at insn 0: out-of-bounds read of 4 bytes",
+    );
+    let raw = dir.join("bad.bin");
+    std::fs::write(&raw, [0x95u8, 0, 0, 0, 0, 0, 0, 0, 0xff, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+    assert_one_line_error(&oxbpf(&["run", raw.to_str().unwrap()]), "insn 1: unknown opcode 0xff");
+    assert_one_line_error(&oxbpf(&["disasm", raw.to_str().unwrap()]), "insn 1");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn conformance_command_runs_the_suite() {
+    let dir = oxbpf_conformance::data_dir();
+    if !dir.is_dir() {
+        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "conformance data missing");
+        eprintln!("skipping: no conformance data at {}", dir.display());
+        return;
+    }
+    let o = oxbpf(&["conformance", dir.to_str().unwrap(), "--backend", "all"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert_eq!(stdout(&o).lines().last(), Some("313 passed, 0 failed"));
+    // The negative directory reports its deliberate failures, one line each, then the totals.
+    let o = oxbpf(&["conformance", dir.join("negative").to_str().unwrap()]);
+    assert!(!o.status.success());
+    let out = stdout(&o);
+    let high_bits = "FAIL interp/incorrect_return_value_high_bits.data: result: \
+                     r0 = 0x8877665544332211, expected 0x8977665544332211";
+    assert!(out.contains(high_bits), "{out}");
+    assert_eq!(out.lines().last(), Some("48 passed, 9 failed, 3 skipped"));
+}
