@@ -18,6 +18,11 @@
 
 use std::sync::Arc;
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use oxbpf_core::{
     Backend, Config, Executable, Execution, HelperContext, HelperRegistry, HelperResult,
     HelperStop, Insn, LoadError, PrepareError, Program, Trap, TrapCode, TrapKind, asm, isa,

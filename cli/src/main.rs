@@ -56,7 +56,10 @@ fn main() -> ExitCode {
         Err(e) => {
             // clap's message may span lines before its usage block; fold it into one line.
             let text = e.to_string();
-            let message = text.split("\n\nUsage").next().unwrap_or("invalid arguments");
+            let message = text
+                .split("\n\nUsage")
+                .next()
+                .unwrap_or("invalid arguments");
             let line = message.split_whitespace().collect::<Vec<_>>().join(" ");
             eprintln!("oxbpf: {}", line.trim_start_matches("error: "));
             return ExitCode::from(2);

@@ -12,7 +12,10 @@ fn oxbpf(args: &[&str]) -> Output {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn stdout(o: &Output) -> String {
@@ -34,7 +37,10 @@ fn assert_one_line_error(o: &Output, contains: &str) {
     assert!(!o.status.success(), "expected failure: {}", stdout(o));
     let err = stderr(o);
     assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
-    assert!(err.contains(contains), "{err:?} does not mention {contains:?}");
+    assert!(
+        err.contains(contains),
+        "{err:?} does not mention {contains:?}"
+    );
 }
 
 #[test]
@@ -45,12 +51,24 @@ fn runs_the_bundled_examples() {
     assert_eq!(stdout(&o), "0x19\n");
     let o = oxbpf(&["run", "examples/sum_bytes.s", "--mem-hex", "01 02 03 04"]);
     assert_eq!(stdout(&o), "0xa\n");
-    let o = oxbpf(&["run", "examples/sum_bytes.s", "--backend", "interp", "--mem-hex", "ff ff"]);
+    let o = oxbpf(&[
+        "run",
+        "examples/sum_bytes.s",
+        "--backend",
+        "interp",
+        "--mem-hex",
+        "ff ff",
+    ]);
     assert_eq!(stdout(&o), "0x1fe\n");
     let dir = scratch("mem");
     let mem = dir.join("mem.bin");
     std::fs::write(&mem, [10u8, 20, 30]).unwrap();
-    let o = oxbpf(&["run", "examples/sum_bytes.s", "--mem", mem.to_str().unwrap()]);
+    let o = oxbpf(&[
+        "run",
+        "examples/sum_bytes.s",
+        "--mem",
+        mem.to_str().unwrap(),
+    ]);
     assert_eq!(stdout(&o), "0x3c\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -69,7 +87,11 @@ fn asm_then_disasm_then_asm_is_stable() {
     let s = dir.join("again.s");
     std::fs::write(&s, &listing).unwrap();
     let bin2 = dir.join("again.bin");
-    assert!(oxbpf(&["asm", s.to_str().unwrap(), "-o", bin2.to_str().unwrap()]).status.success());
+    assert!(
+        oxbpf(&["asm", s.to_str().unwrap(), "-o", bin2.to_str().unwrap()])
+            .status
+            .success()
+    );
     assert_eq!(std::fs::read(&bin2).unwrap(), bytes);
     // The bytecode runs like the source.
     assert_eq!(stdout(&oxbpf(&["run", bin.to_str().unwrap()])), "0x19\n");
@@ -83,7 +105,10 @@ fn errors_are_one_line() {
         &oxbpf(&["run", "examples/primes.s", "--backend", "nope"]),
         "unknown backend `nope`",
     );
-    assert_one_line_error(&oxbpf(&["run", "examples/sum_bytes.s", "--mem-hex", "0g"]), "--mem-hex");
+    assert_one_line_error(
+        &oxbpf(&["run", "examples/sum_bytes.s", "--mem-hex", "0g"]),
+        "--mem-hex",
+    );
     assert_one_line_error(
         &oxbpf(&["run", "examples/primes.s", "--budget", "10"]),
         "instruction budget exhausted",
@@ -93,7 +118,10 @@ fn errors_are_one_line() {
     let dir = scratch("err");
     let bad = dir.join("bad.s");
     std::fs::write(&bad, "mov %r0, 1\nldxq %r0, %r1\nexit\n").unwrap();
-    assert_one_line_error(&oxbpf(&["run", bad.to_str().unwrap()]), "line 2: Invalid mnemonic: ldxq");
+    assert_one_line_error(
+        &oxbpf(&["run", bad.to_str().unwrap()]),
+        "line 2: Invalid mnemonic: ldxq",
+    );
     let oob = dir.join("oob.s");
     std::fs::write(&oob, "ldxw %r0, [%r1+2]\nexit\n").unwrap();
     assert_one_line_error(
@@ -101,8 +129,15 @@ fn errors_are_one_line() {
         "trap at insn 0: out-of-bounds read of 4 bytes",
     );
     let raw = dir.join("bad.bin");
-    std::fs::write(&raw, [0x95u8, 0, 0, 0, 0, 0, 0, 0, 0xff, 0, 0, 0, 0, 0, 0, 0]).unwrap();
-    assert_one_line_error(&oxbpf(&["run", raw.to_str().unwrap()]), "insn 1: unknown opcode 0xff");
+    std::fs::write(
+        &raw,
+        [0x95u8, 0, 0, 0, 0, 0, 0, 0, 0xff, 0, 0, 0, 0, 0, 0, 0],
+    )
+    .unwrap();
+    assert_one_line_error(
+        &oxbpf(&["run", raw.to_str().unwrap()]),
+        "insn 1: unknown opcode 0xff",
+    );
     assert_one_line_error(&oxbpf(&["disasm", raw.to_str().unwrap()]), "insn 1");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -111,7 +146,10 @@ fn errors_are_one_line() {
 fn conformance_command_runs_the_suite() {
     let dir = oxbpf_conformance::data_dir();
     if !dir.is_dir() {
-        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "conformance data missing");
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "conformance data missing"
+        );
         eprintln!("skipping: no conformance data at {}", dir.display());
         return;
     }

@@ -160,8 +160,7 @@ pub fn check(
 
     for (i, &entry) in functions.iter().enumerate() {
         let end = functions.get(i + 1).copied().unwrap_or(len);
-        for pc in entry..end {
-            let insn = &insns[pc];
+        for (pc, insn) in insns.iter().enumerate().take(end).skip(entry) {
             if insn.is_jump() {
                 let target = resolve(pc, insn.branch_target(pc).unwrap_or(-1))?;
                 if !(entry..end).contains(&target) {

@@ -260,7 +260,7 @@ impl<'a> MemoryMap<'a> {
     pub fn atomic(&self, addr: u64, size: Size, op: AtomicRmw, value: u64) -> Result<u64, Fault> {
         let bytes = if size == Size::W { 4u64 } else { 8 };
         let p = self.find(addr, bytes, Access::Write)?;
-        if addr % bytes != 0 {
+        if !addr.is_multiple_of(bytes) {
             return Err(Fault::Unaligned { addr });
         }
         if bytes == 4 {

@@ -164,10 +164,13 @@ fn block_costs(insns: &[Insn], functions: &[usize]) -> Vec<u32> {
     for (pc, insn) in insns.iter().enumerate() {
         if insn.is_jump() || matches!(insn, Insn::Exit | Insn::CallLocal { .. }) {
             leader[pc + 1] = true;
-            if insn.is_jump() {
-                if let Some(t) = insn.branch_target(pc).and_then(|t| usize::try_from(t).ok()) {
-                    leader[t] = true;
-                }
+            if let Some(t) = insn
+                .is_jump()
+                .then(|| insn.branch_target(pc))
+                .flatten()
+                .and_then(|t| usize::try_from(t).ok())
+            {
+                leader[t] = true;
             }
         }
     }

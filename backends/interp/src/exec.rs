@@ -2,7 +2,7 @@
 //! the shared [`MemoryMap`]. No `unsafe`.
 
 use crate::ops::{Op, Ops};
-use oxbpf_core::isa::{AtomicOp, ByteOrder, Cond, Size};
+use oxbpf_core::isa::{AtomicOp, ByteOrder, Size, Width};
 use oxbpf_core::memory::AtomicRmw;
 use oxbpf_core::{
     Access, Config, Execution, HelperContext, HelperRegistry, HelperStop, MemoryMap, RegionKind,
@@ -31,40 +31,6 @@ impl From<TrapKind> for Stop {
 #[inline(always)]
 fn addr(base: u64, off: i16) -> u64 {
     base.wrapping_add(i64::from(off) as u64)
-}
-
-#[inline(always)]
-fn cond32(cond: Cond, a: u32, b: u32) -> bool {
-    match cond {
-        Cond::Eq => a == b,
-        Cond::Ne => a != b,
-        Cond::Gt => a > b,
-        Cond::Ge => a >= b,
-        Cond::Lt => a < b,
-        Cond::Le => a <= b,
-        Cond::Set => a & b != 0,
-        Cond::Sgt => (a as i32) > (b as i32),
-        Cond::Sge => (a as i32) >= (b as i32),
-        Cond::Slt => (a as i32) < (b as i32),
-        Cond::Sle => (a as i32) <= (b as i32),
-    }
-}
-
-#[inline(always)]
-fn cond64(cond: Cond, a: u64, b: u64) -> bool {
-    match cond {
-        Cond::Eq => a == b,
-        Cond::Ne => a != b,
-        Cond::Gt => a > b,
-        Cond::Ge => a >= b,
-        Cond::Lt => a < b,
-        Cond::Le => a <= b,
-        Cond::Set => a & b != 0,
-        Cond::Sgt => (a as i64) > (b as i64),
-        Cond::Sge => (a as i64) >= (b as i64),
-        Cond::Slt => (a as i64) < (b as i64),
-        Cond::Sle => (a as i64) <= (b as i64),
-    }
 }
 
 fn sdiv64(a: u64, b: u64) -> u64 {
@@ -351,8 +317,8 @@ pub(crate) fn run(
             Op::Jslt64Reg(d, s, t) => jump!((r!(d) as i64) < (r!(s) as i64), t),
             Op::Jsle64Imm(d, v, t) => jump!((r!(d) as i64) <= v as i64, t),
             Op::Jsle64Reg(d, s, t) => jump!((r!(d) as i64) <= r!(s) as i64, t),
-            Op::Jmp32Imm(c, d, v, t) => jump!(cond32(c, r!(d) as u32, v), t),
-            Op::Jmp32Reg(c, d, s, t) => jump!(cond32(c, r!(d) as u32, r!(s) as u32), t),
+            Op::Jmp32Imm(c, d, v, t) => jump!(c.holds(Width::W32, r!(d), u64::from(v)), t),
+            Op::Jmp32Reg(c, d, s, t) => jump!(c.holds(Width::W32, r!(d), r!(s)), t),
 
             Op::Add64RegFrom(d, a, b) => r!(d) = r!(a).wrapping_add(r!(b)),
             Op::Add64ImmFrom(d, a, v) => r!(d) = r!(a).wrapping_add(v),
@@ -362,7 +328,7 @@ pub(crate) fn run(
             Op::AddJmpImm(d, add, c, cmp, t) => {
                 let v = r!(d).wrapping_add(i64::from(add) as u64);
                 r!(d) = v;
-                jump!(cond64(c, v, i64::from(cmp) as u64), t);
+                jump!(c.holds(Width::W64, v, i64::from(cmp) as u64), t);
             }
 
             Op::Call(idx) => {

@@ -329,11 +329,10 @@ fn fusion(program: &Program, pc: usize) -> Option<Fusion> {
                 src,
             },
         ) if d2 == dst => {
-            let ok = match (op, src) {
-                (AluOp::Add, _) => true,
-                (AluOp::Lsh | AluOp::Rsh | AluOp::And, Operand::Imm(_)) => true,
-                _ => false,
-            };
+            let ok = matches!(
+                (op, src),
+                (AluOp::Add, _) | (AluOp::Lsh | AluOp::Rsh | AluOp::And, Operand::Imm(_))
+            );
             // `mov d, a; add d, d` adds `a` to itself.
             let src = if src == Operand::Reg(dst) {
                 Operand::Reg(a)

@@ -134,7 +134,7 @@ fn operands<'a>(tokens: &[&'a str]) -> Vec<&'a str> {
         .collect()
 }
 
-fn expect_n<'a>(mn: &str, ops: &[&'a str], n: usize) -> Result<(), AsmErrorKind> {
+fn expect_n(mn: &str, ops: &[&str], n: usize) -> Result<(), AsmErrorKind> {
     if ops.len() == n {
         Ok(())
     } else {

@@ -160,6 +160,17 @@ impl Raw {
         })
     }
 
+    /// The second operand: a register (`imm` must be zero) or the immediate (`src` must be zero).
+    fn operand(&self, is_reg: bool) -> Result<Operand, DecodeErrorKind> {
+        if is_reg {
+            self.zero(Field::Imm)?;
+            Ok(Operand::Reg(self.src()?))
+        } else {
+            self.zero(Field::Src)?;
+            Ok(Operand::Imm(self.imm))
+        }
+    }
+
     fn bad_off(&self) -> DecodeErrorKind {
         DecodeErrorKind::InvalidOffset {
             opcode: self.opcode,
@@ -284,13 +295,7 @@ fn decode_alu(r: &Raw, width: Width) -> Result<Insn, DecodeErrorKind> {
         }
         _ => return Err(DecodeErrorKind::UnknownOpcode(r.opcode)),
     };
-    let src = if is_reg {
-        r.zero(Field::Imm)?;
-        Operand::Reg(r.src()?)
-    } else {
-        r.zero(Field::Src)?;
-        Operand::Imm(r.imm)
-    };
+    let src = r.operand(is_reg)?;
     Ok(Insn::Alu {
         width,
         op,
@@ -351,13 +356,7 @@ fn decode_jmp(r: &Raw, width: Width) -> Result<Insn, DecodeErrorKind> {
         _ => return Err(DecodeErrorKind::UnknownOpcode(r.opcode)),
     };
     let dst = r.dst()?;
-    let src = if is_reg {
-        r.zero(Field::Imm)?;
-        Operand::Reg(r.src()?)
-    } else {
-        r.zero(Field::Src)?;
-        Operand::Imm(r.imm)
-    };
+    let src = r.operand(is_reg)?;
     Ok(Insn::Jump {
         width,
         cond,

@@ -237,6 +237,35 @@ pub enum Cond {
     Sle,
 }
 
+impl Cond {
+    /// Whether `a cond b` holds at `width` (32-bit compares use the low halves).
+    #[inline(always)]
+    pub fn holds(self, width: Width, a: u64, b: u64) -> bool {
+        let (a, b, sa, sb) = match width {
+            Width::W64 => (a, b, a as i64, b as i64),
+            Width::W32 => (
+                u64::from(a as u32),
+                u64::from(b as u32),
+                i64::from(a as i32),
+                i64::from(b as i32),
+            ),
+        };
+        match self {
+            Cond::Eq => a == b,
+            Cond::Ne => a != b,
+            Cond::Gt => a > b,
+            Cond::Ge => a >= b,
+            Cond::Lt => a < b,
+            Cond::Le => a <= b,
+            Cond::Set => a & b != 0,
+            Cond::Sgt => sa > sb,
+            Cond::Sge => sa >= sb,
+            Cond::Slt => sa < sb,
+            Cond::Sle => sa <= sb,
+        }
+    }
+}
+
 /// What the 64-bit immediate of an `lddw` means (its `src` field, "pseudo" sources in Linux).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Imm64Kind {

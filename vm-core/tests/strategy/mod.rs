@@ -96,21 +96,21 @@ pub fn insn() -> impl Strategy<Value = Insn> {
     ]);
     prop_oneof![
         6 => alu(),
-        2 => (size(), any::<bool>(), reg(), reg(), off.clone()).prop_map(|(size, s, dst, src, off)| Insn::Load {
+        2 => (size(), any::<bool>(), reg(), reg(), off).prop_map(|(size, s, dst, src, off)| Insn::Load {
             size,
             signed: s && size != Size::DW,
             dst,
             src,
             off
         }),
-        2 => (size(), reg(), off.clone(), operand()).prop_map(|(size, dst, off, src)| Insn::Store { size, dst, off, src }),
-        1 => (select(vec![Size::W, Size::DW]), atomic_op, reg(), reg(), off.clone())
+        2 => (size(), reg(), off, operand()).prop_map(|(size, dst, off, src)| Insn::Store { size, dst, off, src }),
+        1 => (select(vec![Size::W, Size::DW]), atomic_op, reg(), reg(), off)
             .prop_map(|(size, op, dst, src, off)| Insn::Atomic { size, op, dst, src, off }),
         1 => (reg(), select(Imm64Kind::ALL.to_vec()), any::<u64>()).prop_map(|(dst, kind, imm)| Insn::LoadImm64 { dst, kind, imm }),
         1 => (select(vec![Size::B, Size::H, Size::W]), proptest::option::of(reg()), imm()).prop_map(|(size, r, imm)| {
             Insn::LoadPacket { size, mode: r.map_or(PacketMode::Abs, PacketMode::Ind), imm }
         }),
-        1 => off.clone().prop_map(|off| Insn::Ja { off }),
+        1 => off.prop_map(|off| Insn::Ja { off }),
         1 => any::<i32>().prop_map(|imm| Insn::Ja32 { imm }),
         3 => (width(), cond(), reg(), operand(), off).prop_map(|(width, cond, dst, src, off)| Insn::Jump { width, cond, dst, src, off }),
         1 => any::<u32>().prop_map(|helper| Insn::Call { helper }),
