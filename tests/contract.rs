@@ -171,8 +171,6 @@ fn oob(pc: usize, len: u64, access: Access) -> impl Fn(&Result<u64, Trap>) -> bo
 #[test]
 fn context_bounds_one_byte_each_side() {
     let mem = [7u8; 8];
-    let base = mem.as_ptr();
-    let _ = base;
     assert_eq!(exec("ldxb %r0, [%r1+0]\nexit", &mem), Ok(7));
     assert_eq!(exec("ldxb %r0, [%r1+7]\nexit", &mem), Ok(7));
     assert_eq!(

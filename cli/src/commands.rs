@@ -25,7 +25,7 @@ pub struct RunArgs {
     budget: Option<u64>,
 }
 
-/// `oxbpf run`.
+/// `oxbpf run`. Helper 5 (`unwind`, as the conformance suite expects) is registered.
 pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let config = Config {
         instruction_budget: args.budget,

@@ -97,6 +97,13 @@ fn trial(backend: &'static str, dir: &Path, rel: String, expect: Expect) -> Tria
     })
 }
 
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 fn main() {
     let args = Arguments::from_args();
     let dir = data_dir();
@@ -123,19 +130,11 @@ fn main() {
     );
     for &backend in oxbpf::BACKENDS {
         for f in &top {
-            let name = f
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-                .to_owned();
+            let name = file_name(f);
             trials.push(trial(backend, &dir, name, Expect::Pass));
         }
         for f in &negative {
-            let name = f
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-                .to_owned();
+            let name = file_name(f);
             let expect = if name.starts_with("unused-") {
                 Some(Expect::Pass)
             } else {

@@ -374,12 +374,11 @@ mod tests {
 
     #[test]
     fn atomics_need_alignment() {
-        let mut buf = [0u64; 2];
-        let base = buf.as_ptr() as u64;
+        let mut stack = StackBuffer::new(16);
+        let mem = stack.as_mut_slice();
+        let base = mem.as_ptr() as u64;
         let mut m = MemoryMap::new();
-        // SAFETY-free view of the same memory as bytes, for the map.
-        let bytes: &mut [u8] = bytemuck_bytes(&mut buf);
-        m.add_mut(bytes, RegionKind::Host);
+        m.add_mut(mem, RegionKind::Host);
         assert_eq!(m.atomic(base, Size::DW, AtomicRmw::Add, 5), Ok(0));
         assert_eq!(m.atomic(base, Size::DW, AtomicRmw::CmpXchg(5), 9), Ok(5));
         assert_eq!(m.load(base, Size::DW), Ok(9));
@@ -387,11 +386,5 @@ mod tests {
             m.atomic(base + 2, Size::W, AtomicRmw::Add, 1),
             Err(Fault::Unaligned { addr: base + 2 })
         );
-    }
-
-    fn bytemuck_bytes(v: &mut [u64; 2]) -> &mut [u8] {
-        // SAFETY: u64 has no padding and any byte pattern is valid; the returned slice covers
-        // exactly the array's 16 bytes and borrows it mutably.
-        unsafe { core::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), 16) }
     }
 }

@@ -5,8 +5,8 @@ use crate::ops::{Op, Ops};
 use oxbpf_core::isa::{AtomicOp, ByteOrder, Size, Width};
 use oxbpf_core::memory::AtomicRmw;
 use oxbpf_core::{
-    Access, Config, Execution, HelperContext, HelperRegistry, HelperStop, MemoryMap, RegionKind,
-    StackBuffer, Trap, TrapKind,
+    Access, Config, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap,
+    RegionKind, StackBuffer, Trap, TrapKind,
 };
 
 /// Saved state of a caller during a local call.
@@ -31,6 +31,20 @@ impl From<TrapKind> for Stop {
 #[inline(always)]
 fn addr(base: u64, off: i16) -> u64 {
     base.wrapping_add(i64::from(off) as u64)
+}
+
+/// Calls helper `id` with r1–r5; its value for r0, or how the run stops.
+fn call_helper(
+    f: &HelperFn,
+    id: u32,
+    mem: &mut MemoryMap<'_>,
+    regs: &[u64; 16],
+) -> Result<u64, Stop> {
+    let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
+    f(&mut HelperContext { memory: mem }, args).map_err(|stop| match stop {
+        HelperStop::Exit(v) => Stop::Exit(v),
+        HelperStop::Error(message) => Stop::Trap(TrapKind::HelperError { id, message }),
+    })
 }
 
 fn sdiv64(a: u64, b: u64) -> u64 {
@@ -333,15 +347,12 @@ pub(crate) fn run(
 
             Op::Call(idx) => {
                 let Some((id, f)) = code.helpers.get(idx as usize) else {
+                    // Translation resolves every direct call; this index always exists.
                     break 'run Stop::Trap(TrapKind::UnknownHelper { id: u64::from(idx) });
                 };
-                let args = [r!(1), r!(2), r!(3), r!(4), r!(5)];
-                match f(&mut HelperContext { memory: &mut mem }, args) {
+                match call_helper(&**f, *id, &mut mem, &regs) {
                     Ok(v) => r!(0) = v,
-                    Err(HelperStop::Exit(v)) => break 'run Stop::Exit(v),
-                    Err(HelperStop::Error(message)) => {
-                        break 'run Stop::Trap(TrapKind::HelperError { id: *id, message });
-                    }
+                    Err(stop) => break 'run stop,
                 }
             }
             Op::Callx(reg) => {
@@ -349,13 +360,9 @@ pub(crate) fn run(
                 let Some(h) = u32::try_from(id).ok().and_then(|i| registry.get(i)) else {
                     break 'run Stop::Trap(TrapKind::UnknownHelper { id });
                 };
-                let args = [r!(1), r!(2), r!(3), r!(4), r!(5)];
-                match (h.func)(&mut HelperContext { memory: &mut mem }, args) {
+                match call_helper(&*h.func, h.id, &mut mem, &regs) {
                     Ok(v) => r!(0) = v,
-                    Err(HelperStop::Exit(v)) => break 'run Stop::Exit(v),
-                    Err(HelperStop::Error(message)) => {
-                        break 'run Stop::Trap(TrapKind::HelperError { id: h.id, message });
-                    }
+                    Err(stop) => break 'run stop,
                 }
             }
             Op::CallLocal(t) => {

@@ -37,7 +37,7 @@ impl Backend for Interpreter {
         program: Arc<Program>,
         helpers: Arc<HelperRegistry>,
     ) -> Result<Box<dyn Executable>, PrepareError> {
-        let ops = ops::translate(&program, &helpers);
+        let ops = ops::translate(&program, &helpers)?;
         Ok(Box::new(InterpExecutable {
             program,
             helpers,

@@ -6,7 +6,7 @@
 //! [`Op::Charge`] precedes the first op of every basic block and pays the block's budget cost.
 
 use oxbpf_core::isa::{AluOp, AtomicOp, ByteOrder, Cond, Insn, Operand, PacketMode, Size, Width};
-use oxbpf_core::{HelperFn, HelperRegistry, Program};
+use oxbpf_core::{HelperFn, HelperRegistry, PrepareError, Program};
 use std::sync::Arc;
 
 /// A register index, `0..=10`.
@@ -294,12 +294,9 @@ fn jump64(cond: Cond, d: R, src: Operand, t: u32) -> Op {
 /// trap, so fusing changes neither results, nor trap pcs, nor budget accounting.
 #[derive(Clone, Copy)]
 enum Fusion {
-    MovAlu {
-        d: R,
-        a: R,
-        op: AluOp,
-        src: Operand,
-    },
+    /// `mov d, a; op d, x` as one three-address op.
+    MovAlu(Op),
+    /// `add d, imm; jcc d, imm` (the target is resolved by the caller).
     AddJmp {
         d: R,
         add: i32,
@@ -329,22 +326,22 @@ fn fusion(program: &Program, pc: usize) -> Option<Fusion> {
                 src,
             },
         ) if d2 == dst => {
-            let ok = matches!(
-                (op, src),
-                (AluOp::Add, _) | (AluOp::Lsh | AluOp::Rsh | AluOp::And, Operand::Imm(_))
-            );
             // `mov d, a; add d, d` adds `a` to itself.
             let src = if src == Operand::Reg(dst) {
                 Operand::Reg(a)
             } else {
                 src
             };
-            ok.then_some(Fusion::MovAlu {
-                d: dst.index(),
-                a: a.index(),
-                op,
-                src,
-            })
+            let (d, a) = (dst.index(), a.index());
+            let op = match (op, src) {
+                (AluOp::Add, Operand::Reg(b)) => Op::Add64RegFrom(d, a, b.index()),
+                (AluOp::Add, Operand::Imm(i)) => Op::Add64ImmFrom(d, a, i64::from(i) as u64),
+                (AluOp::Lsh, Operand::Imm(i)) => Op::Lsh64ImmFrom(d, a, (i as u64) & 63),
+                (AluOp::Rsh, Operand::Imm(i)) => Op::Rsh64ImmFrom(d, a, (i as u64) & 63),
+                (AluOp::And, Operand::Imm(i)) => Op::And64ImmFrom(d, a, i64::from(i) as u64),
+                _ => return None,
+            };
+            Some(Fusion::MovAlu(op))
         }
         (
             Insn::Alu {
@@ -371,26 +368,23 @@ fn fusion(program: &Program, pc: usize) -> Option<Fusion> {
 }
 
 /// Translates a checked program. Jump and call targets are valid (the load-time checks proved
-/// it), so every target resolves to the [`Op::Charge`] of its block.
-pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Ops {
+/// it), so every target resolves to the [`Op::Charge`] of its block; helpers are resolved against
+/// `registry`.
+pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Result<Ops, PrepareError> {
     let insns = program.insns();
     // Pass 1: the op index of each instruction's first op.
-    // Fused pairs are decided once, here, so both passes agree on op indexes.
-    let mut fused = vec![false; insns.len()];
+    // Fused pairs are decided once, here; both passes use the decision.
+    let mut fused: Vec<Option<Fusion>> = vec![None; insns.len()];
     let mut pc = 0;
     while pc < insns.len() {
-        if fusion(program, pc).is_some() {
-            fused[pc] = true;
-            pc += 2;
-        } else {
-            pc += 1;
-        }
+        fused[pc] = fusion(program, pc);
+        pc += if fused[pc].is_some() { 2 } else { 1 };
     }
     let mut first = Vec::with_capacity(insns.len() + 1);
     let mut n = 0u32;
     for (pc, insn) in insns.iter().enumerate() {
         first.push(n);
-        let absorbed = pc > 0 && fused[pc - 1];
+        let absorbed = pc > 0 && fused[pc - 1].is_some();
         n += u32::from(program.is_block_start(pc))
             + u32::from(!matches!(insn, Insn::LoadImm64Tail) && !absorbed);
     }
@@ -412,25 +406,16 @@ pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Ops {
             ops.push(Op::Charge(cost));
             pcs.push(pc as u32);
         }
-        if pc > 0 && fused[pc - 1] {
+        if pc > 0 && fused[pc - 1].is_some() {
             continue;
         }
-        if fused[pc] {
-            let op = match fusion(program, pc) {
-                Some(Fusion::MovAlu { d, a, op, src }) => match (op, src) {
-                    (AluOp::Add, Operand::Reg(b)) => Op::Add64RegFrom(d, a, b.index()),
-                    (AluOp::Add, Operand::Imm(i)) => Op::Add64ImmFrom(d, a, i64::from(i) as u64),
-                    (AluOp::Lsh, Operand::Imm(i)) => Op::Lsh64ImmFrom(d, a, (i as u64) & 63),
-                    (AluOp::Rsh, Operand::Imm(i)) => Op::Rsh64ImmFrom(d, a, (i as u64) & 63),
-                    (_, Operand::Imm(i)) => Op::And64ImmFrom(d, a, i64::from(i) as u64),
-                    (_, Operand::Reg(_)) => unreachable_fusion(),
-                },
-                Some(Fusion::AddJmp { d, add, cond, cmp }) => {
+        if let Some(f) = fused[pc] {
+            ops.push(match f {
+                Fusion::MovAlu(op) => op,
+                Fusion::AddJmp { d, add, cond, cmp } => {
                     Op::AddJmpImm(d, add, cond, cmp, target(pc + 1, &insns[pc + 1]))
                 }
-                None => unreachable_fusion(),
-            };
-            ops.push(op);
+            });
             pcs.push(pc as u32);
             continue;
         }
@@ -544,38 +529,31 @@ pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Ops {
                 let idx = match helpers.iter().position(|(id, _)| *id == helper) {
                     Some(i) => i,
                     None => {
-                        // Registered: the load-time checks refuse unknown helpers, and the
-                        // executable keeps the registry the program was checked against.
-                        let f = registry.get(helper).map(|h| h.func.clone());
-                        helpers.push((helper, f.unwrap_or_else(|| Arc::new(unknown_helper))));
+                        let h = registry
+                            .get(helper)
+                            .ok_or_else(|| unresolved(pc, "helper", helper))?;
+                        helpers.push((helper, h.func.clone()));
                         helpers.len() - 1
                     }
                 };
                 Op::Call(idx as u32)
             }
             Insn::CallLocal { .. } => Op::CallLocal(target(pc, insn)),
-            // Refused by the load-time checks; kept total for robustness.
-            Insn::CallRuntime { .. } => Op::Call(u32::MAX),
+            Insn::CallRuntime { id } => return Err(unresolved(pc, "runtime function", id as u32)),
             Insn::Callx { reg } => Op::Callx(reg.index()),
             Insn::Exit => Op::Exit,
         };
         ops.push(op);
         pcs.push(pc as u32);
     }
-    Ops { ops, pcs, helpers }
+    Ok(Ops { ops, pcs, helpers })
 }
 
-/// `fusion` is deterministic, so a pair marked fused in pass 1 fuses again in pass 2; this op is
-/// never produced. It exits, rather than panicking, to keep the interpreter total.
-fn unreachable_fusion() -> Op {
-    Op::Exit
-}
-
-fn unknown_helper(
-    _: &mut oxbpf_core::HelperContext<'_, '_>,
-    _: [u64; 5],
-) -> oxbpf_core::HelperResult {
-    Err(oxbpf_core::HelperStop::Error(
-        "helper is not registered".into(),
-    ))
+/// A call the load-time checks should have refused: the program was checked against another
+/// helper registry than the one it is prepared with.
+fn unresolved(pc: usize, what: &str, id: u32) -> PrepareError {
+    PrepareError {
+        backend: "interp",
+        message: format!("insn {pc}: {what} {id} is not registered"),
+    }
 }

@@ -26,7 +26,7 @@
 mod operand;
 
 use crate::isa::{
-    AluOp, AtomicOp, ByteOrder, Cond, Imm64Kind, Insn, Operand, PacketMode, Reg, Size, Width,
+    AluOp, AtomicOp, ByteOrder, Cond, Imm64Kind, Insn, Operand, PacketMode, Size, Width,
 };
 use operand::{parse_imm32, parse_imm64, parse_mem, parse_reg, parse_target};
 use std::collections::HashMap;
@@ -502,10 +502,4 @@ fn parse_lock(ops: &[&str]) -> Result<Insn, AsmErrorKind> {
         src: parse_reg(src)?,
         off,
     })
-}
-
-impl From<Reg> for Operand {
-    fn from(r: Reg) -> Operand {
-        Operand::Reg(r)
-    }
 }

@@ -285,14 +285,11 @@ fn decode_alu(r: &Raw, width: Width) -> Result<Insn, DecodeErrorKind> {
         (ALU_ARSH, 0) => AluOp::Arsh,
         // Codes whose offset selects a variant: the offset is out of the allowed set.
         (ALU_DIV | ALU_MOD | ALU_MOV, _) => return Err(r.bad_off()),
-        // Codes that do not use the offset at all.
+        // Codes that do not use the offset at all (the offset is non-zero to get here).
         (
             ALU_ADD | ALU_SUB | ALU_MUL | ALU_OR | ALU_AND | ALU_LSH | ALU_RSH | ALU_XOR | ALU_ARSH,
             _,
-        ) => {
-            r.zero(Field::Offset)?;
-            return Err(r.bad_off());
-        }
+        ) => return Err(r.zero(Field::Offset).err().unwrap_or_else(|| r.bad_off())),
         _ => return Err(DecodeErrorKind::UnknownOpcode(r.opcode)),
     };
     let src = r.operand(is_reg)?;

@@ -1,9 +1,7 @@
 //! The encoder: [`Insn`]s back to bytes, the exact inverse of the decoder.
 
 use super::opcode::*;
-use super::{
-    AluOp, AtomicOp, ByteOrder, Cond, INSN_SIZE, Insn, Operand, PacketMode, Reg, Size, Width,
-};
+use super::{AluOp, AtomicOp, ByteOrder, Cond, INSN_SIZE, Insn, Operand, PacketMode, Size, Width};
 
 fn slot(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; INSN_SIZE] {
     let mut b = [0u8; INSN_SIZE];
@@ -219,21 +217,4 @@ pub fn encode(program: &[Insn]) -> Vec<u8> {
         encode_into(insn, &mut out);
     }
     out
-}
-
-impl Reg {
-    /// Every register, `r0` to `r10`.
-    pub const ALL: [Reg; Reg::COUNT] = [
-        Reg(0),
-        Reg(1),
-        Reg(2),
-        Reg(3),
-        Reg(4),
-        Reg(5),
-        Reg(6),
-        Reg(7),
-        Reg(8),
-        Reg(9),
-        Reg(10),
-    ];
 }
