@@ -27,15 +27,17 @@ pub use oxbpf_core::{
     Backend, Config, Executable, Execution, HelperContext, HelperRegistry, HelperResult,
     HelperStop, Insn, LoadError, PrepareError, Program, Trap, TrapCode, TrapKind, asm, isa,
 };
+pub use oxbpf_cranelift::{Jit, Target};
 pub use oxbpf_interp::Interpreter;
 
 /// Names of the registered backends, the default first.
-pub const BACKENDS: &[&str] = &["interp"];
+pub const BACKENDS: &[&str] = &["interp", "jit"];
 
 /// The backend registered under `name`.
 pub fn backend(name: &str) -> Option<Arc<dyn Backend>> {
     match name {
         "interp" => Some(Arc::new(Interpreter)),
+        "jit" => Some(Arc::new(Jit)),
         _ => None,
     }
 }

@@ -195,16 +195,28 @@ impl<'a> MemoryMap<'a> {
         }
     }
 
+    /// The region holding all `len` bytes at `addr` (writable, for writes).
+    #[inline(always)]
+    fn locate(&self, addr: u64, len: u64, access: Access) -> Option<&Region> {
+        self.regions.iter().find(|r| {
+            let off = addr.wrapping_sub(r.start);
+            off < r.len && r.len - off >= len && (access == Access::Read || r.writable)
+        })
+    }
+
     /// The pointer for `len` bytes at `addr`, if they lie in one region (writable, for writes).
     #[inline(always)]
     fn find(&self, addr: u64, len: u64, access: Access) -> Result<*mut u8, Fault> {
-        for r in &self.regions {
-            let off = addr.wrapping_sub(r.start);
-            if off < r.len && r.len - off >= len && (access == Access::Read || r.writable) {
-                return Ok(r.ptr.wrapping_add(off as usize));
-            }
+        match self.locate(addr, len, access) {
+            Some(r) => Ok(r.ptr.wrapping_add(addr.wrapping_sub(r.start) as usize)),
+            None => Err(Fault::OutOfBounds { addr, len, access }),
         }
-        Err(Fault::OutOfBounds { addr, len, access })
+    }
+
+    /// The region (`start`, `len`) holding all `len` bytes at `addr` (writable, for writes), if
+    /// any. Compiled backends use it to cache the bounds of the region an access site touches.
+    pub fn region_bounds(&self, addr: u64, len: u64, access: Access) -> Option<(u64, u64)> {
+        self.locate(addr, len, access).map(|r| (r.start, r.len))
     }
 
     /// Whether `len` bytes at `addr` may be accessed in the given direction.

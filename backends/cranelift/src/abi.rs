@@ -1,0 +1,110 @@
+//! The interface between compiled code and the host: the per-run context block ([`VmCtx`]) whose
+//! address every compiled function receives as its first argument.
+//!
+//! Compiled code reaches everything outside itself through this block: the bounds of the context
+//! region, the register file used at function boundaries, the budget, the trap record, and a table
+//! of runtime entry points (helper calls, the slow path of bounds checks). Nothing is reached
+//! through a symbol, so an AOT object needs no linking against the host.
+//!
+//! Every compiled function has the signature `fn(vmctx: *mut VmCtx, fp: u64)`: `fp` is the
+//! function's frame pointer (`r10`). Registers `r0`–`r9` cross function boundaries through
+//! [`VmCtx::regs`], exactly as the interpreter shares one register file: a callee starts with its
+//! caller's registers and the caller gets `r0`–`r5` back, keeping its own `r6`–`r9`.
+
+use core::mem::offset_of;
+
+/// The signature of the slow path of a bounds check: `(vmctx, addr, size, is_write, pc, fp)`;
+/// returns 1 if the access is allowed, 0 if the run must stop (the trap is recorded).
+pub(crate) type MemSlowFn = unsafe extern "C" fn(*mut VmCtx, u64, u64, u64, u64, u64) -> u64;
+
+/// The signature of a helper call: `(vmctx, index or id, pc, fp, r1, r2, r3, r4, r5)`; returns
+/// the new `r0` (meaningless when [`VmCtx::stop`] is set).
+pub(crate) type HelperCallFn =
+    unsafe extern "C" fn(*mut VmCtx, u64, u64, u64, u64, u64, u64, u64, u64) -> u64;
+
+/// The signature of every compiled function.
+pub(crate) type CompiledFn = unsafe extern "C" fn(*mut VmCtx, u64);
+
+/// Values of [`VmCtx::stop`]: 0 while running, a [`oxbpf_core::TrapCode`] for traps raised by
+/// compiled code itself, or [`STOP_RECORDED`] when the runtime recorded how the run ended.
+pub(crate) const STOP_RECORDED: u64 = 0x80;
+
+/// The per-run context block. `repr(C)`: compiled code addresses its fields by the offsets below.
+#[repr(C)]
+#[derive(Debug)]
+pub(crate) struct VmCtx {
+    /// Register file at function boundaries (`r0`–`r9`).
+    pub regs: [u64; 10],
+    /// Address of the context region.
+    pub ctx_start: u64,
+    /// For access sizes 1, 2, 4 and 8: the number of valid start offsets in the context region
+    /// (`len + 1 - size`, or 0), so one unsigned compare checks an access.
+    pub ctx_count: [u64; 4],
+    /// One past the end of the stack (the entry frame's `r10`).
+    pub stack_end: u64,
+    /// Instruction budget left.
+    pub remaining: u64,
+    /// Live frames, the entry function's included.
+    pub depth: u64,
+    /// Why the run stopped (see [`STOP_RECORDED`]); 0 while running.
+    pub stop: u64,
+    /// Instruction index of a trap raised by compiled code.
+    pub trap_pc: u64,
+    /// Address involved in a trap raised by compiled code (packet loads, atomics).
+    pub trap_addr: u64,
+    /// Access length of an out-of-bounds packet load.
+    pub trap_len: u64,
+    /// Slow path of a bounds check.
+    pub mem_slow: MemSlowFn,
+    /// Helper call by index into the program's helper table.
+    pub call_helper: HelperCallFn,
+    /// Helper call by id (`callx`).
+    pub call_helper_id: HelperCallFn,
+    /// The host's per-run state (opaque to compiled code).
+    pub state: *mut core::ffi::c_void,
+}
+
+/// Byte offset of `regs[i]`.
+pub(crate) const fn reg_offset(i: usize) -> i32 {
+    (offset_of!(VmCtx, regs) + 8 * i) as i32
+}
+
+/// Byte offset of `ctx_count` for an access of `bytes` (1, 2, 4 or 8).
+pub(crate) const fn ctx_count_offset(bytes: u32) -> i32 {
+    let slot = bytes.trailing_zeros() as usize;
+    (offset_of!(VmCtx, ctx_count) + 8 * slot) as i32
+}
+
+/// Field offsets for the translator.
+pub(crate) mod off {
+    use super::VmCtx;
+    use core::mem::offset_of;
+
+    /// [`VmCtx::ctx_start`].
+    pub const CTX_START: i32 = offset_of!(VmCtx, ctx_start) as i32;
+    /// [`VmCtx::stack_end`].
+    pub const STACK_END: i32 = offset_of!(VmCtx, stack_end) as i32;
+    /// [`VmCtx::remaining`].
+    pub const REMAINING: i32 = offset_of!(VmCtx, remaining) as i32;
+    /// [`VmCtx::depth`].
+    pub const DEPTH: i32 = offset_of!(VmCtx, depth) as i32;
+    /// [`VmCtx::stop`].
+    pub const STOP: i32 = offset_of!(VmCtx, stop) as i32;
+    /// [`VmCtx::trap_pc`].
+    pub const TRAP_PC: i32 = offset_of!(VmCtx, trap_pc) as i32;
+    /// [`VmCtx::trap_addr`].
+    pub const TRAP_ADDR: i32 = offset_of!(VmCtx, trap_addr) as i32;
+    /// [`VmCtx::trap_len`].
+    pub const TRAP_LEN: i32 = offset_of!(VmCtx, trap_len) as i32;
+    /// [`VmCtx::mem_slow`].
+    pub const MEM_SLOW: i32 = offset_of!(VmCtx, mem_slow) as i32;
+    /// [`VmCtx::call_helper`].
+    pub const CALL_HELPER: i32 = offset_of!(VmCtx, call_helper) as i32;
+    /// [`VmCtx::call_helper_id`].
+    pub const CALL_HELPER_ID: i32 = offset_of!(VmCtx, call_helper_id) as i32;
+}
+
+/// Number of valid start offsets for an access of `size` bytes in a region of `len` bytes.
+pub(crate) fn start_count(len: u64, size: u64) -> u64 {
+    (len + 1).saturating_sub(size)
+}

@@ -1,0 +1,107 @@
+//! The JIT backend (`"jit"`): translates into a [`JITModule`] and runs the code in this process.
+#![expect(unsafe_code, reason = "turns finalized code into a function pointer and frees it")]
+
+use crate::abi::CompiledFn;
+use crate::isa::{Target, build};
+use crate::runtime::{resolve_helpers, run};
+use crate::translate::define_program;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, default_libcall_names};
+use oxbpf_core::{
+    Backend, Executable, Execution, HelperFn, HelperRegistry, PrepareError, Program,
+};
+use std::sync::Arc;
+
+/// The Cranelift JIT backend.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Jit;
+
+fn error(message: impl Into<String>) -> PrepareError {
+    PrepareError {
+        backend: "jit",
+        message: message.into(),
+    }
+}
+
+/// Finalized code owned by its module.
+struct JitCode {
+    module: Option<JITModule>,
+    entry: CompiledFn,
+}
+
+// SAFETY: after `finalize_definitions` the module is never mutated again; its code memory is
+// read-only and executable, and running the code shares nothing between threads (each run has its
+// own context block, stack and memory map).
+unsafe impl Send for JitCode {}
+// SAFETY: as above: the only shared access is calling immutable code.
+unsafe impl Sync for JitCode {}
+
+impl Drop for JitCode {
+    fn drop(&mut self) {
+        if let Some(module) = self.module.take() {
+            // SAFETY: the executable owning this code is being dropped, so no run is in progress
+            // and no pointer into the code outlives it.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+impl Backend for Jit {
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+
+    fn prepare(
+        &self,
+        program: Arc<Program>,
+        registry: Arc<HelperRegistry>,
+    ) -> Result<Box<dyn Executable>, PrepareError> {
+        let helpers = resolve_helpers("jit", &program, &registry)?;
+        let isa = build(Target::Host, false).map_err(error)?;
+        let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+        let id = define_program(&mut module, &program, Linkage::Export).map_err(error)?;
+        module
+            .finalize_definitions()
+            .map_err(|e| error(e.to_string()))?;
+        let ptr = module.get_finalized_function(id);
+        // SAFETY: `ptr` is the entry function just defined with the signature `CompiledFn`.
+        let entry = unsafe { std::mem::transmute::<*const u8, CompiledFn>(ptr) };
+        Ok(Box::new(JitExecutable {
+            program,
+            registry,
+            helpers,
+            code: JitCode {
+                module: Some(module),
+                entry,
+            },
+        }))
+    }
+}
+
+/// A program compiled by the JIT.
+struct JitExecutable {
+    program: Arc<Program>,
+    registry: Arc<HelperRegistry>,
+    helpers: Vec<(u32, Arc<HelperFn>)>,
+    code: JitCode,
+}
+
+impl Executable for JitExecutable {
+    fn execute(&self, ctx: &mut [u8]) -> Execution {
+        // SAFETY: `entry` was compiled from `self.program` with the helper table `self.helpers`
+        // (both computed from the same program), and `self.code` keeps it mapped.
+        unsafe {
+            run(
+                self.code.entry,
+                &self.program,
+                &self.helpers,
+                &self.registry,
+                ctx,
+            )
+        }
+    }
+
+    fn program(&self) -> &Program {
+        &self.program
+    }
+}

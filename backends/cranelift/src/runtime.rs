@@ -1,0 +1,248 @@
+//! The host side of a compiled run: sets up the context block, memory and stack, calls the
+//! compiled entry function, and serves its calls back into the host (helpers, the slow path of
+//! bounds checks). Shared by the JIT and the AOT backend.
+#![expect(
+    unsafe_code,
+    reason = "calls compiled code and is called back by it through raw pointers"
+)]
+
+use crate::abi::{CompiledFn, STOP_RECORDED, VmCtx, start_count};
+use oxbpf_core::{
+    Access, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap, PrepareError,
+    Program, RegionKind, StackBuffer, Trap, TrapCode, TrapKind,
+};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+/// The helpers a program calls directly, in the order the translator numbers them: distinct ids
+/// of `call` instructions by first appearance.
+pub(crate) fn helper_ids(program: &Program) -> Vec<u32> {
+    let mut ids = Vec::new();
+    for insn in program.insns() {
+        if let oxbpf_core::Insn::Call { helper } = *insn
+            && !ids.contains(&helper)
+        {
+            ids.push(helper);
+        }
+    }
+    ids
+}
+
+/// Resolves the program's direct helper calls against `registry`.
+pub(crate) fn resolve_helpers(
+    backend: &'static str,
+    program: &Program,
+    registry: &HelperRegistry,
+) -> Result<Vec<(u32, Arc<HelperFn>)>, PrepareError> {
+    helper_ids(program)
+        .into_iter()
+        .map(|id| match registry.get(id) {
+            Some(h) => Ok((id, h.func.clone())),
+            None => Err(PrepareError {
+                backend,
+                message: format!("helper {id} is not registered"),
+            }),
+        })
+        .collect()
+}
+
+/// How a run ended, as recorded by the runtime.
+enum Stop {
+    Trap(Trap),
+    Exit(u64),
+}
+
+/// The host's state during one run, reached by the runtime entry points through
+/// [`VmCtx::state`].
+struct RunState<'m, 'a> {
+    mem: MemoryMap<'a>,
+    helpers: &'m [(u32, Arc<HelperFn>)],
+    registry: &'m HelperRegistry,
+    frame: u64,
+    stop: Option<Stop>,
+}
+
+impl RunState<'_, '_> {
+    fn record(&mut self, vm: &mut VmCtx, stop: Stop) -> u64 {
+        self.stop = Some(stop);
+        vm.stop = STOP_RECORDED;
+        0
+    }
+
+    fn call(&mut self, vm: &mut VmCtx, id: u32, f: &HelperFn, pc: u64, fp: u64, args: [u64; 5]) -> u64 {
+        self.mem.set_stack_floor(fp.wrapping_sub(self.frame));
+        let mut hc = HelperContext { memory: &mut self.mem };
+        let result = catch_unwind(AssertUnwindSafe(|| f(&mut hc, args)))
+            .unwrap_or_else(|_| Err(HelperStop::Error("the helper panicked".into())));
+        match result {
+            Ok(v) => v,
+            Err(HelperStop::Exit(v)) => self.record(vm, Stop::Exit(v)),
+            Err(HelperStop::Error(message)) => {
+                let kind = TrapKind::HelperError { id, message };
+                self.record(vm, Stop::Trap(Trap::new(pc as usize, kind)))
+            }
+        }
+    }
+}
+
+/// # Safety
+/// `vm` must be the context block of a run in progress, whose `state` points to its live
+/// `RunState`, and no other reference to either may be in use.
+unsafe fn parts<'x>(vm: *mut VmCtx) -> (&'x mut VmCtx, &'x mut RunState<'x, 'x>) {
+    // SAFETY: guaranteed by the caller; `state` was set by `run` to a `RunState` that outlives the
+    // call into compiled code, and compiled code is single-threaded within a run.
+    unsafe {
+        let vm = &mut *vm;
+        let state = &mut *vm.state.cast::<RunState<'x, 'x>>();
+        (vm, state)
+    }
+}
+
+/// Slow path of a bounds check: the access is allowed if it lies in any region.
+unsafe extern "C" fn mem_slow(vm: *mut VmCtx, addr: u64, size: u64, write: u64, pc: u64, fp: u64) -> u64 {
+    // SAFETY: only compiled code calls this, with the context block `run` handed it.
+    let (vm, st) = unsafe { parts(vm) };
+    let access = if write != 0 { Access::Write } else { Access::Read };
+    st.mem.set_stack_floor(fp.wrapping_sub(st.frame));
+    if st.mem.contains(addr, size, access) {
+        return 1;
+    }
+    let kind = TrapKind::OutOfBounds {
+        addr,
+        len: size,
+        access,
+    };
+    st.record(vm, Stop::Trap(Trap::new(pc as usize, kind)))
+}
+
+/// `call N`: the helper at `index` in the program's helper table.
+#[expect(clippy::too_many_arguments, reason = "the five argument registers")]
+unsafe extern "C" fn call_helper(
+    vm: *mut VmCtx,
+    index: u64,
+    pc: u64,
+    fp: u64,
+    r1: u64,
+    r2: u64,
+    r3: u64,
+    r4: u64,
+    r5: u64,
+) -> u64 {
+    // SAFETY: only compiled code calls this, with the context block `run` handed it.
+    let (vm, st) = unsafe { parts(vm) };
+    let helpers = st.helpers;
+    match helpers.get(index as usize) {
+        Some((id, f)) => st.call(vm, *id, &**f, pc, fp, [r1, r2, r3, r4, r5]),
+        None => {
+            let kind = TrapKind::UnknownHelper { id: index };
+            st.record(vm, Stop::Trap(Trap::new(pc as usize, kind)))
+        }
+    }
+}
+
+/// `callx`: the helper whose id is in the register.
+#[expect(clippy::too_many_arguments, reason = "the five argument registers")]
+unsafe extern "C" fn call_helper_id(
+    vm: *mut VmCtx,
+    id: u64,
+    pc: u64,
+    fp: u64,
+    r1: u64,
+    r2: u64,
+    r3: u64,
+    r4: u64,
+    r5: u64,
+) -> u64 {
+    // SAFETY: only compiled code calls this, with the context block `run` handed it.
+    let (vm, st) = unsafe { parts(vm) };
+    let registry = st.registry;
+    match u32::try_from(id).ok().and_then(|i| registry.get(i)) {
+        Some(h) => st.call(vm, h.id, &*h.func, pc, fp, [r1, r2, r3, r4, r5]),
+        None => {
+            let kind = TrapKind::UnknownHelper { id };
+            st.record(vm, Stop::Trap(Trap::new(pc as usize, kind)))
+        }
+    }
+}
+
+/// Runs compiled code whose entry is `entry` on `ctx`.
+///
+/// # Safety
+/// `entry` must be the entry function the translator produced for `program` (with the same
+/// configuration and helper table), and its code must stay mapped for the call.
+pub(crate) unsafe fn run(
+    entry: CompiledFn,
+    program: &Program,
+    helpers: &[(u32, Arc<HelperFn>)],
+    registry: &HelperRegistry,
+    ctx: &mut [u8],
+) -> Execution {
+    let config = program.config();
+    let budget = config.instruction_budget.unwrap_or(u64::MAX);
+    let frame = config.stack_frame_size as u64;
+    let mut stack = StackBuffer::new(config.stack_size());
+    let ctx_start = ctx.as_ptr() as u64;
+    let ctx_len = ctx.len() as u64;
+    let mut mem = MemoryMap::new();
+    mem.add_mut(ctx, RegionKind::Context);
+    mem.add_stack(stack.as_mut_slice());
+    let stack_end = mem.stack_top();
+    let mut state = RunState {
+        mem,
+        helpers,
+        registry,
+        frame,
+        stop: None,
+    };
+    let mut regs = [0u64; 10];
+    regs[1] = ctx_start;
+    regs[2] = ctx_len;
+    let mut vm = VmCtx {
+        regs,
+        ctx_start,
+        ctx_count: [1, 2, 4, 8].map(|size| start_count(ctx_len, size)),
+        stack_end,
+        remaining: budget,
+        depth: 1,
+        stop: 0,
+        trap_pc: 0,
+        trap_addr: 0,
+        trap_len: 0,
+        mem_slow,
+        call_helper,
+        call_helper_id,
+        state: (&raw mut state).cast(),
+    };
+    // SAFETY: the caller guarantees `entry` is this program's compiled entry. The context block
+    // and the run state live on this frame for the whole call; compiled code touches memory only
+    // inside the regions of `state.mem` (context and stack, which outlive the call) after its
+    // bounds checks, and calls back only through the table above.
+    unsafe { entry(&raw mut vm, stack_end) };
+    let instructions = budget - vm.remaining;
+    let pc = vm.trap_pc as usize;
+    let result = match (vm.stop, state.stop.take()) {
+        (0, _) => Ok(vm.regs[0]),
+        (STOP_RECORDED, Some(Stop::Exit(v))) => Ok(v),
+        (STOP_RECORDED, Some(Stop::Trap(t))) => Err(t),
+        (code, _) => Err(Trap::new(pc, compiled_trap(code, vm.trap_addr, vm.trap_len))),
+    };
+    Execution {
+        result,
+        instructions,
+    }
+}
+
+/// The trap kind for a stop code written by compiled code itself.
+fn compiled_trap(code: u64, addr: u64, len: u64) -> TrapKind {
+    match u8::try_from(code).ok().and_then(|c| TrapCode::try_from(c).ok()) {
+        Some(TrapCode::BudgetExhausted) => TrapKind::BudgetExhausted,
+        Some(TrapCode::CallDepthExceeded) => TrapKind::CallDepthExceeded,
+        Some(TrapCode::UnalignedAtomic) => TrapKind::UnalignedAtomic { addr },
+        // Compiled code raises out-of-bounds itself only for legacy packet loads.
+        _ => TrapKind::OutOfBounds {
+            addr,
+            len,
+            access: Access::Read,
+        },
+    }
+}

@@ -1,0 +1,189 @@
+//! ALU instructions: 64-bit operations on `i64`, 32-bit operations on `i32` zero-extended back.
+//!
+//! Division keeps the ISA's semantics without branches of its own: a zero divisor is replaced
+//! by 1 and the result selected afterwards (`x / 0 = 0`, `x % 0 = x`), and a signed divisor of
+//! -1 (whose `MIN / -1` would overflow) by a negation (`x s/ -1 = -x`, `x s% -1 = 0`). Shift
+//! amounts need nothing: Cranelift masks them to the operand width, as the ISA does.
+
+use super::FnTranslator;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
+use oxbpf_core::Reg;
+use oxbpf_core::isa::{AluOp, ByteOrder, Operand, Width};
+
+impl FnTranslator<'_, '_> {
+    /// The operand at `width`: a register's low bits or the immediate, sign-extended to 64 bits
+    /// for 64-bit operations.
+    pub(super) fn operand(&mut self, src: Operand, ty: Type) -> Value {
+        match src {
+            Operand::Reg(r) => {
+                let v = self.get(r);
+                self.narrow(v, ty)
+            }
+            Operand::Imm(i) if ty == types::I64 => self.b.ins().iconst(ty, i64::from(i)),
+            Operand::Imm(i) => self.b.ins().iconst(ty, i64::from(i as u32)),
+        }
+    }
+
+    fn narrow(&mut self, v: Value, ty: Type) -> Value {
+        if ty == types::I64 {
+            v
+        } else {
+            self.b.ins().ireduce(ty, v)
+        }
+    }
+
+    fn widen(&mut self, v: Value, ty: Type) -> Value {
+        if ty == types::I64 {
+            v
+        } else {
+            self.b.ins().uextend(types::I64, v)
+        }
+    }
+
+    pub(super) fn alu(&mut self, width: Width, op: AluOp, dst: Reg, src: Operand) {
+        let ty = match width {
+            Width::W64 => types::I64,
+            Width::W32 => types::I32,
+        };
+        let result = match op {
+            AluOp::Mov => self.operand(src, ty),
+            AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32 => {
+                let narrow = match op {
+                    AluOp::MovSx8 => types::I8,
+                    AluOp::MovSx16 => types::I16,
+                    _ => types::I32,
+                };
+                let v = self.operand(src, types::I64);
+                let v = self.b.ins().ireduce(narrow, v);
+                if narrow == ty {
+                    v
+                } else {
+                    self.b.ins().sextend(ty, v)
+                }
+            }
+            _ => {
+                let a = self.get(dst);
+                let a = self.narrow(a, ty);
+                let imm = match src {
+                    Operand::Imm(i) => Some(i),
+                    Operand::Reg(_) => None,
+                };
+                let s = self.operand(src, ty);
+                self.binary(op, ty, a, s, imm)
+            }
+        };
+        let v = self.widen(result, ty);
+        self.set(dst, v);
+    }
+
+    fn binary(&mut self, op: AluOp, ty: Type, a: Value, s: Value, imm: Option<i32>) -> Value {
+        let ins = self.b.ins();
+        match op {
+            AluOp::Add => ins.iadd(a, s),
+            AluOp::Sub => ins.isub(a, s),
+            AluOp::Mul => ins.imul(a, s),
+            AluOp::Or => ins.bor(a, s),
+            AluOp::And => ins.band(a, s),
+            AluOp::Xor => ins.bxor(a, s),
+            AluOp::Lsh => ins.ishl(a, s),
+            AluOp::Rsh => ins.ushr(a, s),
+            AluOp::Arsh => ins.sshr(a, s),
+            AluOp::Div | AluOp::Mod | AluOp::SDiv | AluOp::SMod => {
+                self.divide(op, ty, a, s, imm)
+            }
+            // Handled by the caller.
+            AluOp::Mov | AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32 => s,
+        }
+    }
+
+    fn divide(&mut self, op: AluOp, ty: Type, a: Value, s: Value, imm: Option<i32>) -> Value {
+        let signed = matches!(op, AluOp::SDiv | AluOp::SMod);
+        let is_div = matches!(op, AluOp::Div | AluOp::SDiv);
+        match imm {
+            // Constant divisors: the special cases are decided here.
+            Some(0) => {
+                if is_div {
+                    self.b.ins().iconst(ty, 0)
+                } else {
+                    a
+                }
+            }
+            Some(-1) if signed => {
+                if is_div {
+                    self.b.ins().ineg(a)
+                } else {
+                    self.b.ins().iconst(ty, 0)
+                }
+            }
+            Some(_) => {
+                let ins = self.b.ins();
+                match op {
+                    AluOp::Div => ins.udiv(a, s),
+                    AluOp::Mod => ins.urem(a, s),
+                    AluOp::SDiv => ins.sdiv(a, s),
+                    _ => ins.srem(a, s),
+                }
+            }
+            None => {
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, s, 0);
+                let one = self.b.ins().iconst(ty, 1);
+                if !signed {
+                    let d = self.b.ins().select(zero, one, s);
+                    let (q, fallback) = if is_div {
+                        (self.b.ins().udiv(a, d), self.b.ins().iconst(ty, 0))
+                    } else {
+                        (self.b.ins().urem(a, d), a)
+                    };
+                    return self.b.ins().select(zero, fallback, q);
+                }
+                let minus1 = self.b.ins().icmp_imm_s(IntCC::Equal, s, -1);
+                let special = self.b.ins().bor(zero, minus1);
+                let d = self.b.ins().select(special, one, s);
+                if is_div {
+                    // a s/ 1 = a; then -a for -1 and 0 for 0.
+                    let q = self.b.ins().sdiv(a, d);
+                    let neg = self.b.ins().ineg(a);
+                    let q = self.b.ins().select(minus1, neg, q);
+                    let z = self.b.ins().iconst(ty, 0);
+                    self.b.ins().select(zero, z, q)
+                } else {
+                    // a s% 1 = 0, right for -1; a for 0.
+                    let r = self.b.ins().srem(a, d);
+                    self.b.ins().select(zero, a, r)
+                }
+            }
+        }
+    }
+
+    pub(super) fn neg(&mut self, width: Width, dst: Reg) {
+        let v = self.get(dst);
+        let v = match width {
+            Width::W64 => self.b.ins().ineg(v),
+            Width::W32 => {
+                let n = self.b.ins().ireduce(types::I32, v);
+                let n = self.b.ins().ineg(n);
+                self.b.ins().uextend(types::I64, n)
+            }
+        };
+        self.set(dst, v);
+    }
+
+    pub(super) fn endian(&mut self, order: ByteOrder, bits: u8, dst: Reg) {
+        let ty = match bits {
+            16 => types::I16,
+            32 => types::I32,
+            _ => types::I64,
+        };
+        let swap = match order {
+            ByteOrder::Swap => true,
+            ByteOrder::Le => self.opts.big_endian,
+            ByteOrder::Be => !self.opts.big_endian,
+        };
+        let v = self.get(dst);
+        let v = self.narrow(v, ty);
+        let v = if swap { self.b.ins().bswap(v) } else { v };
+        let v = self.widen(v, ty);
+        self.set(dst, v);
+    }
+}

@@ -1,0 +1,112 @@
+//! Helper calls (through the runtime table in the context block), local calls (direct calls
+//! between compiled functions, each with its own frame) and `exit`.
+
+use super::{FnTranslator, VM};
+use crate::abi::{off, reg_offset};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{AbiParam, InstBuilder, SigRef, Signature, Value, types};
+use oxbpf_core::{Insn, Reg, TrapCode};
+
+impl FnTranslator<'_, '_> {
+    fn import_sig(&mut self, params: usize) -> SigRef {
+        let mut sig = Signature::new(self.b.func.signature.call_conv);
+        sig.params
+            .extend(std::iter::repeat_n(AbiParam::new(types::I64), params));
+        sig.returns.push(AbiParam::new(types::I64));
+        self.b.import_signature(sig)
+    }
+
+    /// The signature of [`crate::abi::MemSlowFn`].
+    pub(crate) fn mem_slow_sig(&mut self) -> SigRef {
+        match self.sigs.0 {
+            Some(s) => s,
+            None => {
+                let s = self.import_sig(6);
+                self.sigs.0 = Some(s);
+                s
+            }
+        }
+    }
+
+    fn helper_sig(&mut self) -> SigRef {
+        match self.sigs.1 {
+            Some(s) => s,
+            None => {
+                let s = self.import_sig(9);
+                self.sigs.1 = Some(s);
+                s
+            }
+        }
+    }
+
+    /// Calls the runtime entry at `field` with `selector` (helper index or id) and `r1`–`r5`.
+    fn runtime_helper_call(&mut self, pc: usize, field: i32, selector: Value) {
+        let sig = self.helper_sig();
+        let callee = self.b.ins().load(types::I64, VM, self.vmctx, field);
+        let pcv = self.b.ins().iconst(types::I64, pc as i64);
+        let mut args = vec![self.vmctx, selector, pcv, self.fp];
+        for r in 1..=5u8 {
+            let v = self.get(Reg::new(r).unwrap_or(Reg::R1));
+            args.push(v);
+        }
+        let call = self.b.ins().call_indirect(sig, callee, &args);
+        let r0 = self.b.inst_results(call)[0];
+        self.stop_if_stopped();
+        self.set(Reg::R0, r0);
+    }
+
+    pub(super) fn call_helper(&mut self, pc: usize, helper: u32) {
+        let index = self
+            .helper_index
+            .get(&helper)
+            .map_or(u64::MAX, |&i| u64::from(i));
+        let sel = self.b.ins().iconst(types::I64, index as i64);
+        self.runtime_helper_call(pc, off::CALL_HELPER, sel);
+    }
+
+    pub(super) fn callx(&mut self, pc: usize, reg: Reg) {
+        let id = self.get(reg);
+        self.runtime_helper_call(pc, off::CALL_HELPER_ID, id);
+    }
+
+    pub(super) fn call_local(&mut self, pc: usize, insn: &Insn) {
+        let target = insn
+            .branch_target(pc)
+            .and_then(|t| usize::try_from(t).ok())
+            .unwrap_or(0);
+        let Some(&callee) = self.funcs.get(&target) else {
+            // Checked programs only call function entries.
+            self.b.ins().jump(self.stop_block, &[]);
+            let dead = self.b.create_block();
+            self.b.switch_to_block(dead);
+            return;
+        };
+        let depth = self.b.ins().load(types::I64, VM, self.vmctx, off::DEPTH);
+        let full = self.b.ins().icmp_imm_u(
+            IntCC::UnsignedGreaterThanOrEqual,
+            depth,
+            self.opts.max_depth as i64,
+        );
+        self.trap_if(full, TrapCode::CallDepthExceeded, pc, None, 0);
+        let deeper = self.b.ins().iadd_imm_s(depth, 1);
+        self.b.ins().store(VM, deeper, self.vmctx, off::DEPTH);
+        self.spill_regs(10);
+        self.save_budget();
+        let fp = self.b.ins().iadd_imm_s(self.fp, -self.opts.frame);
+        self.b.ins().call(callee, &[self.vmctx, fp]);
+        self.b.ins().store(VM, depth, self.vmctx, off::DEPTH);
+        let rem = self.b.ins().load(types::I64, VM, self.vmctx, off::REMAINING);
+        self.b.def_var(self.remaining, rem);
+        for i in 0..6 {
+            let v = self.b.ins().load(types::I64, VM, self.vmctx, reg_offset(i));
+            self.b.def_var(self.regs[i], v);
+        }
+        self.stop_if_stopped();
+    }
+
+    pub(super) fn exit(&mut self) {
+        self.spill_regs(6);
+        self.save_budget();
+        self.b.ins().return_(&[]);
+    }
+}

@@ -1,0 +1,429 @@
+//! The one translator from the shared [`Insn`] to Cranelift IR, used by the JIT and the AOT
+//! backend alike (it is generic over [`Module`]).
+//!
+//! Each eBPF function (the entry and every target of a local call) becomes one Cranelift function
+//! `fn(vmctx, fp)` (see [`crate::abi`]); each basic block of [`Program`] becomes one Cranelift
+//! block that first pays the block's budget cost, exactly where the interpreter does. Registers
+//! `r0`–`r9` are Cranelift variables; `r10` is the `fp` argument. The instruction classes live in
+//! their own files: [`alu`], [`jump`], [`memory`] (bounds checks in [`crate::bounds`]) and
+//! [`call`].
+
+mod alu;
+mod call;
+mod jump;
+mod memory;
+
+use crate::abi::{ctx_count_offset, off, reg_offset, start_count};
+use crate::provenance::{self, Prov, State};
+use cranelift_codegen::ir::{
+    AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature, UserFuncName, Value, types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_module::{FuncId, Linkage, Module};
+use oxbpf_core::{Insn, Program, TrapCode};
+use std::collections::HashMap;
+
+/// Name of the exported entry function in objects.
+pub(crate) const ENTRY_SYMBOL: &str = "oxbpf_entry";
+
+/// Code-shaping settings taken from the program's [`Config`](oxbpf_core::Config).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Options {
+    pub(crate) frame: i64,
+    pub(crate) max_depth: u64,
+    pub(crate) budget: bool,
+    pub(crate) bounds_check: bool,
+    pub(crate) big_endian: bool,
+}
+
+impl Options {
+    pub(crate) fn new(program: &Program, big_endian: bool) -> Options {
+        let c = program.config();
+        Options {
+            frame: c.stack_frame_size as i64,
+            max_depth: c.max_call_depth as u64,
+            budget: c.instruction_budget.is_some(),
+            bounds_check: c.bounds_check,
+            big_endian,
+        }
+    }
+}
+
+/// The signature of every compiled function: `(vmctx, fp)`.
+pub(crate) fn signature(call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params.push(AbiParam::new(types::I64));
+    sig
+}
+
+/// Defines every function of `program` in `module`; returns the entry function's id.
+pub(crate) fn define_program<M: Module>(
+    module: &mut M,
+    program: &Program,
+    entry_linkage: Linkage,
+) -> Result<FuncId, String> {
+    let big_endian = module.isa().endianness() == cranelift_codegen::ir::Endianness::Big;
+    let opts = Options::new(program, big_endian);
+    let sig = signature(module.isa().default_call_conv());
+    let entries = program.functions();
+    let mut ids = Vec::with_capacity(entries.len());
+    for (i, &pc) in entries.iter().enumerate() {
+        let (name, linkage) = if i == 0 {
+            (ENTRY_SYMBOL.to_owned(), entry_linkage)
+        } else {
+            (format!("oxbpf_fn_{pc}"), Linkage::Local)
+        };
+        let id = module
+            .declare_function(&name, linkage, &sig)
+            .map_err(|e| e.to_string())?;
+        ids.push((pc, id));
+    }
+    let helper_index: HashMap<u32, u32> = crate::runtime::helper_ids(program)
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| (id, i as u32))
+        .collect();
+    let mut ctx = module.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    for (i, &(start, id)) in ids.iter().enumerate() {
+        let end = entries.get(i + 1).copied().unwrap_or(program.len());
+        ctx.func.signature = sig.clone();
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let funcs: HashMap<usize, FuncRef> = ids
+            .iter()
+            .map(|&(pc, callee)| (pc, module.declare_func_in_func(callee, &mut ctx.func)))
+            .collect();
+        let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+        let mut tx = FnTranslator::new(b, program, opts, start, end, &funcs, &helper_index);
+        tx.translate();
+        tx.b.seal_all_blocks();
+        tx.b.finalize(module.target_config());
+        module
+            .define_function(id, &mut ctx)
+            .map_err(|e| format!("function at insn {start}: {e:?}"))?;
+        module.clear_context(&mut ctx);
+    }
+    Ok(ids[0].1)
+}
+
+/// Values loaded once at function entry.
+pub(crate) struct Env {
+    pub(crate) ctx_start: Value,
+    pub(crate) ctx_count: [Value; 4],
+    pub(crate) floor: Value,
+    pub(crate) stack_count: [Value; 4],
+}
+
+/// Translates one eBPF function.
+pub(crate) struct FnTranslator<'a, 'b> {
+    pub(crate) b: FunctionBuilder<'b>,
+    pub(crate) program: &'a Program,
+    pub(crate) opts: Options,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) regs: [Variable; 10],
+    pub(crate) remaining: Variable,
+    pub(crate) vmctx: Value,
+    pub(crate) fp: Value,
+    pub(crate) env: Env,
+    pub(crate) blocks: HashMap<usize, Block>,
+    /// Cold block `(code, pc, addr, len)`: records a trap raised by compiled code and returns.
+    pub(crate) trap_block: Block,
+    /// Cold block: saves the budget and returns (the runtime already recorded why).
+    pub(crate) stop_block: Block,
+    pub(crate) funcs: &'a HashMap<usize, FuncRef>,
+    pub(crate) helper_index: &'a HashMap<u32, u32>,
+    pub(crate) prov: State,
+    pub(crate) block_states: HashMap<usize, State>,
+    /// Imported signatures: the bounds-check slow path and helper calls.
+    pub(crate) sigs: (Option<cranelift_codegen::ir::SigRef>, Option<cranelift_codegen::ir::SigRef>),
+}
+
+/// Flags for the context block's own fields.
+pub(crate) const VM: MemFlagsData = MemFlagsData::trusted();
+
+impl<'a, 'b> FnTranslator<'a, 'b> {
+    fn new(
+        mut b: FunctionBuilder<'b>,
+        program: &'a Program,
+        opts: Options,
+        start: usize,
+        end: usize,
+        funcs: &'a HashMap<usize, FuncRef>,
+        helper_index: &'a HashMap<u32, u32>,
+    ) -> FnTranslator<'a, 'b> {
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let (vmctx, fp) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+        let regs: [Variable; 10] = std::array::from_fn(|_| b.declare_var(types::I64));
+        for (i, &var) in regs.iter().enumerate() {
+            let v = b.ins().load(types::I64, VM, vmctx, reg_offset(i));
+            b.def_var(var, v);
+        }
+        let remaining = b.declare_var(types::I64);
+        let rem = b.ins().load(types::I64, VM, vmctx, off::REMAINING);
+        b.def_var(remaining, rem);
+
+        let ro = VM.with_readonly();
+        let ctx_start = b.ins().load(types::I64, ro, vmctx, off::CTX_START);
+        let ctx_count = [1, 2, 4, 8].map(|n| b.ins().load(types::I64, ro, vmctx, ctx_count_offset(n)));
+        let floor = b.ins().iadd_imm_s(fp, -opts.frame);
+        let stack_end = b.ins().load(types::I64, ro, vmctx, off::STACK_END);
+        let span = b.ins().isub(stack_end, floor);
+        let stack_count = [1i64, 2, 4, 8].map(|n| {
+            // `span + 1 - n` valid starts, or none when the stack is smaller than the access.
+            let big = b.ins().icmp_imm_u(
+                cranelift_codegen::ir::condcodes::IntCC::UnsignedGreaterThanOrEqual,
+                span,
+                n,
+            );
+            let count = b.ins().iadd_imm_s(span, 1 - n);
+            let zero = b.ins().iconst(types::I64, 0);
+            b.ins().select(big, count, zero)
+        });
+        debug_assert_eq!(start_count(0, 1), 0);
+
+        let trap_block = b.create_block();
+        for _ in 0..4 {
+            b.append_block_param(trap_block, types::I64);
+        }
+        b.set_cold_block(trap_block);
+        let stop_block = b.create_block();
+        b.set_cold_block(stop_block);
+
+        let mut blocks = HashMap::new();
+        for pc in start..end {
+            if program.is_block_start(pc) {
+                blocks.insert(pc, b.create_block());
+            }
+        }
+        let block_states = provenance::analyse(program, start, end);
+        FnTranslator {
+            b,
+            program,
+            opts,
+            start,
+            end,
+            regs,
+            remaining,
+            vmctx,
+            fp,
+            env: Env {
+                ctx_start,
+                ctx_count,
+                floor,
+                stack_count,
+            },
+            blocks,
+            trap_block,
+            stop_block,
+            funcs,
+            helper_index,
+            prov: provenance::entry_state(start == 0),
+            block_states,
+            sigs: (None, None),
+        }
+    }
+
+    /// Reads register `r`.
+    pub(crate) fn get(&mut self, r: oxbpf_core::Reg) -> Value {
+        match self.regs.get(r.idx()) {
+            Some(&var) => self.b.use_var(var),
+            None => self.fp,
+        }
+    }
+
+    /// Writes register `r` (never `r10`: the load-time checks reject writes to it).
+    fn set(&mut self, r: oxbpf_core::Reg, v: Value) {
+        if let Some(&var) = self.regs.get(r.idx()) {
+            self.b.def_var(var, v);
+        }
+    }
+
+    fn translate(&mut self) {
+        let first = self.blocks[&self.start];
+        self.b.ins().jump(first, &[]);
+        let mut open = false;
+        for pc in self.start..self.end {
+            if let Some(&blk) = self.blocks.get(&pc) {
+                if open {
+                    self.b.ins().jump(blk, &[]);
+                }
+                self.b.switch_to_block(blk);
+                self.prov = self
+                    .block_states
+                    .get(&pc)
+                    .copied()
+                    .unwrap_or_else(|| provenance::entry_state(false));
+                self.charge(pc);
+                open = true;
+            }
+            if !open {
+                continue;
+            }
+            let insn = self.program.insns()[pc];
+            open = self.insn(pc, &insn);
+            provenance::step(&mut self.prov, &insn);
+        }
+        if open {
+            // Unreachable for checked programs (no function falls off its end).
+            self.b.ins().jump(self.stop_block, &[]);
+        }
+        self.emit_exits();
+    }
+
+    /// Pays the budget of the block starting at `pc`.
+    fn charge(&mut self, pc: usize) {
+        let cost = i64::from(self.program.block_cost(pc));
+        let rem = self.b.use_var(self.remaining);
+        if self.opts.budget {
+            let short = self.b.ins().icmp_imm_u(
+                cranelift_codegen::ir::condcodes::IntCC::UnsignedLessThan,
+                rem,
+                cost,
+            );
+            self.trap_if(short, TrapCode::BudgetExhausted, pc, None, 0);
+        }
+        let rem = self.b.use_var(self.remaining);
+        let rem = self.b.ins().iadd_imm_s(rem, -cost);
+        self.b.def_var(self.remaining, rem);
+    }
+
+    /// Branches to the trap block when `cond` holds, recording `code` at `pc`.
+    fn trap_if(&mut self, cond: Value, code: TrapCode, pc: usize, addr: Option<Value>, len: i64) {
+        let cont = self.b.create_block();
+        let code = self.b.ins().iconst(types::I64, code as i64);
+        let pcv = self.b.ins().iconst(types::I64, pc as i64);
+        let addr = addr.unwrap_or_else(|| self.b.ins().iconst(types::I64, 0));
+        let len = self.b.ins().iconst(types::I64, len);
+        self.b.ins().brif(
+            cond,
+            self.trap_block,
+            &[code.into(), pcv.into(), addr.into(), len.into()],
+            cont,
+            &[],
+        );
+        self.b.switch_to_block(cont);
+    }
+
+    /// Leaves the function when the runtime stopped the run.
+    fn stop_if_stopped(&mut self) {
+        let stop = self.b.ins().load(types::I64, VM, self.vmctx, off::STOP);
+        let cont = self.b.create_block();
+        self.b.ins().brif(stop, self.stop_block, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Stores `r0`–`r9` (or `r0`–`r5`) into the context block's register file.
+    fn spill_regs(&mut self, count: usize) {
+        for i in 0..count {
+            let v = self.b.use_var(self.regs[i]);
+            self.b.ins().store(VM, v, self.vmctx, reg_offset(i));
+        }
+    }
+
+    fn save_budget(&mut self) {
+        let rem = self.b.use_var(self.remaining);
+        self.b.ins().store(VM, rem, self.vmctx, off::REMAINING);
+    }
+
+    /// The shared trap and stop blocks.
+    fn emit_exits(&mut self) {
+        let (trap, stop) = (self.trap_block, self.stop_block);
+        self.b.switch_to_block(trap);
+        let p = self.b.block_params(trap).to_vec();
+        for (v, field) in p.iter().zip([off::STOP, off::TRAP_PC, off::TRAP_ADDR, off::TRAP_LEN]) {
+            self.b.ins().store(VM, *v, self.vmctx, field);
+        }
+        self.b.ins().jump(stop, &[]);
+        self.b.switch_to_block(stop);
+        self.save_budget();
+        self.b.ins().return_(&[]);
+    }
+
+    /// Translates one instruction; returns whether control can fall through to the next.
+    fn insn(&mut self, pc: usize, insn: &Insn) -> bool {
+        match *insn {
+            Insn::Alu {
+                width,
+                op,
+                dst,
+                src,
+            } => self.alu(width, op, dst, src),
+            Insn::Neg { width, dst } => self.neg(width, dst),
+            Insn::Endian { order, bits, dst } => self.endian(order, bits, dst),
+            Insn::Load {
+                size,
+                signed,
+                dst,
+                src,
+                off,
+            } => self.load(pc, size, signed, dst, src, off),
+            Insn::Store {
+                size,
+                dst,
+                off,
+                src,
+            } => self.store(pc, size, dst, off, src),
+            Insn::Atomic {
+                size,
+                op,
+                dst,
+                src,
+                off,
+            } => self.atomic(pc, size, op, dst, src, off),
+            Insn::LoadImm64 { dst, imm, .. } => {
+                let v = self.b.ins().iconst(types::I64, imm as i64);
+                self.set(dst, v);
+            }
+            Insn::LoadImm64Tail => {}
+            Insn::LoadPacket { size, mode, imm } => self.load_packet(pc, size, mode, imm),
+            Insn::Ja { .. } | Insn::Ja32 { .. } => {
+                let t = self.target(pc, insn);
+                self.b.ins().jump(t, &[]);
+                return false;
+            }
+            Insn::Jump {
+                width,
+                cond,
+                dst,
+                src,
+                ..
+            } => {
+                self.jump(pc, insn, width, cond, dst, src);
+                return false;
+            }
+            Insn::Call { helper } => self.call_helper(pc, helper),
+            Insn::Callx { reg } => self.callx(pc, reg),
+            Insn::CallLocal { .. } => self.call_local(pc, insn),
+            // Rejected at load time; a run that reaches one stops as a helper error would.
+            Insn::CallRuntime { .. } => self.call_helper(pc, u32::MAX),
+            Insn::Exit => {
+                self.exit();
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The Cranelift block of a jump's target.
+    fn target(&self, pc: usize, insn: &Insn) -> Block {
+        let t = insn
+            .branch_target(pc)
+            .and_then(|t| usize::try_from(t).ok())
+            .unwrap_or(pc + 1);
+        // Checked programs only jump to block starts inside their function.
+        self.blocks
+            .get(&t)
+            .copied()
+            .unwrap_or(self.stop_block)
+    }
+
+    /// The provenance of `r` before the current instruction.
+    pub(crate) fn prov(&self, r: oxbpf_core::Reg) -> Prov {
+        self.prov[r.idx()]
+    }
+}
