@@ -25,7 +25,8 @@ pub struct ReadmeDoctests;
 
 pub use oxbpf_core::{
     Backend, Config, Executable, Execution, HelperContext, HelperRegistry, HelperResult,
-    HelperStop, Insn, LoadError, PrepareError, Program, Trap, TrapCode, TrapKind, asm, isa,
+    HelperStop, Insn, LoadError, PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind, asm,
+    isa,
 };
 pub use oxbpf_cranelift::{Jit, Target};
 pub use oxbpf_interp::Interpreter;
@@ -167,6 +168,12 @@ impl Loaded {
     /// Runs the program on `mem` and also reports the instructions charged.
     pub fn execute_counted(&self, mem: &mut [u8]) -> Execution {
         self.exe.execute(mem)
+    }
+
+    /// Runs the program on `mem` with the caller's `stack` (see [`Executable::execute_on`]): two
+    /// runs on the same buffers see the same addresses, whichever backend runs them.
+    pub fn execute_on(&self, mem: &mut [u8], stack: &mut StackBuffer) -> Execution {
+        self.exe.execute_on(mem, stack)
     }
 
     /// The checked program.

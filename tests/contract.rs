@@ -4,7 +4,7 @@
 //! and on the instruction count, and the agreed result is compared with a value worked out by
 //! hand from the ISA's definition.
 
-use oxbpf::{BACKENDS, Config, Error, Execution, Trap, TrapKind, Vm};
+use oxbpf::{BACKENDS, Config, Error, Execution, StackBuffer, Trap, TrapKind, Vm};
 use oxbpf_core::{Access, CheckErrorKind, HelperStop, LoadError};
 
 fn vm(backend: &str, config: &Config) -> Vm {
@@ -25,12 +25,16 @@ fn vm(backend: &str, config: &Config) -> Vm {
 /// Runs `src` on every backend with `mem`; asserts they agree; returns the common execution.
 fn exec_cfg(src: &str, mem: &[u8], config: &Config) -> Execution {
     let mut first: Option<(String, Execution)> = None;
+    // The same context and stack buffers for every backend, so addresses agree too.
+    let mut m = mem.to_vec();
+    let mut stack = StackBuffer::new(config.stack_size());
     for &b in BACKENDS {
         let prog = vm(b, config)
             .load_asm(src)
             .unwrap_or_else(|e| panic!("{b}: {e}\n{src}"));
-        let mut m = mem.to_vec();
-        let e = prog.execute_counted(&mut m);
+        m.copy_from_slice(mem);
+        stack.reset(config.stack_size());
+        let e = prog.execute_on(&mut m, &mut stack);
         match &first {
             None => first = Some((b.to_owned(), e)),
             Some((fb, fe)) => assert_eq!(&e, fe, "{b} and {fb} disagree on\n{src}"),

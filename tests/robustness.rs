@@ -5,7 +5,7 @@
 #[path = "../vm-core/tests/strategy/mod.rs"]
 mod strategy;
 
-use oxbpf::{BACKENDS, Config, Vm};
+use oxbpf::{BACKENDS, Config, StackBuffer, Vm};
 use proptest::prelude::*;
 
 fn vms() -> Vec<Vm> {
@@ -37,15 +37,19 @@ fn run_everywhere(
     ctx: &[u8],
 ) -> Result<(), TestCaseError> {
     let mut first = None;
+    // The same buffers for every backend, so that addresses (which programs can observe) agree.
+    let mut m = ctx.to_vec();
+    let mut stack = StackBuffer::new(0);
     for vm in vms {
         let outcome = match load(vm) {
             Err(e) => Err(e.to_string()),
             Ok(p) => {
-                let mut m = ctx.to_vec();
-                let e = p.execute_counted(&mut m);
+                m.copy_from_slice(ctx);
+                stack.reset(vm.config().stack_size());
+                let e = p.execute_on(&mut m, &mut stack);
                 // A run may only change the context it was given, never its length.
                 prop_assert_eq!(m.len(), ctx.len());
-                Ok((e, m))
+                Ok((e, m.clone()))
             }
         };
         match &first {

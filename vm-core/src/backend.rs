@@ -11,6 +11,7 @@
 //! of threads at once, each run on its own context buffer and stack.
 
 use crate::helpers::HelperRegistry;
+use crate::memory::StackBuffer;
 use crate::program::Program;
 use crate::trap::Trap;
 use std::sync::Arc;
@@ -49,9 +50,20 @@ pub trait Backend: Send + Sync {
 
 /// A prepared program.
 pub trait Executable: Send + Sync {
-    /// Runs the program with `r1` = address of `ctx` and `r2` = its length. The program may read
-    /// and write `ctx`; pass a copy to keep the original.
-    fn execute(&self, ctx: &mut [u8]) -> Execution;
+    /// Runs the program with `r1` = address of `ctx` and `r2` = its length, on `stack`, which the
+    /// caller provides zeroed and at least [`Config::stack_size`](crate::Config::stack_size)
+    /// bytes long (see [`StackBuffer::reset`]). The program may read and write `ctx`; pass a copy
+    /// to keep the original.
+    ///
+    /// Two runs on the same buffers see the same addresses, whichever backend runs them.
+    fn execute_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Execution;
+
+    /// Runs the program with `r1` = address of `ctx` and `r2` = its length, on a zeroed stack
+    /// reused across the runs of this thread.
+    fn execute(&self, ctx: &mut [u8]) -> Execution {
+        let len = self.program().config().stack_size();
+        StackBuffer::with_cached(len, |stack| self.execute_on(ctx, stack))
+    }
 
     /// Runs the program and returns `r0` or the trap.
     fn run(&self, ctx: &mut [u8]) -> Result<u64, Trap> {

@@ -119,6 +119,46 @@ impl StackBuffer {
         let end = self.start + self.len;
         &mut self.buf[self.start..end]
     }
+
+    /// Stack size in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the stack has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Makes this a zeroed stack of `len` bytes (rounded up as in [`new`](Self::new)), reusing the
+    /// allocation when it is large enough.
+    pub fn reset(&mut self, len: usize) {
+        let rounded = len.div_ceil(Self::ALIGN).saturating_mul(Self::ALIGN);
+        if rounded > self.buf.len().saturating_sub(self.start) {
+            *self = StackBuffer::new(len);
+        } else {
+            self.len = rounded;
+            self.as_mut_slice().fill(0);
+        }
+    }
+
+    /// Runs `f` with a zeroed stack of `len` bytes, reusing one allocation per thread (a nested
+    /// call on the same thread gets a fresh one).
+    pub fn with_cached<R>(len: usize, f: impl FnOnce(&mut StackBuffer) -> R) -> R {
+        thread_local! {
+            static CACHE: core::cell::Cell<Option<StackBuffer>> = const { core::cell::Cell::new(None) };
+        }
+        let mut stack = match CACHE.with(|c| c.take()) {
+            Some(mut s) => {
+                s.reset(len);
+                s
+            }
+            None => StackBuffer::new(len),
+        };
+        let r = f(&mut stack);
+        CACHE.with(|c| c.set(Some(stack)));
+        r
+    }
 }
 
 /// The kind of an atomic read-modify-write, for [`MemoryMap::atomic`].

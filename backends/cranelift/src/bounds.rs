@@ -85,7 +85,13 @@ impl FnTranslator<'_, '_> {
         size: u32,
         access: Access,
     ) {
-        let kind = plan(self.prov(base), off, size, self.opts.frame, self.opts.bounds_check);
+        let kind = plan(
+            self.prov(base),
+            off,
+            size,
+            self.opts.frame,
+            self.opts.bounds_check,
+        );
         let slot = size.trailing_zeros() as usize;
         let (start, count) = match kind {
             CheckKind::None => return,

@@ -41,7 +41,11 @@ pub(crate) fn build(target: Target, pic: bool) -> Result<OwnedTargetIsa, String>
     set(
         &mut flags,
         "enable_verifier",
-        if cfg!(debug_assertions) { "true" } else { "false" },
+        if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        },
     )?;
     let flags = settings::Flags::new(flags);
     let builder = match target {

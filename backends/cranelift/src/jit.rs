@@ -1,5 +1,8 @@
 //! The JIT backend (`"jit"`): translates into a [`JITModule`] and runs the code in this process.
-#![expect(unsafe_code, reason = "turns finalized code into a function pointer and frees it")]
+#![expect(
+    unsafe_code,
+    reason = "turns finalized code into a function pointer and frees it"
+)]
 
 use crate::abi::CompiledFn;
 use crate::isa::{Target, build};
@@ -8,7 +11,7 @@ use crate::translate::define_program;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, default_libcall_names};
 use oxbpf_core::{
-    Backend, Executable, Execution, HelperFn, HelperRegistry, PrepareError, Program,
+    Backend, Executable, Execution, HelperFn, HelperRegistry, PrepareError, Program, StackBuffer,
 };
 use std::sync::Arc;
 
@@ -87,7 +90,7 @@ struct JitExecutable {
 }
 
 impl Executable for JitExecutable {
-    fn execute(&self, ctx: &mut [u8]) -> Execution {
+    fn execute_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Execution {
         // SAFETY: `entry` was compiled from `self.program` with the helper table `self.helpers`
         // (both computed from the same program), and `self.code` keeps it mapped.
         unsafe {
@@ -97,6 +100,7 @@ impl Executable for JitExecutable {
                 &self.helpers,
                 &self.registry,
                 ctx,
+                stack,
             )
         }
     }

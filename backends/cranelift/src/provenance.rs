@@ -67,7 +67,11 @@ pub(crate) fn step(state: &mut State, insn: &Insn) {
                 (AluOp::Add | AluOp::Sub, Operand::Imm(i)) => match cur {
                     Prov::Stack(Some(k)) => {
                         let i = i64::from(i);
-                        let k = if op == AluOp::Add { k.checked_add(i) } else { k.checked_sub(i) };
+                        let k = if op == AluOp::Add {
+                            k.checked_add(i)
+                        } else {
+                            k.checked_sub(i)
+                        };
                         Prov::Stack(k)
                     }
                     other => other,
@@ -163,9 +167,8 @@ mod tests {
 
     #[test]
     fn stack_offsets_are_exact_until_paths_disagree() {
-        let p = prog(
-            "mov %r2, %r10\nadd %r2, -8\njeq %r1, 0, +1\nadd %r2, -8\nstxdw [%r2], %r1\nexit",
-        );
+        let p =
+            prog("mov %r2, %r10\nadd %r2, -8\njeq %r1, 0, +1\nadd %r2, -8\nstxdw [%r2], %r1\nexit");
         let st = analyse(&p, 0, p.len());
         // Block at 3 (fall-through of the jeq): r2 = r10 - 8 exactly.
         assert_eq!(st[&3][2], Prov::Stack(Some(-8)));

@@ -8,8 +8,8 @@
 
 use crate::abi::{CompiledFn, STOP_RECORDED, VmCtx, start_count};
 use oxbpf_core::{
-    Access, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap, PrepareError,
-    Program, RegionKind, StackBuffer, Trap, TrapCode, TrapKind,
+    Access, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap,
+    PrepareError, Program, RegionKind, StackBuffer, Trap, TrapCode, TrapKind,
 };
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -69,9 +69,19 @@ impl RunState<'_, '_> {
         0
     }
 
-    fn call(&mut self, vm: &mut VmCtx, id: u32, f: &HelperFn, pc: u64, fp: u64, args: [u64; 5]) -> u64 {
+    fn call(
+        &mut self,
+        vm: &mut VmCtx,
+        id: u32,
+        f: &HelperFn,
+        pc: u64,
+        fp: u64,
+        args: [u64; 5],
+    ) -> u64 {
         self.mem.set_stack_floor(fp.wrapping_sub(self.frame));
-        let mut hc = HelperContext { memory: &mut self.mem };
+        let mut hc = HelperContext {
+            memory: &mut self.mem,
+        };
         let result = catch_unwind(AssertUnwindSafe(|| f(&mut hc, args)))
             .unwrap_or_else(|_| Err(HelperStop::Error("the helper panicked".into())));
         match result {
@@ -99,10 +109,21 @@ unsafe fn parts<'x>(vm: *mut VmCtx) -> (&'x mut VmCtx, &'x mut RunState<'x, 'x>)
 }
 
 /// Slow path of a bounds check: the access is allowed if it lies in any region.
-unsafe extern "C" fn mem_slow(vm: *mut VmCtx, addr: u64, size: u64, write: u64, pc: u64, fp: u64) -> u64 {
+unsafe extern "C" fn mem_slow(
+    vm: *mut VmCtx,
+    addr: u64,
+    size: u64,
+    write: u64,
+    pc: u64,
+    fp: u64,
+) -> u64 {
     // SAFETY: only compiled code calls this, with the context block `run` handed it.
     let (vm, st) = unsafe { parts(vm) };
-    let access = if write != 0 { Access::Write } else { Access::Read };
+    let access = if write != 0 {
+        Access::Write
+    } else {
+        Access::Read
+    };
     st.mem.set_stack_floor(fp.wrapping_sub(st.frame));
     if st.mem.contains(addr, size, access) {
         return 1;
@@ -176,15 +197,19 @@ pub(crate) unsafe fn run(
     helpers: &[(u32, Arc<HelperFn>)],
     registry: &HelperRegistry,
     ctx: &mut [u8],
+    stack: &mut StackBuffer,
 ) -> Execution {
     let config = program.config();
     let budget = config.instruction_budget.unwrap_or(u64::MAX);
     let frame = config.stack_frame_size as u64;
-    let mut stack = StackBuffer::new(config.stack_size());
     let ctx_start = ctx.as_ptr() as u64;
     let ctx_len = ctx.len() as u64;
     let mut mem = MemoryMap::new();
     mem.add_mut(ctx, RegionKind::Context);
+    if stack.len() < config.stack_size() {
+        // Every frame must lie inside the buffer: compiled code relies on it.
+        stack.reset(config.stack_size());
+    }
     mem.add_stack(stack.as_mut_slice());
     let stack_end = mem.stack_top();
     let mut state = RunState {
@@ -224,7 +249,10 @@ pub(crate) unsafe fn run(
         (0, _) => Ok(vm.regs[0]),
         (STOP_RECORDED, Some(Stop::Exit(v))) => Ok(v),
         (STOP_RECORDED, Some(Stop::Trap(t))) => Err(t),
-        (code, _) => Err(Trap::new(pc, compiled_trap(code, vm.trap_addr, vm.trap_len))),
+        (code, _) => Err(Trap::new(
+            pc,
+            compiled_trap(code, vm.trap_addr, vm.trap_len),
+        )),
     };
     Execution {
         result,
@@ -234,7 +262,10 @@ pub(crate) unsafe fn run(
 
 /// The trap kind for a stop code written by compiled code itself.
 fn compiled_trap(code: u64, addr: u64, len: u64) -> TrapKind {
-    match u8::try_from(code).ok().and_then(|c| TrapCode::try_from(c).ok()) {
+    match u8::try_from(code)
+        .ok()
+        .and_then(|c| TrapCode::try_from(c).ok())
+    {
         Some(TrapCode::BudgetExhausted) => TrapKind::BudgetExhausted,
         Some(TrapCode::CallDepthExceeded) => TrapKind::CallDepthExceeded,
         Some(TrapCode::UnalignedAtomic) => TrapKind::UnalignedAtomic { addr },

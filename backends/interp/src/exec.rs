@@ -128,15 +128,19 @@ pub(crate) fn run(
     config: &Config,
     registry: &HelperRegistry,
     ctx: &mut [u8],
+    stack: &mut StackBuffer,
 ) -> Execution {
     let budget = config.instruction_budget.unwrap_or(u64::MAX);
     let mut remaining = budget;
     let frame = config.stack_frame_size as u64;
-    let mut stack = StackBuffer::new(config.stack_size());
     let ctx_addr = ctx.as_ptr() as u64;
     let ctx_len = ctx.len() as u64;
     let mut mem = MemoryMap::new();
     mem.add_mut(ctx, RegionKind::Context);
+    if stack.len() < config.stack_size() {
+        // Every frame must lie inside the buffer: compiled code relies on it.
+        stack.reset(config.stack_size());
+    }
     mem.add_stack(stack.as_mut_slice());
     let mut regs = [0u64; 16];
     regs[1] = ctx_addr;

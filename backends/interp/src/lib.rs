@@ -20,7 +20,9 @@
 mod exec;
 mod ops;
 
-use oxbpf_core::{Backend, Executable, Execution, HelperRegistry, PrepareError, Program};
+use oxbpf_core::{
+    Backend, Executable, Execution, HelperRegistry, PrepareError, Program, StackBuffer,
+};
 use std::sync::Arc;
 
 /// The interpreter backend.
@@ -54,8 +56,8 @@ struct InterpExecutable {
 }
 
 impl Executable for InterpExecutable {
-    fn execute(&self, ctx: &mut [u8]) -> Execution {
-        exec::run(&self.ops, self.program.config(), &self.helpers, ctx)
+    fn execute_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Execution {
+        exec::run(&self.ops, self.program.config(), &self.helpers, ctx, stack)
     }
 
     fn program(&self) -> &Program {

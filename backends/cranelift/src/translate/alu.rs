@@ -89,9 +89,7 @@ impl FnTranslator<'_, '_> {
             AluOp::Lsh => ins.ishl(a, s),
             AluOp::Rsh => ins.ushr(a, s),
             AluOp::Arsh => ins.sshr(a, s),
-            AluOp::Div | AluOp::Mod | AluOp::SDiv | AluOp::SMod => {
-                self.divide(op, ty, a, s, imm)
-            }
+            AluOp::Div | AluOp::Mod | AluOp::SDiv | AluOp::SMod => self.divide(op, ty, a, s, imm),
             // Handled by the caller.
             AluOp::Mov | AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32 => s,
         }

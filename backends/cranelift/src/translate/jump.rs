@@ -58,7 +58,11 @@ impl FnTranslator<'_, '_> {
             }
         };
         let target = self.target(pc, insn);
-        let next = self.blocks.get(&(pc + 1)).copied().unwrap_or(self.stop_block);
+        let next = self
+            .blocks
+            .get(&(pc + 1))
+            .copied()
+            .unwrap_or(self.stop_block);
         self.b.ins().brif(taken, target, &[], next, &[]);
     }
 }

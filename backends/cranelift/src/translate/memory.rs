@@ -30,7 +30,15 @@ impl FnTranslator<'_, '_> {
         }
     }
 
-    pub(super) fn load(&mut self, pc: usize, size: Size, signed: bool, dst: Reg, src: Reg, off: i16) {
+    pub(super) fn load(
+        &mut self,
+        pc: usize,
+        size: Size,
+        signed: bool,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    ) {
         let addr = self.address(src, off);
         self.check_access(pc, src, off, addr, size.bytes() as u32, Access::Read);
         let ins = self.b.ins();
@@ -130,11 +138,18 @@ impl FnTranslator<'_, '_> {
         };
         let slot = bytes.trailing_zeros() as usize;
         let addr = self.b.ins().iadd(self.env.ctx_start, offset);
-        let outside =
-            self.b
-                .ins()
-                .icmp(IntCC::UnsignedGreaterThanOrEqual, offset, self.env.ctx_count[slot]);
-        self.trap_if(outside, TrapCode::OutOfBounds, pc, Some(addr), i64::from(bytes));
+        let outside = self.b.ins().icmp(
+            IntCC::UnsignedGreaterThanOrEqual,
+            offset,
+            self.env.ctx_count[slot],
+        );
+        self.trap_if(
+            outside,
+            TrapCode::OutOfBounds,
+            pc,
+            Some(addr),
+            i64::from(bytes),
+        );
         let ty = ty_of(size);
         let v = self.b.ins().load(ty, MEM, addr, 0);
         let v = if ty == types::I8 || self.opts.big_endian {

@@ -138,7 +138,10 @@ pub(crate) struct FnTranslator<'a, 'b> {
     pub(crate) prov: State,
     pub(crate) block_states: HashMap<usize, State>,
     /// Imported signatures: the bounds-check slow path and helper calls.
-    pub(crate) sigs: (Option<cranelift_codegen::ir::SigRef>, Option<cranelift_codegen::ir::SigRef>),
+    pub(crate) sigs: (
+        Option<cranelift_codegen::ir::SigRef>,
+        Option<cranelift_codegen::ir::SigRef>,
+    ),
 }
 
 /// Flags for the context block's own fields.
@@ -169,7 +172,8 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
 
         let ro = VM.with_readonly();
         let ctx_start = b.ins().load(types::I64, ro, vmctx, off::CTX_START);
-        let ctx_count = [1, 2, 4, 8].map(|n| b.ins().load(types::I64, ro, vmctx, ctx_count_offset(n)));
+        let ctx_count =
+            [1, 2, 4, 8].map(|n| b.ins().load(types::I64, ro, vmctx, ctx_count_offset(n)));
         let floor = b.ins().iadd_imm_s(fp, -opts.frame);
         let stack_end = b.ins().load(types::I64, ro, vmctx, off::STACK_END);
         let span = b.ins().isub(stack_end, floor);
@@ -335,7 +339,10 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         let (trap, stop) = (self.trap_block, self.stop_block);
         self.b.switch_to_block(trap);
         let p = self.b.block_params(trap).to_vec();
-        for (v, field) in p.iter().zip([off::STOP, off::TRAP_PC, off::TRAP_ADDR, off::TRAP_LEN]) {
+        for (v, field) in p
+            .iter()
+            .zip([off::STOP, off::TRAP_PC, off::TRAP_ADDR, off::TRAP_LEN])
+        {
             self.b.ins().store(VM, *v, self.vmctx, field);
         }
         self.b.ins().jump(stop, &[]);
@@ -416,10 +423,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             .and_then(|t| usize::try_from(t).ok())
             .unwrap_or(pc + 1);
         // Checked programs only jump to block starts inside their function.
-        self.blocks
-            .get(&t)
-            .copied()
-            .unwrap_or(self.stop_block)
+        self.blocks.get(&t).copied().unwrap_or(self.stop_block)
     }
 
     /// The provenance of `r` before the current instruction.
