@@ -28,17 +28,18 @@ pub use oxbpf_core::{
     HelperStop, Insn, LoadError, PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind, asm,
     isa,
 };
-pub use oxbpf_cranelift::{Jit, Target};
+pub use oxbpf_cranelift::{Aot, Jit, Target, aot};
 pub use oxbpf_interp::Interpreter;
 
 /// Names of the registered backends, the default first.
-pub const BACKENDS: &[&str] = &["interp", "jit"];
+pub const BACKENDS: &[&str] = &["interp", "jit", "aot"];
 
 /// The backend registered under `name`.
 pub fn backend(name: &str) -> Option<Arc<dyn Backend>> {
     match name {
         "interp" => Some(Arc::new(Interpreter)),
         "jit" => Some(Arc::new(Jit)),
+        "aot" => Some(Arc::new(Aot)),
         _ => None,
     }
 }

@@ -5,7 +5,7 @@
 //! the AOT backend writes it to a native object file that [`aot::load`] maps back without
 //! Cranelift. Both keep the execution contract of every backend: the same `r0` or the same trap at
 //! the same instruction, the same budget accounting, every memory access checked
-//! ([`bounds`]) unless the host turned checks off.
+//! (see the `bounds` module's design notes) unless the host turned checks off.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -17,6 +17,7 @@
 //! ```
 
 mod abi;
+pub mod aot;
 mod bounds;
 mod isa;
 mod jit;
@@ -24,5 +25,6 @@ mod provenance;
 mod runtime;
 mod translate;
 
+pub use aot::Aot;
 pub use isa::Target;
 pub use jit::Jit;

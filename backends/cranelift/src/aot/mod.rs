@@ -1,0 +1,199 @@
+//! The ahead-of-time backend (`"aot"`): Cranelift object code written by [`compile`], mapped
+//! back by [`load`] without Cranelift or a linker.
+//!
+//! Compiled code reaches helpers and memory through the per-run context block's table
+//! ([`crate::abi`]), never through symbols, so the only relocations in an object are the calls
+//! between its own functions. The `.oxbpf` section ([`Header`]) records the architecture, the CPU
+//! features the code uses, the oxbpf version, the eBPF program and its hash; loading checks each
+//! and refuses a mismatch with a clear error.
+
+mod compile;
+mod features;
+mod header;
+mod load;
+
+pub use compile::compile;
+pub use header::{FORMAT, Header, SECTION, program_hash};
+
+use crate::isa::Target;
+use crate::runtime::{resolve_helpers, run};
+use load::MappedCode;
+use oxbpf_core::{
+    Backend, Executable, Execution, HelperFn, HelperRegistry, PrepareError, Program, StackBuffer,
+};
+use std::sync::Arc;
+
+/// Why an AOT object could not be written or loaded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AotError {
+    /// Cranelift failed to compile the program.
+    #[error("compile: {0}")]
+    Compile(String),
+    /// The file is not a readable object.
+    #[error("object: {0}")]
+    Object(String),
+    /// The `.oxbpf` header section is malformed.
+    #[error("section `.oxbpf` at offset {offset}: {message}")]
+    Header {
+        /// Offset inside the section.
+        offset: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The header's layout version is not this build's.
+    #[error("AOT format {found} is not supported (this build reads format {expected})")]
+    Format {
+        /// Format in the file.
+        found: u32,
+        /// Format this build reads.
+        expected: u32,
+    },
+    /// The object was compiled for another architecture.
+    #[error("object compiled for {object}; this machine is {host}")]
+    Architecture {
+        /// The object's architecture.
+        object: String,
+        /// This machine's.
+        host: String,
+    },
+    /// The object uses a CPU feature this machine lacks.
+    #[error("object needs CPU feature `{0}`, which this machine does not have")]
+    CpuFeature(String),
+    /// The object was compiled by another oxbpf version.
+    #[error("object compiled by oxbpf {object}; this is oxbpf {host}")]
+    Version {
+        /// The compiling version.
+        object: String,
+        /// This version.
+        host: String,
+    },
+    /// The object was compiled from another program or configuration.
+    #[error("object was compiled from a different program or configuration (hash mismatch)")]
+    ProgramMismatch,
+    /// A relocation the loader does not apply.
+    #[error("`.text` relocation at offset {offset:#x}: {message}")]
+    Relocation {
+        /// Offset inside `.text`.
+        offset: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// Executable memory could not be mapped.
+    #[error("mapping code: {0}")]
+    Memory(String),
+    /// The embedded program failed its load-time checks.
+    #[error("embedded program: {0}")]
+    Program(String),
+}
+
+/// Reads an object's header without loading its code.
+pub fn inspect(object: &[u8]) -> Result<Header, AotError> {
+    load::header(object)
+}
+
+/// Checks that `header` describes code this process can run.
+fn check_runnable(header: &Header) -> Result<(), AotError> {
+    let version = env!("CARGO_PKG_VERSION");
+    if header.version != version {
+        return Err(AotError::Version {
+            object: header.version.clone(),
+            host: version.to_owned(),
+        });
+    }
+    let host = std::env::consts::ARCH;
+    if header.arch != host {
+        return Err(AotError::Architecture {
+            object: header.arch.clone(),
+            host: host.to_owned(),
+        });
+    }
+    features::check(&header.features)
+}
+
+/// The program an object was compiled from, rebuilt from its embedded bytecode and configuration
+/// and checked against its hash.
+pub fn program_of(object: &[u8], helpers: &HelperRegistry) -> Result<Program, AotError> {
+    let header = inspect(object)?;
+    if program_hash(&header.program, &header.config) != header.hash {
+        return Err(AotError::ProgramMismatch);
+    }
+    Program::from_bytes(&header.program, &header.config, helpers)
+        .map_err(|e| AotError::Program(e.to_string()))
+}
+
+/// Loads an object compiled from `program` (same bytecode and code-shaping configuration) and
+/// returns it ready to run with `helpers`.
+pub fn load(
+    object: &[u8],
+    program: Arc<Program>,
+    helpers: Arc<HelperRegistry>,
+) -> Result<Box<dyn Executable>, AotError> {
+    let header = inspect(object)?;
+    check_runnable(&header)?;
+    if header.hash != program_hash(&program.to_bytes(), program.config()) {
+        return Err(AotError::ProgramMismatch);
+    }
+    let table =
+        resolve_helpers("aot", &program, &helpers).map_err(|e| AotError::Program(e.message))?;
+    let code = load::map(object)?;
+    Ok(Box::new(AotExecutable {
+        program,
+        registry: helpers,
+        helpers: table,
+        code,
+    }))
+}
+
+/// The AOT backend: compiles to an object in memory and loads it back, the path an object file
+/// takes between two processes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Aot;
+
+impl Backend for Aot {
+    fn name(&self) -> &'static str {
+        "aot"
+    }
+
+    fn prepare(
+        &self,
+        program: Arc<Program>,
+        helpers: Arc<HelperRegistry>,
+    ) -> Result<Box<dyn Executable>, PrepareError> {
+        let error = |e: AotError| PrepareError {
+            backend: "aot",
+            message: e.to_string(),
+        };
+        let object = compile(&program, Target::Host).map_err(error)?;
+        load(&object, program, helpers).map_err(error)
+    }
+}
+
+/// A program running from a mapped object.
+struct AotExecutable {
+    program: Arc<Program>,
+    registry: Arc<HelperRegistry>,
+    helpers: Vec<(u32, Arc<HelperFn>)>,
+    code: MappedCode,
+}
+
+impl Executable for AotExecutable {
+    fn execute_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Execution {
+        // SAFETY: the object's hash matched this program and configuration, its format number
+        // matched this build's code interface, and `self.code` keeps the code mapped.
+        #[expect(unsafe_code, reason = "calls the mapped entry function")]
+        unsafe {
+            run(
+                self.code.entry(),
+                &self.program,
+                &self.helpers,
+                &self.registry,
+                ctx,
+                stack,
+            )
+        }
+    }
+
+    fn program(&self) -> &Program {
+        &self.program
+    }
+}
