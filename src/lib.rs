@@ -12,6 +12,8 @@
 //! | backend   | crate          | what it is |
 //! |-----------|----------------|------------|
 //! | `interp`  | `oxbpf-interp` | interpreter over a pre-translated op array |
+//! | `jit`     | `oxbpf-cranelift` | Cranelift JIT: native code in this process |
+//! | `aot`     | `oxbpf-cranelift` | Cranelift object code, mapped back without Cranelift ([`aot`]) |
 //!
 //! Every backend keeps the same execution contract: the same `r0` or the same [`Trap`] at the same
 //! instruction, the same instruction-budget accounting (see [`Program`]).
@@ -59,6 +61,9 @@ pub enum Error {
     /// The program trapped.
     #[error(transparent)]
     Trap(#[from] Trap),
+    /// An AOT object could not be loaded.
+    #[error("AOT object: {0}")]
+    Aot(#[from] aot::AotError),
 }
 
 /// A virtual machine: a backend, a configuration and registered helpers, from which programs are
@@ -143,6 +148,17 @@ impl Vm {
         let exe = self
             .backend
             .prepare(Arc::new(program), Arc::new(self.helpers.clone()))?;
+        Ok(Loaded { exe })
+    }
+
+    /// Loads an AOT object written by [`aot::compile`] (or `oxbpf aot`), in this process or
+    /// another: the program and configuration embedded in the object are rebuilt and checked
+    /// against its hash, its architecture, CPU features and oxbpf version against this machine,
+    /// and its code mapped without Cranelift. The VM's helpers serve its calls; its backend and
+    /// configuration play no part.
+    pub fn load_aot(&self, object: &[u8]) -> Result<Loaded, Error> {
+        let program = Arc::new(aot::program_of(object, &self.helpers)?);
+        let exe = aot::load(object, program, Arc::new(self.helpers.clone()))?;
         Ok(Loaded { exe })
     }
 }

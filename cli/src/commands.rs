@@ -9,7 +9,7 @@ use std::process::ExitCode;
 /// Arguments of `oxbpf run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Program file: `.bin` bytecode, or `.s`/`.asm` assembly.
+    /// Program file: `.bin` bytecode, `.s`/`.asm` assembly, or an object written by `oxbpf aot`.
     program: PathBuf,
     /// Backend to run on.
     #[arg(long, default_value = "interp")]
@@ -33,8 +33,15 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     };
     let mut vm = Vm::with_config(&args.backend, config).map_err(|e| e.to_string())?;
     oxbpf_conformance::runner::register_suite_helpers(&mut vm);
-    let program = input::load_program(&args.program, vm.config(), vm.helpers())?;
-    let loaded = vm.load_program(program).map_err(|e| e.to_string())?;
+    let loaded = if input::is_object(&args.program)? {
+        // An AOT object carries its own program and configuration.
+        let bytes = input::read(&args.program)?;
+        vm.load_aot(&bytes)
+            .map_err(|e| format!("{}: {e}", args.program.display()))?
+    } else {
+        let program = input::load_program(&args.program, vm.config(), vm.helpers())?;
+        vm.load_program(program).map_err(|e| e.to_string())?
+    };
     let mut mem = match (&args.mem, &args.mem_hex) {
         (Some(path), _) => input::read(path)?,
         (None, Some(hex)) => input::parse_mem_hex(hex)?,
@@ -42,6 +49,37 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     };
     let r0 = loaded.execute(&mut mem).map_err(|t| t.to_string())?;
     println!("{r0:#x}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `oxbpf aot`.
+#[derive(clap::Args, Debug)]
+pub struct AotArgs {
+    /// Program file: `.bin` bytecode, or `.s`/`.asm` assembly.
+    program: PathBuf,
+    /// Output object file.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Machine to compile for: `host` (this machine and its CPU features), `x86_64` or `aarch64`.
+    #[arg(long, default_value = "host")]
+    target: String,
+    /// Instruction budget compiled into the object (default: unlimited).
+    #[arg(long)]
+    budget: Option<u64>,
+}
+
+/// `oxbpf aot`.
+pub fn aot(args: &AotArgs) -> Result<ExitCode, String> {
+    let target: oxbpf::Target = args.target.parse()?;
+    let config = Config {
+        instruction_budget: args.budget,
+        ..Config::default()
+    };
+    let mut vm = Vm::with_config("interp", config).map_err(|e| e.to_string())?;
+    oxbpf_conformance::runner::register_suite_helpers(&mut vm);
+    let program = input::load_program(&args.program, vm.config(), vm.helpers())?;
+    let object = oxbpf::aot::compile(&program, target).map_err(|e| e.to_string())?;
+    std::fs::write(&args.output, object).map_err(|e| format!("{}: {e}", args.output.display()))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -32,6 +32,12 @@ pub fn format_of(path: &Path) -> Result<Format, String> {
     }
 }
 
+/// Whether `path` holds an object written by `oxbpf aot` (an ELF file with an `.oxbpf` section).
+pub fn is_object(path: &Path) -> Result<bool, String> {
+    let bytes = read(path)?;
+    Ok(bytes.starts_with(b"\x7fELF") && oxbpf::aot::inspect(&bytes).is_ok())
+}
+
 /// Reads a file, naming it in the error.
 pub fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))

@@ -19,7 +19,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a program (raw bytecode `.bin`, or assembly `.s`/`.asm`) and print r0.
+    /// Run a program (raw bytecode `.bin`, assembly `.s`/`.asm`, or an AOT object) and print r0.
     Run(commands::RunArgs),
     /// Assemble a source file into bytecode.
     Asm {
@@ -34,6 +34,8 @@ enum Command {
         /// Program (`.bin` bytecode or assembly).
         program: PathBuf,
     },
+    /// Compile a program to native object code, run later by `oxbpf run OUT`.
+    Aot(commands::AotArgs),
     /// Run bpf_conformance `.data` files; one line per failure, then `N passed, M failed`.
     Conformance {
         /// Directories of `.data` files (not searched recursively).
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => commands::run(&args),
+        Command::Aot(args) => commands::aot(&args),
         Command::Asm { input, output } => commands::asm(&input, &output),
         Command::Disasm { program } => commands::disasm(&program),
         Command::Conformance { dirs, backend } => commands::conformance(&dirs, &backend),
