@@ -69,9 +69,9 @@ fn every_backend_agrees_on_random_programs() {
         let mut mem = ctx.clone();
         let mut first: Option<(&str, oxbpf::Execution, Vec<u8>)> = None;
         for vm in &vms {
-            let exe = vm.load_program(program.clone()).unwrap_or_else(|e| {
-                panic!("{}: {e}\n{}", vm.backend_name(), listing(&program))
-            });
+            let exe = vm
+                .load_program(program.clone())
+                .unwrap_or_else(|e| panic!("{}: {e}\n{}", vm.backend_name(), listing(&program)));
             mem.copy_from_slice(&ctx);
             stack.reset(vm.config().stack_size());
             let e = exe.execute_on(&mut mem, &mut stack);

@@ -155,7 +155,7 @@ fn conformance_command_runs_the_suite() {
     }
     let o = oxbpf(&["conformance", dir.to_str().unwrap(), "--backend", "all"]);
     assert!(o.status.success(), "{}", stdout(&o));
-    assert_eq!(stdout(&o).lines().last(), Some("313 passed, 0 failed"));
+    assert_eq!(stdout(&o).lines().last(), Some("939 passed, 0 failed"));
     // The negative directory reports its deliberate failures, one line each, then the totals.
     let o = oxbpf(&["conformance", dir.join("negative").to_str().unwrap()]);
     assert!(!o.status.success());
@@ -164,4 +164,63 @@ fn conformance_command_runs_the_suite() {
                      r0 = 0x8877665544332211, expected 0x8977665544332211";
     assert!(out.contains(high_bits), "{out}");
     assert_eq!(out.lines().last(), Some("48 passed, 9 failed, 3 skipped"));
+}
+
+#[test]
+fn aot_object_written_by_one_process_runs_in_another() {
+    let dir = scratch("aot");
+    let obj = dir.join("primes.o");
+    let o = oxbpf(&["aot", "examples/primes.s", "-o", obj.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // primes.s counts the primes below 100: 25.
+    let o = oxbpf(&["run", obj.to_str().unwrap()]);
+    assert_eq!(stdout(&o), "0x19\n", "{}", stderr(&o));
+    let o = oxbpf(&["run", "--mem-hex", "01 02", obj.to_str().unwrap()]);
+    assert_eq!(stdout(&o), "0x19\n", "{}", stderr(&o));
+}
+
+#[test]
+fn aot_objects_for_another_machine_or_version_are_refused() {
+    let dir = scratch("aot-refuse");
+    let arm = dir.join("arm.o");
+    let o = oxbpf(&[
+        "aot",
+        "examples/primes.s",
+        "-o",
+        arm.to_str().unwrap(),
+        "--target",
+        "aarch64",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&arm).unwrap();
+    // ELF header: e_machine at offset 18 is EM_AARCH64 (183).
+    assert_eq!(u16::from_le_bytes([bytes[18], bytes[19]]), 183);
+    if cfg!(target_arch = "x86_64") {
+        let o = oxbpf(&["run", arm.to_str().unwrap()]);
+        assert_one_line_error(&o, "object compiled for aarch64; this machine is x86_64");
+    }
+
+    let host = dir.join("host.o");
+    assert!(
+        oxbpf(&["aot", "examples/primes.s", "-o", host.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let mut bytes = std::fs::read(&host).unwrap();
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    let mut field = (version.len() as u32).to_le_bytes().to_vec();
+    field.extend_from_slice(version);
+    let at = bytes
+        .windows(field.len())
+        .position(|w| w == field.as_slice())
+        .expect("the version field of the header");
+    let fake = "9".repeat(version.len());
+    bytes[at + 4..at + field.len()].copy_from_slice(fake.as_bytes());
+    let old = dir.join("old.o");
+    std::fs::write(&old, &bytes).unwrap();
+    let o = oxbpf(&["run", old.to_str().unwrap()]);
+    assert_one_line_error(&o, &format!("object compiled by oxbpf {fake}"));
+
+    let o = oxbpf(&["aot", "examples/primes.s", "-o", "x.o", "--target", "mips"]);
+    assert_one_line_error(&o, "unknown target `mips`");
 }

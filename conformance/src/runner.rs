@@ -148,6 +148,58 @@ pub fn run_file(path: &Path, backend: &str) -> Outcome {
     }
 }
 
+/// Runs one file on every backend on the same context and stack buffers and checks that all agree
+/// on `r0` or the trap (kind, pc and address), the instruction count and the memory left behind
+/// (or all fail to load alike). Passes for a file with nothing to run.
+pub fn diff_file(path: &Path) -> Outcome {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return Outcome::fail(Stage::Read, format!("{}: {e}", path.display())),
+    };
+    let case = match parse(&text) {
+        Ok(Parsed::Case(c)) => c,
+        Ok(Parsed::Skip(r)) => return Outcome::Skip(r),
+        Err(e) => return Outcome::fail(Stage::Read, e.to_string()),
+    };
+    let mut mem = case.mem.clone();
+    let mut stack = oxbpf::StackBuffer::new(0);
+    let mut first: Option<(&str, Result<(oxbpf::Execution, Vec<u8>), String>)> = None;
+    for &backend in oxbpf::BACKENDS {
+        let vm = match suite_vm(backend) {
+            Ok(vm) => vm,
+            Err(e) => return Outcome::fail(Stage::Load, e.to_string()),
+        };
+        let loaded = if case.raw.is_empty() {
+            oxbpf::asm::assemble(&case.asm)
+                .map_err(|e| e.to_string())
+                .and_then(|insns| {
+                    oxbpf::Program::from_insns(insns, vm.config(), vm.helpers())
+                        .map_err(|e| e.to_string())
+                })
+                .and_then(|p| vm.load_program(p).map_err(|e| e.to_string()))
+        } else {
+            vm.load_bytes(&case.raw).map_err(|e| e.to_string())
+        };
+        let outcome = loaded.map(|l| {
+            mem.copy_from_slice(&case.mem);
+            stack.reset(vm.config().stack_size());
+            let e = l.execute_on(&mut mem, &mut stack);
+            (e, mem.clone())
+        });
+        match &first {
+            None => first = Some((backend, outcome)),
+            Some((name, f)) if *f != outcome => {
+                return Outcome::fail(
+                    Stage::Result,
+                    format!("{backend} gives {outcome:?}, {name} gives {f:?}"),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    Outcome::Pass
+}
+
 /// The `.data` files directly inside `dir`, sorted by name.
 pub fn data_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?

@@ -151,5 +151,20 @@ fn main() {
             }
         }
     }
+    for f in top.iter().chain(&negative) {
+        let rel = f
+            .strip_prefix(&dir)
+            .map(|r| r.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| file_name(f));
+        let path = f.clone();
+        trials.push(Trial::test(format!("diff/{rel}"), move || {
+            match oxbpf_conformance::runner::diff_file(&path) {
+                Outcome::Fail { stage, message } => {
+                    Err(Failed::from(format!("{stage}: {message}")))
+                }
+                Outcome::Pass | Outcome::Skip(_) => Ok(()),
+            }
+        }));
+    }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -197,3 +197,58 @@ impl Executable for AotExecutable {
         &self.program
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxbpf_core::Config;
+
+    fn prog(src: &str, config: &Config) -> Arc<Program> {
+        Arc::new(Program::from_asm(src, config, &HelperRegistry::new()).unwrap())
+    }
+
+    #[test]
+    fn objects_load_only_for_their_program_and_configuration() {
+        let config = Config::default();
+        let p = prog("mov %r0, 7\nexit", &config);
+        let object = compile(&p, Target::Host).unwrap();
+        let helpers = Arc::new(HelperRegistry::new());
+        let exe = load(&object, p.clone(), helpers.clone()).unwrap();
+        assert_eq!(exe.run(&mut []), Ok(7));
+
+        let other = prog("mov %r0, 8\nexit", &config);
+        assert_eq!(
+            load(&object, other, helpers.clone()).err(),
+            Some(AotError::ProgramMismatch)
+        );
+        let budgeted = Config {
+            instruction_budget: Some(10),
+            ..Config::default()
+        };
+        let same_code_other_config = prog("mov %r0, 7\nexit", &budgeted);
+        assert_eq!(
+            load(&object, same_code_other_config, helpers).err(),
+            Some(AotError::ProgramMismatch)
+        );
+        assert_eq!(
+            program_of(&object, &HelperRegistry::new()).unwrap().insns(),
+            p.insns()
+        );
+    }
+
+    #[test]
+    fn truncated_or_foreign_objects_are_errors() {
+        let p = prog("mov %r0, 7\nexit", &Config::default());
+        let object = compile(&p, Target::Host).unwrap();
+        for n in [0, 4, 16, 64, object.len() / 2, object.len() - 1] {
+            assert!(
+                inspect(&object[..n]).is_err()
+                    || load(&object[..n], p.clone(), Arc::default()).is_err()
+            );
+        }
+        assert!(matches!(
+            inspect(b"\x7fELF not really"),
+            Err(AotError::Object(_))
+        ));
+    }
+}
