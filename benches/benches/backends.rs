@@ -1,0 +1,118 @@
+//! Every workload on interp, jit and aot, on the `rbpf` crate (interpreter and JIT) and natively;
+//! the per-call cost of a 2-instruction program; compile (prepare) time per backend; loading an
+//! AOT object.
+//!
+//! Run: `cargo bench -p oxbpf-bench --bench backends` (add `-- NAME` to filter, e.g. `-- copy/`).
+//! BENCHMARKS.md turns the times into ratios.
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use oxbpf::{StackBuffer, Vm};
+use oxbpf_bench::{WORKLOADS, workload};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// rbpf does not pass the memory length in r2: prepend `mov32 r2, LEN` for it.
+fn with_len_in_r2(bytecode: &[u8], len: usize) -> Vec<u8> {
+    let mut p = vec![0xb4, 0x02, 0, 0];
+    p.extend_from_slice(&(len as u32).to_le_bytes());
+    p.extend_from_slice(bytecode);
+    p
+}
+
+fn workloads(c: &mut Criterion) {
+    for w in WORKLOADS {
+        let mut group = c.benchmark_group(w.name);
+        let input = (w.input)();
+        let mut mem = input.clone();
+        let expected = w.run_native(&mut mem);
+        group.bench_function("native", |b| {
+            b.iter(|| {
+                mem.copy_from_slice(&input);
+                black_box(w.run_native(black_box(&mut mem)))
+            })
+        });
+        for backend in oxbpf::BACKENDS {
+            let prog = Vm::new(backend).unwrap().load_bytes(w.bytecode).unwrap();
+            let exe = prog.executable();
+            let mut stack = StackBuffer::new(prog.program().config().stack_size());
+            assert_eq!(exe.execute_on(&mut mem, &mut stack).result, Ok(expected));
+            group.bench_function(*backend, |b| {
+                b.iter(|| {
+                    mem.copy_from_slice(&input);
+                    black_box(exe.execute_on(black_box(&mut mem), &mut stack))
+                })
+            });
+        }
+        let rprog = with_len_in_r2(w.bytecode, input.len());
+        let mut rvm = rbpf::EbpfVmRaw::new(Some(&rprog)).unwrap();
+        assert_eq!(rvm.execute_program(&mut mem).unwrap(), expected);
+        group.bench_function("rbpf-interp", |b| {
+            b.iter(|| {
+                mem.copy_from_slice(&input);
+                black_box(rvm.execute_program(black_box(&mut mem)).unwrap())
+            })
+        });
+        rvm.jit_compile().unwrap();
+        group.bench_function("rbpf-jit", |b| {
+            b.iter(|| {
+                mem.copy_from_slice(&input);
+                // SAFETY: rbpf's JIT runs the program on `mem`, which outlives the call; the
+                // workloads stay inside it (their results match the native build above).
+                #[expect(unsafe_code, reason = "rbpf's JIT entry is unsafe")]
+                black_box(unsafe { rvm.execute_program_jit(black_box(&mut mem)) }.unwrap())
+            })
+        });
+        group.finish();
+    }
+}
+
+/// The cost of one call of `mov r0, 42; exit` (the `const` workload), nothing else.
+fn call_overhead(c: &mut Criterion) {
+    let w = workload("const").unwrap();
+    let mut group = c.benchmark_group("call");
+    for backend in oxbpf::BACKENDS {
+        let prog = Vm::new(backend).unwrap().load_bytes(w.bytecode).unwrap();
+        let exe = prog.executable();
+        let mut stack = StackBuffer::new(prog.program().config().stack_size());
+        group.bench_function(*backend, |b| {
+            b.iter(|| black_box(exe.execute_on(black_box(&mut []), &mut stack)))
+        });
+        group.bench_function(format!("{backend}-execute"), |b| {
+            b.iter(|| black_box(exe.execute(black_box(&mut []))))
+        });
+    }
+    group.bench_function("native", |b| b.iter(|| black_box(w.run_native(black_box(&mut [])))));
+    group.finish();
+}
+
+/// Preparing each workload on each backend: translation or compilation.
+fn compile_time(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compile");
+    for w in WORKLOADS {
+        let vm = Vm::new("interp").unwrap();
+        let program = Arc::new(vm.load_bytes(w.bytecode).unwrap().program().clone());
+        let helpers = Arc::new(oxbpf::HelperRegistry::new());
+        for backend in oxbpf::BACKENDS {
+            let be = oxbpf::backend(backend).unwrap();
+            group.bench_with_input(BenchmarkId::new(*backend, w.name), &program, |b, p| {
+                b.iter(|| black_box(be.prepare(p.clone(), helpers.clone()).unwrap()))
+            });
+        }
+        let object = oxbpf::aot::compile(&program, oxbpf::Target::Host).unwrap();
+        group.bench_with_input(BenchmarkId::new("aot-load", w.name), &object, |b, o| {
+            b.iter(|| black_box(oxbpf::aot::load(o, program.clone(), helpers.clone()).unwrap()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20);
+    targets = workloads, call_overhead, compile_time
+}
+criterion_main!(benches);
