@@ -82,7 +82,9 @@ fn call_overhead(c: &mut Criterion) {
             b.iter(|| black_box(exe.execute(black_box(&mut []))))
         });
     }
-    group.bench_function("native", |b| b.iter(|| black_box(w.run_native(black_box(&mut [])))));
+    group.bench_function("native", |b| {
+        b.iter(|| black_box(w.run_native(black_box(&mut []))))
+    });
     group.finish();
 }
 

@@ -31,7 +31,9 @@ pub struct Workload {
 
 impl std::fmt::Debug for Workload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Workload").field("name", &self.name).finish()
+        f.debug_struct("Workload")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -75,7 +77,10 @@ fn copy_input() -> Vec<u8> {
 
 fn strcmp_input() -> Vec<u8> {
     // Two equal strings of 1 MiB - 1 non-zero bytes, each NUL-terminated.
-    let s: Vec<u8> = pseudo_random(MIB - 1, 4).into_iter().map(|b| b | 1).collect();
+    let s: Vec<u8> = pseudo_random(MIB - 1, 4)
+        .into_iter()
+        .map(|b| b | 1)
+        .collect();
     let mut v = s.clone();
     v.push(0);
     v.extend_from_slice(&s);

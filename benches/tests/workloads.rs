@@ -23,7 +23,12 @@ fn known_answers() {
     let run = |name: &str| {
         let w = workload(name).unwrap();
         let mut mem = (w.input)();
-        Vm::new("interp").unwrap().load_bytes(w.bytecode).unwrap().execute(&mut mem).unwrap()
+        Vm::new("interp")
+            .unwrap()
+            .load_bytes(w.bytecode)
+            .unwrap()
+            .execute(&mut mem)
+            .unwrap()
     };
     // 1,229 primes below 10,000.
     assert_eq!(run("prime"), 1229);

@@ -148,6 +148,9 @@ pub fn run_file(path: &Path, backend: &str) -> Outcome {
     }
 }
 
+/// What one backend did with a case: the run and the memory after it, or the load error.
+type DiffOutcome = Result<(oxbpf::Execution, Vec<u8>), String>;
+
 /// Runs one file on every backend on the same context and stack buffers and checks that all agree
 /// on `r0` or the trap (kind, pc and address), the instruction count and the memory left behind
 /// (or all fail to load alike). Passes for a file with nothing to run.
@@ -163,7 +166,7 @@ pub fn diff_file(path: &Path) -> Outcome {
     };
     let mut mem = case.mem.clone();
     let mut stack = oxbpf::StackBuffer::new(0);
-    let mut first: Option<(&str, Result<(oxbpf::Execution, Vec<u8>), String>)> = None;
+    let mut first: Option<(&str, DiffOutcome)> = None;
     for &backend in oxbpf::BACKENDS {
         let vm = match suite_vm(backend) {
             Ok(vm) => vm,

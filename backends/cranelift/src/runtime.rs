@@ -137,7 +137,6 @@ unsafe extern "C" fn mem_slow(
 }
 
 /// `call N`: the helper at `index` in the program's helper table.
-#[expect(clippy::too_many_arguments, reason = "the five argument registers")]
 unsafe extern "C" fn call_helper(
     vm: *mut VmCtx,
     index: u64,
@@ -162,7 +161,6 @@ unsafe extern "C" fn call_helper(
 }
 
 /// `callx`: the helper whose id is in the register.
-#[expect(clippy::too_many_arguments, reason = "the five argument registers")]
 unsafe extern "C" fn call_helper_id(
     vm: *mut VmCtx,
     id: u64,
