@@ -8,32 +8,14 @@
 
 #[path = "../vm-core/tests/strategy/mod.rs"]
 mod strategy;
+mod support;
 
-use oxbpf::{BACKENDS, Config, HelperStop, StackBuffer, Vm};
+use oxbpf::{StackBuffer, Vm};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestRng, TestRunner};
 
 fn vms() -> Vec<Vm> {
-    let config = Config {
-        instruction_budget: Some(3_000),
-        ..Config::default()
-    };
-    BACKENDS
-        .iter()
-        .map(|b| {
-            let mut vm = Vm::with_config(b, config.clone()).unwrap();
-            vm.register_helper(1, "sum", |_, [a, b, ..]| Ok(a.wrapping_add(b)));
-            vm.register_helper(2, "read8", |ctx, [addr, ..]| {
-                let mut v = [0u8; 8];
-                ctx.memory
-                    .read(addr, &mut v)
-                    .map_err(|k| HelperStop::Error(k.to_string()))?;
-                Ok(u64::from_le_bytes(v))
-            });
-            vm.register_helper(3, "stop", |_, [a, ..]| Err(HelperStop::Exit(a)));
-            vm
-        })
-        .collect()
+    support::vms(3_000)
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {

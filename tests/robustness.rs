@@ -4,31 +4,13 @@
 
 #[path = "../vm-core/tests/strategy/mod.rs"]
 mod strategy;
+mod support;
 
-use oxbpf::{BACKENDS, Config, StackBuffer, Vm};
+use oxbpf::{StackBuffer, Vm};
 use proptest::prelude::*;
 
 fn vms() -> Vec<Vm> {
-    let config = Config {
-        instruction_budget: Some(2_000),
-        ..Config::default()
-    };
-    BACKENDS
-        .iter()
-        .map(|b| {
-            let mut vm = Vm::with_config(b, config.clone()).unwrap();
-            vm.register_helper(1, "sum", |_, [a, b, ..]| Ok(a.wrapping_add(b)));
-            vm.register_helper(2, "read8", |ctx, [addr, ..]| {
-                let mut v = [0u8; 8];
-                ctx.memory
-                    .read(addr, &mut v)
-                    .map_err(|k| oxbpf::HelperStop::Error(k.to_string()))?;
-                Ok(u64::from_le_bytes(v))
-            });
-            vm.register_helper(3, "stop", |_, [a, ..]| Err(oxbpf::HelperStop::Exit(a)));
-            vm
-        })
-        .collect()
+    support::vms(2_000)
 }
 
 fn run_everywhere(

@@ -76,20 +76,24 @@ enum Ran {
     Returned(u64),
 }
 
-fn build_and_run(case: &TestCase, vm: &Vm) -> Ran {
+/// Assembles (or decodes) and loads a case's program on `vm`; a failure names its stage.
+fn load_case(case: &TestCase, vm: &Vm) -> Result<oxbpf::Loaded, (Stage, String)> {
     let loaded = if case.raw.is_empty() {
-        match oxbpf::asm::assemble(&case.asm) {
-            Err(e) => return Ran::Failed(Stage::Assemble, e.kind.to_string()),
-            Ok(insns) => oxbpf::Program::from_insns(insns, vm.config(), vm.helpers())
-                .map_err(Error::from)
-                .and_then(|p| vm.load_program(p)),
-        }
+        let insns =
+            oxbpf::asm::assemble(&case.asm).map_err(|e| (Stage::Assemble, e.kind.to_string()))?;
+        oxbpf::Program::from_insns(insns, vm.config(), vm.helpers())
+            .map_err(Error::from)
+            .and_then(|p| vm.load_program(p))
     } else {
         vm.load_bytes(&case.raw)
     };
-    let loaded = match loaded {
+    loaded.map_err(|e| (Stage::Load, e.to_string()))
+}
+
+fn build_and_run(case: &TestCase, vm: &Vm) -> Ran {
+    let loaded = match load_case(case, vm) {
         Ok(l) => l,
-        Err(e) => return Ran::Failed(Stage::Load, e.to_string()),
+        Err((stage, message)) => return Ran::Failed(stage, message),
     };
     let mut mem = case.mem.clone();
     match loaded.execute(&mut mem) {
@@ -131,16 +135,23 @@ pub fn run_case(case: &TestCase, vm: &Vm) -> Outcome {
     }
 }
 
+/// Reads and parses one file; a file with nothing to run, or one that cannot be read, is the
+/// outcome to report.
+fn read_case(path: &Path) -> Result<TestCase, Outcome> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Outcome::fail(Stage::Read, format!("{}: {e}", path.display())))?;
+    match parse(&text) {
+        Ok(Parsed::Case(c)) => Ok(c),
+        Ok(Parsed::Skip(r)) => Err(Outcome::Skip(r)),
+        Err(e) => Err(Outcome::fail(Stage::Read, e.to_string())),
+    }
+}
+
 /// Reads, parses and runs one file on `backend`.
 pub fn run_file(path: &Path, backend: &str) -> Outcome {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => return Outcome::fail(Stage::Read, format!("{}: {e}", path.display())),
-    };
-    let case = match parse(&text) {
-        Ok(Parsed::Case(c)) => c,
-        Ok(Parsed::Skip(r)) => return Outcome::Skip(r),
-        Err(e) => return Outcome::fail(Stage::Read, e.to_string()),
+    let case = match read_case(path) {
+        Ok(c) => c,
+        Err(outcome) => return outcome,
     };
     match suite_vm(backend) {
         Ok(vm) => run_case(&case, &vm),
@@ -155,14 +166,9 @@ type DiffOutcome = Result<(oxbpf::Execution, Vec<u8>), String>;
 /// on `r0` or the trap (kind, pc and address), the instruction count and the memory left behind
 /// (or all fail to load alike). Passes for a file with nothing to run.
 pub fn diff_file(path: &Path) -> Outcome {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => return Outcome::fail(Stage::Read, format!("{}: {e}", path.display())),
-    };
-    let case = match parse(&text) {
-        Ok(Parsed::Case(c)) => c,
-        Ok(Parsed::Skip(r)) => return Outcome::Skip(r),
-        Err(e) => return Outcome::fail(Stage::Read, e.to_string()),
+    let case = match read_case(path) {
+        Ok(c) => c,
+        Err(outcome) => return outcome,
     };
     let mut mem = case.mem.clone();
     let mut stack = oxbpf::StackBuffer::new(0);
@@ -172,23 +178,14 @@ pub fn diff_file(path: &Path) -> Outcome {
             Ok(vm) => vm,
             Err(e) => return Outcome::fail(Stage::Load, e.to_string()),
         };
-        let loaded = if case.raw.is_empty() {
-            oxbpf::asm::assemble(&case.asm)
-                .map_err(|e| e.to_string())
-                .and_then(|insns| {
-                    oxbpf::Program::from_insns(insns, vm.config(), vm.helpers())
-                        .map_err(|e| e.to_string())
-                })
-                .and_then(|p| vm.load_program(p).map_err(|e| e.to_string()))
-        } else {
-            vm.load_bytes(&case.raw).map_err(|e| e.to_string())
-        };
-        let outcome = loaded.map(|l| {
-            mem.copy_from_slice(&case.mem);
-            stack.reset(vm.config().stack_size());
-            let e = l.execute_on(&mut mem, &mut stack);
-            (e, mem.clone())
-        });
+        let outcome = load_case(&case, &vm)
+            .map_err(|(_, message)| message)
+            .map(|l| {
+                mem.copy_from_slice(&case.mem);
+                stack.reset(vm.config().stack_size());
+                let e = l.execute_on(&mut mem, &mut stack);
+                (e, mem.clone())
+            });
         match &first {
             None => first = Some((backend, outcome)),
             Some((name, f)) if *f != outcome => {

@@ -14,6 +14,7 @@
     reason = "the one module that dereferences program-supplied addresses"
 )]
 
+use crate::config::Config;
 use crate::isa::Size;
 use crate::trap::{Access, TrapKind};
 use core::marker::PhantomData;
@@ -200,6 +201,24 @@ impl<'a> MemoryMap<'a> {
         idx
     }
 
+    /// The regions of one run under `config`: `ctx` as the writable context and `stack` as the
+    /// stack, first reset if it is shorter than [`Config::stack_size`] (every frame must lie inside
+    /// the buffer: compiled code relies on it), with only the entry frame accessible.
+    pub fn for_run(
+        ctx: &'a mut [u8],
+        stack: &'a mut StackBuffer,
+        config: &Config,
+    ) -> MemoryMap<'a> {
+        let mut mem = MemoryMap::new();
+        mem.add_mut(ctx, RegionKind::Context);
+        if stack.len() < config.stack_size() {
+            stack.reset(config.stack_size());
+        }
+        mem.add_stack(stack.as_mut_slice());
+        mem.set_stack_floor(mem.stack_top().wrapping_sub(config.stack_frame_size as u64));
+        mem
+    }
+
     /// Makes `mem` readable and writable by the program.
     pub fn add_mut(&mut self, mem: &'a mut [u8], kind: RegionKind) {
         self.push(mem.as_mut_ptr(), mem.len(), true, kind);
@@ -251,12 +270,6 @@ impl<'a> MemoryMap<'a> {
             Some(r) => Ok(r.ptr.wrapping_add(addr.wrapping_sub(r.start) as usize)),
             None => Err(Fault::OutOfBounds { addr, len, access }),
         }
-    }
-
-    /// The region (`start`, `len`) holding all `len` bytes at `addr` (writable, for writes), if
-    /// any. Compiled backends use it to cache the bounds of the region an access site touches.
-    pub fn region_bounds(&self, addr: u64, len: u64, access: Access) -> Option<(u64, u64)> {
-        self.locate(addr, len, access).map(|r| (r.start, r.len))
     }
 
     /// Whether `len` bytes at `addr` may be accessed in the given direction.

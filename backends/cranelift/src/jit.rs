@@ -6,13 +6,11 @@
 
 use crate::abi::CompiledFn;
 use crate::isa::{Target, build};
-use crate::runtime::{resolve_helpers, run};
+use crate::runtime::{CompiledCode, CompiledExecutable};
 use crate::translate::define_program;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, default_libcall_names};
-use oxbpf_core::{
-    Backend, Executable, Execution, HelperFn, HelperRegistry, PrepareError, Program, StackBuffer,
-};
+use oxbpf_core::{Backend, Executable, HelperRegistry, PrepareError, Program};
 use std::sync::Arc;
 
 /// The Cranelift JIT backend.
@@ -38,6 +36,13 @@ struct JitCode {
 unsafe impl Send for JitCode {}
 // SAFETY: as above: the only shared access is calling immutable code.
 unsafe impl Sync for JitCode {}
+// SAFETY: `entry` is the entry function `prepare` defined from the program it pairs the code with,
+// and the module (owned here) keeps it mapped until drop.
+unsafe impl CompiledCode for JitCode {
+    fn entry(&self) -> CompiledFn {
+        self.entry
+    }
+}
 
 impl Drop for JitCode {
     fn drop(&mut self) {
@@ -59,7 +64,6 @@ impl Backend for Jit {
         program: Arc<Program>,
         registry: Arc<HelperRegistry>,
     ) -> Result<Box<dyn Executable>, PrepareError> {
-        let helpers = resolve_helpers("jit", &program, &registry)?;
         let isa = build(Target::Host, false).map_err(error)?;
         let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
         let id = define_program(&mut module, &program, Linkage::Export).map_err(error)?;
@@ -69,43 +73,12 @@ impl Backend for Jit {
         let ptr = module.get_finalized_function(id);
         // SAFETY: `ptr` is the entry function just defined with the signature `CompiledFn`.
         let entry = unsafe { std::mem::transmute::<*const u8, CompiledFn>(ptr) };
-        Ok(Box::new(JitExecutable {
-            program,
-            registry,
-            helpers,
-            code: JitCode {
-                module: Some(module),
-                entry,
-            },
-        }))
-    }
-}
-
-/// A program compiled by the JIT.
-struct JitExecutable {
-    program: Arc<Program>,
-    registry: Arc<HelperRegistry>,
-    helpers: Vec<(u32, Arc<HelperFn>)>,
-    code: JitCode,
-}
-
-impl Executable for JitExecutable {
-    fn execute_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Execution {
-        // SAFETY: `entry` was compiled from `self.program` with the helper table `self.helpers`
-        // (both computed from the same program), and `self.code` keeps it mapped.
-        unsafe {
-            run(
-                self.code.entry,
-                &self.program,
-                &self.helpers,
-                &self.registry,
-                ctx,
-                stack,
-            )
-        }
-    }
-
-    fn program(&self) -> &Program {
-        &self.program
+        let code = JitCode {
+            module: Some(module),
+            entry,
+        };
+        Ok(Box::new(CompiledExecutable::new(
+            "jit", program, registry, code,
+        )?))
     }
 }

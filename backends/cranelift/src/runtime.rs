@@ -8,8 +8,8 @@
 
 use crate::abi::{CompiledFn, STOP_RECORDED, VmCtx, start_count};
 use oxbpf_core::{
-    Access, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap,
-    PrepareError, Program, RegionKind, StackBuffer, Trap, TrapCode, TrapKind,
+    Access, Executable, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap,
+    PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind,
 };
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -29,7 +29,7 @@ pub(crate) fn helper_ids(program: &Program) -> Vec<u32> {
 }
 
 /// Resolves the program's direct helper calls against `registry`.
-pub(crate) fn resolve_helpers(
+fn resolve_helpers(
     backend: &'static str,
     program: &Program,
     registry: &HelperRegistry,
@@ -69,15 +69,20 @@ impl RunState<'_, '_> {
         0
     }
 
-    fn call(
+    /// Calls `helper` (its id and function), or traps with `UnknownHelper { id: missing }`.
+    fn invoke(
         &mut self,
         vm: &mut VmCtx,
-        id: u32,
-        f: &HelperFn,
+        helper: Option<(u32, &HelperFn)>,
+        missing: u64,
         pc: u64,
         fp: u64,
         args: [u64; 5],
     ) -> u64 {
+        let Some((id, f)) = helper else {
+            let kind = TrapKind::UnknownHelper { id: missing };
+            return self.record(vm, Stop::Trap(Trap::new(pc as usize, kind)));
+        };
         self.mem.set_stack_floor(fp.wrapping_sub(self.frame));
         let mut hc = HelperContext {
             memory: &mut self.mem,
@@ -151,13 +156,9 @@ unsafe extern "C" fn call_helper(
     // SAFETY: only compiled code calls this, with the context block `run` handed it.
     let (vm, st) = unsafe { parts(vm) };
     let helpers = st.helpers;
-    match helpers.get(index as usize) {
-        Some((id, f)) => st.call(vm, *id, &**f, pc, fp, [r1, r2, r3, r4, r5]),
-        None => {
-            let kind = TrapKind::UnknownHelper { id: index };
-            st.record(vm, Stop::Trap(Trap::new(pc as usize, kind)))
-        }
-    }
+    // Every direct call is resolved at prepare time; a missing index has no id to report.
+    let helper = helpers.get(index as usize).map(|(id, f)| (*id, &**f));
+    st.invoke(vm, helper, u64::MAX, pc, fp, [r1, r2, r3, r4, r5])
 }
 
 /// `callx`: the helper whose id is in the register.
@@ -175,12 +176,68 @@ unsafe extern "C" fn call_helper_id(
     // SAFETY: only compiled code calls this, with the context block `run` handed it.
     let (vm, st) = unsafe { parts(vm) };
     let registry = st.registry;
-    match u32::try_from(id).ok().and_then(|i| registry.get(i)) {
-        Some(h) => st.call(vm, h.id, &*h.func, pc, fp, [r1, r2, r3, r4, r5]),
-        None => {
-            let kind = TrapKind::UnknownHelper { id };
-            st.record(vm, Stop::Trap(Trap::new(pc as usize, kind)))
+    let helper = u32::try_from(id)
+        .ok()
+        .and_then(|i| registry.get(i))
+        .map(|h| (h.id, &*h.func));
+    st.invoke(vm, helper, id, pc, fp, [r1, r2, r3, r4, r5])
+}
+
+/// Compiled code kept mapped by its owner.
+///
+/// # Safety
+/// [`entry`](Self::entry) must return the entry function the translator produced for the program
+/// the owner is paired with in [`CompiledExecutable`] (same bytecode and configuration), mapped
+/// executable for as long as the owner lives.
+pub(crate) unsafe trait CompiledCode: Send + Sync {
+    /// The entry function.
+    fn entry(&self) -> CompiledFn;
+}
+
+/// A program ready to run as native code, whichever backend mapped it.
+pub(crate) struct CompiledExecutable<C> {
+    program: Arc<Program>,
+    registry: Arc<HelperRegistry>,
+    helpers: Vec<(u32, Arc<HelperFn>)>,
+    code: C,
+}
+
+impl<C: CompiledCode> CompiledExecutable<C> {
+    /// Pairs `code`, compiled from `program`, with the helpers it calls.
+    pub(crate) fn new(
+        backend: &'static str,
+        program: Arc<Program>,
+        registry: Arc<HelperRegistry>,
+        code: C,
+    ) -> Result<Self, PrepareError> {
+        let helpers = resolve_helpers(backend, &program, &registry)?;
+        Ok(CompiledExecutable {
+            program,
+            registry,
+            helpers,
+            code,
+        })
+    }
+}
+
+impl<C: CompiledCode> Executable for CompiledExecutable<C> {
+    fn execute_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Execution {
+        // SAFETY: `CompiledCode` guarantees the entry was compiled from `self.program`, whose
+        // helper table `self.helpers` is, and stays mapped while `self.code` lives.
+        unsafe {
+            run(
+                self.code.entry(),
+                &self.program,
+                &self.helpers,
+                &self.registry,
+                ctx,
+                stack,
+            )
         }
+    }
+
+    fn program(&self) -> &Program {
+        &self.program
     }
 }
 
@@ -189,7 +246,7 @@ unsafe extern "C" fn call_helper_id(
 /// # Safety
 /// `entry` must be the entry function the translator produced for `program` (with the same
 /// configuration and helper table), and its code must stay mapped for the call.
-pub(crate) unsafe fn run(
+unsafe fn run(
     entry: CompiledFn,
     program: &Program,
     helpers: &[(u32, Arc<HelperFn>)],
@@ -202,13 +259,7 @@ pub(crate) unsafe fn run(
     let frame = config.stack_frame_size as u64;
     let ctx_start = ctx.as_ptr() as u64;
     let ctx_len = ctx.len() as u64;
-    let mut mem = MemoryMap::new();
-    mem.add_mut(ctx, RegionKind::Context);
-    if stack.len() < config.stack_size() {
-        // Every frame must lie inside the buffer: compiled code relies on it.
-        stack.reset(config.stack_size());
-    }
-    mem.add_stack(stack.as_mut_slice());
+    let mem = MemoryMap::for_run(ctx, stack, config);
     let stack_end = mem.stack_top();
     let mut state = RunState {
         mem,

@@ -6,7 +6,7 @@ use oxbpf_core::isa::{AtomicOp, ByteOrder, Size, Width};
 use oxbpf_core::memory::AtomicRmw;
 use oxbpf_core::{
     Access, Config, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap,
-    RegionKind, StackBuffer, Trap, TrapKind,
+    StackBuffer, Trap, TrapKind,
 };
 
 /// Saved state of a caller during a local call.
@@ -135,18 +135,11 @@ pub(crate) fn run(
     let frame = config.stack_frame_size as u64;
     let ctx_addr = ctx.as_ptr() as u64;
     let ctx_len = ctx.len() as u64;
-    let mut mem = MemoryMap::new();
-    mem.add_mut(ctx, RegionKind::Context);
-    if stack.len() < config.stack_size() {
-        // Every frame must lie inside the buffer: compiled code relies on it.
-        stack.reset(config.stack_size());
-    }
-    mem.add_stack(stack.as_mut_slice());
+    let mut mem = MemoryMap::for_run(ctx, stack, config);
     let mut regs = [0u64; 16];
     regs[1] = ctx_addr;
     regs[2] = ctx_len;
     regs[10] = mem.stack_top();
-    mem.set_stack_floor(regs[10].wrapping_sub(frame));
 
     let mut frames: Vec<Frame> = Vec::with_capacity(config.max_call_depth);
     let ops = &code.ops[..];

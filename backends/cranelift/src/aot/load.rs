@@ -6,6 +6,7 @@
 use super::AotError;
 use super::header::{Header, SECTION};
 use crate::abi::CompiledFn;
+use crate::runtime::CompiledCode;
 use crate::translate::ENTRY_SYMBOL;
 use object::{Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationTarget};
 
@@ -37,12 +38,14 @@ unsafe impl Send for MappedCode {}
 // SAFETY: as above.
 unsafe impl Sync for MappedCode {}
 
-impl MappedCode {
-    /// The entry function.
-    pub(crate) fn entry(&self) -> CompiledFn {
+// SAFETY: `entry` is the offset of the `oxbpf_entry` symbol inside the mapped `.text`, compiled
+// with the `CompiledFn` signature (the header's format number guarantees it); `aot::load` pairs
+// the code only with the program whose hash the header records, and the allocation lives as long
+// as this value.
+unsafe impl CompiledCode for MappedCode {
+    fn entry(&self) -> CompiledFn {
         let ptr = self.alloc.as_ptr::<u8>().wrapping_add(self.entry);
-        // SAFETY: `entry` is the offset of the `oxbpf_entry` symbol inside the mapped `.text`,
-        // compiled with the `CompiledFn` signature (the header's format number guarantees it).
+        // SAFETY: as above, `ptr` is the start of the compiled entry function.
         unsafe { std::mem::transmute::<*const u8, CompiledFn>(ptr) }
     }
 }

@@ -16,11 +16,8 @@ pub use compile::compile;
 pub use header::{FORMAT, Header, SECTION, program_hash};
 
 use crate::isa::Target;
-use crate::runtime::{resolve_helpers, run};
-use load::MappedCode;
-use oxbpf_core::{
-    Backend, Executable, Execution, HelperFn, HelperRegistry, PrepareError, Program, StackBuffer,
-};
+use crate::runtime::CompiledExecutable;
+use oxbpf_core::{Backend, Executable, HelperRegistry, PrepareError, Program};
 use std::sync::Arc;
 
 /// Why an AOT object could not be written or loaded.
@@ -133,15 +130,10 @@ pub fn load(
     if header.hash != program_hash(&program.to_bytes(), program.config()) {
         return Err(AotError::ProgramMismatch);
     }
-    let table =
-        resolve_helpers("aot", &program, &helpers).map_err(|e| AotError::Program(e.message))?;
     let code = load::map(object)?;
-    Ok(Box::new(AotExecutable {
-        program,
-        registry: helpers,
-        helpers: table,
-        code,
-    }))
+    let exe = CompiledExecutable::new("aot", program, helpers, code)
+        .map_err(|e| AotError::Program(e.message))?;
+    Ok(Box::new(exe))
 }
 
 /// The AOT backend: compiles to an object in memory and loads it back, the path an object file
@@ -165,36 +157,6 @@ impl Backend for Aot {
         };
         let object = compile(&program, Target::Host).map_err(error)?;
         load(&object, program, helpers).map_err(error)
-    }
-}
-
-/// A program running from a mapped object.
-struct AotExecutable {
-    program: Arc<Program>,
-    registry: Arc<HelperRegistry>,
-    helpers: Vec<(u32, Arc<HelperFn>)>,
-    code: MappedCode,
-}
-
-impl Executable for AotExecutable {
-    fn execute_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Execution {
-        // SAFETY: the object's hash matched this program and configuration, its format number
-        // matched this build's code interface, and `self.code` keeps the code mapped.
-        #[expect(unsafe_code, reason = "calls the mapped entry function")]
-        unsafe {
-            run(
-                self.code.entry(),
-                &self.program,
-                &self.helpers,
-                &self.registry,
-                ctx,
-                stack,
-            )
-        }
-    }
-
-    fn program(&self) -> &Program {
-        &self.program
     }
 }
 

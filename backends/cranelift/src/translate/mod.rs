@@ -13,7 +13,7 @@ mod call;
 mod jump;
 mod memory;
 
-use crate::abi::{ctx_count_offset, off, reg_offset, start_count};
+use crate::abi::{ctx_count_offset, off, reg_offset};
 use crate::provenance::{self, Prov, State};
 use cranelift_codegen::ir::{
     AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature, UserFuncName, Value, types,
@@ -188,7 +188,6 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             let zero = b.ins().iconst(types::I64, 0);
             b.ins().select(big, count, zero)
         });
-        debug_assert_eq!(start_count(0, 1), 0);
 
         let trap_block = b.create_block();
         for _ in 0..4 {
@@ -406,7 +405,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             Insn::Call { helper } => self.call_helper(pc, helper),
             Insn::Callx { reg } => self.callx(pc, reg),
             Insn::CallLocal { .. } => self.call_local(pc, insn),
-            // Rejected at load time; a run that reaches one stops as a helper error would.
+            // Rejected at load time; were one reached, it would trap as an unknown helper.
             Insn::CallRuntime { .. } => self.call_helper(pc, u32::MAX),
             Insn::Exit => {
                 self.exit();
