@@ -227,6 +227,95 @@ fn context_bounds_one_byte_each_side() {
     assert!(oob(0, 1, Access::Read)(&exec("ldxb %r0, [%r1]\nexit", &[])));
 }
 
+/// Runs `src` on every backend on the same buffers; all must agree on the execution and on the
+/// memory left behind, which is returned with it.
+fn exec_mem(src: &str, mem: &[u8]) -> (Execution, Vec<u8>) {
+    let config = Config::default();
+    let mut first: Option<(String, Execution, Vec<u8>)> = None;
+    let mut m = mem.to_vec();
+    let mut stack = StackBuffer::new(config.stack_size());
+    for &b in BACKENDS {
+        let prog = vm(b, &config).load_asm(src).unwrap();
+        m.copy_from_slice(mem);
+        stack.reset(config.stack_size());
+        let e = prog.execute_on(&mut m, &mut stack);
+        match &first {
+            None => first = Some((b.to_owned(), e, m.clone())),
+            Some((fb, fe, fm)) => {
+                assert_eq!((&e, &m), (fe, fm), "{b} and {fb} disagree on\n{src}");
+            }
+        }
+    }
+    let (_, e, m) = first.unwrap();
+    (e, m)
+}
+
+#[test]
+fn merged_context_checks_keep_each_access_exact() {
+    // Several fields through r1 in one block (one merged check when the span fits).
+    let mem: Vec<u8> = (1..=16).collect();
+    let fields = "ldxb %r0, [%r1+0]\nldxh %r2, [%r1+2]\nldxw %r3, [%r1+12]\n\
+                  add %r0, %r2\nadd %r0, %r3\nexit";
+    assert_eq!(
+        exec_mem(fields, &mem).0.result,
+        Ok(1 + 0x0403 + 0x100f_0e0d)
+    );
+    // The span [0, 16) does not fit 12 bytes: the first two accesses and the store between them
+    // happen, the third traps at its own instruction with its own address and length.
+    let short = &mem[..12];
+    let (e, m) = exec_mem(
+        "ldxb %r0, [%r1+0]\nstb [%r1+1], 99\nldxw %r3, [%r1+12]\nexit",
+        short,
+    );
+    assert!(oob(2, 4, Access::Read)(&e.result), "{e:?}");
+    assert_eq!(m[1], 99);
+    // The block is charged on entry, all four instructions.
+    assert_eq!(e.instructions, 4);
+    // A base register changed between accesses starts a new group.
+    let (e, _) = exec_mem(
+        "ldxb %r0, [%r1+0]\nadd %r1, 100\nldxb %r2, [%r1+0]\nldxb %r3, [%r1+1]\nexit",
+        &mem,
+    );
+    assert!(oob(2, 1, Access::Read)(&e.result), "{e:?}");
+    // Below the context: the lowest access of the group traps, though it is not the first.
+    let (e, m) = exec_mem("stb [%r1+4], 5\nldxb %r0, [%r1-1]\nexit", &mem);
+    assert!(oob(1, 1, Access::Read)(&e.result), "{e:?}");
+    assert_eq!(m[4], 5);
+}
+
+#[test]
+fn counted_loops_with_hoisted_checks_keep_each_access_exact() {
+    // Sums and overwrites ctx[r5 + off] for r5 = v0, v0 + step, ... while r5 < n.
+    let src = |v0: u32, n: u32, off: i32, step: u32| {
+        format!(
+            "mov %r0, 0\nmov %r5, {v0}\nmov %r3, {n}\nloop:\nmov %r6, %r1\nadd %r6, %r5\n\
+             ldxb %r7, [%r6{off:+}]\nadd %r0, %r7\nstb [%r6{off:+}], 1\nadd %r5, {step}\n\
+             jgt %r3, %r5, loop\nexit"
+        )
+    };
+    let mem: Vec<u8> = (10..18).collect();
+    // In bounds: 10 + 11 + ... + 17, every byte overwritten; 3 + 8 * 7 + 1 instructions.
+    let (e, m) = exec_mem(&src(0, 8, 0, 1), &mem);
+    assert_eq!(e.result, Ok((10..18).sum::<u64>()));
+    assert_eq!(e.instructions, 60);
+    assert_eq!(m, [1; 8]);
+    // One past the end on the ninth iteration: the first eight happen, then the load traps.
+    let (e, m) = exec_mem(&src(0, 9, 0, 1), &mem);
+    assert!(oob(5, 1, Access::Read)(&e.result), "{e:?}");
+    assert_eq!(m, [1; 8]);
+    // Every start, bound, offset and step: all backends agree on result, count and memory
+    // (checked by `exec_mem`), in bounds or not.
+    for v0 in 0..4 {
+        for n in 0..12 {
+            for off in -2..3 {
+                for step in 1..4 {
+                    exec_mem(&src(v0, n, off, step), &mem);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn stack_bounds_one_byte_each_side() {
     assert_eq!(r0("stb [%r10-512], 3\nldxb %r0, [%r10-512]\nexit"), 3);
@@ -317,6 +406,100 @@ fn call_depth_limit() {
     assert_eq!(
         exec(rec, &[]),
         Err(Trap::new(2, TrapKind::CallDepthExceeded))
+    );
+}
+
+/// Runs `src` with an instruction budget of `n`.
+fn with_budget(src: &str, n: u64) -> Execution {
+    let config = Config {
+        instruction_budget: Some(n),
+        ..Config::default()
+    };
+    exec_cfg(src, &[], &config)
+}
+
+#[test]
+fn short_skips_charge_the_skipped_block_only_when_it_runs() {
+    // Blocks: [0,1] 2, [2] 1, [3] 1 (skipped while r1 > 2), [4,5] 2, [6] 1. r1 = 5, 4, 3 skip
+    // the add; r1 = 2, 1 run it: r0 = 20, and 2 + 3 * 3 + 2 * 4 + 1 = 20 instructions.
+    let src = "mov %r0, 0\nmov %r1, 5\nloop:\njgt %r1, 2, +1\nadd %r0, 10\n\
+               sub %r1, 1\njne %r1, 0, loop\nexit";
+    let ok = |v, n| Execution {
+        result: Ok(v),
+        instructions: n,
+    };
+    let trap = |pc, n| Execution {
+        result: Err(Trap::new(pc, TrapKind::BudgetExhausted)),
+        instructions: n,
+    };
+    assert_eq!(exec_cfg(src, &[], &Config::default()), ok(20, 20));
+    assert_eq!(with_budget(src, 20), ok(20, 20));
+    assert_eq!(with_budget(src, 19), trap(6, 19));
+    // Fourth iteration (r1 = 2, not skipped): the jump is paid at 12, the add cannot be.
+    assert_eq!(with_budget(src, 12), trap(3, 12));
+    assert_eq!(with_budget(src, 11), trap(2, 11));
+    assert_eq!(with_budget(src, 13), trap(4, 13));
+    // Every budget: all backends agree (checked by `exec_cfg`); a run never exceeds its budget
+    // and finishes exactly when the budget covers it.
+    for n in 0..=21 {
+        let e = with_budget(src, n);
+        assert!(e.instructions <= n, "budget {n}: {e:?}");
+        assert_eq!(e.result.is_ok(), n >= 20, "budget {n}: {e:?}");
+    }
+}
+
+#[test]
+fn a_skipped_block_other_jumps_enter_is_charged_on_every_path() {
+    // Blocks: [0,1] 2, [2,3] 2, [4] 1, [5] 1 (entered by the skip's fall-through and by the
+    // jump at 3), [6] 1, [7] 1. Iterations r1 = 1..5 cost 5, 4, 5, 4, 4: 25 in all; r0 = 21.
+    let src = "mov %r0, 0\nmov %r1, 0\nloop:\nadd %r1, 1\njeq %r1, 2, +1\njgt %r1, 3, +1\n\
+               add %r0, 7\njlt %r1, 5, loop\nexit";
+    assert_eq!(
+        exec_cfg(src, &[], &Config::default()),
+        Execution {
+            result: Ok(21),
+            instructions: 25
+        }
+    );
+    assert_eq!(
+        with_budget(src, 5),
+        Execution {
+            result: Err(Trap::new(5, TrapKind::BudgetExhausted)),
+            instructions: 5
+        }
+    );
+    for n in 0..=26 {
+        let e = with_budget(src, n);
+        assert!(e.instructions <= n, "budget {n}: {e:?}");
+        assert_eq!(e.result.is_ok(), n >= 25, "budget {n}: {e:?}");
+    }
+}
+
+#[test]
+fn counting_off_reports_zero_unless_a_budget_needs_the_count() {
+    let src = "mov %r0, 0\nmov %r1, 5\nloop:\njgt %r1, 2, +1\nadd %r0, 10\n\
+               sub %r1, 1\njne %r1, 0, loop\nexit";
+    let off = Config {
+        count_instructions: false,
+        ..Config::default()
+    };
+    assert_eq!(
+        exec_cfg(src, &[], &off),
+        Execution {
+            result: Ok(20),
+            instructions: 0
+        }
+    );
+    let budgeted = Config {
+        instruction_budget: Some(12),
+        ..off
+    };
+    assert_eq!(
+        exec_cfg(src, &[], &budgeted),
+        Execution {
+            result: Err(Trap::new(3, TrapKind::BudgetExhausted)),
+            instructions: 12
+        }
     );
 }
 

@@ -1,13 +1,14 @@
-//! Every workload on interp, jit and aot, on the `rbpf` crate (interpreter and JIT) and natively;
-//! the per-call cost of a 2-instruction program; compile (prepare) time per backend; loading an
-//! AOT object.
+//! Every workload on interp, jit and aot (without instruction counting, like rbpf and native
+//! code), on jit with counting (`jit-counted`) and without bounds checks (`jit-unchecked`, as
+//! rbpf's JIT runs), on the `rbpf` crate (interpreter and JIT) and natively; the per-call cost
+//! of a 2-instruction program; compile (prepare) time per backend; loading an AOT object.
 //!
 //! Run: `cargo bench -p oxbpf-bench --bench backends` (add `-- NAME` to filter, e.g. `-- copy/`).
 //! BENCHMARKS.md turns the times into ratios.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use oxbpf::{StackBuffer, Vm};
-use oxbpf_bench::{WORKLOADS, workload};
+use oxbpf_bench::{WORKLOADS, config, workload};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,12 +33,31 @@ fn workloads(c: &mut Criterion) {
                 black_box(w.run_native(black_box(&mut mem)))
             })
         });
-        for backend in oxbpf::BACKENDS {
-            let prog = Vm::new(backend).unwrap().load_bytes(w.bytecode).unwrap();
+        // Every entry of the group restores the input first; this is that cost alone.
+        group.bench_function("input-reset", |b| {
+            b.iter(|| {
+                mem.copy_from_slice(&input);
+                black_box(&mut mem);
+            })
+        });
+        let unchecked = oxbpf::Config {
+            bounds_check: false,
+            ..config(false)
+        };
+        let runs = oxbpf::BACKENDS
+            .iter()
+            .map(|&b| (b, b, config(false)))
+            .chain([
+                ("jit", "jit-counted", config(true)),
+                ("jit", "jit-unchecked", unchecked),
+            ]);
+        for (backend, id, cfg) in runs {
+            let vm = Vm::with_config(backend, cfg).unwrap();
+            let prog = vm.load_bytes(w.bytecode).unwrap();
             let exe = prog.executable();
             let mut stack = StackBuffer::new(prog.program().config().stack_size());
             assert_eq!(exe.execute_on(&mut mem, &mut stack).result, Ok(expected));
-            group.bench_function(*backend, |b| {
+            group.bench_function(id, |b| {
                 b.iter(|| {
                     mem.copy_from_slice(&input);
                     black_box(exe.execute_on(black_box(&mut mem), &mut stack))
@@ -72,7 +92,8 @@ fn call_overhead(c: &mut Criterion) {
     let w = workload("const").unwrap();
     let mut group = c.benchmark_group("call");
     for backend in oxbpf::BACKENDS {
-        let prog = Vm::new(backend).unwrap().load_bytes(w.bytecode).unwrap();
+        let vm = Vm::with_config(backend, config(false)).unwrap();
+        let prog = vm.load_bytes(w.bytecode).unwrap();
         let exe = prog.executable();
         let mut stack = StackBuffer::new(prog.program().config().stack_size());
         group.bench_function(*backend, |b| {
@@ -92,7 +113,7 @@ fn call_overhead(c: &mut Criterion) {
 fn compile_time(c: &mut Criterion) {
     let mut group = c.benchmark_group("compile");
     for w in WORKLOADS {
-        let vm = Vm::new("interp").unwrap();
+        let vm = Vm::with_config("interp", config(false)).unwrap();
         let program = Arc::new(vm.load_bytes(w.bytecode).unwrap().program().clone());
         let helpers = Arc::new(oxbpf::HelperRegistry::new());
         for backend in oxbpf::BACKENDS {

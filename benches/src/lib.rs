@@ -148,3 +148,13 @@ pub const WORKLOADS: &[Workload] = &[
 pub fn workload(name: &str) -> Option<&'static Workload> {
     WORKLOADS.iter().find(|w| w.name == name)
 }
+
+/// The configuration the workloads are measured with: the defaults (bounds checks on) without
+/// instruction counting, which neither native code nor rbpf does. `counting` turns it back on,
+/// to measure its cost.
+pub fn config(counting: bool) -> oxbpf::Config {
+    oxbpf::Config {
+        count_instructions: counting,
+        ..oxbpf::Config::default()
+    }
+}

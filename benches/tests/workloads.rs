@@ -2,7 +2,7 @@
 //! independently are right.
 
 use oxbpf::{BACKENDS, Vm};
-use oxbpf_bench::{WORKLOADS, workload};
+use oxbpf_bench::{WORKLOADS, config, workload};
 
 #[test]
 fn every_backend_matches_the_native_build() {
@@ -10,10 +10,14 @@ fn every_backend_matches_the_native_build() {
         let mut mem = (w.input)();
         let native = w.run_native(&mut mem);
         for &b in BACKENDS {
-            let vm = Vm::new(b).unwrap();
-            let prog = vm.load_bytes(w.bytecode).unwrap();
-            let mut mem = (w.input)();
-            assert_eq!(prog.execute(&mut mem), Ok(native), "{} on {b}", w.name);
+            for counting in [true, false] {
+                let vm = Vm::with_config(b, config(counting)).unwrap();
+                let prog = vm.load_bytes(w.bytecode).unwrap();
+                let mut mem = (w.input)();
+                let e = prog.execute_counted(&mut mem);
+                assert_eq!(e.result, Ok(native), "{} on {b}", w.name);
+                assert_eq!(e.instructions > 0, counting, "{} on {b}", w.name);
+            }
         }
     }
 }

@@ -19,6 +19,13 @@ pub struct Config {
     ///
     /// Default: `None`.
     pub instruction_budget: Option<u64>,
+    /// Whether a run without a budget still counts the instructions it executes (reported in
+    /// [`Execution::instructions`](crate::Execution::instructions)). With a budget, runs always
+    /// count. Without a budget and with this off, every backend reports 0 and compiled code
+    /// carries no counter at all, which makes branchy code measurably faster.
+    ///
+    /// Default: `true`.
+    pub count_instructions: bool,
     /// Whether compiled backends check memory accesses at run time. The interpreter always
     /// checks. Turning this off is only sound for programs the verifier proved safe or code the
     /// host trusts.
@@ -37,6 +44,7 @@ impl Default for Config {
             stack_frame_size: 512,
             max_call_depth: 8,
             instruction_budget: None,
+            count_instructions: true,
             bounds_check: true,
             max_instructions: 1_000_000,
         }
@@ -44,6 +52,22 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Whether runs count executed instructions: with a budget, or when
+    /// [`count_instructions`](Self::count_instructions) asks for it.
+    pub fn counts_instructions(&self) -> bool {
+        self.instruction_budget.is_some() || self.count_instructions
+    }
+
+    /// The count a run reports, given the instructions it was charged: `charged` when runs
+    /// count, 0 otherwise (so every backend reports the same).
+    pub fn reported_count(&self, charged: u64) -> u64 {
+        if self.counts_instructions() {
+            charged
+        } else {
+            0
+        }
+    }
+
     /// Total stack bytes a run needs: one frame per possible call level.
     pub fn stack_size(&self) -> usize {
         self.stack_frame_size.saturating_mul(self.max_call_depth)

@@ -19,6 +19,7 @@ use crate::isa::Size;
 use crate::trap::{Access, TrapKind};
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use smallvec::SmallVec;
 
 /// What a region holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +83,8 @@ impl core::fmt::Display for Fault {
 /// The regions one run may access, borrowed for `'a`.
 #[derive(Debug)]
 pub struct MemoryMap<'a> {
-    regions: Vec<Region>,
+    /// Inline for the usual context, stack and a few more, so a run allocates nothing.
+    regions: SmallVec<[Region; 4]>,
     /// Index of the stack region and the bounds of the whole stack slice.
     stack: Option<(usize, u64, u64, *mut u8)>,
     _borrow: PhantomData<&'a mut [u8]>,
@@ -116,12 +118,14 @@ impl StackBuffer {
     }
 
     /// The stack bytes.
+    #[inline]
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         let end = self.start + self.len;
         &mut self.buf[self.start..end]
     }
 
     /// Stack size in bytes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
@@ -141,6 +145,22 @@ impl StackBuffer {
             self.len = rounded;
             self.as_mut_slice().fill(0);
         }
+    }
+
+    /// Resets the stack (see [`reset`](Self::reset)) if it is shorter than `len` bytes.
+    #[inline]
+    pub fn ensure(&mut self, len: usize) {
+        if self.len < len {
+            self.reset(len);
+        }
+    }
+
+    /// The address one past the stack's last byte (the entry frame's `r10`).
+    #[inline]
+    pub fn top(&self) -> u64 {
+        (self.buf.as_ptr() as u64)
+            .wrapping_add(self.start as u64)
+            .wrapping_add(self.len as u64)
     }
 
     /// Runs `f` with a zeroed stack of `len` bytes, reusing one allocation per thread (a nested
@@ -181,14 +201,16 @@ pub enum AtomicRmw {
 
 impl<'a> MemoryMap<'a> {
     /// An empty map: every access is out of bounds.
+    #[inline]
     pub fn new() -> MemoryMap<'a> {
         MemoryMap {
-            regions: Vec::new(),
+            regions: SmallVec::new(),
             stack: None,
             _borrow: PhantomData,
         }
     }
 
+    #[inline]
     fn push(&mut self, ptr: *mut u8, len: usize, writable: bool, kind: RegionKind) -> usize {
         let idx = self.regions.len();
         self.regions.push(Region {
@@ -204,6 +226,7 @@ impl<'a> MemoryMap<'a> {
     /// The regions of one run under `config`: `ctx` as the writable context and `stack` as the
     /// stack, first reset if it is shorter than [`Config::stack_size`] (every frame must lie inside
     /// the buffer: compiled code relies on it), with only the entry frame accessible.
+    #[inline]
     pub fn for_run(
         ctx: &'a mut [u8],
         stack: &'a mut StackBuffer,
@@ -211,15 +234,14 @@ impl<'a> MemoryMap<'a> {
     ) -> MemoryMap<'a> {
         let mut mem = MemoryMap::new();
         mem.add_mut(ctx, RegionKind::Context);
-        if stack.len() < config.stack_size() {
-            stack.reset(config.stack_size());
-        }
+        stack.ensure(config.stack_size());
         mem.add_stack(stack.as_mut_slice());
         mem.set_stack_floor(mem.stack_top().wrapping_sub(config.stack_frame_size as u64));
         mem
     }
 
     /// Makes `mem` readable and writable by the program.
+    #[inline]
     pub fn add_mut(&mut self, mem: &'a mut [u8], kind: RegionKind) {
         self.push(mem.as_mut_ptr(), mem.len(), true, kind);
     }
@@ -231,6 +253,7 @@ impl<'a> MemoryMap<'a> {
 
     /// Makes `stack` the stack region; the whole of it is accessible until
     /// [`set_stack_floor`](Self::set_stack_floor) narrows it.
+    #[inline]
     pub fn add_stack(&mut self, stack: &'a mut [u8]) {
         let ptr = stack.as_mut_ptr();
         let idx = self.push(ptr, stack.len(), true, RegionKind::Stack);
@@ -238,11 +261,13 @@ impl<'a> MemoryMap<'a> {
     }
 
     /// Address one past the end of the stack (the entry frame's `r10`), or 0 without a stack.
+    #[inline]
     pub fn stack_top(&self) -> u64 {
         self.stack.map_or(0, |(_, _, end, _)| end)
     }
 
     /// Restricts the stack region to `[floor, top)`; `floor` is clamped to the stack slice.
+    #[inline]
     pub fn set_stack_floor(&mut self, floor: u64) {
         if let Some((idx, base, end, ptr)) = self.stack {
             let floor = floor.clamp(base, end);

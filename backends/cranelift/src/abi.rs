@@ -13,9 +13,20 @@
 
 use core::mem::offset_of;
 
-/// The signature of the slow path of a bounds check: `(vmctx, addr, size, is_write, pc, fp)`;
-/// returns 1 if the access is allowed, 0 if the run must stop (the trap is recorded).
-pub(crate) type MemSlowFn = unsafe extern "C" fn(*mut VmCtx, u64, u64, u64, u64, u64) -> u64;
+/// The signature of the slow path of a bounds check: `(vmctx)`, with the access described in
+/// [`VmCtx::check_addr`], [`VmCtx::check_info`] and [`VmCtx::check_fp`]. An allowed access
+/// returns; a refused one records its trap and sets [`VmCtx::stop`].
+pub(crate) type MemSlowFn = unsafe extern "C" fn(*mut VmCtx);
+
+/// Packs the description of a checked access for [`VmCtx::check_info`].
+pub(crate) const fn check_info(pc: u64, size: u64, write: bool) -> u64 {
+    (pc << 16) | (size << 1) | write as u64
+}
+
+/// Unpacks [`VmCtx::check_info`]: `(pc, size, is_write)`.
+pub(crate) const fn unpack_check_info(info: u64) -> (u64, u64, bool) {
+    (info >> 16, (info & 0xfffe) >> 1, info & 1 != 0)
+}
 
 /// The signature of a helper call: `(vmctx, index or id, pc, fp, r1, r2, r3, r4, r5)`; returns
 /// the new `r0` (meaningless when [`VmCtx::stop`] is set).
@@ -54,6 +65,12 @@ pub(crate) struct VmCtx {
     pub trap_addr: u64,
     /// Access length of an out-of-bounds packet load.
     pub trap_len: u64,
+    /// Address of the access a bounds check's slow path decides on.
+    pub check_addr: u64,
+    /// Its instruction index, size and direction ([`check_info`]).
+    pub check_info: u64,
+    /// The frame pointer of the function making it (the live stack ends there).
+    pub check_fp: u64,
     /// Slow path of a bounds check.
     pub mem_slow: MemSlowFn,
     /// Helper call by index into the program's helper table.
@@ -96,6 +113,12 @@ pub(crate) mod off {
     pub const TRAP_ADDR: i32 = offset_of!(VmCtx, trap_addr) as i32;
     /// [`VmCtx::trap_len`].
     pub const TRAP_LEN: i32 = offset_of!(VmCtx, trap_len) as i32;
+    /// [`VmCtx::check_addr`].
+    pub const CHECK_ADDR: i32 = offset_of!(VmCtx, check_addr) as i32;
+    /// [`VmCtx::check_info`].
+    pub const CHECK_INFO: i32 = offset_of!(VmCtx, check_info) as i32;
+    /// [`VmCtx::check_fp`].
+    pub const CHECK_FP: i32 = offset_of!(VmCtx, check_fp) as i32;
     /// [`VmCtx::mem_slow`].
     pub const MEM_SLOW: i32 = offset_of!(VmCtx, mem_slow) as i32;
     /// [`VmCtx::call_helper`].

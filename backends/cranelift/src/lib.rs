@@ -19,6 +19,7 @@
 mod abi;
 pub mod aot;
 mod bounds;
+mod hoist;
 mod isa;
 mod jit;
 mod provenance;

@@ -8,8 +8,8 @@
 
 use crate::abi::{CompiledFn, STOP_RECORDED, VmCtx, start_count};
 use oxbpf_core::{
-    Access, Executable, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap,
-    PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind,
+    Access, Config, Executable, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop,
+    MemoryMap, PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind,
 };
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -46,6 +46,31 @@ fn resolve_helpers(
         .collect()
 }
 
+/// The run's memory map, built the first time the runtime needs it (a bounds check's slow path
+/// or a helper call): most short runs never leave compiled code, and building it is most of the
+/// cost of a call.
+struct LazyMap<'a> {
+    /// What the map is built from, until it is.
+    parts: Option<(&'a mut [u8], &'a mut StackBuffer, &'a Config)>,
+    map: MemoryMap<'a>,
+}
+
+impl<'a> LazyMap<'a> {
+    fn new(ctx: &'a mut [u8], stack: &'a mut StackBuffer, config: &'a Config) -> LazyMap<'a> {
+        LazyMap {
+            parts: Some((ctx, stack, config)),
+            map: MemoryMap::new(),
+        }
+    }
+
+    fn get(&mut self) -> &mut MemoryMap<'a> {
+        if let Some((ctx, stack, config)) = self.parts.take() {
+            self.map = MemoryMap::for_run(ctx, stack, config);
+        }
+        &mut self.map
+    }
+}
+
 /// How a run ended, as recorded by the runtime.
 enum Stop {
     Trap(Trap),
@@ -55,7 +80,7 @@ enum Stop {
 /// The host's state during one run, reached by the runtime entry points through
 /// [`VmCtx::state`].
 struct RunState<'m, 'a> {
-    mem: MemoryMap<'a>,
+    mem: LazyMap<'a>,
     helpers: &'m [(u32, Arc<HelperFn>)],
     registry: &'m HelperRegistry,
     frame: u64,
@@ -83,10 +108,10 @@ impl RunState<'_, '_> {
             let kind = TrapKind::UnknownHelper { id: missing };
             return self.record(vm, Stop::Trap(Trap::new(pc as usize, kind)));
         };
-        self.mem.set_stack_floor(fp.wrapping_sub(self.frame));
-        let mut hc = HelperContext {
-            memory: &mut self.mem,
-        };
+        let frame = self.frame;
+        let mem = self.mem.get();
+        mem.set_stack_floor(fp.wrapping_sub(frame));
+        let mut hc = HelperContext { memory: mem };
         let result = catch_unwind(AssertUnwindSafe(|| f(&mut hc, args)))
             .unwrap_or_else(|_| Err(HelperStop::Error("the helper panicked".into())));
         match result {
@@ -114,31 +139,23 @@ unsafe fn parts<'x>(vm: *mut VmCtx) -> (&'x mut VmCtx, &'x mut RunState<'x, 'x>)
 }
 
 /// Slow path of a bounds check: the access is allowed if it lies in any region.
-unsafe extern "C" fn mem_slow(
-    vm: *mut VmCtx,
-    addr: u64,
-    size: u64,
-    write: u64,
-    pc: u64,
-    fp: u64,
-) -> u64 {
+unsafe extern "C" fn mem_slow(vm: *mut VmCtx) {
     // SAFETY: only compiled code calls this, with the context block `run` handed it.
     let (vm, st) = unsafe { parts(vm) };
-    let access = if write != 0 {
-        Access::Write
-    } else {
-        Access::Read
-    };
-    st.mem.set_stack_floor(fp.wrapping_sub(st.frame));
-    if st.mem.contains(addr, size, access) {
-        return 1;
+    let (addr, fp) = (vm.check_addr, vm.check_fp);
+    let (pc, size, write) = crate::abi::unpack_check_info(vm.check_info);
+    let access = if write { Access::Write } else { Access::Read };
+    let frame = st.frame;
+    let mem = st.mem.get();
+    mem.set_stack_floor(fp.wrapping_sub(frame));
+    if !mem.contains(addr, size, access) {
+        let kind = TrapKind::OutOfBounds {
+            addr,
+            len: size,
+            access,
+        };
+        st.record(vm, Stop::Trap(Trap::new(pc as usize, kind)));
     }
-    let kind = TrapKind::OutOfBounds {
-        addr,
-        len: size,
-        access,
-    };
-    st.record(vm, Stop::Trap(Trap::new(pc as usize, kind)))
 }
 
 /// `call N`: the helper at `index` in the program's helper table.
@@ -259,10 +276,11 @@ unsafe fn run(
     let frame = config.stack_frame_size as u64;
     let ctx_start = ctx.as_ptr() as u64;
     let ctx_len = ctx.len() as u64;
-    let mem = MemoryMap::for_run(ctx, stack, config);
-    let stack_end = mem.stack_top();
+    // Compiled code uses the stack before any map exists: it must have its full size now.
+    stack.ensure(config.stack_size());
+    let stack_end = stack.top();
     let mut state = RunState {
-        mem,
+        mem: LazyMap::new(ctx, stack, config),
         helpers,
         registry,
         frame,
@@ -282,6 +300,9 @@ unsafe fn run(
         trap_pc: 0,
         trap_addr: 0,
         trap_len: 0,
+        check_addr: 0,
+        check_info: 0,
+        check_fp: 0,
         mem_slow,
         call_helper,
         call_helper_id,
@@ -292,7 +313,7 @@ unsafe fn run(
     // inside the regions of `state.mem` (context and stack, which outlive the call) after its
     // bounds checks, and calls back only through the table above.
     unsafe { entry(&raw mut vm, stack_end) };
-    let instructions = budget - vm.remaining;
+    let instructions = config.reported_count(budget - vm.remaining);
     let pc = vm.trap_pc as usize;
     let result = match (vm.stop, state.stop.take()) {
         (0, _) => Ok(vm.regs[0]),

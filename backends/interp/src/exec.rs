@@ -386,7 +386,7 @@ pub(crate) fn run(
             },
         }
     };
-    let instructions = budget - remaining;
+    let instructions = config.reported_count(budget - remaining);
     let result = match stop {
         Stop::Exit(v) => Ok(v),
         Stop::Trap(kind) => {

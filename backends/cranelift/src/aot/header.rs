@@ -5,7 +5,8 @@
 //! str oxbpf version   str architecture   u32 n + n × str CPU features
 //! [u8; 32] SHA-256 of the program and the code-shaping configuration
 //! u64 stack frame size   u64 max call depth   u8 has budget   u64 budget
-//! u8 bounds checks   u64 max instructions   u32 n + n bytes of eBPF bytecode
+//! u8 bounds checks   u8 counts instructions   u64 max instructions
+//! u32 n + n bytes of eBPF bytecode
 //! ```
 //! Integers are little-endian; a `str` is a `u32` length and UTF-8 bytes.
 
@@ -17,7 +18,7 @@ use sha2::{Digest, Sha256};
 pub const SECTION: &str = ".oxbpf";
 const MAGIC: &[u8; 8] = b"OXBPFAOT";
 /// Version of this layout (and of the compiled code's interface, [`crate::abi`]).
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// What an AOT object records about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +48,7 @@ pub fn program_hash(bytecode: &[u8], config: &Config) -> [u8; 32] {
     h.update([
         u8::from(config.instruction_budget.is_some()),
         u8::from(config.bounds_check),
+        u8::from(config.count_instructions),
     ]);
     h.finalize().into()
 }
@@ -87,6 +89,7 @@ impl Header {
         out.push(u8::from(c.instruction_budget.is_some()));
         out.extend_from_slice(&c.instruction_budget.unwrap_or(0).to_le_bytes());
         out.push(u8::from(c.bounds_check));
+        out.push(u8::from(c.count_instructions));
         out.extend_from_slice(&(c.max_instructions as u64).to_le_bytes());
         out.extend_from_slice(&(self.program.len() as u32).to_le_bytes());
         out.extend_from_slice(&self.program);
@@ -122,6 +125,7 @@ impl Header {
         let has_budget = r.u8()? != 0;
         let budget = r.u64()?;
         let bounds_check = r.u8()? != 0;
+        let count_instructions = r.u8()? != 0;
         let max_instructions = r.usize()?;
         let len = r.u32()? as usize;
         let program = r.take(len)?.to_vec();
@@ -138,6 +142,7 @@ impl Header {
                 max_call_depth,
                 instruction_budget: has_budget.then_some(budget),
                 bounds_check,
+                count_instructions,
                 max_instructions,
             },
             program,

@@ -57,6 +57,11 @@ impl FnTranslator<'_, '_> {
                 self.b.ins().icmp(int_cc(cond), a, s)
             }
         };
+        let target_pc = insn.branch_target(pc).and_then(|t| usize::try_from(t).ok());
+        if target_pc.is_some_and(|t| self.if_convert(pc, t, taken)) {
+            return;
+        }
+        self.flush_charges();
         let target = self.target(pc, insn);
         let next = self
             .blocks

@@ -136,13 +136,12 @@ impl FnTranslator<'_, '_> {
                 self.b.ins().iadd_imm_s(v, i64::from(imm))
             }
         };
-        let slot = bytes.trailing_zeros() as usize;
-        let addr = self.b.ins().iadd(self.env.ctx_start, offset);
-        let outside = self.b.ins().icmp(
-            IntCC::UnsignedGreaterThanOrEqual,
-            offset,
-            self.env.ctx_count[slot],
-        );
+        let (start, count) = self.ctx_bounds(bytes);
+        let addr = self.b.ins().iadd(start, offset);
+        let outside = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, offset, count);
         self.trap_if(
             outside,
             TrapCode::OutOfBounds,

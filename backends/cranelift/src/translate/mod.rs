@@ -5,15 +5,16 @@
 //! `fn(vmctx, fp)` (see [`crate::abi`]); each basic block of [`Program`] becomes one Cranelift
 //! block that first pays the block's budget cost, exactly where the interpreter does. Registers
 //! `r0`–`r9` are Cranelift variables; `r10` is the `fp` argument. The instruction classes live in
-//! their own files: [`alu`], [`jump`], [`memory`] (bounds checks in [`crate::bounds`]) and
-//! [`call`].
+//! their own files: [`alu`], [`jump`] (with the if-conversion of short skips in [`select`]),
+//! [`memory`] (bounds checks in [`crate::bounds`]) and [`call`].
 
 mod alu;
 mod call;
 mod jump;
 mod memory;
+mod select;
 
-use crate::abi::{ctx_count_offset, off, reg_offset};
+use crate::abi::{off, reg_offset};
 use crate::provenance::{self, Prov, State};
 use cranelift_codegen::ir::{
     AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature, UserFuncName, Value, types,
@@ -33,6 +34,8 @@ pub(crate) struct Options {
     pub(crate) frame: i64,
     pub(crate) max_depth: u64,
     pub(crate) budget: bool,
+    /// Whether the code counts instructions at all (with a budget, or when asked to).
+    pub(crate) count: bool,
     pub(crate) bounds_check: bool,
     pub(crate) big_endian: bool,
 }
@@ -44,6 +47,7 @@ impl Options {
             frame: c.stack_frame_size as i64,
             max_depth: c.max_call_depth as u64,
             budget: c.instruction_budget.is_some(),
+            count: c.counts_instructions(),
             bounds_check: c.bounds_check,
             big_endian,
         }
@@ -87,6 +91,7 @@ pub(crate) fn define_program<M: Module>(
         .collect();
     let mut ctx = module.make_context();
     let mut fctx = FunctionBuilderContext::new();
+    let slow = crate::bounds::define_slow_path(module, &mut ctx, &mut fctx)?;
     for (i, &(start, id)) in ids.iter().enumerate() {
         let end = entries.get(i + 1).copied().unwrap_or(program.len());
         ctx.func.signature = sig.clone();
@@ -95,8 +100,9 @@ pub(crate) fn define_program<M: Module>(
             .iter()
             .map(|&(pc, callee)| (pc, module.declare_func_in_func(callee, &mut ctx.func)))
             .collect();
+        let slow = module.declare_func_in_func(slow, &mut ctx.func);
         let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-        let mut tx = FnTranslator::new(b, program, opts, start, end, &funcs, &helper_index);
+        let mut tx = FnTranslator::new(b, program, opts, (start, end), &funcs, &helper_index, slow);
         tx.translate();
         tx.b.seal_all_blocks();
         tx.b.finalize(module.target_config());
@@ -108,10 +114,16 @@ pub(crate) fn define_program<M: Module>(
     Ok(ids[0].1)
 }
 
+/// Whether any local call in `program` targets the instruction at `pc`.
+fn called(program: &Program, pc: usize) -> bool {
+    program.insns().iter().enumerate().any(|(at, insn)| {
+        matches!(insn, Insn::CallLocal { .. })
+            && insn.branch_target(at).and_then(|t| usize::try_from(t).ok()) == Some(pc)
+    })
+}
+
 /// Values loaded once at function entry.
 pub(crate) struct Env {
-    pub(crate) ctx_start: Value,
-    pub(crate) ctx_count: [Value; 4],
     pub(crate) floor: Value,
     pub(crate) stack_count: [Value; 4],
 }
@@ -125,6 +137,31 @@ pub(crate) struct FnTranslator<'a, 'b> {
     pub(crate) end: usize,
     pub(crate) regs: [Variable; 10],
     pub(crate) remaining: Variable,
+    /// Budget charges not yet subtracted from [`remaining`](Self::remaining) (without a budget
+    /// only): summed apart so a chain of if-converted skips adds one subtraction, not one per
+    /// skip, to the loop-carried count. Subtracted by [`flush_charges`](Self::flush_charges)
+    /// before control leaves the current block other than into a block it alone enters.
+    pub(crate) pending: Option<Value>,
+    /// Whether `pending` may be carried into the next block (its only predecessor is this one).
+    pub(crate) carry: bool,
+    /// Instructions before this index are not translated (skips already if-converted).
+    pub(crate) skip_to: usize,
+    /// How many jumps target each instruction of the function.
+    pub(crate) jump_refs: HashMap<usize, u32>,
+    /// The merged bounds checks of the block being translated.
+    pub(crate) merges: crate::bounds::Merges,
+    /// Whether a cold copy of a block is being translated (every access checked on its own).
+    pub(crate) cold_copy: bool,
+    /// Cold copies still to translate for the current block: `(block, first pc, provenance)`.
+    pub(crate) cold_copies: Vec<(Block, usize, State)>,
+    /// While a versioned loop is translated: its first instruction and the copy's block, which
+    /// its back edge targets instead of the guard.
+    pub(crate) loop_header: Option<(usize, Block)>,
+    /// Accesses of the fast copy of a versioned loop, checked once by its guard.
+    pub(crate) hoisted: std::collections::HashSet<usize>,
+    /// Whether the current block is translated more than once (so its successors have more than
+    /// one predecessor).
+    pub(crate) duplicated: bool,
     pub(crate) vmctx: Value,
     pub(crate) fp: Value,
     pub(crate) env: Env,
@@ -135,13 +172,14 @@ pub(crate) struct FnTranslator<'a, 'b> {
     pub(crate) stop_block: Block,
     pub(crate) funcs: &'a HashMap<usize, FuncRef>,
     pub(crate) helper_index: &'a HashMap<u32, u32>,
+    /// Whether this function only ever runs as the program's entry (no local call targets it).
+    pub(crate) outermost: bool,
+    /// The bounds-check slow path (see [`crate::bounds::define_slow_path`]).
+    pub(crate) slow_path: FuncRef,
     pub(crate) prov: State,
     pub(crate) block_states: HashMap<usize, State>,
-    /// Imported signatures: the bounds-check slow path and helper calls.
-    pub(crate) sigs: (
-        Option<cranelift_codegen::ir::SigRef>,
-        Option<cranelift_codegen::ir::SigRef>,
-    ),
+    /// The imported signature of helper calls, once used.
+    pub(crate) helper_sig: Option<cranelift_codegen::ir::SigRef>,
 }
 
 /// Flags for the context block's own fields.
@@ -152,10 +190,10 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         mut b: FunctionBuilder<'b>,
         program: &'a Program,
         opts: Options,
-        start: usize,
-        end: usize,
+        (start, end): (usize, usize),
         funcs: &'a HashMap<usize, FuncRef>,
         helper_index: &'a HashMap<u32, u32>,
+        slow_path: FuncRef,
     ) -> FnTranslator<'a, 'b> {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
@@ -171,9 +209,6 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         b.def_var(remaining, rem);
 
         let ro = VM.with_readonly();
-        let ctx_start = b.ins().load(types::I64, ro, vmctx, off::CTX_START);
-        let ctx_count =
-            [1, 2, 4, 8].map(|n| b.ins().load(types::I64, ro, vmctx, ctx_count_offset(n)));
         let floor = b.ins().iadd_imm_s(fp, -opts.frame);
         let stack_end = b.ins().load(types::I64, ro, vmctx, off::STACK_END);
         let span = b.ins().isub(stack_end, floor);
@@ -204,6 +239,18 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             }
         }
         let block_states = provenance::analyse(program, start, end);
+        let mut jump_refs = HashMap::new();
+        for pc in start..end {
+            let insn = &program.insns()[pc];
+            if let Some(t) = insn
+                .is_jump()
+                .then(|| insn.branch_target(pc))
+                .flatten()
+                .and_then(|t| usize::try_from(t).ok())
+            {
+                *jump_refs.entry(t).or_insert(0) += 1;
+            }
+        }
         FnTranslator {
             b,
             program,
@@ -212,22 +259,29 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             end,
             regs,
             remaining,
+            pending: None,
+            carry: false,
+            skip_to: start,
+            jump_refs,
+            merges: crate::bounds::Merges::default(),
+            cold_copy: false,
+            cold_copies: Vec::new(),
+            duplicated: false,
+            loop_header: None,
+            hoisted: std::collections::HashSet::new(),
             vmctx,
             fp,
-            env: Env {
-                ctx_start,
-                ctx_count,
-                floor,
-                stack_count,
-            },
+            env: Env { floor, stack_count },
             blocks,
             trap_block,
             stop_block,
             funcs,
             helper_index,
+            slow_path,
+            outermost: start == 0 && !called(program, 0),
             prov: provenance::entry_state(start == 0),
             block_states,
-            sigs: (None, None),
+            helper_sig: None,
         }
     }
 
@@ -249,37 +303,111 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
     fn translate(&mut self) {
         let first = self.blocks[&self.start];
         self.b.ins().jump(first, &[]);
-        let mut open = false;
-        for pc in self.start..self.end {
-            if let Some(&blk) = self.blocks.get(&pc) {
-                if open {
-                    self.b.ins().jump(blk, &[]);
-                }
-                self.b.switch_to_block(blk);
-                self.prov = self
-                    .block_states
-                    .get(&pc)
-                    .copied()
-                    .unwrap_or_else(|| provenance::entry_state(false));
-                self.charge(pc);
-                open = true;
-            }
-            if !open {
+        let mut starts: Vec<usize> = self.blocks.keys().copied().collect();
+        starts.sort_unstable();
+        for (i, &start) in starts.iter().enumerate() {
+            let end = starts.get(i + 1).copied().unwrap_or(self.end);
+            // A skip already if-converted into its jump, with no other way in.
+            if start < self.skip_to {
                 continue;
             }
-            let insn = self.program.insns()[pc];
-            open = self.insn(pc, &insn);
-            provenance::step(&mut self.prov, &insn);
-        }
-        if open {
-            // Unreachable for checked programs (no function falls off its end).
-            self.b.ins().jump(self.stop_block, &[]);
+            self.b.switch_to_block(self.blocks[&start]);
+            if !std::mem::take(&mut self.carry) {
+                debug_assert!(self.pending.is_none(), "charges flushed at block end");
+                self.pending = None;
+            }
+            self.prov = self
+                .block_states
+                .get(&start)
+                .copied()
+                .unwrap_or_else(|| provenance::entry_state(false));
+            let counted = crate::hoist::analyse(
+                self.program,
+                (start, end),
+                self.prov,
+                self.opts.frame,
+                self.opts.bounds_check,
+            );
+            match counted {
+                None => self.translate_block(start, end),
+                Some(l) => self.translate_versioned_loop(start, end, &l),
+            }
         }
         self.emit_exits();
     }
 
+    /// Translates the block `[start, end)`: its charge, its instructions, and the cold copies its
+    /// merged checks need. The current Cranelift block is the block's own.
+    fn translate_block(&mut self, start: usize, end: usize) {
+        let prov = self.prov;
+        self.charge(start);
+        self.merges = crate::bounds::plan_merges(
+            self.program,
+            (start, end),
+            prov,
+            self.opts.frame,
+            self.opts.bounds_check,
+        );
+        self.duplicated = !self.merges.leaders.is_empty() || self.loop_header.is_some();
+        self.translate_range(start, end);
+        self.cold_copy = true;
+        while let Some((cold, pc, prov)) = self.cold_copies.pop() {
+            self.b.switch_to_block(cold);
+            self.prov = prov;
+            self.translate_range(pc, end);
+        }
+        self.cold_copy = false;
+        self.duplicated = false;
+    }
+
+    /// Translates a counted loop (see [`crate::hoist`]): the current block becomes the guard
+    /// every entry goes through, followed by the fast and the checked copy of the loop.
+    fn translate_versioned_loop(
+        &mut self,
+        start: usize,
+        end: usize,
+        l: &crate::hoist::CountedLoop,
+    ) {
+        self.flush_charges();
+        let ok = self.hoist_guard(l);
+        let fast = self.b.create_block();
+        let checked = self.b.create_block();
+        self.b.ins().brif(ok, fast, &[], checked, &[]);
+        let prov = self.prov;
+        for (blk, is_fast) in [(fast, true), (checked, false)] {
+            self.b.switch_to_block(blk);
+            self.prov = prov;
+            self.loop_header = Some((start, blk));
+            if is_fast {
+                self.hoisted = l.accesses.iter().map(|a| a.pc).collect();
+            }
+            self.translate_block(start, end);
+            self.hoisted.clear();
+        }
+        self.loop_header = None;
+    }
+
+    /// Translates the instructions `[from, to)` of one block, then, if control falls off its
+    /// end, jumps to the next block.
+    fn translate_range(&mut self, from: usize, to: usize) {
+        for pc in from..to {
+            let insn = self.program.insns()[pc];
+            if !self.insn(pc, &insn) {
+                return;
+            }
+            provenance::step(&mut self.prov, &insn);
+        }
+        // Falling off the function's end is unreachable for checked programs.
+        self.flush_charges();
+        let next = self.blocks.get(&to).copied().unwrap_or(self.stop_block);
+        self.b.ins().jump(next, &[]);
+    }
+
     /// Pays the budget of the block starting at `pc`.
     fn charge(&mut self, pc: usize) {
+        if !self.opts.count {
+            return;
+        }
         let cost = i64::from(self.program.block_cost(pc));
         let rem = self.b.use_var(self.remaining);
         if self.opts.budget {
@@ -295,8 +423,28 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         self.b.def_var(self.remaining, rem);
     }
 
+    /// Adds `amount` to the charges not yet subtracted from the budget.
+    pub(crate) fn defer_charge(&mut self, amount: Value) {
+        let sum = match self.pending {
+            Some(p) => self.b.ins().iadd(p, amount),
+            None => amount,
+        };
+        self.pending = Some(sum);
+    }
+
+    /// Subtracts the deferred charges from the budget; called before every branch out of the
+    /// current block and every use of the budget.
+    pub(crate) fn flush_charges(&mut self) {
+        if let Some(p) = self.pending.take() {
+            let rem = self.b.use_var(self.remaining);
+            let rem = self.b.ins().isub(rem, p);
+            self.b.def_var(self.remaining, rem);
+        }
+    }
+
     /// Branches to the trap block when `cond` holds, recording `code` at `pc`.
     fn trap_if(&mut self, cond: Value, code: TrapCode, pc: usize, addr: Option<Value>, len: i64) {
+        self.flush_charges();
         let cont = self.b.create_block();
         let code = self.b.ins().iconst(types::I64, code as i64);
         let pcv = self.b.ins().iconst(types::I64, pc as i64);
@@ -314,6 +462,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
 
     /// Leaves the function when the runtime stopped the run.
     fn stop_if_stopped(&mut self) {
+        self.flush_charges();
         let stop = self.b.ins().load(types::I64, VM, self.vmctx, off::STOP);
         let cont = self.b.create_block();
         self.b.ins().brif(stop, self.stop_block, &[], cont, &[]);
@@ -329,6 +478,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
     }
 
     fn save_budget(&mut self) {
+        self.flush_charges();
         let rem = self.b.use_var(self.remaining);
         self.b.ins().store(VM, rem, self.vmctx, off::REMAINING);
     }
@@ -388,6 +538,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             Insn::LoadImm64Tail => {}
             Insn::LoadPacket { size, mode, imm } => self.load_packet(pc, size, mode, imm),
             Insn::Ja { .. } | Insn::Ja32 { .. } => {
+                self.flush_charges();
                 let t = self.target(pc, insn);
                 self.b.ins().jump(t, &[]);
                 return false;
@@ -421,6 +572,11 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             .branch_target(pc)
             .and_then(|t| usize::try_from(t).ok())
             .unwrap_or(pc + 1);
+        if let Some((header, blk)) = self.loop_header
+            && header == t
+        {
+            return blk;
+        }
         // Checked programs only jump to block starts inside their function.
         self.blocks.get(&t).copied().unwrap_or(self.stop_block)
     }
