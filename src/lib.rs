@@ -32,6 +32,7 @@ pub use oxbpf_core::{
 };
 pub use oxbpf_cranelift::{Aot, Jit, Target, aot};
 pub use oxbpf_interp::Interpreter;
+pub use oxbpf_loader::{ElfError, ElfObject, LinkedProgram, ProgramInfo, write_object};
 
 /// Names of the registered backends, the default first.
 pub const BACKENDS: &[&str] = &["interp", "jit", "aot"];
@@ -64,6 +65,9 @@ pub enum Error {
     /// An AOT object could not be loaded.
     #[error("AOT object: {0}")]
     Aot(#[from] aot::AotError),
+    /// An ELF object could not be loaded.
+    #[error("ELF object: {0}")]
+    Elf(#[from] ElfError),
 }
 
 /// A virtual machine: a backend, a configuration and registered helpers, from which programs are
@@ -149,6 +153,14 @@ impl Vm {
             .backend
             .prepare(Arc::new(program), Arc::new(self.helpers.clone()))?;
         Ok(Loaded { exe })
+    }
+
+    /// Loads the program `program` (a function or section name; `None` for the first) from an
+    /// eBPF ELF object as clang writes it, linking the sub-programs it calls, then checks and
+    /// prepares it like [`load_bytes`](Self::load_bytes).
+    pub fn load_elf(&self, object: &[u8], program: Option<&str>) -> Result<Loaded, Error> {
+        let linked = ElfObject::parse(object)?.program(program)?;
+        self.load_bytes(&linked.bytecode)
     }
 
     /// Loads an AOT object written by [`aot::compile`] (or `oxbpf aot`), in this process or

@@ -84,13 +84,16 @@ pub fn aot(args: &AotArgs) -> Result<ExitCode, String> {
 }
 
 /// `oxbpf asm`.
-pub fn asm(input: &Path, output: &Path) -> Result<ExitCode, String> {
+pub fn asm(input: &Path, output: &Path, elf: bool) -> Result<ExitCode, String> {
     let bytes = input::read(input)?;
     let text =
         String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", input.display()))?;
     let insns = oxbpf::asm::assemble(&text).map_err(|e| format!("{}: {e}", input.display()))?;
-    std::fs::write(output, oxbpf::isa::encode(&insns))
-        .map_err(|e| format!("{}: {e}", output.display()))?;
+    let mut bytes = oxbpf::isa::encode(&insns);
+    if elf {
+        bytes = oxbpf::write_object(&bytes).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(output, bytes).map_err(|e| format!("{}: {e}", output.display()))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -105,6 +108,13 @@ pub fn disasm(program: &Path) -> Result<ExitCode, String> {
             let text = String::from_utf8(bytes)
                 .map_err(|_| format!("{}: not UTF-8 text", program.display()))?;
             oxbpf::asm::assemble(&text).map_err(|e| format!("{}: {e}", program.display()))?
+        }
+        Format::Elf => {
+            let linked = oxbpf::ElfObject::parse(&bytes)
+                .and_then(|o| o.program(None))
+                .map_err(|e| format!("{}: {e}", program.display()))?;
+            oxbpf::isa::decode(&linked.bytecode)
+                .map_err(|e| format!("{}: {e}", program.display()))?
         }
     };
     let mut out = String::new();

@@ -10,6 +10,8 @@ pub enum Format {
     Bytes,
     /// Assembly (`.s`, `.asm`).
     Asm,
+    /// An eBPF ELF object (`.o`, `.elf`); its first program is loaded.
+    Elf,
 }
 
 /// The format of `path`, from its extension.
@@ -17,16 +19,13 @@ pub fn format_of(path: &Path) -> Result<Format, String> {
     match path.extension().and_then(|e| e.to_str()) {
         Some("s" | "asm") => Ok(Format::Asm),
         Some("bin") => Ok(Format::Bytes),
-        Some("o" | "elf") => Err(format!(
-            "{}: ELF objects are not supported by this build",
-            path.display()
-        )),
+        Some("o" | "elf") => Ok(Format::Elf),
         Some("mbpf") => Err(format!(
             "{}: .mbpf bundles are not supported by this build",
             path.display()
         )),
         _ => Err(format!(
-            "{}: unknown program format (expected .bin, .s or .asm)",
+            "{}: unknown program format (expected .bin, .s, .asm or .o)",
             path.display()
         )),
     }
@@ -56,6 +55,12 @@ pub fn load_program(
             let text = String::from_utf8(bytes)
                 .map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
             Program::from_asm(&text, config, helpers)
+        }
+        Format::Elf => {
+            let linked = oxbpf::ElfObject::parse(&bytes)
+                .and_then(|o| o.program(None))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Program::from_bytes(&linked.bytecode, config, helpers)
         }
     };
     result.map_err(|e| format!("{}: {e}", path.display()))

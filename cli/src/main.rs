@@ -28,6 +28,9 @@ enum Command {
         /// Output file for the bytecode.
         #[arg(short, long)]
         output: PathBuf,
+        /// Write an ELF object (`.text` and the symbol `main`) instead of raw bytecode.
+        #[arg(long)]
+        elf: bool,
     },
     /// Disassemble a program into assembly that `oxbpf asm` reads back.
     Disasm {
@@ -70,7 +73,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run(&args),
         Command::Aot(args) => commands::aot(&args),
-        Command::Asm { input, output } => commands::asm(&input, &output),
+        Command::Asm { input, output, elf } => commands::asm(&input, &output, elf),
         Command::Disasm { program } => commands::disasm(&program),
         Command::Conformance { dirs, backend } => commands::conformance(&dirs, &backend),
     };

@@ -167,6 +167,41 @@ fn conformance_command_runs_the_suite() {
 }
 
 #[test]
+fn elf_objects_from_asm_run_on_every_backend() {
+    let dir = scratch("elf");
+    let src = dir.join("p.s");
+    std::fs::write(
+        &src,
+        "mov %r0, 5\ncall local f\nadd %r0, 1\nexit\nf:\nmov %r0, 9\nexit\n",
+    )
+    .unwrap();
+    let obj = dir.join("p.o");
+    let o = oxbpf(&[
+        "asm",
+        "--elf",
+        src.to_str().unwrap(),
+        "-o",
+        obj.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read(&obj).unwrap().starts_with(b"\x7fELF"));
+    for backend in ["interp", "jit", "aot"] {
+        let o = oxbpf(&["run", obj.to_str().unwrap(), "--backend", backend]);
+        assert_eq!(stdout(&o), "0xa\n", "{backend}: {}", stderr(&o));
+    }
+    let o = oxbpf(&["disasm", obj.to_str().unwrap()]);
+    assert!(
+        stdout(&o).starts_with("mov %r0, 5\ncall local +2\n"),
+        "{}",
+        stdout(&o)
+    );
+    // Not an object.
+    let bad = dir.join("bad.o");
+    std::fs::write(&bad, b"not elf").unwrap();
+    assert_one_line_error(&oxbpf(&["run", bad.to_str().unwrap()]), "ELF");
+}
+
+#[test]
 fn aot_object_written_by_one_process_runs_in_another() {
     let dir = scratch("aot");
     let obj = dir.join("primes.o");

@@ -76,9 +76,21 @@ enum Ran {
     Returned(u64),
 }
 
-/// Assembles (or decodes) and loads a case's program on `vm`; a failure names its stage.
-fn load_case(case: &TestCase, vm: &Vm) -> Result<oxbpf::Loaded, (Stage, String)> {
-    let loaded = if case.raw.is_empty() {
+/// Assembles (or decodes) and loads a case's program on `vm`; a failure names its stage. With
+/// `elf`, the program goes through the ELF path instead: wrapped into an object (`.text` and the
+/// symbol `main`, as the upstream runner's `--elf` mode does) and loaded by the ELF loader.
+fn load_case(case: &TestCase, vm: &Vm, elf: bool) -> Result<oxbpf::Loaded, (Stage, String)> {
+    let loaded = if elf {
+        let bytes = if case.raw.is_empty() {
+            let insns = oxbpf::asm::assemble(&case.asm)
+                .map_err(|e| (Stage::Assemble, e.kind.to_string()))?;
+            oxbpf::isa::encode(&insns)
+        } else {
+            case.raw.clone()
+        };
+        let object = oxbpf::write_object(&bytes).map_err(|e| (Stage::Assemble, e.to_string()))?;
+        vm.load_elf(&object, Some("main"))
+    } else if case.raw.is_empty() {
         let insns =
             oxbpf::asm::assemble(&case.asm).map_err(|e| (Stage::Assemble, e.kind.to_string()))?;
         oxbpf::Program::from_insns(insns, vm.config(), vm.helpers())
@@ -90,8 +102,8 @@ fn load_case(case: &TestCase, vm: &Vm) -> Result<oxbpf::Loaded, (Stage, String)>
     loaded.map_err(|e| (Stage::Load, e.to_string()))
 }
 
-fn build_and_run(case: &TestCase, vm: &Vm) -> Ran {
-    let loaded = match load_case(case, vm) {
+fn build_and_run(case: &TestCase, vm: &Vm, elf: bool) -> Ran {
+    let loaded = match load_case(case, vm, elf) {
         Ok(l) => l,
         Err((stage, message)) => return Ran::Failed(stage, message),
     };
@@ -104,7 +116,10 @@ fn build_and_run(case: &TestCase, vm: &Vm) -> Ran {
 
 /// Runs one case on `vm` and judges it.
 pub fn run_case(case: &TestCase, vm: &Vm) -> Outcome {
-    let ran = build_and_run(case, vm);
+    judge_run(case, build_and_run(case, vm, false))
+}
+
+fn judge_run(case: &TestCase, ran: Ran) -> Outcome {
     match (&case.error, ran) {
         // An expected error: any failure with that message (or any at all for an empty one).
         (Some(expected), Ran::Failed(_, message)) => {
@@ -149,12 +164,17 @@ fn read_case(path: &Path) -> Result<TestCase, Outcome> {
 
 /// Reads, parses and runs one file on `backend`.
 pub fn run_file(path: &Path, backend: &str) -> Outcome {
+    run_file_via(path, backend, false)
+}
+
+/// Reads, parses and runs one file on `backend`, through the ELF loader when `elf` is set.
+pub fn run_file_via(path: &Path, backend: &str, elf: bool) -> Outcome {
     let case = match read_case(path) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
     match suite_vm(backend) {
-        Ok(vm) => run_case(&case, &vm),
+        Ok(vm) => judge_run(&case, build_and_run(&case, &vm, elf)),
         Err(e) => Outcome::fail(Stage::Load, e.to_string()),
     }
 }
@@ -178,7 +198,7 @@ pub fn diff_file(path: &Path) -> Outcome {
             Ok(vm) => vm,
             Err(e) => return Outcome::fail(Stage::Load, e.to_string()),
         };
-        let outcome = load_case(&case, &vm)
+        let outcome = load_case(&case, &vm, false)
             .map_err(|(_, message)| message)
             .map(|l| {
                 mem.copy_from_slice(&case.mem);

@@ -8,7 +8,7 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use oxbpf_conformance::data_dir;
-use oxbpf_conformance::runner::{Outcome, Stage, data_files, run_file};
+use oxbpf_conformance::runner::{Outcome, Stage, data_files, run_file_via};
 use std::path::Path;
 
 /// What a `negative/` file must do.
@@ -81,11 +81,17 @@ fn judge(rel: &str, outcome: &Outcome, expect: Expect) -> Result<(), String> {
     }
 }
 
-fn trial(backend: &'static str, dir: &Path, rel: String, expect: Expect) -> Trial {
+/// A trial of `rel` on `backend`, through the ELF loader when `elf` is set (named
+/// `elf-BACKEND/...`).
+fn trial(backend: &'static str, elf: bool, dir: &Path, rel: String, expect: Expect) -> Trial {
     let path = dir.join(&rel);
-    let name = format!("{backend}/{rel}");
+    let name = if elf {
+        format!("elf-{backend}/{rel}")
+    } else {
+        format!("{backend}/{rel}")
+    };
     Trial::test(name, move || {
-        let outcome = run_file(&path, backend);
+        let outcome = run_file_via(&path, backend, elf);
         let verdict = judge(&rel, &outcome, expect);
         match (expected_failure(backend, &rel), verdict) {
             (None, v) => v.map_err(Failed::from),
@@ -128,10 +134,13 @@ fn main() {
         dir.display(),
         top.len()
     );
-    for &backend in oxbpf::BACKENDS {
+    let routes = oxbpf::BACKENDS
+        .iter()
+        .flat_map(|&b| [(b, false), (b, true)]);
+    for (backend, elf) in routes {
         for f in &top {
             let name = file_name(f);
-            trials.push(trial(backend, &dir, name, Expect::Pass));
+            trials.push(trial(backend, elf, &dir, name, Expect::Pass));
         }
         for f in &negative {
             let name = file_name(f);
@@ -142,7 +151,8 @@ fn main() {
             };
             let rel = format!("negative/{name}");
             match expect {
-                Some(e) => trials.push(trial(backend, &dir, rel, e)),
+                Some(e) => trials.push(trial(backend, elf, &dir, rel, e)),
+                None if elf => {}
                 None => trials.push(Trial::test(format!("{backend}/{rel}"), move || {
                     Err(Failed::from(format!(
                         "{rel}: no expectation recorded in NEGATIVE"

@@ -54,3 +54,18 @@ fn failures_are_one_line_and_exit_non_zero() {
     let (ok, out) = plugin(&["--elf"], "");
     assert!(!ok && out.contains("ELF"), "{out}");
 }
+
+#[test]
+fn elf_input_runs_main() {
+    let code = oxbpf_conformance::parse_hex(PROG).unwrap();
+    let object = oxbpf::write_object(&code).unwrap();
+    let hex: String = object.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        plugin(&["00  01  ff  ", "--elf"], &hex),
+        (true, "4\n".into())
+    );
+    assert_eq!(plugin(&["--elf", "true"], &hex), (true, "1\n".into()));
+    // Bytecode is not an object.
+    let (ok, out) = plugin(&["--elf"], PROG);
+    assert!(!ok && out.contains("ELF"), "{out}");
+}

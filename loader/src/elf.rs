@@ -1,0 +1,265 @@
+//! Reading an object: its code sections, their function symbols and relocations, and the
+//! programs they hold.
+
+use crate::error::{ElfError, malformed};
+use crate::link::{self, LinkedProgram};
+use object::read::elf::ElfFile64;
+use object::{
+    Architecture, Endianness, Object, ObjectKind, ObjectSection, ObjectSymbol, RelocationFlags,
+    RelocationTarget, SectionKind, SymbolKind, SymbolSection,
+};
+
+/// Where a relocation points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RelocTarget {
+    /// The symbol's name (empty for section symbols).
+    pub(crate) name: String,
+    /// Index into [`ElfObject::code`] of the code section the symbol is in, if any.
+    pub(crate) code_section: Option<usize>,
+    /// The symbol's name of its section, for messages.
+    pub(crate) section_name: String,
+    /// `st_value`: byte offset in its section.
+    pub(crate) value: u64,
+}
+
+/// One relocation of a code section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Reloc {
+    /// Byte offset of the relocated instruction.
+    pub(crate) offset: u64,
+    /// `R_BPF_*` type.
+    pub(crate) r_type: u32,
+    /// The symbol.
+    pub(crate) target: RelocTarget,
+}
+
+/// An executable section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CodeSection {
+    /// Section name.
+    pub(crate) name: String,
+    /// Its bytes (a multiple of 8).
+    pub(crate) data: Vec<u8>,
+    /// Function symbols in it: `(name, byte offset)`.
+    pub(crate) functions: Vec<(String, u64)>,
+    /// Its relocations.
+    pub(crate) relocs: Vec<Reloc>,
+}
+
+/// A program of an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramInfo {
+    /// The program's name: its function symbol, or its section when it has none.
+    pub name: String,
+    /// The section holding its code (`xdp`, `socket`, `.text`, ...).
+    pub section: String,
+    /// Byte offset of its first instruction in that section.
+    pub offset: u64,
+}
+
+/// A parsed eBPF ELF object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElfObject {
+    pub(crate) code: Vec<CodeSection>,
+    programs: Vec<ProgramInfo>,
+}
+
+const HEADER: &str = "ELF header";
+
+impl ElfObject {
+    /// Parses and checks `bytes`.
+    pub fn parse(bytes: &[u8]) -> Result<ElfObject, ElfError> {
+        let file = ElfFile64::<Endianness>::parse(bytes)
+            .map_err(|e| ElfError::NotBpf(format!("{e} (ELF64 expected)")))?;
+        if file.endianness() != Endianness::Little {
+            return Err(ElfError::NotBpf("big-endian object".into()));
+        }
+        if file.architecture() != Architecture::Bpf {
+            return Err(ElfError::NotBpf(format!(
+                "machine is {:?}, not EM_BPF",
+                file.architecture()
+            )));
+        }
+        if file.kind() != ObjectKind::Relocatable {
+            return Err(ElfError::NotBpf(format!(
+                "{:?} object, relocatable (ET_REL) expected",
+                file.kind()
+            )));
+        }
+        let mut code = Vec::new();
+        let mut index_of = std::collections::HashMap::new();
+        for section in file.sections() {
+            if section.kind() != SectionKind::Text {
+                continue;
+            }
+            let name = section
+                .name()
+                .map_err(|e| malformed(HEADER, 0, format!("section name: {e}")))?
+                .to_owned();
+            let data = section
+                .data()
+                .map_err(|e| malformed(&name, 0, format!("section data: {e}")))?;
+            if data.len() % 8 != 0 {
+                return Err(malformed(
+                    &name,
+                    data.len() as u64,
+                    "size is not a multiple of 8 (one instruction slot)",
+                ));
+            }
+            index_of.insert(section.index(), code.len());
+            code.push(CodeSection {
+                name,
+                data: data.to_vec(),
+                functions: Vec::new(),
+                relocs: Vec::new(),
+            });
+        }
+        for symbol in file.symbols() {
+            if symbol.kind() != SymbolKind::Text {
+                continue;
+            }
+            let SymbolSection::Section(idx) = symbol.section() else {
+                continue;
+            };
+            let Some(&c) = index_of.get(&idx) else {
+                continue;
+            };
+            let name = symbol
+                .name()
+                .map_err(|e| malformed("symbol table", 0, format!("symbol name: {e}")))?;
+            let value = symbol.address();
+            let sec = &mut code[c];
+            if value % 8 != 0 || value >= sec.data.len() as u64 {
+                return Err(malformed(
+                    &sec.name,
+                    value,
+                    format!("function `{name}` does not start on an instruction"),
+                ));
+            }
+            sec.functions.push((name.to_owned(), value));
+        }
+        for section in file.sections() {
+            let Some(&c) = index_of.get(&section.index()) else {
+                continue;
+            };
+            for (offset, reloc) in section.relocations() {
+                let sec_name = code[c].name.clone();
+                let RelocationFlags::Elf { r_type } = reloc.flags() else {
+                    return Err(relocation(&sec_name, offset, "not an ELF relocation"));
+                };
+                if offset % 8 != 0 || offset.saturating_add(8) > code[c].data.len() as u64 {
+                    return Err(relocation(
+                        &sec_name,
+                        offset,
+                        "offset is not an instruction of the section",
+                    ));
+                }
+                let RelocationTarget::Symbol(sym) = reloc.target() else {
+                    return Err(relocation(&sec_name, offset, "target is not a symbol"));
+                };
+                let symbol = file
+                    .symbol_by_index(sym)
+                    .map_err(|e| relocation(&sec_name, offset, format!("symbol {}: {e}", sym.0)))?;
+                let (code_section, section_name) = match symbol.section() {
+                    SymbolSection::Section(idx) => {
+                        let name = file
+                            .section_by_index(idx)
+                            .and_then(|s| s.name().map(str::to_owned))
+                            .map_err(|e| relocation(&sec_name, offset, e.to_string()))?;
+                        (index_of.get(&idx).copied(), name)
+                    }
+                    other => (None, format!("{other:?}")),
+                };
+                let target = RelocTarget {
+                    name: symbol.name().unwrap_or_default().to_owned(),
+                    code_section,
+                    section_name,
+                    value: symbol.address(),
+                };
+                code[c].relocs.push(Reloc {
+                    offset,
+                    r_type,
+                    target,
+                });
+            }
+        }
+        let programs = find_programs(&code);
+        Ok(ElfObject { code, programs })
+    }
+
+    /// The programs, in section order.
+    pub fn programs(&self) -> &[ProgramInfo] {
+        &self.programs
+    }
+
+    /// Links the program named `name` (a function symbol or a section name), or the first
+    /// program when `name` is `None`.
+    pub fn program(&self, name: Option<&str>) -> Result<LinkedProgram, ElfError> {
+        let info = match name {
+            None => self.programs.first().ok_or(ElfError::NoPrograms)?,
+            Some(n) => self
+                .programs
+                .iter()
+                .find(|p| p.name == n)
+                .or_else(|| self.programs.iter().find(|p| p.section == n))
+                .ok_or_else(|| ElfError::NoSuchProgram {
+                    name: n.to_owned(),
+                    available: self
+                        .programs
+                        .iter()
+                        .map(|p| format!("{} ({})", p.name, p.section))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?,
+        };
+        link::link(self, info)
+    }
+}
+
+fn relocation(section: &str, offset: u64, detail: impl ToString) -> ElfError {
+    ElfError::Relocation {
+        section: section.to_owned(),
+        offset,
+        detail: detail.to_string(),
+    }
+}
+
+/// Every executable section but `.text` is a program, named by the function at its start; when
+/// there is none, the functions of `.text` are the programs.
+fn find_programs(code: &[CodeSection]) -> Vec<ProgramInfo> {
+    let mut programs: Vec<ProgramInfo> = code
+        .iter()
+        .filter(|s| s.name != ".text" && !s.data.is_empty())
+        .map(|s| ProgramInfo {
+            name: s
+                .functions
+                .iter()
+                .find(|(_, off)| *off == 0)
+                .map_or_else(|| s.name.clone(), |(n, _)| n.clone()),
+            section: s.name.clone(),
+            offset: 0,
+        })
+        .collect();
+    if programs.is_empty()
+        && let Some(text) = code.iter().find(|s| s.name == ".text")
+    {
+        let mut functions = text.functions.clone();
+        functions.sort_by_key(|(_, off)| *off);
+        programs = functions
+            .into_iter()
+            .map(|(name, offset)| ProgramInfo {
+                name,
+                section: ".text".into(),
+                offset,
+            })
+            .collect();
+        if programs.is_empty() && !text.data.is_empty() {
+            programs.push(ProgramInfo {
+                name: ".text".into(),
+                section: ".text".into(),
+                offset: 0,
+            });
+        }
+    }
+    programs
+}
