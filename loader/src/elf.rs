@@ -1,7 +1,7 @@
 //! Reading an object: its code sections, their function symbols and relocations, and the
 //! programs they hold.
 
-use crate::error::{ElfError, malformed};
+use crate::error::{ElfError, malformed, relocation};
 use crate::link::{self, LinkedProgram};
 use object::read::elf::ElfFile64;
 use object::{
@@ -16,7 +16,7 @@ pub(crate) struct RelocTarget {
     pub(crate) name: String,
     /// Index into [`ElfObject::code`] of the code section the symbol is in, if any.
     pub(crate) code_section: Option<usize>,
-    /// The symbol's name of its section, for messages.
+    /// The name of the symbol's section, for messages.
     pub(crate) section_name: String,
     /// `st_value`: byte offset in its section.
     pub(crate) value: u64,
@@ -213,14 +213,6 @@ impl ElfObject {
                 })?,
         };
         link::link(self, info)
-    }
-}
-
-fn relocation(section: &str, offset: u64, detail: impl ToString) -> ElfError {
-    ElfError::Relocation {
-        section: section.to_owned(),
-        offset,
-        detail: detail.to_string(),
     }
 }
 

@@ -51,6 +51,24 @@ pub enum ElfError {
     NoPrograms,
 }
 
+/// Shorthand for an [`ElfError::Relocation`].
+pub(crate) fn relocation(section: &str, offset: u64, detail: impl ToString) -> ElfError {
+    ElfError::Relocation {
+        section: section.to_owned(),
+        offset,
+        detail: detail.to_string(),
+    }
+}
+
+/// Shorthand for an [`ElfError::Unsupported`].
+pub(crate) fn unsupported(section: &str, offset: u64, what: impl ToString) -> ElfError {
+    ElfError::Unsupported {
+        section: section.to_owned(),
+        offset,
+        what: what.to_string(),
+    }
+}
+
 /// Shorthand for a [`ElfError::Malformed`].
 pub(crate) fn malformed(section: &str, offset: u64, detail: impl ToString) -> ElfError {
     ElfError::Malformed {

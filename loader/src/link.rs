@@ -2,7 +2,7 @@
 //! every call relocation turned into a pc-relative bpf-to-bpf call.
 
 use crate::elf::{ElfObject, ProgramInfo};
-use crate::error::ElfError;
+use crate::error::{ElfError, relocation, unsupported};
 
 /// `R_BPF_64_64`: `lddw` of a map or of global data.
 const R_BPF_64_64: u32 = 1;
@@ -22,22 +22,6 @@ pub struct LinkedProgram {
     pub section: String,
     /// Its bytecode, sub-programs appended.
     pub bytecode: Vec<u8>,
-}
-
-fn unsupported(section: &str, offset: u64, what: impl ToString) -> ElfError {
-    ElfError::Unsupported {
-        section: section.to_owned(),
-        offset,
-        what: what.to_string(),
-    }
-}
-
-fn bad(section: &str, offset: u64, detail: impl ToString) -> ElfError {
-    ElfError::Relocation {
-        section: section.to_owned(),
-        offset,
-        detail: detail.to_string(),
-    }
 }
 
 /// Links `info` from `obj`.
@@ -70,7 +54,11 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
                     let mut slot = [0u8; 8];
                     slot.copy_from_slice(&out[pc * 8..pc * 8 + 8]);
                     if slot[0] != CALL {
-                        return Err(bad(&sec.name, r.offset, "call relocation on a non-call"));
+                        return Err(relocation(
+                            &sec.name,
+                            r.offset,
+                            "call relocation on a non-call",
+                        ));
                     }
                     let Some(t) = r.target.code_section else {
                         return Err(unsupported(
@@ -112,7 +100,7 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
                 }
                 t if R_BPF_DEBUG.contains(&t) => {}
                 t => {
-                    return Err(bad(
+                    return Err(relocation(
                         &sec.name,
                         r.offset,
                         format!("unknown relocation type {t}"),
@@ -124,14 +112,14 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
     let len = out.len() / 8;
     for (pc, target, s, offset) in calls {
         if target < 0 || target >= len as i64 {
-            return Err(bad(
+            return Err(relocation(
                 &obj.code[s].name,
                 offset,
                 format!("call target {target} outside the linked program of {len} instructions"),
             ));
         }
         let rel = i32::try_from(target - (pc as i64 + 1))
-            .map_err(|_| bad(&obj.code[s].name, offset, "call distance out of range"))?;
+            .map_err(|_| relocation(&obj.code[s].name, offset, "call distance out of range"))?;
         out[pc * 8 + 4..pc * 8 + 8].copy_from_slice(&rel.to_le_bytes());
     }
     Ok(LinkedProgram {

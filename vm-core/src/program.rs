@@ -135,12 +135,7 @@ fn block_costs(insns: &[Insn], functions: &[usize]) -> Vec<u32> {
     for (pc, insn) in insns.iter().enumerate() {
         if insn.is_jump() || matches!(insn, Insn::Exit | Insn::CallLocal { .. }) {
             leader[pc + 1] = true;
-            if let Some(t) = insn
-                .is_jump()
-                .then(|| insn.branch_target(pc))
-                .flatten()
-                .and_then(|t| usize::try_from(t).ok())
-            {
+            if let Some(t) = insn.jump_target(pc) {
                 leader[t] = true;
             }
         }

@@ -140,6 +140,18 @@ pub(crate) fn plan(prov: Prov, off: i16, size: u32, frame: i64, enabled: bool) -
     }
 }
 
+/// The number of valid start offsets for an access of `size` bytes in a region of `len` bytes,
+/// computed by compiled code: `len + 1 - size`, or 0 when the region is shorter than the access
+/// (the run-time twin of [`crate::abi::start_count`]).
+pub(crate) fn valid_starts(b: &mut FunctionBuilder, len: Value, size: i64) -> Value {
+    let fits = b
+        .ins()
+        .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, size);
+    let count = b.ins().iadd_imm_s(len, 1 - size);
+    let zero = b.ins().iconst(types::I64, 0);
+    b.ins().select(fits, count, zero)
+}
+
 /// The merged checks of one basic block (see the module doc).
 #[derive(Debug, Default)]
 pub(crate) struct Merges {
@@ -364,14 +376,7 @@ impl FnTranslator<'_, '_> {
             .b
             .ins()
             .load(types::I64, VM_FIXED, self.vmctx, ctx_count_offset(1));
-        // `len + 1 - span` valid starts, or none when the context is shorter than the span.
-        let fits = self
-            .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, span);
-        let count = self.b.ins().iadd_imm_s(len, 1 - span);
-        let zero = self.b.ins().iconst(types::I64, 0);
-        let count = self.b.ins().select(fits, count, zero);
+        let count = valid_starts(&mut self.b, len, span);
         let rel = self.b.ins().isub(addr, start);
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, rel, count);
         let cont = self.b.create_block();

@@ -123,7 +123,7 @@ pub(crate) fn analyse(
     else {
         return None;
     };
-    if insns[last].branch_target(last) != Some(start as i64) {
+    if insns[last].target_index(last) != Some(start) {
         return None;
     }
     let mut sym: [Option<Sym>; 11] = std::array::from_fn(|i| Reg::new(i as u8).map(Sym::reg));

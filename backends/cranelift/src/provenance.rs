@@ -122,7 +122,7 @@ pub(crate) fn analyse(program: &Program, start: usize, end: usize) -> HashMap<us
             let insn = insns[pc];
             step(&mut s, &insn);
             if insn.is_jump() {
-                if let Some(t) = insn.branch_target(pc).and_then(|t| usize::try_from(t).ok()) {
+                if let Some(t) = insn.target_index(pc) {
                     succ.push(t);
                 }
                 if !insn.ends_flow() {

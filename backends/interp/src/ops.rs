@@ -390,10 +390,7 @@ pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Result<
     }
     first.push(n);
     let target = |pc: usize, insn: &Insn| -> u32 {
-        let t = insn
-            .branch_target(pc)
-            .and_then(|t| usize::try_from(t).ok())
-            .unwrap_or(0);
+        let t = insn.target_index(pc).unwrap_or(0);
         first.get(t).copied().unwrap_or(0)
     };
 

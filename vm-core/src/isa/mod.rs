@@ -570,6 +570,16 @@ impl Insn {
         }
     }
 
+    /// [`branch_target`](Self::branch_target) as an instruction index, when it is one.
+    pub fn target_index(&self, pc: usize) -> Option<usize> {
+        self.branch_target(pc).and_then(|t| usize::try_from(t).ok())
+    }
+
+    /// The target index of a jump (not of a local call) at `pc`.
+    pub fn jump_target(&self, pc: usize) -> Option<usize> {
+        self.is_jump().then(|| self.target_index(pc)).flatten()
+    }
+
     /// Whether execution never continues at `pc + 1` after this instruction (`exit`, `ja`).
     pub fn ends_flow(&self) -> bool {
         matches!(self, Insn::Exit | Insn::Ja { .. } | Insn::Ja32 { .. })

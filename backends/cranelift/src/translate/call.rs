@@ -58,10 +58,7 @@ impl FnTranslator<'_, '_> {
     }
 
     pub(super) fn call_local(&mut self, pc: usize, insn: &Insn) {
-        let target = insn
-            .branch_target(pc)
-            .and_then(|t| usize::try_from(t).ok())
-            .unwrap_or(0);
+        let target = insn.target_index(pc).unwrap_or(0);
         let Some(&callee) = self.funcs.get(&target) else {
             // Checked programs only call function entries.
             self.b.ins().jump(self.stop_block, &[]);

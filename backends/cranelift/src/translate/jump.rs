@@ -57,7 +57,7 @@ impl FnTranslator<'_, '_> {
                 self.b.ins().icmp(int_cc(cond), a, s)
             }
         };
-        let target_pc = insn.branch_target(pc).and_then(|t| usize::try_from(t).ok());
+        let target_pc = insn.target_index(pc);
         if target_pc.is_some_and(|t| self.if_convert(pc, t, taken)) {
             return;
         }

@@ -117,8 +117,7 @@ pub(crate) fn define_program<M: Module>(
 /// Whether any local call in `program` targets the instruction at `pc`.
 fn called(program: &Program, pc: usize) -> bool {
     program.insns().iter().enumerate().any(|(at, insn)| {
-        matches!(insn, Insn::CallLocal { .. })
-            && insn.branch_target(at).and_then(|t| usize::try_from(t).ok()) == Some(pc)
+        matches!(insn, Insn::CallLocal { .. }) && insn.target_index(at) == Some(pc)
     })
 }
 
@@ -212,17 +211,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         let floor = b.ins().iadd_imm_s(fp, -opts.frame);
         let stack_end = b.ins().load(types::I64, ro, vmctx, off::STACK_END);
         let span = b.ins().isub(stack_end, floor);
-        let stack_count = [1i64, 2, 4, 8].map(|n| {
-            // `span + 1 - n` valid starts, or none when the stack is smaller than the access.
-            let big = b.ins().icmp_imm_u(
-                cranelift_codegen::ir::condcodes::IntCC::UnsignedGreaterThanOrEqual,
-                span,
-                n,
-            );
-            let count = b.ins().iadd_imm_s(span, 1 - n);
-            let zero = b.ins().iconst(types::I64, 0);
-            b.ins().select(big, count, zero)
-        });
+        let stack_count = [1i64, 2, 4, 8].map(|n| crate::bounds::valid_starts(&mut b, span, n));
 
         let trap_block = b.create_block();
         for _ in 0..4 {
@@ -242,12 +231,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         let mut jump_refs = HashMap::new();
         for pc in start..end {
             let insn = &program.insns()[pc];
-            if let Some(t) = insn
-                .is_jump()
-                .then(|| insn.branch_target(pc))
-                .flatten()
-                .and_then(|t| usize::try_from(t).ok())
-            {
+            if let Some(t) = insn.jump_target(pc) {
                 *jump_refs.entry(t).or_insert(0) += 1;
             }
         }
@@ -568,10 +552,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
 
     /// The Cranelift block of a jump's target.
     fn target(&self, pc: usize, insn: &Insn) -> Block {
-        let t = insn
-            .branch_target(pc)
-            .and_then(|t| usize::try_from(t).ok())
-            .unwrap_or(pc + 1);
+        let t = insn.target_index(pc).unwrap_or(pc + 1);
         if let Some((header, blk)) = self.loop_header
             && header == t
         {
