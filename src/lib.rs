@@ -31,8 +31,11 @@ pub use oxbpf_core::{
     isa,
 };
 pub use oxbpf_cranelift::{Aot, Jit, Target, aot};
+pub use oxbpf_helpers::{HostEnv, Map, MapDef, MapError, MapSet, MapType};
 pub use oxbpf_interp::Interpreter;
-pub use oxbpf_loader::{ElfError, ElfObject, LinkedProgram, ProgramInfo, write_object};
+pub use oxbpf_loader::{
+    ElfError, ElfObject, LinkedProgram, MapRef, MapSpec, ProgramInfo, RelocationInfo, write_object,
+};
 
 /// Names of the registered backends, the default first.
 pub const BACKENDS: &[&str] = &["interp", "jit", "aot"];
@@ -68,6 +71,14 @@ pub enum Error {
     /// An ELF object could not be loaded.
     #[error("ELF object: {0}")]
     Elf(#[from] ElfError),
+    /// A map of an ELF object could not be created.
+    #[error("map `{name}`: {error}")]
+    Map {
+        /// The map's name.
+        name: String,
+        /// Why.
+        error: MapError,
+    },
 }
 
 /// A virtual machine: a backend, a configuration and registered helpers, from which programs are
@@ -76,6 +87,7 @@ pub struct Vm {
     backend: Arc<dyn Backend>,
     config: Config,
     helpers: HelperRegistry,
+    host: HostEnv,
 }
 
 impl std::fmt::Debug for Vm {
@@ -101,6 +113,7 @@ impl Vm {
             backend: b,
             config,
             helpers: HelperRegistry::new(),
+            host: HostEnv::default(),
         })
     }
 
@@ -129,6 +142,12 @@ impl Vm {
         &mut self.helpers
     }
 
+    /// What the standard helpers of ELF programs report about the current task, and where
+    /// `trace_printk` writes; to change before loading.
+    pub fn host_env_mut(&mut self) -> &mut HostEnv {
+        &mut self.host
+    }
+
     /// Registers `func` as helper `id` named `name` (replacing any with that id or name).
     pub fn register_helper<F>(&mut self, id: u32, name: &str, func: F)
     where
@@ -152,15 +171,22 @@ impl Vm {
         let exe = self
             .backend
             .prepare(Arc::new(program), Arc::new(self.helpers.clone()))?;
-        Ok(Loaded { exe })
+        Ok(Loaded {
+            exe: exe.into(),
+            maps: MapSet::new(),
+        })
+    }
+
+    /// Parses an eBPF ELF object as clang writes it and creates its maps (BTF-defined, legacy and
+    /// global data); its programs then load with [`Object::load`] and share those maps.
+    pub fn open_elf(&self, object: &[u8]) -> Result<Object, Error> {
+        Object::open(object)
     }
 
     /// Loads the program `program` (a function or section name; `None` for the first) from an
-    /// eBPF ELF object as clang writes it, linking the sub-programs it calls, then checks and
-    /// prepares it like [`load_bytes`](Self::load_bytes).
+    /// eBPF ELF object, with new maps: [`open_elf`](Self::open_elf) then [`Object::load`].
     pub fn load_elf(&self, object: &[u8], program: Option<&str>) -> Result<Loaded, Error> {
-        let linked = ElfObject::parse(object)?.program(program)?;
-        self.load_bytes(&linked.bytecode)
+        self.open_elf(object)?.load(self, program)
     }
 
     /// Loads an AOT object written by [`aot::compile`] (or `oxbpf aot`), in this process or
@@ -171,13 +197,100 @@ impl Vm {
     pub fn load_aot(&self, object: &[u8]) -> Result<Loaded, Error> {
         let program = Arc::new(aot::program_of(object, &self.helpers)?);
         let exe = aot::load(object, program, Arc::new(self.helpers.clone()))?;
-        Ok(Loaded { exe })
+        Ok(Loaded {
+            exe: exe.into(),
+            maps: MapSet::new(),
+        })
+    }
+}
+
+/// An eBPF ELF object with its maps created: its programs load from it and share them, and the
+/// host reaches them by name (global data by section name: `.rodata`, `.data`, `.bss`).
+#[derive(Debug)]
+pub struct Object {
+    elf: ElfObject,
+    maps: MapSet,
+    /// The maps in the order of [`ElfObject::maps`].
+    by_index: Vec<Arc<Map>>,
+}
+
+impl Object {
+    /// Parses `bytes` and creates the maps.
+    pub fn open(bytes: &[u8]) -> Result<Object, Error> {
+        let elf = ElfObject::parse(bytes)?;
+        let mut maps = MapSet::new();
+        let mut by_index = Vec::new();
+        for spec in elf.maps() {
+            let map_err = |error| Error::Map {
+                name: spec.name.clone(),
+                error,
+            };
+            let map = match &spec.data {
+                Some(data) => Map::global_data(&spec.name, data, spec.is_readonly()),
+                None => Map::new(&spec.name, spec.def.clone()),
+            }
+            .map_err(map_err)?;
+            by_index.push(maps.add(map));
+        }
+        Ok(Object {
+            elf,
+            maps,
+            by_index,
+        })
+    }
+
+    /// The parsed object: programs, map definitions, relocations.
+    pub fn elf(&self) -> &ElfObject {
+        &self.elf
+    }
+
+    /// The programs.
+    pub fn programs(&self) -> &[ProgramInfo] {
+        self.elf.programs()
+    }
+
+    /// The maps.
+    pub fn maps(&self) -> &MapSet {
+        &self.maps
+    }
+
+    /// The map named `name`.
+    pub fn map(&self, name: &str) -> Option<&Arc<Map>> {
+        self.maps.get(name)
+    }
+
+    /// Links, checks and prepares program `program` (a function or section name; `None` for the
+    /// first) on `vm`'s backend: its `lddw`s of maps load their handles, those of global data
+    /// their addresses; the standard helpers serve these maps, and helpers registered on `vm`
+    /// take precedence over them.
+    pub fn load(&self, vm: &Vm, program: Option<&str>) -> Result<Loaded, Error> {
+        let mut linked = self.elf.program(program)?;
+        linked.fill_map_refs(|r| {
+            let map = &self.by_index[r.map];
+            match r.value_offset {
+                Some(off) => map.value_addr(off).unwrap_or(0),
+                None => map.handle(),
+            }
+        });
+        let mut helpers = HelperRegistry::new();
+        oxbpf_helpers::standard::register(&mut helpers, &self.maps, &vm.host);
+        for h in vm.helpers.iter() {
+            helpers.register_arc(h.id, &h.name, h.func.clone());
+        }
+        let program = Program::from_bytes(&linked.bytecode, &vm.config, &helpers)?
+            .with_shared(self.maps.regions());
+        let exe = vm.backend.prepare(Arc::new(program), Arc::new(helpers))?;
+        Ok(Loaded {
+            exe: exe.into(),
+            maps: self.maps.clone(),
+        })
     }
 }
 
 /// A program prepared by a backend, ready to run any number of times.
 pub struct Loaded {
-    exe: Box<dyn Executable>,
+    exe: Arc<dyn Executable>,
+    maps: MapSet,
 }
 
 impl std::fmt::Debug for Loaded {
@@ -213,5 +326,16 @@ impl Loaded {
     /// The backend-prepared executable.
     pub fn executable(&self) -> &dyn Executable {
         &*self.exe
+    }
+
+    /// The executable, shared: what a prog array holds for tail calls
+    /// ([`Map::set_program`]).
+    pub fn shared_executable(&self) -> Arc<dyn Executable> {
+        self.exe.clone()
+    }
+
+    /// The maps the program uses (those of its ELF object; none for other programs).
+    pub fn maps(&self) -> &MapSet {
+        &self.maps
     }
 }

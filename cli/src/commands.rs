@@ -23,17 +23,36 @@ pub struct RunArgs {
     /// Instruction budget (default: unlimited).
     #[arg(long)]
     budget: Option<u64>,
+    /// For an ELF object: the program to run, by function or section name (default: the first).
+    #[arg(long = "program", value_name = "NAME")]
+    name: Option<String>,
+    /// For an ELF object: print its maps' contents as JSON after the run.
+    #[arg(long)]
+    dump_maps: bool,
 }
 
-/// `oxbpf run`. Helper 5 (`unwind`, as the conformance suite expects) is registered.
+/// `oxbpf run`. An ELF object runs with its maps and the standard helpers; other programs get
+/// helper 5 (`unwind`, as the conformance suite expects).
 pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let config = Config {
         instruction_budget: args.budget,
         ..Config::default()
     };
     let mut vm = Vm::with_config(&args.backend, config).map_err(|e| e.to_string())?;
-    oxbpf_conformance::runner::register_suite_helpers(&mut vm);
-    let loaded = if input::is_object(&args.program)? {
+    let elf = input::format_of(&args.program).ok() == Some(Format::Elf)
+        && !input::is_object(&args.program)?;
+    if (args.name.is_some() || args.dump_maps) && !elf {
+        return Err("--program and --dump-maps apply to ELF objects (.o)".into());
+    }
+    if !elf {
+        oxbpf_conformance::runner::register_suite_helpers(&mut vm);
+    }
+    let loaded = if elf {
+        let bytes = input::read(&args.program)?;
+        let at = |e: oxbpf::Error| format!("{}: {e}", args.program.display());
+        let obj = vm.open_elf(&bytes).map_err(at)?;
+        obj.load(&vm, args.name.as_deref()).map_err(at)?
+    } else if input::is_object(&args.program)? {
         // An AOT object carries its own program and configuration.
         let bytes = input::read(&args.program)?;
         vm.load_aot(&bytes)
@@ -49,6 +68,17 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     };
     let r0 = loaded.execute(&mut mem).map_err(|t| t.to_string())?;
     println!("{r0:#x}");
+    if args.dump_maps {
+        println!("{}", crate::report::maps_json(loaded.maps()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `oxbpf inspect`: an ELF object's programs, maps and relocations.
+pub fn inspect(path: &Path) -> Result<ExitCode, String> {
+    let bytes = input::read(path)?;
+    let obj = oxbpf::ElfObject::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    print!("{}", crate::report::inspect(&obj));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -4,6 +4,7 @@
 
 mod commands;
 mod input;
+mod report;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -19,8 +20,14 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a program (raw bytecode `.bin`, assembly `.s`/`.asm`, or an AOT object) and print r0.
+    /// Run a program (raw bytecode `.bin`, assembly `.s`/`.asm`, an ELF object `.o` with its
+    /// maps, or an AOT object) and print r0.
     Run(commands::RunArgs),
+    /// List an ELF object's programs, maps and relocations.
+    Inspect {
+        /// The object (`clang -target bpf -c` output).
+        object: PathBuf,
+    },
     /// Assemble a source file into bytecode.
     Asm {
         /// Assembly source.
@@ -73,6 +80,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run(&args),
         Command::Aot(args) => commands::aot(&args),
+        Command::Inspect { object } => commands::inspect(&object),
         Command::Asm { input, output, elf } => commands::asm(&input, &output, elf),
         Command::Disasm { program } => commands::disasm(&program),
         Command::Conformance { dirs, backend } => commands::conformance(&dirs, &backend),

@@ -259,3 +259,76 @@ fn aot_objects_for_another_machine_or_version_are_refused() {
     let o = oxbpf(&["aot", "examples/primes.s", "-o", "x.o", "--target", "mips"]);
     assert_one_line_error(&o, "unknown target `mips`");
 }
+
+#[test]
+fn elf_objects_run_with_their_maps_and_dump_them() {
+    let obj = root().join("tests/fixtures/elf/maps-v3.o");
+    let obj = obj.to_str().unwrap();
+    for backend in ["interp", "jit", "aot"] {
+        // count_packets: length 60 → r0 = 60 * 3; the maps show one packet of length 60.
+        let o = oxbpf(&[
+            "run",
+            obj,
+            "--backend",
+            backend,
+            "--mem-hex",
+            "3c 00 00 00 07 00 00 00",
+            "--dump-maps",
+        ]);
+        assert!(o.status.success(), "{backend}: {}", stderr(&o));
+        let out = stdout(&o);
+        let mut lines = out.lines();
+        assert_eq!(lines.next(), Some("0xb4"), "{backend}");
+        let json = lines.collect::<Vec<_>>().join("\n");
+        assert!(
+            json.contains(r#"{"name": "counts", "type": "hash", "key_size": 4, "value_size": 8, "max_entries": 64, "flags": 0, "entries": [{"key": "3c000000", "value": "0100000000000000"}]}"#),
+            "{backend}: {json}"
+        );
+        assert!(
+            json.contains(r#"{"key": "", "value": "3c00000007000000"}"#),
+            "{json}"
+        );
+        // .data `calls` went from 100 to 101.
+        assert!(json.contains(r#""value": "6500000000000000""#), "{json}");
+        let o = oxbpf(&[
+            "run",
+            obj,
+            "--backend",
+            backend,
+            "--program",
+            "loop_sum",
+            "--mem-hex",
+            "0a 00 00 00",
+        ]);
+        assert_eq!(stdout(&o).trim(), "0x2d", "{backend}: {}", stderr(&o));
+    }
+    assert_one_line_error(
+        &oxbpf(&["run", obj, "--program", "nope"]),
+        "no program named `nope`",
+    );
+}
+
+#[test]
+fn inspect_lists_programs_maps_and_relocations() {
+    let obj = root().join("tests/fixtures/elf/legacy-v2.o");
+    let o = oxbpf(&["inspect", obj.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("legacy                   section socket/legacy"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "seen                     hash          key   4  value     8  max_entries       2"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "lifo                     stack         key   0  value     8  max_entries       4"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("R_BPF_64_64       seen (maps)"), "{out}");
+}

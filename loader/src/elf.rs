@@ -1,8 +1,9 @@
 //! Reading an object: its code sections, their function symbols and relocations, and the
 //! programs they hold.
 
-use crate::error::{ElfError, malformed, relocation};
+use crate::error::{ElfError, malformed, relocation, unsupported};
 use crate::link::{self, LinkedProgram};
+use crate::maps::{MapSpec, btf_map, data_map, is_data_section, legacy_map};
 use object::read::elf::ElfFile64;
 use object::{
     Architecture, Endianness, Object, ObjectKind, ObjectSection, ObjectSymbol, RelocationFlags,
@@ -57,11 +58,27 @@ pub struct ProgramInfo {
     pub offset: u64,
 }
 
+/// A relocation of a code section, as `oxbpf inspect` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelocationInfo {
+    /// The code section it applies to.
+    pub section: String,
+    /// Byte offset of the relocated instruction.
+    pub offset: u64,
+    /// `R_BPF_*` type number.
+    pub r_type: u32,
+    /// The symbol's name (empty for a section symbol).
+    pub symbol: String,
+    /// The section the symbol is in.
+    pub target_section: String,
+}
+
 /// A parsed eBPF ELF object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ElfObject {
     pub(crate) code: Vec<CodeSection>,
     programs: Vec<ProgramInfo>,
+    pub(crate) maps: Vec<MapSpec>,
 }
 
 const HEADER: &str = "ELF header";
@@ -184,7 +201,33 @@ impl ElfObject {
             }
         }
         let programs = find_programs(&code);
-        Ok(ElfObject { code, programs })
+        let maps = find_maps(&file)?;
+        Ok(ElfObject {
+            code,
+            programs,
+            maps,
+        })
+    }
+
+    /// The maps the object defines, global data included, in section and offset order.
+    pub fn maps(&self) -> &[MapSpec] {
+        &self.maps
+    }
+
+    /// Every relocation of the code sections, in section order.
+    pub fn relocations(&self) -> Vec<RelocationInfo> {
+        self.code
+            .iter()
+            .flat_map(|c| {
+                c.relocs.iter().map(|r| RelocationInfo {
+                    section: c.name.clone(),
+                    offset: r.offset,
+                    r_type: r.r_type,
+                    symbol: r.target.name.clone(),
+                    target_section: r.target.section_name.clone(),
+                })
+            })
+            .collect()
     }
 
     /// The programs, in section order.
@@ -254,4 +297,66 @@ fn find_programs(code: &[CodeSection]) -> Vec<ProgramInfo> {
         }
     }
     programs
+}
+
+/// The maps of `file`: `.maps` (described by `.BTF`), legacy `maps`, and global data.
+fn find_maps(file: &ElfFile64<'_, Endianness>) -> Result<Vec<MapSpec>, ElfError> {
+    let mut maps = Vec::new();
+    let mut btf_data = None;
+    for section in file.sections() {
+        if section.name() == Ok(".BTF") {
+            btf_data = Some(
+                section
+                    .data()
+                    .map_err(|e| malformed(".BTF", 0, format!("section data: {e}")))?,
+            );
+        }
+    }
+    let btf = btf_data.map(crate::btf::Btf::parse).transpose()?;
+    for section in file.sections() {
+        let Ok(name) = section.name() else { continue };
+        let is_maps = name == ".maps";
+        let is_legacy = name == "maps" || name.starts_with("maps/");
+        if is_data_section(name) {
+            let size = section.size();
+            if size > oxbpf_helpers::map::MAX_MAP_BYTES {
+                return Err(unsupported(
+                    name,
+                    0,
+                    format!("a global-data section of {size} bytes"),
+                ));
+            }
+            let data = match section.data() {
+                Ok(d) if !d.is_empty() => d.to_vec(),
+                // `.bss` (NOBITS) has a size but no bytes in the file.
+                _ => vec![0; size as usize],
+            };
+            maps.push(data_map(name, data)?);
+            continue;
+        }
+        if !is_maps && !is_legacy {
+            continue;
+        }
+        let data = section
+            .data()
+            .map_err(|e| malformed(name, 0, format!("section data: {e}")))?;
+        let mut symbols: Vec<(u64, String)> = file
+            .symbols()
+            .filter(|s| s.section() == SymbolSection::Section(section.index()))
+            .filter(|s| s.kind() != SymbolKind::Section)
+            .filter_map(|s| Some((s.address(), s.name().ok()?.to_owned())))
+            .collect();
+        symbols.sort();
+        for (offset, sym) in symbols {
+            maps.push(if is_maps {
+                let btf = btf.as_ref().ok_or_else(|| {
+                    malformed(name, offset, format!("map `{sym}` without a .BTF section"))
+                })?;
+                btf_map(btf, &sym, offset)?
+            } else {
+                legacy_map(name, data, &sym, offset)?
+            });
+        }
+    }
+    Ok(maps)
 }

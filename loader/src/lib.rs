@@ -6,7 +6,12 @@
 //! (`xdp`, `socket`, `tracepoint/...`) and by the function symbol at its start; `.text` holds the
 //! sub-programs they call, and is itself a program (by its symbols) when nothing else is.
 //! [`ElfObject::program`] links one program: its own code, then `.text` when it calls into it,
-//! with every `R_BPF_64_32` call relocation resolved to a bpf-to-bpf call.
+//! with every `R_BPF_64_32` call relocation resolved to a bpf-to-bpf call and every
+//! `R_BPF_64_64` `lddw` of a map or of global data recorded as a [`MapRef`] for the host to fill
+//! in (a map handle, or a value address). [`ElfObject::maps`] lists the maps as libbpf finds
+//! them: BTF-defined in `.maps`, legacy `struct bpf_map_def`s in `maps`, and one single-entry
+//! array per global-data section (`.data`, `.rodata`, `.bss`, `.rodata.str1.1`, ...). Calls of
+//! `bpf_loop` whose callback `lddw` is in sight become a loop function appended to the program.
 //!
 //! Every error names the section and the byte offset it is about; no input makes the loader panic.
 //!
@@ -17,12 +22,15 @@
 //! assert_eq!(obj.program(Some("main")).unwrap().name, "main");
 //! ```
 
+mod btf;
 mod elf;
 mod error;
 mod link;
+mod maps;
 mod write;
 
-pub use elf::{ElfObject, ProgramInfo};
+pub use elf::{ElfObject, ProgramInfo, RelocationInfo};
 pub use error::ElfError;
-pub use link::LinkedProgram;
+pub use link::{LinkedProgram, MapRef};
+pub use maps::MapSpec;
 pub use write::write_object;

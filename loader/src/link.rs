@@ -13,7 +13,21 @@ const R_BPF_64_32: u32 = 10;
 /// Opcode of `call`.
 const CALL: u8 = 0x85;
 
-/// A program ready for [`oxbpf_core::Program::from_bytes`].
+/// A map or global-data reference of a linked program: the `lddw` at `insn` loads map `map`
+/// (an index into [`ElfObject::maps`]): its handle, or with `value_offset` the address of that
+/// byte of its value (global data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapRef {
+    /// Instruction index of the `lddw`.
+    pub insn: usize,
+    /// Index of the map in the object's maps.
+    pub map: usize,
+    /// For global data: the byte offset in the map's value.
+    pub value_offset: Option<u32>,
+}
+
+/// A program ready for [`oxbpf_core::Program::from_bytes`] once its map references are filled
+/// in (see [`fill_map_refs`](LinkedProgram::fill_map_refs)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkedProgram {
     /// Its name.
@@ -22,6 +36,54 @@ pub struct LinkedProgram {
     pub section: String,
     /// Its bytecode, sub-programs appended.
     pub bytecode: Vec<u8>,
+    /// The `lddw`s that load maps or global-data addresses.
+    pub map_refs: Vec<MapRef>,
+}
+
+impl LinkedProgram {
+    /// Sets the 64-bit immediate of every map reference's `lddw` to `value(reference)` (a map
+    /// handle or a value address).
+    pub fn fill_map_refs(&mut self, mut value: impl FnMut(&MapRef) -> u64) {
+        for r in &self.map_refs {
+            let v = value(r);
+            let at = r.insn * 8;
+            if let Some(slots) = self.bytecode.get_mut(at..at + 16) {
+                slots[4..8].copy_from_slice(&(v as u32).to_le_bytes());
+                slots[12..16].copy_from_slice(&((v >> 32) as u32).to_le_bytes());
+            }
+        }
+    }
+}
+
+/// Opcode of `lddw`.
+const LDDW: u8 = 0x18;
+/// The id of the `bpf_loop` helper.
+const BPF_LOOP: u32 = 181;
+
+/// Places `.text` (code section `t`) after the code linked so far, once; its first instruction
+/// index.
+fn place(
+    obj: &ElfObject,
+    out: &mut Vec<u8>,
+    placed: &mut Vec<(usize, usize)>,
+    t: usize,
+    sec: &str,
+    offset: u64,
+) -> Result<usize, ElfError> {
+    match placed.iter().find(|(p, _)| *p == t) {
+        Some(&(_, b)) => Ok(b),
+        None if obj.code[t].name == ".text" => {
+            let b = out.len() / 8;
+            out.extend_from_slice(&obj.code[t].data);
+            placed.push((t, b));
+            Ok(b)
+        }
+        None => Err(unsupported(
+            sec,
+            offset,
+            format!("reference into program section `{}`", obj.code[t].name),
+        )),
+    }
 }
 
 /// Links `info` from `obj`.
@@ -43,16 +105,20 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
     let mut placed: Vec<(usize, usize)> = vec![(entry, 0)];
     // (instruction index of a call, its target index, section and offset for messages).
     let mut calls: Vec<(usize, i64, usize, u64)> = Vec::new();
+    // (instruction index of an `lddw` of a function, the function's index).
+    let mut funcs: Vec<(usize, usize)> = Vec::new();
+    let mut map_refs = Vec::new();
     let mut next = 0;
     while let Some(&(s, base)) = placed.get(next) {
         next += 1;
         let sec = &obj.code[s];
         for r in &sec.relocs {
+            let pc = base + (r.offset / 8) as usize;
+            let mut slot = [0u8; 8];
+            slot.copy_from_slice(&out[pc * 8..pc * 8 + 8]);
+            let imm = i32::from_le_bytes([slot[4], slot[5], slot[6], slot[7]]);
             match r.r_type {
                 R_BPF_64_32 => {
-                    let pc = base + (r.offset / 8) as usize;
-                    let mut slot = [0u8; 8];
-                    slot.copy_from_slice(&out[pc * 8..pc * 8 + 8]);
                     if slot[0] != CALL {
                         return Err(relocation(
                             &sec.name,
@@ -67,36 +133,37 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
                             format!("call to `{}` outside the object's code", r.target.name),
                         ));
                     };
-                    let target_base = match placed.iter().find(|(p, _)| *p == t) {
-                        Some(&(_, b)) => b,
-                        None if obj.code[t].name == ".text" => {
-                            let b = out.len() / 8;
-                            out.extend_from_slice(&obj.code[t].data);
-                            placed.push((t, b));
-                            b
-                        }
-                        None => {
-                            return Err(unsupported(
-                                &sec.name,
-                                r.offset,
-                                format!("call into program section `{}`", obj.code[t].name),
-                            ));
-                        }
-                    };
-                    let imm = i32::from_le_bytes([slot[4], slot[5], slot[6], slot[7]]);
+                    let target_base = place(obj, &mut out, &mut placed, t, &sec.name, r.offset)?;
                     let target =
                         target_base as i64 + (r.target.value / 8) as i64 + i64::from(imm) + 1;
                     calls.push((pc, target, s, r.offset));
                 }
                 R_BPF_64_64 => {
-                    return Err(unsupported(
-                        &sec.name,
-                        r.offset,
-                        format!(
-                            "`lddw` of `{}` in `{}` (maps and global data)",
-                            r.target.name, r.target.section_name
-                        ),
-                    ));
+                    if slot[0] != LDDW || out.len() < (pc + 2) * 8 {
+                        return Err(relocation(
+                            &sec.name,
+                            r.offset,
+                            "lddw relocation on a non-lddw",
+                        ));
+                    }
+                    let at = r.target.value as i64 + i64::from(imm);
+                    if let Some(t) = r.target.code_section {
+                        let target_base =
+                            place(obj, &mut out, &mut placed, t, &sec.name, r.offset)?;
+                        if at < 0 || at % 8 != 0 || at as usize >= obj.code[t].data.len() {
+                            return Err(relocation(
+                                &sec.name,
+                                r.offset,
+                                format!(
+                                    "function address {at:#x} is not an instruction of `{}`",
+                                    obj.code[t].name
+                                ),
+                            ));
+                        }
+                        funcs.push((pc, target_base + at as usize / 8));
+                    } else {
+                        map_refs.push(map_ref(obj, r, pc, at, &sec.name)?);
+                    }
                 }
                 t if R_BPF_DEBUG.contains(&t) => {}
                 t => {
@@ -122,9 +189,155 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
             .map_err(|_| relocation(&obj.code[s].name, offset, "call distance out of range"))?;
         out[pc * 8 + 4..pc * 8 + 8].copy_from_slice(&rel.to_le_bytes());
     }
+    for &(pc, f) in &funcs {
+        // A function's address is its instruction index; `bpf_loop` calls that load it are
+        // turned into loops below.
+        out[pc * 8 + 4..pc * 8 + 8].copy_from_slice(&(f as u32).to_le_bytes());
+        out[pc * 8 + 12..pc * 8 + 16].fill(0);
+    }
+    inline_bpf_loops(&mut out, &funcs);
     Ok(LinkedProgram {
         name: info.name.clone(),
         section: info.section.clone(),
         bytecode: out,
+        map_refs,
     })
+}
+
+/// The map reference of the `lddw` at `pc` relocated by `r`, whose target byte is `at`.
+fn map_ref(
+    obj: &ElfObject,
+    r: &crate::elf::Reloc,
+    pc: usize,
+    at: i64,
+    sec: &str,
+) -> Result<MapRef, ElfError> {
+    let t = &r.target;
+    if let Some(map) = obj
+        .maps
+        .iter()
+        .position(|m| !m.is_global_data() && m.section == t.section_name && m.offset == t.value)
+    {
+        return Ok(MapRef {
+            insn: pc,
+            map,
+            value_offset: None,
+        });
+    }
+    let Some(map) = obj
+        .maps
+        .iter()
+        .position(|m| m.is_global_data() && m.section == t.section_name)
+    else {
+        return Err(unsupported(
+            sec,
+            r.offset,
+            format!(
+                "`lddw` of `{}` in `{}` (neither a map nor global data)",
+                t.name, t.section_name
+            ),
+        ));
+    };
+    let size = obj.maps[map].data.as_ref().map_or(0, Vec::len);
+    let offset = u32::try_from(at)
+        .ok()
+        .filter(|&o| (o as usize) < size.max(1))
+        .ok_or_else(|| {
+            relocation(
+                sec,
+                r.offset,
+                format!("offset {at} outside `{}` ({size} bytes)", t.section_name),
+            )
+        })?;
+    Ok(MapRef {
+        insn: pc,
+        map,
+        value_offset: Some(offset),
+    })
+}
+
+/// One instruction slot.
+fn slot(op: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
+    let mut s = [0u8; 8];
+    s[0] = op;
+    s[1] = (src << 4) | dst;
+    s[2..4].copy_from_slice(&off.to_le_bytes());
+    s[4..8].copy_from_slice(&imm.to_le_bytes());
+    s
+}
+
+/// The loop a `bpf_loop(nr, callback, ctx, flags)` call becomes: a function of its own, placed at
+/// `at`, that calls `callback` (at instruction `cb`) with `(i, ctx)` for `i` in `0..nr` until it
+/// returns non-zero, and returns the number of calls, as Linux's helper does (`-E2BIG` above
+/// 2^23 iterations, `-EINVAL` for non-zero flags).
+fn loop_function(at: usize, cb: usize) -> Vec<u8> {
+    let call = i32::try_from(cb as i64 - (at as i64 + 8) - 1).unwrap_or(0);
+    [
+        slot(0x55, 4, 0, 14, 0),       // 0: if r4 != 0 goto einval
+        slot(0x26, 1, 0, 11, 1 << 23), // 1: if w1 > 1 << 23 goto e2big
+        slot(0xbc, 6, 1, 0, 0),        // 2: w6 = w1
+        slot(0xbf, 7, 3, 0, 0),        // 3: r7 = r3
+        slot(0xb7, 8, 0, 0, 0),        // 4: r8 = 0
+        slot(0x3d, 8, 6, 5, 0),        // 5: if r8 >= r6 goto done
+        slot(0xbf, 1, 8, 0, 0),        // 6: r1 = r8
+        slot(0xbf, 2, 7, 0, 0),        // 7: r2 = r7
+        slot(0x85, 0, 1, 0, call),     // 8: call callback
+        slot(0x07, 8, 0, 0, 1),        // 9: r8 += 1
+        slot(0x15, 0, 0, -6, 0),       // 10: if r0 == 0 goto 5
+        slot(0xbf, 0, 8, 0, 0),        // 11: done: r0 = r8
+        slot(0x95, 0, 0, 0, 0),        // 12: exit
+        slot(0xb7, 0, 0, 0, -7),       // 13: e2big: r0 = -E2BIG
+        slot(0x95, 0, 0, 0, 0),        // 14: exit
+        slot(0xb7, 0, 0, 0, -22),      // 15: einval: r0 = -EINVAL
+        slot(0x95, 0, 0, 0, 0),        // 16: exit
+    ]
+    .concat()
+}
+
+/// Turns each `call bpf_loop` whose callback register `r2` was last set, in the same straight
+/// run of code, by an `lddw` of a function into a local call of a loop function for that
+/// callback, appended to the program. Calls whose callback cannot be seen stay helper calls
+/// (and stop the run with an error that says so).
+fn inline_bpf_loops(out: &mut Vec<u8>, funcs: &[(usize, usize)]) {
+    use oxbpf_core::Insn;
+    use oxbpf_core::isa::{Reg, decode};
+    let Ok(insns) = decode(out) else {
+        // Left for the load to report, with the instruction.
+        return;
+    };
+    let targets: std::collections::HashSet<usize> = insns
+        .iter()
+        .enumerate()
+        .filter_map(|(pc, i)| i.target_index(pc))
+        .collect();
+    for (pc, insn) in insns.iter().enumerate() {
+        if !matches!(insn, Insn::Call { helper: BPF_LOOP }) {
+            continue;
+        }
+        let mut callback = None;
+        for q in (0..pc).rev() {
+            if targets.contains(&(q + 1)) {
+                break;
+            }
+            let i = &insns[q];
+            if i.is_jump()
+                || matches!(
+                    i,
+                    Insn::Exit | Insn::CallLocal { .. } | Insn::Call { .. } | Insn::Callx { .. }
+                )
+            {
+                break;
+            }
+            if i.written_reg() == Some(Reg::R2) {
+                callback = funcs.iter().find(|(at, _)| *at == q).map(|&(_, f)| f);
+                break;
+            }
+        }
+        if let Some(cb) = callback {
+            let at = out.len() / 8;
+            out.extend_from_slice(&loop_function(at, cb));
+            let rel = i32::try_from(at as i64 - pc as i64 - 1).unwrap_or(0);
+            out[pc * 8..pc * 8 + 8].copy_from_slice(&slot(0x85, 0, 1, 0, rel));
+        }
+    }
 }

@@ -32,6 +32,6 @@ pub use check::{CheckError, CheckErrorKind};
 pub use config::Config;
 pub use helpers::{Helper, HelperContext, HelperFn, HelperRegistry, HelperResult, HelperStop};
 pub use isa::{Insn, Operand, Reg};
-pub use memory::{Fault, MemoryMap, RegionKind, StackBuffer};
+pub use memory::{Fault, MemoryMap, RegionKind, SharedMemory, SharedRegion, StackBuffer};
 pub use program::{LoadError, Program};
 pub use trap::{Access, Trap, TrapCode, TrapKind};

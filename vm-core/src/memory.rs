@@ -14,12 +14,14 @@
     reason = "the one module that dereferences program-supplied addresses"
 )]
 
-use crate::config::Config;
 use crate::isa::Size;
+use crate::program::Program;
 use crate::trap::{Access, TrapKind};
+use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use smallvec::SmallVec;
+use std::sync::Arc;
 
 /// What a region holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,11 +82,149 @@ impl core::fmt::Display for Fault {
     }
 }
 
+/// Memory shared by the host and programs for longer than one run: map values, global data
+/// (`.data`, `.rodata`, `.bss`), ring-buffer records.
+///
+/// A fixed number of zeroed bytes, aligned to 8, that never move while any `Arc` to them lives;
+/// a run that makes them accessible ([`MemoryMap::add_shared`]) keeps them alive until it ends.
+/// Programs on several threads may access the same bytes at once, as eBPF programs share map
+/// values in Linux: plain loads and stores may then see each other's partial updates, atomic
+/// instructions do not. The host's [`read`](Self::read) and [`write`](Self::write) are byte copies
+/// with the same guarantees.
+pub struct SharedMemory {
+    words: Box<[UnsafeCell<u64>]>,
+    len: usize,
+}
+
+// SAFETY: the bytes are only accessed through raw pointers, by copies and atomic instructions
+// whose concurrent use the type documents (as eBPF shares map values between CPUs); no Rust
+// reference to them is ever handed out.
+unsafe impl Sync for SharedMemory {}
+// SAFETY: the allocation is owned and holds plain integers.
+unsafe impl Send for SharedMemory {}
+
+impl core::fmt::Debug for SharedMemory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SharedMemory")
+            .field("addr", &format_args!("{:#x}", self.addr()))
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+impl SharedMemory {
+    /// `len` zeroed bytes.
+    pub fn new(len: usize) -> SharedMemory {
+        let zeroed = Box::<[UnsafeCell<u64>]>::new_zeroed_slice(len.div_ceil(8));
+        // SAFETY: all-zero bytes are a valid `u64`, and `UnsafeCell<u64>` has its layout. The
+        // allocation is zeroed by the allocator, so large maps cost no memory until touched.
+        let words = unsafe { zeroed.assume_init() };
+        SharedMemory { words, len }
+    }
+
+    /// `data`, copied.
+    pub fn from_bytes(data: &[u8]) -> SharedMemory {
+        let m = SharedMemory::new(data.len());
+        m.write(0, data);
+        m
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The address of the first byte, as programs see it.
+    pub fn addr(&self) -> u64 {
+        self.base() as u64
+    }
+
+    fn base(&self) -> *mut u8 {
+        UnsafeCell::raw_get(self.words.as_ptr()).cast::<u8>()
+    }
+
+    /// Whether `len` bytes at `offset` lie inside.
+    fn fits(&self, offset: usize, len: usize) -> bool {
+        offset.checked_add(len).is_some_and(|end| end <= self.len)
+    }
+
+    /// Copies the bytes at `offset` into `out`; false (and nothing copied) if they do not all
+    /// lie inside.
+    pub fn read(&self, offset: usize, out: &mut [u8]) -> bool {
+        if !self.fits(offset, out.len()) {
+            return false;
+        }
+        // SAFETY: the range lies inside the allocation (checked above); `out` is a Rust-owned
+        // buffer, distinct from it; concurrent writers race as the type documents.
+        unsafe {
+            core::ptr::copy_nonoverlapping(self.base().add(offset), out.as_mut_ptr(), out.len())
+        };
+        true
+    }
+
+    /// Copies `data` to `offset`; false (and nothing copied) if it does not fit.
+    pub fn write(&self, offset: usize, data: &[u8]) -> bool {
+        if !self.fits(offset, data.len()) {
+            return false;
+        }
+        // SAFETY: the range lies inside the allocation (checked above); `data` is a Rust borrow
+        // and cannot alias it; concurrent accesses race as the type documents.
+        unsafe {
+            core::ptr::copy_nonoverlapping(data.as_ptr(), self.base().add(offset), data.len())
+        };
+        true
+    }
+
+    /// Sets `len` bytes at `offset` to `byte`; false if they do not all lie inside.
+    pub fn fill(&self, offset: usize, len: usize, byte: u8) -> bool {
+        if !self.fits(offset, len) {
+            return false;
+        }
+        // SAFETY: the range lies inside the allocation (checked above).
+        unsafe { core::ptr::write_bytes(self.base().add(offset), byte, len) };
+        true
+    }
+
+    /// Copies `len` bytes at `offset` into a new vector, or `None` if they do not all lie inside.
+    pub fn to_vec(&self, offset: usize, len: usize) -> Option<Vec<u8>> {
+        let mut v = vec![0; len];
+        self.read(offset, &mut v).then_some(v)
+    }
+
+    /// Copies `len` bytes from `src` to `dst` inside this memory (the ranges may overlap); false
+    /// if either does not lie inside.
+    pub fn copy_within(&self, src: usize, dst: usize, len: usize) -> bool {
+        if !self.fits(src, len) || !self.fits(dst, len) {
+            return false;
+        }
+        // SAFETY: both ranges lie inside the allocation (checked above); `copy` allows overlap.
+        unsafe { core::ptr::copy(self.base().add(src), self.base().add(dst), len) };
+        true
+    }
+}
+
+/// Shared memory a program may access on every run, with its access rights (see
+/// [`Program::with_shared`](crate::Program::with_shared)).
+#[derive(Clone, Debug)]
+pub struct SharedRegion {
+    /// The memory.
+    pub memory: Arc<SharedMemory>,
+    /// Whether programs may write it (`.rodata` may not).
+    pub writable: bool,
+}
+
 /// The regions one run may access, borrowed for `'a`.
 #[derive(Debug)]
 pub struct MemoryMap<'a> {
     /// Inline for the usual context, stack and a few more, so a run allocates nothing.
-    regions: SmallVec<[Region; 4]>,
+    regions: SmallVec<[Region; 6]>,
+    /// Shared memory made accessible during the run, kept alive until it ends.
+    shared: SmallVec<[Arc<SharedMemory>; 4]>,
     /// Index of the stack region and the bounds of the whole stack slice.
     stack: Option<(usize, u64, u64, *mut u8)>,
     _borrow: PhantomData<&'a mut [u8]>,
@@ -205,6 +345,7 @@ impl<'a> MemoryMap<'a> {
     pub fn new() -> MemoryMap<'a> {
         MemoryMap {
             regions: SmallVec::new(),
+            shared: SmallVec::new(),
             stack: None,
             _borrow: PhantomData,
         }
@@ -223,21 +364,69 @@ impl<'a> MemoryMap<'a> {
         idx
     }
 
-    /// The regions of one run under `config`: `ctx` as the writable context and `stack` as the
-    /// stack, first reset if it is shorter than [`Config::stack_size`] (every frame must lie inside
-    /// the buffer: compiled code relies on it), with only the entry frame accessible.
+    /// The regions of one run of `program`: `ctx` as the writable context, `stack` as the
+    /// stack, first reset if it is shorter than [`Config::stack_size`](crate::Config::stack_size) (every frame must lie
+    /// inside
+    /// the buffer: compiled code relies on it), with only the entry frame accessible, and the
+    /// program's shared regions (global data, map values).
     #[inline]
     pub fn for_run(
         ctx: &'a mut [u8],
         stack: &'a mut StackBuffer,
-        config: &Config,
+        program: &Program,
     ) -> MemoryMap<'a> {
+        let config = program.config();
         let mut mem = MemoryMap::new();
         mem.add_mut(ctx, RegionKind::Context);
         stack.ensure(config.stack_size());
         mem.add_stack(stack.as_mut_slice());
         mem.set_stack_floor(mem.stack_top().wrapping_sub(config.stack_frame_size as u64));
+        for r in program.shared() {
+            mem.add_shared(&r.memory, r.writable);
+        }
         mem
+    }
+
+    /// Makes shared memory accessible for the rest of the run (and keeps it alive until then),
+    /// unless a region already starts at its address.
+    pub fn add_shared(&mut self, memory: &Arc<SharedMemory>, writable: bool) {
+        let start = memory.addr();
+        if memory.is_empty() || self.regions.iter().any(|r| r.start == start) {
+            return;
+        }
+        self.push(memory.base(), memory.len(), writable, RegionKind::Host);
+        self.shared.push(memory.clone());
+    }
+
+    /// Makes the shared memory starting at `addr` inaccessible again (a submitted ring-buffer
+    /// record); returns whether there was such a region.
+    pub fn remove_shared(&mut self, addr: u64) -> bool {
+        let Some(i) = self
+            .regions
+            .iter()
+            .position(|r| r.start == addr && r.kind == RegionKind::Host)
+        else {
+            return false;
+        };
+        self.regions.remove(i);
+        if let Some((idx, ..)) = self.stack.as_mut()
+            && *idx > i
+        {
+            *idx -= 1;
+        }
+        true
+    }
+
+    /// The context buffer, for a helper that runs another program on it (a tail call).
+    pub fn context_mut(&mut self) -> Option<&mut [u8]> {
+        let r = self
+            .regions
+            .iter()
+            .find(|r| r.kind == RegionKind::Context && r.writable)?;
+        // SAFETY: a writable context region was made from a `&'a mut [u8]` (`add_mut`), so `ptr` and
+        // `len` describe a live, exclusively borrowed slice; the returned borrow holds `self`
+        // exclusively, so nothing else accesses it through this map meanwhile.
+        Some(unsafe { core::slice::from_raw_parts_mut(r.ptr, r.len as usize) })
     }
 
     /// Makes `mem` readable and writable by the program.

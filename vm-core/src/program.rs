@@ -5,6 +5,7 @@ use crate::check::{CheckError, check};
 use crate::config::Config;
 use crate::helpers::HelperRegistry;
 use crate::isa::{DecodeError, Insn, decode, encode};
+use crate::memory::SharedRegion;
 
 /// Why a program could not be loaded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -43,6 +44,7 @@ pub struct Program {
     functions: Vec<usize>,
     block_cost: Vec<u32>,
     config: Config,
+    shared: Vec<SharedRegion>,
 }
 
 impl Program {
@@ -82,6 +84,7 @@ impl Program {
             functions,
             block_cost,
             config: config.clone(),
+            shared: Vec::new(),
         })
     }
 
@@ -118,6 +121,19 @@ impl Program {
     /// The configuration the program was loaded with.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Makes `regions` accessible to every run of the program, as Linux makes the values of the
+    /// maps a program uses accessible: global data (`.data`, `.rodata`, `.bss`) that `lddw`
+    /// addresses directly, and map values that helpers hand out.
+    pub fn with_shared(mut self, regions: Vec<SharedRegion>) -> Program {
+        self.shared = regions;
+        self
+    }
+
+    /// The shared regions every run may access.
+    pub fn shared(&self) -> &[SharedRegion] {
+        &self.shared
     }
 
     /// The program as bytes.

@@ -8,8 +8,8 @@
 
 use crate::abi::{CompiledFn, STOP_RECORDED, VmCtx, start_count};
 use oxbpf_core::{
-    Access, Config, Executable, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop,
-    MemoryMap, PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind,
+    Access, Executable, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap,
+    PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind,
 };
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -51,21 +51,21 @@ fn resolve_helpers(
 /// cost of a call.
 struct LazyMap<'a> {
     /// What the map is built from, until it is.
-    parts: Option<(&'a mut [u8], &'a mut StackBuffer, &'a Config)>,
+    parts: Option<(&'a mut [u8], &'a mut StackBuffer, &'a Program)>,
     map: MemoryMap<'a>,
 }
 
 impl<'a> LazyMap<'a> {
-    fn new(ctx: &'a mut [u8], stack: &'a mut StackBuffer, config: &'a Config) -> LazyMap<'a> {
+    fn new(ctx: &'a mut [u8], stack: &'a mut StackBuffer, program: &'a Program) -> LazyMap<'a> {
         LazyMap {
-            parts: Some((ctx, stack, config)),
+            parts: Some((ctx, stack, program)),
             map: MemoryMap::new(),
         }
     }
 
     fn get(&mut self) -> &mut MemoryMap<'a> {
-        if let Some((ctx, stack, config)) = self.parts.take() {
-            self.map = MemoryMap::for_run(ctx, stack, config);
+        if let Some((ctx, stack, program)) = self.parts.take() {
+            self.map = MemoryMap::for_run(ctx, stack, program);
         }
         &mut self.map
     }
@@ -280,7 +280,7 @@ unsafe fn run(
     stack.ensure(config.stack_size());
     let stack_end = stack.top();
     let mut state = RunState {
-        mem: LazyMap::new(ctx, stack, config),
+        mem: LazyMap::new(ctx, stack, program),
         helpers,
         registry,
         frame,

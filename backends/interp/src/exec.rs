@@ -5,7 +5,7 @@ use crate::ops::{Op, Ops};
 use oxbpf_core::isa::{AtomicOp, ByteOrder, Size, Width};
 use oxbpf_core::memory::AtomicRmw;
 use oxbpf_core::{
-    Access, Config, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap,
+    Access, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap, Program,
     StackBuffer, Trap, TrapKind,
 };
 
@@ -125,17 +125,18 @@ fn rmw(op: AtomicOp, r0: u64) -> AtomicRmw {
 /// Runs translated ops on `ctx`.
 pub(crate) fn run(
     code: &Ops,
-    config: &Config,
+    program: &Program,
     registry: &HelperRegistry,
     ctx: &mut [u8],
     stack: &mut StackBuffer,
 ) -> Execution {
+    let config = program.config();
     let budget = config.instruction_budget.unwrap_or(u64::MAX);
     let mut remaining = budget;
     let frame = config.stack_frame_size as u64;
     let ctx_addr = ctx.as_ptr() as u64;
     let ctx_len = ctx.len() as u64;
-    let mut mem = MemoryMap::for_run(ctx, stack, config);
+    let mut mem = MemoryMap::for_run(ctx, stack, program);
     let mut regs = [0u64; 16];
     regs[1] = ctx_addr;
     regs[2] = ctx_len;

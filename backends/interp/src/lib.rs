@@ -57,7 +57,7 @@ struct InterpExecutable {
 
 impl Executable for InterpExecutable {
     fn execute_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Execution {
-        exec::run(&self.ops, self.program.config(), &self.helpers, ctx, stack)
+        exec::run(&self.ops, &self.program, &self.helpers, ctx, stack)
     }
 
     fn program(&self) -> &Program {

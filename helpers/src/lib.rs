@@ -1,0 +1,41 @@
+//! oxbpf-helpers: maps with Linux semantics and the standard eBPF helpers, shared by every
+//! backend.
+//!
+//! - [`map`]: [`Map`] (array, hash, per-CPU array and hash, LRU hash, ring buffer, queue, stack,
+//!   prog array) and [`MapSet`], the maps of one loaded object; safe to use from programs on
+//!   many threads and from the host at once;
+//! - [`standard`]: the helpers by Linux id (`map_lookup_elem` 1 … `loop` 181), registered over
+//!   a `MapSet` with [`standard::register`];
+//! - [`HostEnv`]: what programs see of the current task, and where `trace_printk` writes.
+//!
+//! ```
+//! use oxbpf_core::{Config, Executable, HelperRegistry, Program, Backend};
+//! use oxbpf_helpers::{HostEnv, Map, MapDef, MapSet, MapType};
+//! use std::sync::Arc;
+//!
+//! let mut maps = MapSet::new();
+//! let def = MapDef { map_type: MapType::Array, key_size: 4, value_size: 8, max_entries: 1, flags: 0 };
+//! let counter = maps.add(Map::new("counter", def)?);
+//! let mut helpers = HelperRegistry::new();
+//! oxbpf_helpers::standard::register(&mut helpers, &maps, &HostEnv::default());
+//! // r0 = map_lookup_elem(counter, &0); *r0 += 5
+//! let src = format!(
+//!     "stw [%r10-4], 0\nlddw %r1, {:#x}\nmov %r2, %r10\nadd %r2, -4\ncall 1\n\
+//!      jeq %r0, 0, out\nmov %r1, 5\nlock add [%r0], %r1\nout:\nmov %r0, 0\nexit",
+//!     counter.handle()
+//! );
+//! let program = Program::from_asm(&src, &Config::default(), &helpers)?.with_shared(maps.regions());
+//! let exe = oxbpf_interp::Interpreter.prepare(Arc::new(program), Arc::new(helpers))?;
+//! exe.run(&mut [])?;
+//! exe.run(&mut [])?;
+//! assert_eq!(counter.lookup(&0u32.to_le_bytes())?, 10u64.to_le_bytes());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod cpu;
+pub mod env;
+pub mod map;
+pub mod standard;
+
+pub use env::HostEnv;
+pub use map::{Map, MapDef, MapError, MapSet, MapType};

@@ -1,0 +1,151 @@
+//! What a map is: its Linux type id, sizes and flags, and the errors map operations return.
+
+use thiserror::Error;
+
+/// Map types by their Linux id (`enum bpf_map_type`), those oxbpf implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum MapType {
+    /// `BPF_MAP_TYPE_HASH`.
+    Hash = 1,
+    /// `BPF_MAP_TYPE_ARRAY` (also global data: `.data`, `.rodata`, `.bss`).
+    Array = 2,
+    /// `BPF_MAP_TYPE_PROG_ARRAY`: programs for tail calls.
+    ProgArray = 3,
+    /// `BPF_MAP_TYPE_PERCPU_HASH`.
+    PercpuHash = 5,
+    /// `BPF_MAP_TYPE_PERCPU_ARRAY`.
+    PercpuArray = 6,
+    /// `BPF_MAP_TYPE_LRU_HASH`.
+    LruHash = 9,
+    /// `BPF_MAP_TYPE_QUEUE`: FIFO.
+    Queue = 22,
+    /// `BPF_MAP_TYPE_STACK`: LIFO.
+    Stack = 23,
+    /// `BPF_MAP_TYPE_RINGBUF`.
+    RingBuf = 27,
+}
+
+impl MapType {
+    /// Every type, by id.
+    pub const ALL: &'static [MapType] = &[
+        MapType::Hash,
+        MapType::Array,
+        MapType::ProgArray,
+        MapType::PercpuHash,
+        MapType::PercpuArray,
+        MapType::LruHash,
+        MapType::Queue,
+        MapType::Stack,
+        MapType::RingBuf,
+    ];
+
+    /// The type with Linux id `id`.
+    pub fn from_id(id: u32) -> Option<MapType> {
+        MapType::ALL.iter().copied().find(|t| *t as u32 == id)
+    }
+
+    /// The type by its name without the `BPF_MAP_TYPE_` prefix, any case (`"hash"`,
+    /// `"percpu_array"`, `"ringbuf"`).
+    pub fn from_name(name: &str) -> Option<MapType> {
+        MapType::ALL
+            .iter()
+            .copied()
+            .find(|t| t.name().eq_ignore_ascii_case(name))
+    }
+
+    /// The name without the `BPF_MAP_TYPE_` prefix, lower case.
+    pub fn name(self) -> &'static str {
+        match self {
+            MapType::Hash => "hash",
+            MapType::Array => "array",
+            MapType::ProgArray => "prog_array",
+            MapType::PercpuHash => "percpu_hash",
+            MapType::PercpuArray => "percpu_array",
+            MapType::LruHash => "lru_hash",
+            MapType::Queue => "queue",
+            MapType::Stack => "stack",
+            MapType::RingBuf => "ringbuf",
+        }
+    }
+
+    /// Whether each CPU has its own copy of every value.
+    pub fn is_percpu(self) -> bool {
+        matches!(self, MapType::PercpuHash | MapType::PercpuArray)
+    }
+}
+
+/// `BPF_ANY`: create or replace.
+pub const BPF_ANY: u64 = 0;
+/// `BPF_NOEXIST`: create only.
+pub const BPF_NOEXIST: u64 = 1;
+/// `BPF_EXIST`: replace only (for queues and stacks: push even when full, dropping the oldest).
+pub const BPF_EXIST: u64 = 2;
+/// Map flag `BPF_F_RDONLY_PROG`: programs may read the values but not write them.
+pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+
+/// The definition of a map, as `struct bpf_map_def` or a BTF `.maps` entry gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapDef {
+    /// The type.
+    pub map_type: MapType,
+    /// Key size in bytes (4 for arrays, 0 for queues, stacks and ring buffers).
+    pub key_size: u32,
+    /// Value size in bytes (0 for ring buffers).
+    pub value_size: u32,
+    /// Maximum number of entries (for ring buffers, the capacity in bytes: a power of two).
+    pub max_entries: u32,
+    /// `map_flags`.
+    pub flags: u32,
+}
+
+/// Most bytes one map may allocate: a hostile object cannot make the host allocate without bound.
+pub const MAX_MAP_BYTES: u64 = 1 << 30;
+
+/// Why a map operation failed; each is a Linux errno, which helpers return negated.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum MapError {
+    /// `ENOENT`: no such key (or an empty queue).
+    #[error("no such element (ENOENT)")]
+    NotFound,
+    /// `EEXIST`: the key exists and `BPF_NOEXIST` was given.
+    #[error("element exists (EEXIST)")]
+    Exists,
+    /// `E2BIG`: the map is full (or an index is out of range).
+    #[error("map full or index out of range (E2BIG)")]
+    Full,
+    /// `EINVAL`: wrong sizes, flags or an operation the map type does not have.
+    #[error("invalid argument (EINVAL): {0}")]
+    Invalid(String),
+    /// `ENOMEM`: the map would be larger than [`MAX_MAP_BYTES`].
+    #[error("map too large (ENOMEM): {0} bytes")]
+    TooLarge(u64),
+}
+
+impl MapError {
+    /// The errno (positive).
+    pub fn errno(&self) -> i32 {
+        match self {
+            MapError::NotFound => 2,
+            MapError::Exists => 17,
+            MapError::Full => 7,
+            MapError::Invalid(_) => 22,
+            MapError::TooLarge(_) => 12,
+        }
+    }
+
+    /// The value a helper returns for it: `-errno` as a 64-bit register value.
+    pub fn to_reg(&self) -> u64 {
+        -i64::from(self.errno()) as u64
+    }
+}
+
+/// Shorthand for [`MapError::Invalid`].
+pub(crate) fn invalid(what: impl ToString) -> MapError {
+    MapError::Invalid(what.to_string())
+}
+
+/// `n` rounded up to a multiple of 8 (per-CPU values are laid out at that stride).
+pub(crate) fn round8(n: usize) -> usize {
+    n.div_ceil(8) * 8
+}
