@@ -225,11 +225,14 @@ impl Object {
                 name: spec.name.clone(),
                 error,
             };
-            let map = match &spec.data {
-                Some(data) => Map::global_data(&spec.name, data, spec.is_readonly()),
-                None => Map::new(&spec.name, spec.def.clone()),
+            let map = Map::new(&spec.name, spec.def.clone()).map_err(map_err)?;
+            if let Some(data) = &spec.data {
+                // Global data: the section's bytes are the single value (at least one byte).
+                let mut value = data.clone();
+                value.resize(spec.def.value_size as usize, 0);
+                map.update(&0u32.to_le_bytes(), &value, 0)
+                    .map_err(map_err)?;
             }
-            .map_err(map_err)?;
             by_index.push(maps.add(map));
         }
         Ok(Object {

@@ -39,8 +39,8 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
         ..Config::default()
     };
     let mut vm = Vm::with_config(&args.backend, config).map_err(|e| e.to_string())?;
-    let elf = input::format_of(&args.program).ok() == Some(Format::Elf)
-        && !input::is_object(&args.program)?;
+    let aot_object = input::is_object(&args.program)?;
+    let elf = !aot_object && input::format_of(&args.program).ok() == Some(Format::Elf);
     if (args.name.is_some() || args.dump_maps) && !elf {
         return Err("--program and --dump-maps apply to ELF objects (.o)".into());
     }
@@ -52,7 +52,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
         let at = |e: oxbpf::Error| format!("{}: {e}", args.program.display());
         let obj = vm.open_elf(&bytes).map_err(at)?;
         obj.load(&vm, args.name.as_deref()).map_err(at)?
-    } else if input::is_object(&args.program)? {
+    } else if aot_object {
         // An AOT object carries its own program and configuration.
         let bytes = input::read(&args.program)?;
         vm.load_aot(&bytes)

@@ -60,6 +60,15 @@ pub fn load_program(
             let linked = oxbpf::ElfObject::parse(&bytes)
                 .and_then(|o| o.program(None))
                 .map_err(|e| format!("{}: {e}", path.display()))?;
+            // Map handles and global-data addresses exist only in the process that creates
+            // the maps (`oxbpf run`); a program using them cannot stand alone.
+            if !linked.map_refs.is_empty() {
+                return Err(format!(
+                    "{}: `{}` uses maps or global data, which only `oxbpf run` provides",
+                    path.display(),
+                    linked.name
+                ));
+            }
             Program::from_bytes(&linked.bytecode, config, helpers)
         }
     };

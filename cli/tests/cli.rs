@@ -332,3 +332,14 @@ fn inspect_lists_programs_maps_and_relocations() {
     );
     assert!(out.contains("R_BPF_64_64       seen (maps)"), "{out}");
 }
+
+#[test]
+fn aot_refuses_objects_that_use_maps() {
+    let obj = root().join("tests/fixtures/elf/maps-v3.o");
+    let out = scratch("aot-maps").join("maps.aot");
+    assert_one_line_error(
+        &oxbpf(&["aot", obj.to_str().unwrap(), "-o", out.to_str().unwrap()]),
+        "`count_packets` uses maps or global data",
+    );
+    assert!(!out.exists());
+}

@@ -122,13 +122,6 @@ impl SharedMemory {
         SharedMemory { words, len }
     }
 
-    /// `data`, copied.
-    pub fn from_bytes(data: &[u8]) -> SharedMemory {
-        let m = SharedMemory::new(data.len());
-        m.write(0, data);
-        m
-    }
-
     /// Length in bytes.
     pub fn len(&self) -> usize {
         self.len
@@ -194,17 +187,6 @@ impl SharedMemory {
     pub fn to_vec(&self, offset: usize, len: usize) -> Option<Vec<u8>> {
         let mut v = vec![0; len];
         self.read(offset, &mut v).then_some(v)
-    }
-
-    /// Copies `len` bytes from `src` to `dst` inside this memory (the ranges may overlap); false
-    /// if either does not lie inside.
-    pub fn copy_within(&self, src: usize, dst: usize, len: usize) -> bool {
-        if !self.fits(src, len) || !self.fits(dst, len) {
-            return false;
-        }
-        // SAFETY: both ranges lie inside the allocation (checked above); `copy` allows overlap.
-        unsafe { core::ptr::copy(self.base().add(src), self.base().add(dst), len) };
-        true
     }
 }
 

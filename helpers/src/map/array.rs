@@ -1,6 +1,6 @@
 //! Array and per-CPU array maps: `max_entries` preallocated values indexed by a `u32` key.
 
-use super::def::{BPF_NOEXIST, MapError, invalid};
+use super::def::{BPF_NOEXIST, MapError, check_len, invalid};
 use super::slab::Slab;
 
 /// An array map's storage.
@@ -75,17 +75,5 @@ impl ArrayMap {
             Some(n) if n < self.max_entries => Ok(n.to_le_bytes().to_vec()),
             _ => Err(MapError::NotFound),
         }
-    }
-}
-
-/// Checks that a program's value has the map's value size.
-pub(crate) fn check_len(value: &[u8], size: usize) -> Result<(), MapError> {
-    if value.len() == size {
-        Ok(())
-    } else {
-        Err(invalid(format!(
-            "value of {} bytes, the map's values have {size}",
-            value.len()
-        )))
     }
 }

@@ -145,6 +145,18 @@ pub(crate) fn invalid(what: impl ToString) -> MapError {
     MapError::Invalid(what.to_string())
 }
 
+/// Checks that a value has the `size` bytes the map takes.
+pub(crate) fn check_len(value: &[u8], size: usize) -> Result<(), MapError> {
+    if value.len() == size {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "value of {} bytes, the map takes {size}",
+            value.len()
+        )))
+    }
+}
+
 /// `n` rounded up to a multiple of 8 (per-CPU values are laid out at that stride).
 pub(crate) fn round8(n: usize) -> usize {
     n.div_ceil(8) * 8

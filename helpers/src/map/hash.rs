@@ -1,8 +1,7 @@
 //! Hash, per-CPU hash and LRU hash maps: keys in an ordered index (so iteration order is
 //! stable), values in preallocated slots that programs access directly.
 
-use super::array::check_len;
-use super::def::{BPF_EXIST, BPF_NOEXIST, MapError, invalid};
+use super::def::{BPF_EXIST, BPF_NOEXIST, MapError, check_len, invalid};
 use super::slab::Slab;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};

@@ -137,23 +137,6 @@ impl Map {
         })
     }
 
-    /// A single-entry array map holding `data` (global data: `.data`, `.rodata`, `.bss`), read-only
-    /// to programs when `readonly`.
-    pub fn global_data(name: &str, data: &[u8], readonly: bool) -> Result<Map, MapError> {
-        let def = MapDef {
-            map_type: MapType::Array,
-            key_size: 4,
-            value_size: u32::try_from(data.len().max(1)).map_err(|_| MapError::TooLarge(0))?,
-            max_entries: 1,
-            flags: if readonly { BPF_F_RDONLY_PROG } else { 0 },
-        };
-        let map = Map::new(name, def)?;
-        if let Store::Array(a) = &map.store {
-            a.slab.mem.write(0, data);
-        }
-        Ok(map)
-    }
-
     /// The map's id, unique in this process.
     pub fn id(&self) -> u32 {
         self.id
@@ -436,7 +419,8 @@ impl MapSet {
         self.maps.iter().filter_map(|m| m.region()).collect()
     }
 
-    /// The ring buffer holding the reserved record at `addr`, after committing it.
+    /// Submits (or discards) the reserved ring-buffer record at `addr`, in whichever ring buffer
+    /// holds it; false if none does.
     pub(crate) fn commit_record(&self, addr: u64, discard: bool) -> bool {
         self.maps
             .iter()

@@ -1,7 +1,6 @@
 //! Queue (FIFO) and stack (LIFO) maps: values without keys, pushed and popped whole.
 
-use super::array::check_len;
-use super::def::{BPF_EXIST, MapError, invalid};
+use super::def::{BPF_EXIST, MapError, check_len, invalid};
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 

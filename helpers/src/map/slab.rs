@@ -1,7 +1,7 @@
 //! Preallocated value storage: `slots` values (each with one copy per CPU for per-CPU maps) in
 //! one [`SharedMemory`] that programs access directly, as Linux preallocates map values.
 
-use super::def::{MAX_MAP_BYTES, MapError, round8};
+use super::def::{MAX_MAP_BYTES, MapError, check_len, round8};
 use oxbpf_core::SharedMemory;
 use std::sync::Arc;
 
@@ -70,13 +70,7 @@ impl Slab {
 
     /// Sets `slot` from the host's view of it.
     pub(crate) fn write_host(&self, slot: u32, data: &[u8]) -> Result<(), MapError> {
-        if data.len() != self.host_len() {
-            return Err(super::def::invalid(format!(
-                "value of {} bytes, the map takes {}",
-                data.len(),
-                self.host_len()
-            )));
-        }
+        check_len(data, self.host_len())?;
         if self.ncpus == 1 {
             self.mem.write(self.offset(slot, 0), data);
         } else {

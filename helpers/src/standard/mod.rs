@@ -28,44 +28,49 @@ pub struct HelperId {
     pub name: &'static str,
 }
 
-macro_rules! ids {
-    ($($konst:ident = $id:literal, $name:literal;)*) => {
+type Body = fn(&Env, &mut HelperContext<'_, '_>, [u64; 5]) -> HelperResult;
+
+/// Declares each helper's id constant, [`ALL`], and the body serving it.
+macro_rules! helpers {
+    ($($konst:ident = $id:literal, $name:literal => $body:path;)*) => {
         $(
             #[doc = concat!("`bpf_", $name, "`.")]
             pub const $konst: HelperId = HelperId { id: $id, name: $name };
         )*
         /// Every standard helper, by id.
         pub const ALL: &[HelperId] = &[$($konst),*];
+        /// Every standard helper with its body.
+        const BODIES: &[(HelperId, Body)] = &[$(($konst, $body)),*];
     };
 }
 
-ids! {
-    MAP_LOOKUP_ELEM = 1, "map_lookup_elem";
-    MAP_UPDATE_ELEM = 2, "map_update_elem";
-    MAP_DELETE_ELEM = 3, "map_delete_elem";
-    PROBE_READ = 4, "probe_read";
-    KTIME_GET_NS = 5, "ktime_get_ns";
-    TRACE_PRINTK = 6, "trace_printk";
-    GET_PRANDOM_U32 = 7, "get_prandom_u32";
-    GET_SMP_PROCESSOR_ID = 8, "get_smp_processor_id";
-    TAIL_CALL = 12, "tail_call";
-    GET_CURRENT_PID_TGID = 14, "get_current_pid_tgid";
-    GET_CURRENT_UID_GID = 15, "get_current_uid_gid";
-    GET_CURRENT_COMM = 16, "get_current_comm";
-    PROBE_READ_STR = 45, "probe_read_str";
-    MAP_PUSH_ELEM = 87, "map_push_elem";
-    MAP_POP_ELEM = 88, "map_pop_elem";
-    MAP_PEEK_ELEM = 89, "map_peek_elem";
-    PROBE_READ_USER = 112, "probe_read_user";
-    PROBE_READ_KERNEL = 113, "probe_read_kernel";
-    PROBE_READ_USER_STR = 114, "probe_read_user_str";
-    PROBE_READ_KERNEL_STR = 115, "probe_read_kernel_str";
-    RINGBUF_OUTPUT = 130, "ringbuf_output";
-    RINGBUF_RESERVE = 131, "ringbuf_reserve";
-    RINGBUF_SUBMIT = 132, "ringbuf_submit";
-    RINGBUF_DISCARD = 133, "ringbuf_discard";
-    RINGBUF_QUERY = 134, "ringbuf_query";
-    LOOP = 181, "loop";
+helpers! {
+    MAP_LOOKUP_ELEM = 1, "map_lookup_elem" => maps::lookup;
+    MAP_UPDATE_ELEM = 2, "map_update_elem" => maps::update;
+    MAP_DELETE_ELEM = 3, "map_delete_elem" => maps::delete;
+    PROBE_READ = 4, "probe_read" => probe::read;
+    KTIME_GET_NS = 5, "ktime_get_ns" => misc::ktime_get_ns;
+    TRACE_PRINTK = 6, "trace_printk" => printk::trace_printk;
+    GET_PRANDOM_U32 = 7, "get_prandom_u32" => misc::prandom;
+    GET_SMP_PROCESSOR_ID = 8, "get_smp_processor_id" => misc::processor_id;
+    TAIL_CALL = 12, "tail_call" => maps::tail_call;
+    GET_CURRENT_PID_TGID = 14, "get_current_pid_tgid" => misc::pid_tgid;
+    GET_CURRENT_UID_GID = 15, "get_current_uid_gid" => misc::uid_gid;
+    GET_CURRENT_COMM = 16, "get_current_comm" => misc::comm;
+    PROBE_READ_STR = 45, "probe_read_str" => probe::read_str;
+    MAP_PUSH_ELEM = 87, "map_push_elem" => maps::push;
+    MAP_POP_ELEM = 88, "map_pop_elem" => maps::pop;
+    MAP_PEEK_ELEM = 89, "map_peek_elem" => maps::peek;
+    PROBE_READ_USER = 112, "probe_read_user" => probe::read;
+    PROBE_READ_KERNEL = 113, "probe_read_kernel" => probe::read;
+    PROBE_READ_USER_STR = 114, "probe_read_user_str" => probe::read_str;
+    PROBE_READ_KERNEL_STR = 115, "probe_read_kernel_str" => probe::read_str;
+    RINGBUF_OUTPUT = 130, "ringbuf_output" => ringbuf::output;
+    RINGBUF_RESERVE = 131, "ringbuf_reserve" => ringbuf::reserve;
+    RINGBUF_SUBMIT = 132, "ringbuf_submit" => ringbuf::submit;
+    RINGBUF_DISCARD = 133, "ringbuf_discard" => ringbuf::discard;
+    RINGBUF_QUERY = 134, "ringbuf_query" => ringbuf::query;
+    LOOP = 181, "loop" => misc::bpf_loop;
 }
 
 /// `-errno` as a register value.
@@ -90,35 +95,6 @@ pub(crate) struct Env {
     pub(crate) host: HostEnv,
 }
 
-type Body = fn(&Env, &mut HelperContext<'_, '_>, [u64; 5]) -> HelperResult;
-
-fn body(id: HelperId) -> Body {
-    match id.id {
-        1 => maps::lookup,
-        2 => maps::update,
-        3 => maps::delete,
-        87 => maps::push,
-        88 => maps::pop,
-        89 => maps::peek,
-        12 => maps::tail_call,
-        4 | 112 | 113 => probe::read,
-        45 | 114 | 115 => probe::read_str,
-        5 => misc::ktime_get_ns,
-        6 => printk::trace_printk,
-        7 => misc::prandom,
-        8 => misc::processor_id,
-        14 => misc::pid_tgid,
-        15 => misc::uid_gid,
-        16 => misc::comm,
-        130 => ringbuf::output,
-        131 => ringbuf::reserve,
-        132 => ringbuf::submit,
-        133 => ringbuf::discard,
-        134 => ringbuf::query,
-        _ => misc::bpf_loop,
-    }
-}
-
 /// Registers every standard helper in `registry`, serving `maps` and `host`. Helpers the host
 /// registered under the same ids or names are replaced.
 pub fn register(registry: &mut HelperRegistry, maps: &MapSet, host: &HostEnv) {
@@ -126,8 +102,7 @@ pub fn register(registry: &mut HelperRegistry, maps: &MapSet, host: &HostEnv) {
         maps: maps.clone(),
         host: host.clone(),
     });
-    for &id in ALL {
-        let f = body(id);
+    for &(id, f) in BODIES {
         let env = env.clone();
         registry.register(id.id, id.name, move |hc, args| f(&env, hc, args));
     }
