@@ -4,7 +4,16 @@
 use oxbpf::{BACKENDS, Loaded, Object, Vm};
 use std::sync::{Arc, Mutex};
 
-const VERSIONS: [&str; 3] = ["v1", "v2", "v3"];
+/// Every build of each fixture: compiler and CPU version (see `build.sh`).
+const VERSIONS: [&str; 7] = [
+    "clang14-v1",
+    "clang14-v2",
+    "clang14-v3",
+    "clang19-v1",
+    "clang19-v2",
+    "clang19-v3",
+    "clang19-v4",
+];
 
 fn fixture(name: &str, version: &str) -> Vec<u8> {
     let path = format!(
@@ -43,7 +52,7 @@ fn packet(len: u32, first: u8) -> Vec<u8> {
 fn the_object_lists_its_programs_and_maps() {
     let obj = Vm::new("interp")
         .unwrap()
-        .open_elf(&fixture("maps", "v3"))
+        .open_elf(&fixture("maps", "clang19-v4"))
         .unwrap();
     let programs: Vec<_> = obj.programs().iter().map(|p| p.name.as_str()).collect();
     assert_eq!(
@@ -172,7 +181,7 @@ fn lru_keeps_the_recent_keys_and_printk_reaches_the_sink() {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = lines.clone();
         vm.host_env_mut().trace = Arc::new(move |l: &str| sink.lock().unwrap().push(l.to_owned()));
-        let obj = vm.open_elf(&fixture("maps", "v2")).unwrap();
+        let obj = vm.open_elf(&fixture("maps", "clang14-v2")).unwrap();
         let prog = obj.load(&vm, Some("lru_probe")).unwrap();
         let present: Vec<u64> = [1u32, 2, 3, 1, 4]
             .iter()
@@ -246,6 +255,25 @@ fn legacy_maps_and_task_helpers() {
         assert_eq!(r, 3, "{what}");
         assert_eq!(run(7, 5, &[]).0, 807, "{what}: stack pops newest first");
         assert_eq!(run(0, 6, &[]).0, 1, "{what}: pid_tgid");
+        // Signed loads, division, remainder, sign extension and byte swap: at -mcpu=v4 these are
+        // ldsx, sdiv/smod, movsx and bswap; before v4 clang spells them with unsigned operations.
+        for (s8, s16, key) in [
+            (-128i8, -32768i16, 0x8000_0001u32),
+            (127, 32767, 0x1234_5678),
+            (-5, 3, 7),
+            (0, -1, 0xffff_ffff),
+            (6, 0, 0),
+        ] {
+            let mut out = [0u8; 16];
+            out[0] = s8 as u8;
+            out[2..4].copy_from_slice(&s16.to_le_bytes());
+            let (r, out) = run(key, 7, &out);
+            let a = i32::from(s8) * 1000 + i32::from(s16);
+            assert_eq!(r, (a / -7) * 10 + a % -7, "{what}: signed {s8} {s16}");
+            assert_eq!(out[4..8], key.swap_bytes().to_le_bytes(), "{what}: bswap");
+            let wide = i64::from(key.wrapping_mul(3) as i32) >> 1;
+            assert_eq!(out[8..16], wide.to_le_bytes(), "{what}: sign extension");
+        }
     });
 }
 
@@ -253,7 +281,7 @@ fn legacy_maps_and_task_helpers() {
 fn rodata_is_read_only_to_programs() {
     // `weigh` reads `scale` through the `.rodata` address; a store to that address traps.
     let vm = Vm::new("interp").unwrap();
-    let obj = vm.open_elf(&fixture("maps", "v3")).unwrap();
+    let obj = vm.open_elf(&fixture("maps", "clang19-v4")).unwrap();
     let rodata = obj.map(".rodata").unwrap();
     let addr = rodata.value_addr(0).unwrap();
     let write = oxbpf::Program::from_asm(
@@ -276,7 +304,10 @@ fn rodata_is_read_only_to_programs() {
 /// run under a budget, or fail with an error; nothing panics.
 #[test]
 fn mutated_clang_objects_never_panic() {
-    let seeds = [fixture("maps", "v3"), fixture("legacy", "v1")];
+    let seeds = [
+        fixture("maps", "clang19-v4"),
+        fixture("legacy", "clang14-v1"),
+    ];
     let config = oxbpf::Config {
         instruction_budget: Some(5_000),
         ..oxbpf::Config::default()
@@ -315,4 +346,36 @@ fn mutated_clang_objects_never_panic() {
     }
     assert!(opened > 500, "{opened} opened");
     assert!(ran > 500, "{ran} ran");
+}
+
+#[test]
+fn several_programs_in_one_section_share_its_sub_programs_and_maps() {
+    each("multi", |what, vm, obj| {
+        let names: Vec<_> = obj.programs().iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["first", "second"], "{what}");
+        let first = obj.load(vm, Some("first")).unwrap();
+        let second = obj.load(vm, Some("second")).unwrap();
+        let mut ctx = [5u8, 9];
+        assert_eq!(first.execute(&mut ctx), Ok(5 + 1000), "{what}: first");
+        assert_eq!(first.execute(&mut ctx), Ok(5 + 2000), "{what}: first again");
+        assert_eq!(second.execute(&mut ctx), Ok(27 + 1000), "{what}: second");
+        let hits = obj.map("hits").unwrap();
+        assert_eq!(u64_of(&hits.lookup(&u32_key(0)).unwrap()), 2, "{what}");
+        assert_eq!(u64_of(&hits.lookup(&u32_key(1)).unwrap()), 1, "{what}");
+    });
+}
+
+#[test]
+fn global_functions_of_text_are_programs() {
+    each("text", |what, vm, obj| {
+        let names: Vec<_> = obj.programs().iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["mix_words", "sum_words"], "{what}");
+        let words = [3u32, 4, 100, 1000];
+        let mut ctx: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let mix = |a: u32, b: u32| u64::from(a * 31 + b);
+        let p = obj.load(vm, Some("mix_words")).unwrap();
+        assert_eq!(p.execute(&mut ctx), Ok(mix(3, 4)), "{what}: mix_words");
+        let p = obj.load(vm, Some("sum_words")).unwrap();
+        assert_eq!(p.execute(&mut ctx), Ok(mix(1107, 7)), "{what}: sum_words");
+    });
 }

@@ -16,7 +16,10 @@ fn u64_of(v: &[u8]) -> u64 {
 
 #[test]
 fn eight_threads_share_the_maps() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/elf/maps-v3.o");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/elf/maps-clang19-v4.o"
+    );
     let bytes = std::fs::read(path).unwrap();
     for backend in BACKENDS {
         let vm = Vm::new(backend).unwrap();

@@ -262,7 +262,7 @@ fn aot_objects_for_another_machine_or_version_are_refused() {
 
 #[test]
 fn elf_objects_run_with_their_maps_and_dump_them() {
-    let obj = root().join("tests/fixtures/elf/maps-v3.o");
+    let obj = root().join("tests/fixtures/elf/maps-clang19-v4.o");
     let obj = obj.to_str().unwrap();
     for backend in ["interp", "jit", "aot"] {
         // count_packets: length 60 → r0 = 60 * 3; the maps show one packet of length 60.
@@ -310,7 +310,7 @@ fn elf_objects_run_with_their_maps_and_dump_them() {
 
 #[test]
 fn inspect_lists_programs_maps_and_relocations() {
-    let obj = root().join("tests/fixtures/elf/legacy-v2.o");
+    let obj = root().join("tests/fixtures/elf/legacy-clang19-v3.o");
     let o = oxbpf(&["inspect", obj.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -335,7 +335,7 @@ fn inspect_lists_programs_maps_and_relocations() {
 
 #[test]
 fn aot_refuses_objects_that_use_maps() {
-    let obj = root().join("tests/fixtures/elf/maps-v3.o");
+    let obj = root().join("tests/fixtures/elf/maps-clang19-v4.o");
     let out = scratch("aot-maps").join("maps.aot");
     assert_one_line_error(
         &oxbpf(&["aot", obj.to_str().unwrap(), "-o", out.to_str().unwrap()]),

@@ -41,10 +41,22 @@ pub(crate) struct CodeSection {
     pub(crate) name: String,
     /// Its bytes (a multiple of 8).
     pub(crate) data: Vec<u8>,
-    /// Function symbols in it: `(name, byte offset)`.
-    pub(crate) functions: Vec<(String, u64)>,
+    /// Function symbols in it, in offset order.
+    pub(crate) functions: Vec<Function>,
     /// Its relocations.
     pub(crate) relocs: Vec<Reloc>,
+}
+
+/// A function symbol of a code section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Function {
+    /// Its name.
+    pub(crate) name: String,
+    /// Byte offset of its first instruction.
+    pub(crate) offset: u64,
+    /// Whether it is global (`STB_GLOBAL` or `STB_WEAK`): a program, where a static function is
+    /// a sub-program.
+    pub(crate) global: bool,
 }
 
 /// A program of an object.
@@ -153,7 +165,14 @@ impl ElfObject {
                     format!("function `{name}` does not start on an instruction"),
                 ));
             }
-            sec.functions.push((name.to_owned(), value));
+            sec.functions.push(Function {
+                name: name.to_owned(),
+                offset: value,
+                global: symbol.is_global(),
+            });
+        }
+        for sec in &mut code {
+            sec.functions.sort_by_key(|f| f.offset);
         }
         for section in file.sections() {
             let Some(&c) = index_of.get(&section.index()) else {
@@ -259,44 +278,43 @@ impl ElfObject {
     }
 }
 
-/// Every executable section but `.text` is a program, named by the function at its start; when
-/// there is none, the functions of `.text` are the programs.
+/// The programs of the code sections, as libbpf finds them: every global function of an
+/// executable section other than `.text` (or, where a section has none, the function at its
+/// start, or the section itself); when there are none, the global functions of `.text` (or, in
+/// code without symbols, `.text` itself).
 fn find_programs(code: &[CodeSection]) -> Vec<ProgramInfo> {
-    let mut programs: Vec<ProgramInfo> = code
+    let in_section = |s: &CodeSection| -> Vec<ProgramInfo> {
+        let info = |name: &str, offset| ProgramInfo {
+            name: name.to_owned(),
+            section: s.name.clone(),
+            offset,
+        };
+        let global: Vec<_> = s
+            .functions
+            .iter()
+            .filter(|f| f.global)
+            .map(|f| info(&f.name, f.offset))
+            .collect();
+        if !global.is_empty() {
+            return global;
+        }
+        match s.functions.iter().find(|f| f.offset == 0) {
+            Some(f) => vec![info(&f.name, 0)],
+            None => vec![info(&s.name, 0)],
+        }
+    };
+    let programs: Vec<ProgramInfo> = code
         .iter()
         .filter(|s| s.name != ".text" && !s.data.is_empty())
-        .map(|s| ProgramInfo {
-            name: s
-                .functions
-                .iter()
-                .find(|(_, off)| *off == 0)
-                .map_or_else(|| s.name.clone(), |(n, _)| n.clone()),
-            section: s.name.clone(),
-            offset: 0,
-        })
+        .flat_map(in_section)
         .collect();
-    if programs.is_empty()
-        && let Some(text) = code.iter().find(|s| s.name == ".text")
-    {
-        let mut functions = text.functions.clone();
-        functions.sort_by_key(|(_, off)| *off);
-        programs = functions
-            .into_iter()
-            .map(|(name, offset)| ProgramInfo {
-                name,
-                section: ".text".into(),
-                offset,
-            })
-            .collect();
-        if programs.is_empty() && !text.data.is_empty() {
-            programs.push(ProgramInfo {
-                name: ".text".into(),
-                section: ".text".into(),
-                offset: 0,
-            });
-        }
+    if !programs.is_empty() {
+        return programs;
     }
-    programs
+    code.iter()
+        .filter(|s| s.name == ".text" && !s.data.is_empty())
+        .flat_map(in_section)
+        .collect()
 }
 
 /// The maps of `file`: `.maps` (described by `.BTF`), legacy `maps`, and global data.

@@ -2,10 +2,11 @@
 //! with the `object` crate.
 //!
 //! [`ElfObject::parse`] checks the file (ELF64, little-endian, relocatable, `EM_BPF`) and finds its
-//! programs: every executable section other than `.text` is a program, named by its section
-//! (`xdp`, `socket`, `tracepoint/...`) and by the function symbol at its start; `.text` holds the
-//! sub-programs they call, and is itself a program (by its symbols) when nothing else is.
-//! [`ElfObject::program`] links one program: its own code, then `.text` when it calls into it,
+//! programs as libbpf does: every global function of an executable section other than `.text` is
+//! a program, found by its name or its section's (`xdp`, `socket`, `tracepoint/...`); `.text`
+//! holds the sub-programs they call, and its global functions are the programs when nothing else
+//! is. [`ElfObject::program`] links one program: its own function (with the rest of its section
+//! after it when it does not start the section), then `.text` when it calls into it,
 //! with every `R_BPF_64_32` call relocation resolved to a bpf-to-bpf call and every
 //! `R_BPF_64_64` `lddw` of a map or of global data recorded as a [`MapRef`] for the host to fill
 //! in (a map handle, or a value address). [`ElfObject::maps`] lists the maps as libbpf finds

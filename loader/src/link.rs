@@ -93,27 +93,55 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
         .iter()
         .position(|s| s.name == info.section)
         .ok_or(ElfError::NoPrograms)?;
-    if info.offset != 0 {
-        return Err(unsupported(
-            &info.section,
-            info.offset,
-            format!("program `{}` not at the start of its section", info.name),
-        ));
-    }
-    let mut out = obj.code[entry].data.clone();
-    // (code section, first instruction index in `out`), in placement order.
-    let mut placed: Vec<(usize, usize)> = vec![(entry, 0)];
+    // The program's own function comes first. When it does not start its section (several
+    // programs in one section, or a global function of `.text` after others), the whole section
+    // follows it as sub-program code, so that its calls into the section's other functions (with
+    // or without relocations) reach them there.
+    let section = &obj.code[entry];
+    let start = info.offset;
+    let (mut out, mut placed, prefix) = if start == 0 {
+        (section.data.clone(), vec![(entry, 0)], None)
+    } else {
+        let end = section
+            .functions
+            .iter()
+            .map(|f| f.offset)
+            .filter(|&o| o > start)
+            .min()
+            .unwrap_or(section.data.len() as u64);
+        let mut out = section
+            .data
+            .get(start as usize..end as usize)
+            .ok_or_else(|| relocation(&info.section, start, "program outside its section"))?
+            .to_vec();
+        let base = out.len() / 8;
+        out.extend_from_slice(&section.data);
+        (out, vec![(entry, base)], Some((start, end)))
+    };
     // (instruction index of a call, its target index, section and offset for messages).
     let mut calls: Vec<(usize, i64, usize, u64)> = Vec::new();
     // (instruction index of an `lddw` of a function, the function's index).
     let mut funcs: Vec<(usize, usize)> = Vec::new();
     let mut map_refs = Vec::new();
+    // Each pass relocates the part of a code section in `lo..hi` whose byte offset `o` is
+    // instruction `o / 8 + shift` of `out`: the program's own function first, then each placed
+    // section.
+    let mut pass = prefix.map(|(lo, hi)| (entry, -((lo / 8) as i64), lo, hi));
     let mut next = 0;
-    while let Some(&(s, base)) = placed.get(next) {
-        next += 1;
+    loop {
+        let (s, shift, lo, hi) = match pass.take() {
+            Some(p) => p,
+            None => match placed.get(next) {
+                Some(&(s, base)) => {
+                    next += 1;
+                    (s, base as i64, 0, u64::MAX)
+                }
+                None => break,
+            },
+        };
         let sec = &obj.code[s];
-        for r in &sec.relocs {
-            let pc = base + (r.offset / 8) as usize;
+        for r in sec.relocs.iter().filter(|r| (lo..hi).contains(&r.offset)) {
+            let pc = ((r.offset / 8) as i64 + shift) as usize;
             let mut slot = [0u8; 8];
             slot.copy_from_slice(&out[pc * 8..pc * 8 + 8]);
             let imm = i32::from_le_bytes([slot[4], slot[5], slot[6], slot[7]]);
@@ -173,6 +201,19 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
                         format!("unknown relocation type {t}"),
                     ));
                 }
+            }
+        }
+    }
+    // Calls of the program's own function into its section that the assembler resolved (no
+    // relocation) now go to the section's copy.
+    if let Some((lo, hi)) = prefix {
+        let base = placed[0].1 as i64;
+        for pc in 0..((hi - lo) / 8) as usize {
+            let s = &out[pc * 8..pc * 8 + 8];
+            if s[0] == CALL && s[1] >> 4 == 1 && !calls.iter().any(|c| c.0 == pc) {
+                let imm = i32::from_le_bytes([s[4], s[5], s[6], s[7]]);
+                let target = base + (lo / 8) as i64 + pc as i64 + 1 + i64::from(imm);
+                calls.push((pc, target, entry, lo + pc as u64 * 8));
             }
         }
     }
