@@ -36,6 +36,49 @@ pub use oxbpf_interp::Interpreter;
 pub use oxbpf_loader::{
     ElfError, ElfObject, LinkedProgram, MapRef, MapSpec, ProgramInfo, RelocationInfo, write_object,
 };
+pub use oxbpf_verifier::{
+    ContextSize, ContextSpec, MapInfo, MapLoad, PacketFields, Verified, VerifyError,
+};
+
+/// What the verifier checks programs against, per [`Vm`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifierSettings {
+    /// The context programs get (default: raw memory of `r2` bytes).
+    pub context: ContextSpec,
+    /// Whether pointers may reach the host (`r0`, context or map memory). Default: no.
+    pub allow_pointer_leaks: bool,
+    /// The bound on instructions processed over all paths (default: 1,000,000).
+    pub max_steps: u64,
+}
+
+impl Default for VerifierSettings {
+    fn default() -> VerifierSettings {
+        VerifierSettings {
+            context: ContextSpec::raw_memory(),
+            allow_pointer_leaks: false,
+            max_steps: 1_000_000,
+        }
+    }
+}
+
+impl VerifierSettings {
+    /// The verifier's environment for a program over `helpers` and `maps`.
+    pub fn env<'a>(
+        &self,
+        helpers: &'a HelperRegistry,
+        maps: Vec<MapInfo>,
+        map_loads: Vec<MapLoad>,
+    ) -> oxbpf_verifier::Env<'a> {
+        oxbpf_verifier::Env {
+            helpers,
+            context: self.context.clone(),
+            maps,
+            map_loads,
+            allow_pointer_leaks: self.allow_pointer_leaks,
+            max_steps: self.max_steps,
+        }
+    }
+}
 
 /// Names of the registered backends, the default first.
 pub const BACKENDS: &[&str] = &["interp", "jit", "aot"];
@@ -59,6 +102,9 @@ pub enum Error {
     /// The program could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The verifier rejected the program.
+    #[error("verifier: {0}")]
+    Verify(#[from] VerifyError),
     /// The backend could not prepare the program.
     #[error(transparent)]
     Prepare(#[from] PrepareError),
@@ -88,6 +134,7 @@ pub struct Vm {
     config: Config,
     helpers: HelperRegistry,
     host: HostEnv,
+    verifier: VerifierSettings,
 }
 
 impl std::fmt::Debug for Vm {
@@ -114,6 +161,7 @@ impl Vm {
             config,
             helpers: HelperRegistry::new(),
             host: HostEnv::default(),
+            verifier: VerifierSettings::default(),
         })
     }
 
@@ -166,8 +214,31 @@ impl Vm {
         self.load_program(Program::from_asm(source, &self.config, &self.helpers)?)
     }
 
-    /// Prepares an already checked program. It runs with the helpers registered now.
+    /// The verifier's settings (used when [`Config::verify`] is on).
+    pub fn verifier_mut(&mut self) -> &mut VerifierSettings {
+        &mut self.verifier
+    }
+
+    /// Verifies `program` against this VM's helpers and verifier settings (no maps).
+    pub fn verify(&self, program: &Program) -> Result<Verified, Error> {
+        let env = self.verifier.env(&self.helpers, Vec::new(), Vec::new());
+        Ok(oxbpf_verifier::verify(program, &env)?)
+    }
+
+    /// [`verify`](Self::verify), also returning the states along the path the verifier took
+    /// last (the failing one on a rejection), one line per instruction.
+    pub fn verify_with_log(&self, program: &Program) -> (Result<Verified, Error>, Vec<String>) {
+        let env = self.verifier.env(&self.helpers, Vec::new(), Vec::new());
+        let (r, lines) = oxbpf_verifier::verify_with_log(program, &env);
+        (r.map_err(Error::from), lines)
+    }
+
+    /// Verifies (when [`Config::verify`] is on) and prepares an already checked program. It
+    /// runs with the helpers registered now.
     pub fn load_program(&self, program: Program) -> Result<Loaded, Error> {
+        if self.config.verify {
+            self.verify(&program)?;
+        }
         let exe = self
             .backend
             .prepare(Arc::new(program), Arc::new(self.helpers.clone()))?;
@@ -267,6 +338,46 @@ impl Object {
     /// their addresses; the standard helpers serve these maps, and helpers registered on `vm`
     /// take precedence over them.
     pub fn load(&self, vm: &Vm, program: Option<&str>) -> Result<Loaded, Error> {
+        let (program, helpers, loads) = self.link(vm, program)?;
+        if vm.config.verify {
+            let env = vm.verifier.env(&helpers, self.map_infos(), loads);
+            oxbpf_verifier::verify(&program, &env)?;
+        }
+        let exe = vm.backend.prepare(Arc::new(program), Arc::new(helpers))?;
+        Ok(Loaded {
+            exe: exe.into(),
+            maps: self.maps.clone(),
+        })
+    }
+
+    /// Verifies program `program` as [`load`](Self::load) would, whatever [`Config::verify`]
+    /// says; with `log`, also returns the states along the path the verifier took last.
+    pub fn verify(
+        &self,
+        vm: &Vm,
+        program: Option<&str>,
+        log: bool,
+    ) -> (Result<Verified, Error>, Vec<String>) {
+        let (program, helpers, loads) = match self.link(vm, program) {
+            Ok(p) => p,
+            Err(e) => return (Err(e), Vec::new()),
+        };
+        let env = vm.verifier.env(&helpers, self.map_infos(), loads);
+        let (r, lines) = if log {
+            oxbpf_verifier::verify_with_log(&program, &env)
+        } else {
+            (oxbpf_verifier::verify(&program, &env), Vec::new())
+        };
+        (r.map_err(Error::from), lines)
+    }
+
+    /// Links and checks `program`: the program, the helpers serving it (the standard ones over
+    /// these maps, then `vm`'s), and its `lddw`s of maps.
+    fn link(
+        &self,
+        vm: &Vm,
+        program: Option<&str>,
+    ) -> Result<(Program, HelperRegistry, Vec<MapLoad>), Error> {
         let mut linked = self.elf.program(program)?;
         linked.fill_map_refs(|r| {
             let map = &self.by_index[r.map];
@@ -278,15 +389,36 @@ impl Object {
         let mut helpers = HelperRegistry::new();
         oxbpf_helpers::standard::register(&mut helpers, &self.maps, &vm.host);
         for h in vm.helpers.iter() {
-            helpers.register_arc(h.id, &h.name, h.func.clone());
+            helpers.register_with_proto(h.id, &h.name, h.proto, h.func.clone());
         }
         let program = Program::from_bytes(&linked.bytecode, &vm.config, &helpers)?
             .with_shared(self.maps.regions());
-        let exe = vm.backend.prepare(Arc::new(program), Arc::new(helpers))?;
-        Ok(Loaded {
-            exe: exe.into(),
-            maps: self.maps.clone(),
-        })
+        let loads = linked
+            .map_refs
+            .iter()
+            .map(|r| MapLoad {
+                pc: r.insn,
+                map: r.map as u32,
+                value_offset: r.value_offset,
+            })
+            .collect();
+        Ok((program, helpers, loads))
+    }
+
+    /// The verifier's view of the maps, in the order of [`ElfObject::maps`].
+    fn map_infos(&self) -> Vec<MapInfo> {
+        self.elf.maps().iter().map(map_info).collect()
+    }
+}
+
+/// What the verifier needs to know of a map of an object.
+fn map_info(spec: &MapSpec) -> MapInfo {
+    MapInfo {
+        name: spec.name.clone(),
+        map_type: spec.def.map_type as u32,
+        key_size: spec.def.key_size,
+        value_size: spec.def.value_size,
+        read_only: spec.is_readonly(),
     }
 }
 

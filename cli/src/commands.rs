@@ -74,6 +74,57 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Arguments of `oxbpf verify`.
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// Program file: `.bin` bytecode, `.s`/`.asm` assembly, or an ELF object `.o`.
+    program: PathBuf,
+    /// Program of an ELF object (function or section name; default: the first).
+    #[arg(long = "program", value_name = "NAME")]
+    name: Option<String>,
+    /// Print the abstract state before each instruction along the path verified last.
+    #[arg(long)]
+    log: bool,
+}
+
+/// `oxbpf verify`: prints `accepted` and exits 0, or prints `insn N: reason` and exits 1.
+pub fn verify(args: &VerifyArgs) -> Result<ExitCode, String> {
+    let mut vm = Vm::new("interp").map_err(|e| e.to_string())?;
+    let elf = input::format_of(&args.program).ok() == Some(Format::Elf);
+    let (result, log) = if elf {
+        let bytes = input::read(&args.program)?;
+        let obj = vm
+            .open_elf(&bytes)
+            .map_err(|e| format!("{}: {e}", args.program.display()))?;
+        obj.verify(&vm, args.name.as_deref(), args.log)
+    } else {
+        oxbpf_conformance::runner::register_suite_helpers(&mut vm);
+        let program = input::load_program(&args.program, vm.config(), vm.helpers())?;
+        if args.log {
+            vm.verify_with_log(&program)
+        } else {
+            (vm.verify(&program), Vec::new())
+        }
+    };
+    for line in &log {
+        println!("{line}");
+    }
+    match result {
+        Ok(v) => {
+            println!(
+                "accepted ({} instructions processed, {} states kept)",
+                v.steps, v.states
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(oxbpf::Error::Verify(e)) => {
+            println!("{e}");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(format!("{}: {e}", args.program.display())),
+    }
+}
+
 /// `oxbpf inspect`: an ELF object's programs, maps and relocations.
 pub fn inspect(path: &Path) -> Result<ExitCode, String> {
     let bytes = input::read(path)?;

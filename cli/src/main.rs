@@ -23,6 +23,8 @@ enum Command {
     /// Run a program (raw bytecode `.bin`, assembly `.s`/`.asm`, an ELF object `.o` with its
     /// maps, or an AOT object) and print r0.
     Run(commands::RunArgs),
+    /// Verify a program: exit 0 when accepted; exit 1 with `insn N: reason` when rejected.
+    Verify(commands::VerifyArgs),
     /// List an ELF object's programs, maps and relocations.
     Inspect {
         /// The object (`clang -target bpf -c` output).
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run(&args),
         Command::Aot(args) => commands::aot(&args),
+        Command::Verify(args) => commands::verify(&args),
         Command::Inspect { object } => commands::inspect(&object),
         Command::Asm { input, output, elf } => commands::asm(&input, &output, elf),
         Command::Disasm { program } => commands::disasm(&program),

@@ -343,3 +343,42 @@ fn aot_refuses_objects_that_use_maps() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn verify_accepts_or_names_the_instruction() {
+    let dir = scratch("verify");
+    let good = dir.join("good.s");
+    std::fs::write(&good, "mov %r0, 0\njlt %r2, 4, +1\nldxw %r0, [%r1]\nexit\n").unwrap();
+    let o = oxbpf(&["verify", good.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("accepted"), "{}", stdout(&o));
+    let bad = dir.join("bad.s");
+    std::fs::write(
+        &bad,
+        "mov %r1, 1\nstxdw [%r10-8], %r1\nldxdw %r0, [%r10-16]\nexit\n",
+    )
+    .unwrap();
+    let o = oxbpf(&["verify", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stdout(&o).trim(),
+        "insn 2: reads fp0-16, a stack byte not written on this path"
+    );
+    // --log: the state before each instruction, then the verdict.
+    let o = oxbpf(&["verify", bad.to_str().unwrap(), "--log"]);
+    let lines: Vec<_> = stdout(&o).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(
+        lines[2].starts_with("2: ldxdw") && lines[2].contains("fp-8=1"),
+        "{lines:?}"
+    );
+    // An ELF object's program, with its maps.
+    let obj = root().join("tests/fixtures/elf/maps-clang19-v4.o");
+    let o = oxbpf(&[
+        "verify",
+        obj.to_str().unwrap(),
+        "--program",
+        "count_packets",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}

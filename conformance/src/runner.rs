@@ -63,9 +63,14 @@ pub fn register_suite_helpers(vm: &mut Vm) {
     vm.register_helper(5, "unwind", |_, [a, ..]| Ok::<u64, HelperStop>(a));
 }
 
-/// A VM on `backend` set up the way the suite expects.
+/// A VM on `backend` set up the way the suite expects, verifying every program before it
+/// loads (the whole suite verifies; `negative/error.data` is rejected).
 pub fn suite_vm(backend: &str) -> Result<Vm, Error> {
-    let mut vm = Vm::new(backend)?;
+    let config = oxbpf::Config {
+        verify: true,
+        ..oxbpf::Config::default()
+    };
+    let mut vm = Vm::with_config(backend, config)?;
     register_suite_helpers(&mut vm);
     Ok(vm)
 }

@@ -36,6 +36,12 @@ pub struct Config {
     ///
     /// Default: 1,000,000 (Linux's limit for privileged programs).
     pub max_instructions: usize,
+    /// Whether programs are verified (oxbpf-verifier) before they load; a rejected program does
+    /// not load. Off, memory safety rests on the run-time checks alone.
+    ///
+    /// Default: `false` for now: the verifier does not yet prove every loop clang writes (an
+    /// inlined `bpf_loop` over a run-time count, counters kept in 4-byte stack slots).
+    pub verify: bool,
 }
 
 impl Default for Config {
@@ -47,6 +53,7 @@ impl Default for Config {
             count_instructions: true,
             bounds_check: true,
             max_instructions: 1_000_000,
+            verify: false,
         }
     }
 }

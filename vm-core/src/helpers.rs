@@ -5,6 +5,7 @@
 //! with the same bounds checks as the program itself.
 
 use crate::memory::MemoryMap;
+use crate::proto::Proto;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
@@ -48,6 +49,16 @@ pub struct Helper {
     pub name: String,
     /// The function.
     pub func: Arc<HelperFn>,
+    /// What the verifier checks at each call: the arguments it reads and what it returns.
+    /// `None`: [`Proto::UNKNOWN`].
+    pub proto: Option<Proto>,
+}
+
+impl Helper {
+    /// The prototype the verifier checks calls against.
+    pub fn proto(&self) -> Proto {
+        self.proto.unwrap_or(Proto::UNKNOWN)
+    }
 }
 
 impl fmt::Debug for Helper {
@@ -82,6 +93,17 @@ impl HelperRegistry {
 
     /// Registers an already shared helper function.
     pub fn register_arc(&mut self, id: u32, name: &str, func: Arc<HelperFn>) {
+        self.register_with_proto(id, name, None, func);
+    }
+
+    /// Registers a helper with the prototype the verifier checks its calls against.
+    pub fn register_with_proto(
+        &mut self,
+        id: u32,
+        name: &str,
+        proto: Option<Proto>,
+        func: Arc<HelperFn>,
+    ) {
         self.unregister(id);
         if let Some(old) = self.by_name.remove(name) {
             self.by_id.remove(&old);
@@ -93,6 +115,7 @@ impl HelperRegistry {
                 id,
                 name: name.to_owned(),
                 func,
+                proto,
             },
         );
     }

@@ -25,6 +25,7 @@ pub mod helpers;
 pub mod isa;
 pub mod memory;
 pub mod program;
+pub mod proto;
 pub mod trap;
 
 pub use backend::{Backend, Executable, Execution, PrepareError};
@@ -34,4 +35,5 @@ pub use helpers::{Helper, HelperContext, HelperFn, HelperRegistry, HelperResult,
 pub use isa::{Insn, Operand, Reg};
 pub use memory::{Fault, MemoryMap, RegionKind, SharedMemory, SharedRegion, StackBuffer};
 pub use program::{LoadError, Program};
+pub use proto::{Arg, Proto, Ret};
 pub use trap::{Access, Trap, TrapCode, TrapKind};

@@ -16,26 +16,28 @@ mod ringbuf;
 
 use crate::env::HostEnv;
 use crate::map::MapSet;
-use oxbpf_core::{HelperContext, HelperRegistry, HelperResult, HelperStop};
+use oxbpf_core::{Arg, HelperContext, HelperRegistry, HelperResult, HelperStop, Proto, Ret};
 use std::sync::Arc;
 
-/// A standard helper's Linux id and name.
+/// A standard helper's Linux id, name and prototype.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HelperId {
     /// The id (`call ID`).
     pub id: u32,
     /// The name, without the `bpf_` prefix.
     pub name: &'static str,
+    /// What the verifier checks at its calls.
+    pub proto: Proto,
 }
 
 type Body = fn(&Env, &mut HelperContext<'_, '_>, [u64; 5]) -> HelperResult;
 
 /// Declares each helper's id constant, [`ALL`], and the body serving it.
 macro_rules! helpers {
-    ($($konst:ident = $id:literal, $name:literal => $body:path;)*) => {
+    ($($konst:ident = $id:literal, $name:literal, $proto:expr => $body:path;)*) => {
         $(
             #[doc = concat!("`bpf_", $name, "`.")]
-            pub const $konst: HelperId = HelperId { id: $id, name: $name };
+            pub const $konst: HelperId = HelperId { id: $id, name: $name, proto: $proto };
         )*
         /// Every standard helper, by id.
         pub const ALL: &[HelperId] = &[$($konst),*];
@@ -44,33 +46,61 @@ macro_rules! helpers {
     };
 }
 
+use Arg::{
+    Any, Ctx, Map, MapKey, MapValue, MapValueOut, Mem, MemOut, Record, Scalar, Size, Unused,
+};
+
+/// A helper returning a scalar.
+const fn s(args: [Arg; 5]) -> Proto {
+    Proto::scalar(args)
+}
+
+/// `(dst, size, unsafe_ptr)`: the `probe_read` family, whose source the helper checks itself.
+const PROBE: Proto = s([MemOut, Size, Any, Unused, Unused]);
+/// No arguments, a scalar result.
+const NONE: Proto = s([Unused; 5]);
+
 helpers! {
-    MAP_LOOKUP_ELEM = 1, "map_lookup_elem" => maps::lookup;
-    MAP_UPDATE_ELEM = 2, "map_update_elem" => maps::update;
-    MAP_DELETE_ELEM = 3, "map_delete_elem" => maps::delete;
-    PROBE_READ = 4, "probe_read" => probe::read;
-    KTIME_GET_NS = 5, "ktime_get_ns" => misc::ktime_get_ns;
-    TRACE_PRINTK = 6, "trace_printk" => printk::trace_printk;
-    GET_PRANDOM_U32 = 7, "get_prandom_u32" => misc::prandom;
-    GET_SMP_PROCESSOR_ID = 8, "get_smp_processor_id" => misc::processor_id;
-    TAIL_CALL = 12, "tail_call" => maps::tail_call;
-    GET_CURRENT_PID_TGID = 14, "get_current_pid_tgid" => misc::pid_tgid;
-    GET_CURRENT_UID_GID = 15, "get_current_uid_gid" => misc::uid_gid;
-    GET_CURRENT_COMM = 16, "get_current_comm" => misc::comm;
-    PROBE_READ_STR = 45, "probe_read_str" => probe::read_str;
-    MAP_PUSH_ELEM = 87, "map_push_elem" => maps::push;
-    MAP_POP_ELEM = 88, "map_pop_elem" => maps::pop;
-    MAP_PEEK_ELEM = 89, "map_peek_elem" => maps::peek;
-    PROBE_READ_USER = 112, "probe_read_user" => probe::read;
-    PROBE_READ_KERNEL = 113, "probe_read_kernel" => probe::read;
-    PROBE_READ_USER_STR = 114, "probe_read_user_str" => probe::read_str;
-    PROBE_READ_KERNEL_STR = 115, "probe_read_kernel_str" => probe::read_str;
-    RINGBUF_OUTPUT = 130, "ringbuf_output" => ringbuf::output;
-    RINGBUF_RESERVE = 131, "ringbuf_reserve" => ringbuf::reserve;
-    RINGBUF_SUBMIT = 132, "ringbuf_submit" => ringbuf::submit;
-    RINGBUF_DISCARD = 133, "ringbuf_discard" => ringbuf::discard;
-    RINGBUF_QUERY = 134, "ringbuf_query" => ringbuf::query;
-    LOOP = 181, "loop" => misc::bpf_loop;
+    MAP_LOOKUP_ELEM = 1, "map_lookup_elem",
+        Proto { args: [Map, MapKey, Unused, Unused, Unused], ret: Ret::MapValueOrNull }
+        => maps::lookup;
+    MAP_UPDATE_ELEM = 2, "map_update_elem", s([Map, MapKey, MapValue, Scalar, Unused])
+        => maps::update;
+    MAP_DELETE_ELEM = 3, "map_delete_elem", s([Map, MapKey, Unused, Unused, Unused])
+        => maps::delete;
+    PROBE_READ = 4, "probe_read", PROBE => probe::read;
+    KTIME_GET_NS = 5, "ktime_get_ns", NONE => misc::ktime_get_ns;
+    TRACE_PRINTK = 6, "trace_printk", s([Mem, Size, Unused, Unused, Unused]) => printk::trace_printk;
+    GET_PRANDOM_U32 = 7, "get_prandom_u32", NONE => misc::prandom;
+    GET_SMP_PROCESSOR_ID = 8, "get_smp_processor_id", NONE => misc::processor_id;
+    TAIL_CALL = 12, "tail_call", s([Ctx, Map, Scalar, Unused, Unused]) => maps::tail_call;
+    GET_CURRENT_PID_TGID = 14, "get_current_pid_tgid", NONE => misc::pid_tgid;
+    GET_CURRENT_UID_GID = 15, "get_current_uid_gid", NONE => misc::uid_gid;
+    GET_CURRENT_COMM = 16, "get_current_comm", s([MemOut, Size, Unused, Unused, Unused])
+        => misc::comm;
+    PROBE_READ_STR = 45, "probe_read_str", PROBE => probe::read_str;
+    MAP_PUSH_ELEM = 87, "map_push_elem", s([Map, MapValue, Scalar, Unused, Unused])
+        => maps::push;
+    MAP_POP_ELEM = 88, "map_pop_elem", s([Map, MapValueOut, Unused, Unused, Unused])
+        => maps::pop;
+    MAP_PEEK_ELEM = 89, "map_peek_elem", s([Map, MapValueOut, Unused, Unused, Unused])
+        => maps::peek;
+    PROBE_READ_USER = 112, "probe_read_user", PROBE => probe::read;
+    PROBE_READ_KERNEL = 113, "probe_read_kernel", PROBE => probe::read;
+    PROBE_READ_USER_STR = 114, "probe_read_user_str", PROBE => probe::read_str;
+    PROBE_READ_KERNEL_STR = 115, "probe_read_kernel_str", PROBE => probe::read_str;
+    RINGBUF_OUTPUT = 130, "ringbuf_output", s([Map, Mem, Size, Scalar, Unused])
+        => ringbuf::output;
+    RINGBUF_RESERVE = 131, "ringbuf_reserve",
+        Proto { args: [Map, Scalar, Scalar, Unused, Unused], ret: Ret::RecordOrNull }
+        => ringbuf::reserve;
+    RINGBUF_SUBMIT = 132, "ringbuf_submit", s([Record, Scalar, Unused, Unused, Unused])
+        => ringbuf::submit;
+    RINGBUF_DISCARD = 133, "ringbuf_discard", s([Record, Scalar, Unused, Unused, Unused])
+        => ringbuf::discard;
+    RINGBUF_QUERY = 134, "ringbuf_query", s([Map, Scalar, Unused, Unused, Unused])
+        => ringbuf::query;
+    LOOP = 181, "loop", s([Scalar, Any, Unused, Scalar, Unused]) => misc::bpf_loop;
 }
 
 /// `-errno` as a register value.
@@ -104,6 +134,11 @@ pub fn register(registry: &mut HelperRegistry, maps: &MapSet, host: &HostEnv) {
     });
     for &(id, f) in BODIES {
         let env = env.clone();
-        registry.register(id.id, id.name, move |hc, args| f(&env, hc, args));
+        registry.register_with_proto(
+            id.id,
+            id.name,
+            Some(id.proto),
+            Arc::new(move |hc, args| f(&env, hc, args)),
+        );
     }
 }

@@ -144,6 +144,7 @@ impl Header {
                 bounds_check,
                 count_instructions,
                 max_instructions,
+                ..Config::default()
             },
             program,
         })

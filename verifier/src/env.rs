@@ -1,0 +1,123 @@
+//! What the verifier is told about a program's surroundings: its context, the maps its `lddw`s
+//! load, the helpers it may call, and the limits of the search.
+
+use oxbpf_core::HelperRegistry;
+
+/// How long the context is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContextSize {
+    /// Exactly this many bytes (a program type's context structure).
+    Fixed(u32),
+    /// Raw memory whose length the program gets in `r2` at entry (the conformance suite's
+    /// convention, and the default). Accesses the program has not bounded by comparing `r2`
+    /// (or `r1 + r2`) stay checked at run time.
+    InR2,
+}
+
+/// Where the context holds the packet pointers (as `struct xdp_md` or `__sk_buff` do).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketFields {
+    /// Offset of the field holding the address of the first packet byte.
+    pub data: u32,
+    /// Offset of the field holding the address one past the last packet byte.
+    pub data_end: u32,
+    /// Width of both fields in bytes (4 or 8).
+    pub width: u32,
+}
+
+/// A program type's context: its size, what the program may read and write, and its packet
+/// fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextSpec {
+    /// Its length.
+    pub size: ContextSize,
+    /// Byte ranges `start..end` the program may write (all of it when `None`).
+    pub writable: Option<Vec<(u32, u32)>>,
+    /// The packet fields, if the context has them.
+    pub packet: Option<PacketFields>,
+}
+
+impl ContextSpec {
+    /// Raw memory of `r2` bytes, readable and writable: the default.
+    pub fn raw_memory() -> ContextSpec {
+        ContextSpec {
+            size: ContextSize::InR2,
+            writable: None,
+            packet: None,
+        }
+    }
+
+    /// A fixed-size context the program may read and write whole.
+    pub fn fixed(size: u32) -> ContextSpec {
+        ContextSpec {
+            size: ContextSize::Fixed(size),
+            writable: None,
+            packet: None,
+        }
+    }
+}
+
+impl Default for ContextSpec {
+    fn default() -> ContextSpec {
+        ContextSpec::raw_memory()
+    }
+}
+
+/// A map as the verifier sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapInfo {
+    /// Its name, for messages.
+    pub name: String,
+    /// Linux map type id.
+    pub map_type: u32,
+    /// Key size in bytes.
+    pub key_size: u32,
+    /// Value size in bytes.
+    pub value_size: u32,
+    /// Whether programs may only read its values (`.rodata`, `BPF_F_RDONLY_PROG`).
+    pub read_only: bool,
+}
+
+/// An `lddw` that loads a map (its handle) or the address of a byte of a map's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapLoad {
+    /// The instruction index of the `lddw`.
+    pub pc: usize,
+    /// Index into [`Env::maps`].
+    pub map: u32,
+    /// For a value address: the byte offset in the value.
+    pub value_offset: Option<u32>,
+}
+
+/// Everything the verifier checks a program against.
+#[derive(Clone, Debug)]
+pub struct Env<'a> {
+    /// The helpers and their prototypes.
+    pub helpers: &'a HelperRegistry,
+    /// The context.
+    pub context: ContextSpec,
+    /// The maps the program's `lddw`s load.
+    pub maps: Vec<MapInfo>,
+    /// Which `lddw`s load them.
+    pub map_loads: Vec<MapLoad>,
+    /// Whether a pointer may reach a place the host can read: `r0` at exit, context or map
+    /// memory, or arithmetic that turns it into a number. Off by default.
+    pub allow_pointer_leaks: bool,
+    /// How many instructions the search may process, summed over every path, before it gives
+    /// up with "too complex" (Linux's limit is 1,000,000).
+    pub max_steps: u64,
+}
+
+impl<'a> Env<'a> {
+    /// An environment with the default context (raw memory), no maps and the default limits.
+    pub fn new(helpers: &'a HelperRegistry) -> Env<'a> {
+        Env {
+            helpers,
+            context: ContextSpec::default(),
+            maps: Vec::new(),
+            map_loads: Vec::new(),
+            allow_pointer_leaks: false,
+            max_steps: 1_000_000,
+        }
+    }
+}

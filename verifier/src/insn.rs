@@ -1,0 +1,377 @@
+//! What each instruction does to the abstract state: ALU operations and pointer arithmetic,
+//! `lddw`, calls of local functions and exits. Memory, branches and helper calls have their own
+//! files.
+
+use crate::env::ContextSize;
+use crate::error::VerifyError;
+use crate::scalar::Scalar;
+use crate::state::{CTX_LEN_ID, Frame, Stack, State};
+use crate::types::{Ptr, PtrKind, Value};
+use crate::verify::{Checker, Step};
+use oxbpf_core::isa::{AluOp, Insn, Operand, Reg, Width};
+
+/// The largest pointer offset arithmetic may produce (as Linux's `BPF_MAX_VAR_OFF`).
+const MAX_OFF: i64 = 1 << 29;
+
+impl Checker<'_> {
+    /// Register `r`, which must have been written.
+    pub(crate) fn read(&self, pc: usize, st: &State, r: Reg) -> Result<Value, VerifyError> {
+        match st.reg(r.idx()) {
+            Value::Uninit => {
+                Err(self.error(pc, format!("r{} is read before it is written", r.idx())))
+            }
+            v => Ok(v),
+        }
+    }
+
+    /// The second operand.
+    pub(crate) fn operand(&self, pc: usize, st: &State, o: Operand) -> Result<Value, VerifyError> {
+        match o {
+            Operand::Reg(r) => self.read(pc, st, r),
+            Operand::Imm(i) => Ok(Value::constant(i64::from(i) as u64)),
+        }
+    }
+
+    /// Register `r`, which must hold a number.
+    fn read_scalar(
+        &self,
+        pc: usize,
+        st: &State,
+        r: Reg,
+        what: &str,
+    ) -> Result<Scalar, VerifyError> {
+        match self.read(pc, st, r)? {
+            Value::Scalar(s) => Ok(s),
+            v => Err(self.leak(pc, format!("{what} of a pointer (r{} = {v})", r.idx()))),
+        }
+    }
+
+    /// A pointer would become a number the host can see.
+    pub(crate) fn leak(&self, pc: usize, what: String) -> VerifyError {
+        self.error(pc, format!("{what} would leak an address"))
+    }
+
+    /// Executes the instruction at `pc`.
+    pub(crate) fn step(&mut self, pc: usize, st: &mut State) -> Result<Step, VerifyError> {
+        let insn = self.insns[pc];
+        match insn {
+            Insn::Alu {
+                width,
+                op,
+                dst,
+                src,
+            } => self.alu(pc, st, width, op, dst, src)?,
+            Insn::Neg { width, dst } => {
+                let v = self.read_scalar(pc, st, dst, "negation")?;
+                st.set_reg(dst.idx(), Value::Scalar(v.neg(width)));
+            }
+            Insn::Endian { order, bits, dst } => {
+                let v = self.read_scalar(pc, st, dst, "byte swap")?;
+                st.set_reg(dst.idx(), Value::Scalar(v.endian(order, bits)));
+            }
+            Insn::Load {
+                size,
+                signed,
+                dst,
+                src,
+                off,
+            } => {
+                let v = self.load(pc, st, src, off, size, signed)?;
+                st.set_reg(dst.idx(), v);
+            }
+            Insn::Store {
+                size,
+                dst,
+                off,
+                src,
+            } => {
+                let v = self.operand(pc, st, src)?;
+                self.store(pc, st, dst, off, size, v)?;
+            }
+            Insn::Atomic {
+                size,
+                op,
+                dst,
+                src,
+                off,
+            } => self.atomic(pc, st, size, op, dst, src, off)?,
+            Insn::LoadImm64 { dst, imm, .. } => {
+                let v = match self.map_at.get(&pc) {
+                    Some(m) => {
+                        let kind = match m.value_offset {
+                            None => PtrKind::Map { map: m.map },
+                            Some(_) => PtrKind::MapValue { map: m.map },
+                        };
+                        Value::Ptr(Ptr::at(kind, i64::from(m.value_offset.unwrap_or(0))))
+                    }
+                    None => Value::constant(imm),
+                };
+                st.set_reg(dst.idx(), v);
+                return Ok(Step::Goto(pc + 2));
+            }
+            Insn::LoadImm64Tail => {}
+            Insn::LoadPacket { size, mode, .. } => {
+                if let oxbpf_core::isa::PacketMode::Ind(r) = mode {
+                    self.read_scalar(pc, st, r, "packet index")?;
+                }
+                // Checked at run time against the context, like any access to it.
+                self.record_access(pc, false);
+                st.set_reg(0, Value::Scalar(Scalar::of_size(size.bytes() as u32)));
+            }
+            Insn::Ja { .. } | Insn::Ja32 { .. } => {
+                return Ok(Step::Goto(insn.target_index(pc).unwrap_or(pc + 1)));
+            }
+            Insn::Jump {
+                width,
+                cond,
+                dst,
+                src,
+                ..
+            } => {
+                let target = insn.target_index(pc).unwrap_or(pc + 1);
+                return self.branch(pc, st, width, cond, dst, src, target);
+            }
+            Insn::Call { helper } => self.call_helper(pc, st, Some(helper))?,
+            Insn::Callx { reg } => {
+                let id = self.read_scalar(pc, st, reg, "call through a register")?;
+                self.call_helper(pc, st, id.as_const().and_then(|i| u32::try_from(i).ok()))?;
+            }
+            Insn::CallRuntime { id } => {
+                return Err(self.error(pc, format!("runtime function {id} is not supported")));
+            }
+            Insn::CallLocal { .. } => {
+                let target = insn.target_index(pc).unwrap_or(pc + 1);
+                self.call_local(pc, st)?;
+                return Ok(Step::Goto(target));
+            }
+            Insn::Exit => return self.exit(pc, st),
+        }
+        Ok(Step::Goto(pc + 1))
+    }
+
+    fn alu(
+        &mut self,
+        pc: usize,
+        st: &mut State,
+        width: Width,
+        op: AluOp,
+        dst: Reg,
+        src: Operand,
+    ) -> Result<(), VerifyError> {
+        let s = self.operand(pc, st, src)?;
+        let d = dst.idx();
+        if op == AluOp::Mov {
+            let v = match (width, s) {
+                (Width::W64, Value::Scalar(mut sc)) => {
+                    // A copy: both registers are linked, so a branch on one narrows the other.
+                    if let Operand::Reg(r) = src
+                        && sc.id == 0
+                    {
+                        sc.id = st.fresh_id();
+                        st.set_reg(r.idx(), Value::Scalar(sc));
+                    }
+                    Value::Scalar(sc)
+                }
+                (Width::W64, v) => v,
+                (Width::W32, Value::Scalar(sc)) => Value::Scalar(sc.low32()),
+                (Width::W32, v) => {
+                    if !self.env.allow_pointer_leaks {
+                        return Err(self.leak(pc, format!("a 32-bit copy of {v}")));
+                    }
+                    Value::Scalar(Scalar::of_size(4))
+                }
+            };
+            st.set_reg(d, v);
+            return Ok(());
+        }
+        if matches!(op, AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32) {
+            let Value::Scalar(sc) = s else {
+                return Err(self.leak(pc, format!("sign-extending {s}")));
+            };
+            st.set_reg(d, Value::Scalar(Scalar::UNKNOWN.alu(op, width, &sc)));
+            return Ok(());
+        }
+        let dv = self.read(pc, st, dst)?;
+        let result = match (dv, s) {
+            (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(a.alu(op, width, &b)),
+            (Value::Ptr(p), Value::Scalar(b)) if width == Width::W64 && op == AluOp::Add => {
+                self.ptr_add(pc, p, &b, false, dst, src)?
+            }
+            (Value::Ptr(p), Value::Scalar(b)) if width == Width::W64 && op == AluOp::Sub => {
+                self.ptr_add(pc, p, &b, true, dst, src)?
+            }
+            (Value::Scalar(a), Value::Ptr(p)) if width == Width::W64 && op == AluOp::Add => {
+                self.ptr_add(pc, p, &a, false, dst, src)?
+            }
+            (Value::Ptr(a), Value::Ptr(b))
+                if width == Width::W64 && op == AluOp::Sub && same_region(&a, &b) =>
+            {
+                Value::Scalar(Scalar::UNKNOWN)
+            }
+            (a, b) => {
+                if self.env.allow_pointer_leaks {
+                    Value::Scalar(Scalar::UNKNOWN)
+                } else {
+                    return Err(self.error(
+                        pc,
+                        format!(
+                            "{}-bit {} of r{d} = {a} and {} = {b} is not allowed on pointers",
+                            if width == Width::W64 { 64 } else { 32 },
+                            format!("{op:?}").to_lowercase(),
+                            match src {
+                                Operand::Reg(r) => format!("r{}", r.idx()),
+                                Operand::Imm(_) => "the immediate".into(),
+                            }
+                        ),
+                    ));
+                }
+            }
+        };
+        st.set_reg(d, result);
+        Ok(())
+    }
+
+    /// `p + b` (or `p - b`).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the operands and their registers, for messages"
+    )]
+    fn ptr_add(
+        &self,
+        pc: usize,
+        p: Ptr,
+        b: &Scalar,
+        sub: bool,
+        dst: Reg,
+        src: Operand,
+    ) -> Result<Value, VerifyError> {
+        let what = format!("r{} = {}", dst.idx(), Value::Ptr(p));
+        if p.nullable {
+            return Err(self.error(
+                pc,
+                format!("arithmetic on a pointer that may be null ({what}); check it first"),
+            ));
+        }
+        if matches!(
+            p.kind,
+            PtrKind::Map { .. } | PtrKind::CtxEnd | PtrKind::PacketEnd
+        ) {
+            return Err(self.error(pc, format!("arithmetic on {what} is not allowed")));
+        }
+        // r1 + r2 on raw memory: the end of the context.
+        if p.kind == PtrKind::Ctx
+            && !sub
+            && p.fixed() == Some(0)
+            && b.id == CTX_LEN_ID
+            && self.env.context.size == ContextSize::InR2
+        {
+            return Ok(Value::Ptr(Ptr::at(PtrKind::CtxEnd, 0)));
+        }
+        let (lo, hi) = if sub {
+            (p.off_min.checked_sub(b.smax), p.off_max.checked_sub(b.smin))
+        } else {
+            (p.off_min.checked_add(b.smin), p.off_max.checked_add(b.smax))
+        };
+        match (lo, hi) {
+            (Some(lo), Some(hi)) if lo >= -MAX_OFF && hi <= MAX_OFF => Ok(Value::Ptr(Ptr {
+                off_min: lo,
+                off_max: hi,
+                ..p
+            })),
+            _ => Err(self.error(
+                pc,
+                format!(
+                    "pointer arithmetic on {what} with {} = {b} can leave any region \
+                     (bound the value first)",
+                    match src {
+                        Operand::Reg(r) => format!("r{}", r.idx()),
+                        Operand::Imm(_) => "the immediate".into(),
+                    }
+                ),
+            )),
+        }
+    }
+
+    fn call_local(&mut self, pc: usize, st: &mut State) -> Result<(), VerifyError> {
+        if st.frames.len() >= self.max_depth {
+            return Err(self.error(
+                pc,
+                format!("call nests deeper than {} frames", self.max_depth),
+            ));
+        }
+        let mut regs = [Value::Uninit; 11];
+        regs[1..6].copy_from_slice(&st.cur().regs[1..6]);
+        regs[10] = Value::Ptr(Ptr::at(
+            PtrKind::Stack {
+                frame: st.frames.len() as u8,
+            },
+            0,
+        ));
+        st.frames.push(Frame {
+            regs,
+            stack: Stack::default(),
+            ret_pc: pc + 1,
+        });
+        Ok(())
+    }
+
+    fn exit(&mut self, pc: usize, st: &mut State) -> Result<Step, VerifyError> {
+        let r0 = match st.reg(0) {
+            Value::Uninit => {
+                return Err(self.error(pc, "r0 is not set at exit".into()));
+            }
+            v => v,
+        };
+        if st.frames.len() == 1 {
+            if r0.is_ptr() && !self.env.allow_pointer_leaks {
+                return Err(self.leak(pc, format!("returning r0 = {r0}")));
+            }
+            if let Some(&(_, at)) = st.refs.first() {
+                return Err(self.error(
+                    pc,
+                    format!(
+                        "the ring-buffer record reserved at insn {at} is neither submitted nor \
+                         discarded"
+                    ),
+                ));
+            }
+            return Ok(Step::Stop);
+        }
+        let depth = st.depth();
+        let dangling = |v: &Value| matches!(v, Value::Ptr(Ptr { kind: PtrKind::Stack { frame }, .. }) if *frame == depth);
+        if dangling(&r0) {
+            return Err(self.error(
+                pc,
+                format!("r0 = {r0} points into the stack of the function that returns"),
+            ));
+        }
+        let frame = st.frames.pop().expect("a callee frame");
+        for f in &st.frames {
+            if f.regs
+                .iter()
+                .chain(f.stack.slots.iter().map(|s| &s.spill))
+                .any(dangling)
+            {
+                return Err(self.error(
+                    pc,
+                    "a pointer into the returning function's stack outlives it".into(),
+                ));
+            }
+        }
+        let caller = st.cur_mut();
+        caller.regs[0] = r0;
+        for r in &mut caller.regs[1..6] {
+            *r = Value::Uninit;
+        }
+        Ok(Step::Goto(frame.ret_pc))
+    }
+}
+
+/// Whether two pointers point into the same region (so their difference is a distance).
+fn same_region(a: &Ptr, b: &Ptr) -> bool {
+    use PtrKind::*;
+    match (a.kind, b.kind) {
+        (Ctx | CtxEnd, Ctx | CtxEnd) | (Packet | PacketEnd, Packet | PacketEnd) => true,
+        (x, y) => x == y && !matches!(x, Map { .. }),
+    }
+}

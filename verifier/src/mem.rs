@@ -1,0 +1,429 @@
+//! Loads, stores and atomics: the region a pointer reaches, the bounds of each access, what the
+//! stack holds byte by byte, and which pointers may be written where.
+
+use crate::env::ContextSize;
+use crate::error::VerifyError;
+use crate::scalar::Scalar;
+use crate::state::{Stack, State};
+use crate::types::{Ptr, PtrKind, Value};
+use crate::verify::Checker;
+use oxbpf_core::isa::{AtomicOp, Reg, Size};
+
+/// Reading or writing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dir {
+    Read,
+    Write,
+}
+
+/// A checked access: the byte range `lo..hi` relative to the region's start (or to `r10` for
+/// the stack) that the access may touch.
+pub(crate) struct Span {
+    pub(crate) lo: i64,
+    pub(crate) hi: i64,
+}
+
+impl Span {
+    /// The stack slots the span touches (for a stack span).
+    fn slots(&self) -> std::ops::RangeInclusive<usize> {
+        Stack::locate(self.hi - 1).0..=Stack::locate(self.lo).0
+    }
+}
+
+impl Checker<'_> {
+    /// The pointer in `base`, for an access.
+    fn base_ptr(&self, pc: usize, st: &State, base: Reg) -> Result<Ptr, VerifyError> {
+        match self.read(pc, st, base)? {
+            Value::Ptr(p) => Ok(p),
+            v => Err(self.error(
+                pc,
+                format!(
+                    "r{} = {v} is not a pointer; memory is reached only through pointers",
+                    base.idx()
+                ),
+            )),
+        }
+    }
+
+    /// Checks that `size` bytes at `off` from `p` lie in its region and may be accessed so;
+    /// records whether the access is proven or left to the run-time check.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the access, and the operand for messages"
+    )]
+    pub(crate) fn check_access(
+        &mut self,
+        pc: usize,
+        st: &State,
+        p: &Ptr,
+        what: &str,
+        off: i64,
+        size: u64,
+        dir: Dir,
+    ) -> Result<Span, VerifyError> {
+        let size = size as i64;
+        let (lo, hi) = (p.off_min + off, p.off_max + off + size);
+        let shown = Value::Ptr(*p);
+        let at = |region: &str| {
+            format!(
+                "{what} = {shown}: access of {size} bytes at offset {}{} is outside {region}",
+                lo,
+                if p.fixed().is_some() {
+                    String::new()
+                } else {
+                    format!("..={}", hi - size)
+                }
+            )
+        };
+        if p.nullable {
+            return Err(self.error(
+                pc,
+                format!("{what} = {shown} may be null; compare it with 0 before the access"),
+            ));
+        }
+        let proven = match p.kind {
+            PtrKind::Stack { .. } => {
+                if lo < -self.frame_size || hi > 0 {
+                    return Err(self.error(
+                        pc,
+                        at(&format!("the stack frame [-{}, 0)", self.frame_size)),
+                    ));
+                }
+                true
+            }
+            PtrKind::Ctx => {
+                if lo < 0 {
+                    return Err(self.error(pc, at("the context")));
+                }
+                if dir == Dir::Write
+                    && let Some(w) = &self.env.context.writable
+                {
+                    let inside = w
+                        .iter()
+                        .any(|&(s, e)| i64::from(s) <= lo && hi <= i64::from(e));
+                    if !inside {
+                        return Err(self.error(pc, format!("{what} = {shown}: write of {size} bytes at offset {lo} to a read-only part of the context")));
+                    }
+                }
+                match self.env.context.size {
+                    ContextSize::Fixed(n) if hi > i64::from(n) => {
+                        return Err(self.error(pc, at(&format!("the {n}-byte context"))));
+                    }
+                    ContextSize::Fixed(_) => true,
+                    ContextSize::InR2 => hi as u64 <= st.ctx_min,
+                }
+            }
+            PtrKind::Packet => {
+                if lo < 0 || hi as u64 > st.pkt_min {
+                    return Err(self.error(
+                        pc,
+                        at(&format!(
+                            "the {} packet bytes proven present (compare with data_end first)",
+                            st.pkt_min
+                        )),
+                    ));
+                }
+                true
+            }
+            PtrKind::MapValue { map } => {
+                let info = &self.env.maps[map as usize];
+                if lo < 0 || hi > i64::from(info.value_size) {
+                    return Err(self.error(
+                        pc,
+                        at(&format!(
+                            "the {}-byte value of map `{}`",
+                            info.value_size, info.name
+                        )),
+                    ));
+                }
+                if dir == Dir::Write && info.read_only {
+                    return Err(self.error(
+                        pc,
+                        format!(
+                            "{what} = {shown}: map `{}` is read-only to programs",
+                            info.name
+                        ),
+                    ));
+                }
+                true
+            }
+            PtrKind::Record { size: n } => {
+                if lo < 0 || hi > i64::from(n) {
+                    return Err(self.error(pc, at(&format!("the {n}-byte ring-buffer record"))));
+                }
+                true
+            }
+            PtrKind::Map { .. } | PtrKind::CtxEnd | PtrKind::PacketEnd => {
+                return Err(self.error(
+                    pc,
+                    format!("{what} = {shown} is not memory a program may access"),
+                ));
+            }
+        };
+        self.record_access(pc, proven);
+        Ok(Span { lo, hi })
+    }
+
+    /// The access of a load, store or atomic through `base`: its pointer, span and width.
+    fn insn_access(
+        &mut self,
+        pc: usize,
+        st: &State,
+        base: Reg,
+        off: i16,
+        size: Size,
+        dir: Dir,
+    ) -> Result<(Ptr, Span, u32), VerifyError> {
+        let p = self.base_ptr(pc, st, base)?;
+        let what = format!("r{}", base.idx());
+        let bytes = size.bytes() as u32;
+        let span = self.check_access(pc, st, &p, &what, i64::from(off), u64::from(bytes), dir)?;
+        Ok((p, span, bytes))
+    }
+
+    /// `ldx`: the value loaded.
+    pub(crate) fn load(
+        &mut self,
+        pc: usize,
+        st: &State,
+        base: Reg,
+        off: i16,
+        size: Size,
+        signed: bool,
+    ) -> Result<Value, VerifyError> {
+        let (p, span, bytes) = self.insn_access(pc, st, base, off, size, Dir::Read)?;
+        let number = |v: Scalar| Value::Scalar(if signed { v.sign_extend(bytes) } else { v });
+        match p.kind {
+            PtrKind::Stack { frame } => {
+                let v = self.stack_read(pc, st, frame, &span, p.fixed().is_some(), bytes)?;
+                Ok(match v {
+                    Value::Scalar(s) if signed => number(s),
+                    v => v,
+                })
+            }
+            PtrKind::Ctx => {
+                if let (Some(pf), Some(o)) = (self.env.context.packet, p.fixed()) {
+                    let o = o + i64::from(off);
+                    if bytes == pf.width && o == i64::from(pf.data) {
+                        return Ok(Value::Ptr(Ptr::at(PtrKind::Packet, 0)));
+                    }
+                    if bytes == pf.width && o == i64::from(pf.data_end) {
+                        return Ok(Value::Ptr(Ptr::at(PtrKind::PacketEnd, 0)));
+                    }
+                }
+                Ok(number(Scalar::of_size(bytes)))
+            }
+            _ => Ok(number(Scalar::of_size(bytes))),
+        }
+    }
+
+    /// `st`/`stx` of `v`.
+    pub(crate) fn store(
+        &mut self,
+        pc: usize,
+        st: &mut State,
+        base: Reg,
+        off: i16,
+        size: Size,
+        v: Value,
+    ) -> Result<(), VerifyError> {
+        let (p, span, bytes) = self.insn_access(pc, st, base, off, size, Dir::Write)?;
+        match p.kind {
+            PtrKind::Stack { frame } => {
+                self.stack_write(pc, st, frame, &span, p.fixed().is_some(), bytes, v)
+            }
+            _ if v.is_ptr() && !self.env.allow_pointer_leaks => {
+                Err(self.leak(pc, format!("storing {v} into {} memory", p.kind)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// An atomic read-modify-write.
+    #[allow(clippy::too_many_arguments, reason = "the instruction's fields")]
+    pub(crate) fn atomic(
+        &mut self,
+        pc: usize,
+        st: &mut State,
+        size: Size,
+        op: AtomicOp,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    ) -> Result<(), VerifyError> {
+        let v = self.read(pc, st, src)?;
+        if v.is_ptr() {
+            return Err(self.leak(pc, format!("an atomic operation with r{} = {v}", src.idx())));
+        }
+        if op == AtomicOp::CmpXchg {
+            match self.read(pc, st, Reg::R0)? {
+                Value::Scalar(_) => {}
+                r0 => return Err(self.leak(pc, format!("cmpxchg comparing r0 = {r0}"))),
+            }
+        }
+        let (p, span, bytes) = self.insn_access(pc, st, dst, off, size, Dir::Write)?;
+        if let PtrKind::Stack { frame } = p.kind {
+            self.stack_read(pc, st, frame, &span, false, bytes)?;
+            self.stack_write(pc, st, frame, &span, false, bytes, Value::UNKNOWN)?;
+        }
+        let old = Value::Scalar(Scalar::of_size(bytes));
+        match op {
+            AtomicOp::CmpXchg => st.set_reg(0, old),
+            o if o.fetches() => st.set_reg(src.idx(), old),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Reads `bytes` at `span` of frame `frame`'s stack.
+    pub(crate) fn stack_read(
+        &self,
+        pc: usize,
+        st: &State,
+        frame: u8,
+        span: &Span,
+        fixed: bool,
+        bytes: u32,
+    ) -> Result<Value, VerifyError> {
+        let stack = &st.frames[frame as usize].stack;
+        if fixed && bytes == 8 && span.lo % 8 == 0 {
+            let slot = stack.slot(Stack::locate(span.lo).0);
+            if slot.spill != Value::Uninit {
+                return Ok(slot.spill);
+            }
+        }
+        for off in span.lo..span.hi {
+            if !stack.byte_init(off) {
+                return Err(self.error(
+                    pc,
+                    format!(
+                        "reads fp{frame}{off:+}, a stack byte not written on this path{}",
+                        if fixed {
+                            ""
+                        } else {
+                            " (the offset is variable)"
+                        }
+                    ),
+                ));
+            }
+        }
+        self.no_pointer_in(pc, stack, span, "reading")?;
+        Ok(Value::Scalar(Scalar::of_size(bytes)))
+    }
+
+    /// Rejects an access to part of a spilled pointer (unless leaks are allowed).
+    fn no_pointer_in(
+        &self,
+        pc: usize,
+        stack: &Stack,
+        span: &Span,
+        what: &str,
+    ) -> Result<(), VerifyError> {
+        if self.env.allow_pointer_leaks {
+            return Ok(());
+        }
+        for s in span.slots() {
+            if let v @ Value::Ptr(_) = stack.slot(s).spill {
+                return Err(self.leak(
+                    pc,
+                    format!(
+                        "{what} part of the spilled {v} at fp{}",
+                        -8 * (s as i64 + 1)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `v` (`bytes` wide) at `span` of frame `frame`'s stack.
+    #[allow(clippy::too_many_arguments, reason = "the access and the value")]
+    pub(crate) fn stack_write(
+        &self,
+        pc: usize,
+        st: &mut State,
+        frame: u8,
+        span: &Span,
+        fixed: bool,
+        bytes: u32,
+        v: Value,
+    ) -> Result<(), VerifyError> {
+        if fixed && bytes == 8 && span.lo % 8 == 0 {
+            let slot = st.frames[frame as usize]
+                .stack
+                .slot_mut(Stack::locate(span.lo).0);
+            slot.init = 0xff;
+            slot.spill = v;
+            return Ok(());
+        }
+        if v.is_ptr() && !self.env.allow_pointer_leaks {
+            return Err(self.leak(
+                pc,
+                format!("storing {v} in {bytes} bytes or at an unaligned or variable stack offset"),
+            ));
+        }
+        self.clear_spills(pc, st, frame, span)?;
+        let stack = &mut st.frames[frame as usize].stack;
+        if fixed {
+            for off in span.lo..span.hi {
+                stack.set_init(off);
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets the registers spilled where `span` writes (a pointer only if leaks are allowed).
+    fn clear_spills(
+        &self,
+        pc: usize,
+        st: &mut State,
+        frame: u8,
+        span: &Span,
+    ) -> Result<(), VerifyError> {
+        self.no_pointer_in(pc, &st.frames[frame as usize].stack, span, "overwriting")?;
+        let stack = &mut st.frames[frame as usize].stack;
+        for s in span.slots() {
+            stack.slot_mut(s).spill = Value::Uninit;
+        }
+        Ok(())
+    }
+
+    /// Checks memory a helper reads (`dir` Read: initialised) or writes (and then marks it
+    /// initialised): `len` bytes, `len_min` of them for certain, at pointer `p`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the access, and the operand for messages"
+    )]
+    pub(crate) fn helper_mem(
+        &mut self,
+        pc: usize,
+        st: &mut State,
+        p: &Ptr,
+        what: &str,
+        len_min: u64,
+        len: u64,
+        dir: Dir,
+    ) -> Result<(), VerifyError> {
+        if len == 0 {
+            return Ok(());
+        }
+        let span = self.check_access(pc, st, p, what, 0, len, dir)?;
+        if let PtrKind::Stack { frame } = p.kind {
+            match dir {
+                Dir::Read => {
+                    self.stack_read(pc, st, frame, &span, p.fixed().is_some(), len as u32)?;
+                }
+                Dir::Write => {
+                    self.clear_spills(pc, st, frame, &span)?;
+                    let stack = &mut st.frames[frame as usize].stack;
+                    if p.fixed().is_some() {
+                        for off in span.lo..span.lo + len_min as i64 {
+                            stack.set_init(off);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

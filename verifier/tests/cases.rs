@@ -1,0 +1,203 @@
+//! The verifier's cases as data: every `cases/*.s` file is an assembly program with its
+//! expectation in `#` lines at the top:
+//!
+//! - `# accept` or `# reject: TEXT` (the error must contain TEXT, `insn N: reason`);
+//! - `# context: raw` (the default), `# context: fixed N`, or
+//!   `# context: packet N data D end E width W` (a fixed N-byte context with packet fields);
+//! - `# map: NAME TYPE KEY VALUE [readonly]` declares map number 0, 1, ... (TYPE a Linux map
+//!   type id), which `lddw %rX, map_fd I` loads and `lddw %rX, map_value I OFF` addresses;
+//! - `# leaks` allows pointer leaks; `# steps: N` sets the processed-instruction budget;
+//! - `# proven: PC PC ...` lists instructions that must be proven in bounds, and
+//!   `# checked: PC ...` ones that must keep their run-time check.
+//!
+//! Accepted raw-context programs also run on the interpreter over a 64-byte context without an
+//! out-of-bounds trap.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use oxbpf_core::isa::{Imm64Kind, Insn};
+use oxbpf_core::{Backend, Config, HelperRegistry, Program, TrapKind};
+use oxbpf_helpers::{HostEnv, MapSet};
+use oxbpf_verifier::{ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields, verify};
+use std::path::Path;
+use std::sync::Arc;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/cases")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "s"))
+        .collect();
+    files.sort();
+    let trials = files
+        .into_iter()
+        .map(|path| {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            Trial::test(name, move || run_case(&path))
+        })
+        .collect();
+    libtest_mimic::run(&Arguments::from_args(), trials).exit();
+}
+
+struct Case {
+    expect: Result<(), String>,
+    context: ContextSpec,
+    maps: Vec<MapInfo>,
+    leaks: bool,
+    steps: Option<u64>,
+    proven: Vec<usize>,
+    checked: Vec<usize>,
+}
+
+fn parse_header(text: &str) -> Result<Case, String> {
+    let mut case = Case {
+        expect: Err("no `# accept` or `# reject:` line".into()),
+        context: ContextSpec::raw_memory(),
+        maps: Vec::new(),
+        leaks: false,
+        steps: None,
+        proven: Vec::new(),
+        checked: Vec::new(),
+    };
+    let mut expectation = false;
+    let num = |s: &str| s.parse::<u64>().map_err(|e| format!("{s}: {e}"));
+    for line in text.lines() {
+        let Some(d) = line.strip_prefix('#') else {
+            continue;
+        };
+        let d = d.trim();
+        let (key, rest) = d.split_once(':').unwrap_or((d, ""));
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        match key.trim() {
+            "accept" => {
+                case.expect = Ok(());
+                expectation = true;
+            }
+            "reject" => {
+                case.expect = Err(rest.trim().to_owned());
+                expectation = true;
+            }
+            "context" => {
+                case.context = match words.as_slice() {
+                    ["raw"] => ContextSpec::raw_memory(),
+                    ["fixed", n] => ContextSpec::fixed(num(n)? as u32),
+                    ["packet", n, "data", d, "end", e, "width", w] => ContextSpec {
+                        size: ContextSize::Fixed(num(n)? as u32),
+                        writable: Some(Vec::new()),
+                        packet: Some(PacketFields {
+                            data: num(d)? as u32,
+                            data_end: num(e)? as u32,
+                            width: num(w)? as u32,
+                        }),
+                    },
+                    other => return Err(format!("bad context: {other:?}")),
+                }
+            }
+            "map" => {
+                let [name, ty, key, value, rest @ ..] = words.as_slice() else {
+                    return Err(format!("bad map: {rest}"));
+                };
+                case.maps.push(MapInfo {
+                    name: (*name).to_owned(),
+                    map_type: num(ty)? as u32,
+                    key_size: num(key)? as u32,
+                    value_size: num(value)? as u32,
+                    read_only: rest.contains(&"readonly"),
+                });
+            }
+            "leaks" => case.leaks = true,
+            "steps" => case.steps = Some(num(words[0])?),
+            "proven" => {
+                for w in words {
+                    case.proven.push(num(w)? as usize);
+                }
+            }
+            "checked" => {
+                for w in words {
+                    case.checked.push(num(w)? as usize);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !expectation {
+        return Err("no `# accept` or `# reject:` line".into());
+    }
+    Ok(case)
+}
+
+fn run_case(path: &Path) -> Result<(), Failed> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let case = parse_header(&text)?;
+    let mut insns = oxbpf_core::asm::assemble(&text).map_err(|e| format!("assembly: {e}"))?;
+    // `lddw map_fd I` / `lddw map_value I OFF`: the loader's job, done here by hand.
+    let mut map_loads = Vec::new();
+    for (pc, insn) in insns.iter_mut().enumerate() {
+        if let Insn::LoadImm64 { dst, kind, imm } = *insn {
+            let value_offset = match kind {
+                Imm64Kind::MapFd => None,
+                Imm64Kind::MapValue => Some((imm >> 32) as u32),
+                _ => continue,
+            };
+            map_loads.push(MapLoad {
+                pc,
+                map: imm as u32,
+                value_offset,
+            });
+            *insn = Insn::LoadImm64 {
+                dst,
+                kind: Imm64Kind::Value,
+                imm: 0x1000,
+            };
+        }
+    }
+    let mut helpers = HelperRegistry::new();
+    oxbpf_helpers::standard::register(&mut helpers, &MapSet::new(), &HostEnv::default());
+    helpers.register(1000, "host_add", |_, [a, b, ..]| Ok(a.wrapping_add(b)));
+    let program = Program::from_insns(insns, &Config::default(), &helpers)
+        .map_err(|e| format!("load: {e}"))?;
+    let mut env = Env::new(&helpers);
+    env.context = case.context.clone();
+    env.maps = case.maps.clone();
+    env.map_loads = map_loads.clone();
+    env.allow_pointer_leaks = case.leaks;
+    if let Some(s) = case.steps {
+        env.max_steps = s;
+    }
+    let result = verify(&program, &env);
+    match (&case.expect, &result) {
+        (Ok(()), Ok(v)) => {
+            for &pc in &case.proven {
+                if !v.proven().get(pc).copied().unwrap_or(false) {
+                    return Err(format!("insn {pc} is not proven in bounds").into());
+                }
+            }
+            for &pc in &case.checked {
+                if v.proven().get(pc).copied().unwrap_or(false) {
+                    return Err(format!("insn {pc} is proven, expected a run-time check").into());
+                }
+            }
+        }
+        (Err(want), Err(got)) => {
+            if !got.to_string().contains(want.as_str()) {
+                return Err(format!("rejected with `{got}`, expected `{want}`").into());
+            }
+            return Ok(());
+        }
+        (Ok(()), Err(e)) => return Err(format!("rejected: {e}").into()),
+        (Err(want), Ok(_)) => return Err(format!("accepted, expected `{want}`").into()),
+    }
+    // An accepted program with a raw context and no maps runs without an out-of-bounds trap.
+    if case.context.size == ContextSize::InR2 && map_loads.is_empty() {
+        let exe = oxbpf_interp::Interpreter
+            .prepare(Arc::new(program), Arc::new(helpers))
+            .map_err(|e| e.to_string())?;
+        let mut mem: Vec<u8> = (0..64u8).collect();
+        if let Err(t) = exe.run(&mut mem)
+            && matches!(t.kind, TrapKind::OutOfBounds { .. })
+        {
+            return Err(format!("accepted, but the interpreter trapped: {t}").into());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,4 @@
+# accept
+mov %r6, 5
+call %r6
+exit

@@ -1,0 +1,4 @@
+# accept
+# checked: 0
+ldxw %r0, [%r1+4]
+exit

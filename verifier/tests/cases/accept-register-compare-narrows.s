@@ -1,0 +1,10 @@
+# accept
+# context: fixed 64
+ldxb %r2, [%r1]
+mov %r3, 40
+jgt %r2, %r3, +3
+add %r1, %r2
+ldxdw %r0, [%r1]
+exit
+mov %r0, 0
+exit

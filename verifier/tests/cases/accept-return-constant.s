@@ -1,0 +1,3 @@
+# accept
+mov %r0, 42
+exit

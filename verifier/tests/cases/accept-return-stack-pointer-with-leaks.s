@@ -1,0 +1,4 @@
+# accept
+# leaks
+mov %r0, %r10
+exit

@@ -1,0 +1,11 @@
+# reject: insn 5: r1 = ctx+0..=+255
+# context: fixed 64
+ldxb %r2, [%r1]
+mov %r3, %r2
+add %r3, 0
+jgt %r3, 56, +3
+add %r1, %r2
+ldxdw %r0, [%r1]
+exit
+mov %r0, 0
+exit

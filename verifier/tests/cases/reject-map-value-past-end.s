@@ -1,0 +1,12 @@
+# reject: insn 7: r0 = map_value0: access of 8 bytes at offset 4 is outside the 8-byte value of map `counts`
+# map: counts 1 4 8
+stw [%r10-4], 0
+lddw %r1, map_fd 0
+mov %r2, %r10
+add %r2, -4
+call 1
+jeq %r0, 0, +2
+ldxdw %r0, [%r0+4]
+exit
+mov %r0, 0
+exit

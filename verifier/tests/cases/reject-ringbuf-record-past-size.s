@@ -1,0 +1,13 @@
+# reject: insn 6: r0 = record[8]: access of 8 bytes at offset 4 is outside the 8-byte ring-buffer record
+# map: events 27 0 0
+lddw %r1, map_fd 0
+mov %r2, 8
+mov %r3, 0
+call 131
+jeq %r0, 0, +5
+stdw [%r0+4], 1
+mov %r1, %r0
+mov %r2, 0
+call 132
+mov %r0, 0
+exit
