@@ -37,48 +37,9 @@ pub use oxbpf_loader::{
     ElfError, ElfObject, LinkedProgram, MapRef, MapSpec, ProgramInfo, RelocationInfo, write_object,
 };
 pub use oxbpf_verifier::{
-    ContextSize, ContextSpec, MapInfo, MapLoad, PacketFields, Verified, VerifyError,
+    ContextSize, ContextSpec, MapInfo, MapLoad, PacketFields, Settings as VerifierSettings,
+    Verified, VerifyError,
 };
-
-/// What the verifier checks programs against, per [`Vm`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VerifierSettings {
-    /// The context programs get (default: raw memory of `r2` bytes).
-    pub context: ContextSpec,
-    /// Whether pointers may reach the host (`r0`, context or map memory). Default: no.
-    pub allow_pointer_leaks: bool,
-    /// The bound on instructions processed over all paths (default: 1,000,000).
-    pub max_steps: u64,
-}
-
-impl Default for VerifierSettings {
-    fn default() -> VerifierSettings {
-        VerifierSettings {
-            context: ContextSpec::raw_memory(),
-            allow_pointer_leaks: false,
-            max_steps: 1_000_000,
-        }
-    }
-}
-
-impl VerifierSettings {
-    /// The verifier's environment for a program over `helpers` and `maps`.
-    pub fn env<'a>(
-        &self,
-        helpers: &'a HelperRegistry,
-        maps: Vec<MapInfo>,
-        map_loads: Vec<MapLoad>,
-    ) -> oxbpf_verifier::Env<'a> {
-        oxbpf_verifier::Env {
-            helpers,
-            context: self.context.clone(),
-            maps,
-            map_loads,
-            allow_pointer_leaks: self.allow_pointer_leaks,
-            max_steps: self.max_steps,
-        }
-    }
-}
 
 /// Names of the registered backends, the default first.
 pub const BACKENDS: &[&str] = &["interp", "jit", "aot"];
@@ -219,16 +180,31 @@ impl Vm {
         &mut self.verifier
     }
 
+    /// The verifier's environment for a program served by `helpers` that loads `maps`.
+    fn env<'a>(
+        &self,
+        helpers: &'a HelperRegistry,
+        maps: Vec<MapInfo>,
+        map_loads: Vec<MapLoad>,
+    ) -> oxbpf_verifier::Env<'a> {
+        oxbpf_verifier::Env {
+            helpers,
+            maps,
+            map_loads,
+            settings: self.verifier.clone(),
+        }
+    }
+
     /// Verifies `program` against this VM's helpers and verifier settings (no maps).
     pub fn verify(&self, program: &Program) -> Result<Verified, Error> {
-        let env = self.verifier.env(&self.helpers, Vec::new(), Vec::new());
+        let env = self.env(&self.helpers, Vec::new(), Vec::new());
         Ok(oxbpf_verifier::verify(program, &env)?)
     }
 
     /// [`verify`](Self::verify), also returning the states along the path the verifier took
     /// last (the failing one on a rejection), one line per instruction.
     pub fn verify_with_log(&self, program: &Program) -> (Result<Verified, Error>, Vec<String>) {
-        let env = self.verifier.env(&self.helpers, Vec::new(), Vec::new());
+        let env = self.env(&self.helpers, Vec::new(), Vec::new());
         let (r, lines) = oxbpf_verifier::verify_with_log(program, &env);
         (r.map_err(Error::from), lines)
     }
@@ -340,7 +316,7 @@ impl Object {
     pub fn load(&self, vm: &Vm, program: Option<&str>) -> Result<Loaded, Error> {
         let (program, helpers, loads) = self.link(vm, program)?;
         if vm.config.verify {
-            let env = vm.verifier.env(&helpers, self.map_infos(), loads);
+            let env = vm.env(&helpers, self.map_infos(), loads);
             oxbpf_verifier::verify(&program, &env)?;
         }
         let exe = vm.backend.prepare(Arc::new(program), Arc::new(helpers))?;
@@ -362,7 +338,7 @@ impl Object {
             Ok(p) => p,
             Err(e) => return (Err(e), Vec::new()),
         };
-        let env = vm.verifier.env(&helpers, self.map_infos(), loads);
+        let env = vm.env(&helpers, self.map_infos(), loads);
         let (r, lines) = if log {
             oxbpf_verifier::verify_with_log(&program, &env)
         } else {

@@ -31,11 +31,9 @@ impl Checker<'_> {
         // A memory argument waiting for its size: (register, pointer, writes).
         let mut pending: Option<(usize, Ptr, Dir)> = None;
         let mut released: Option<u32> = None;
-        let mut args = [Value::Uninit; 6];
         for (i, arg) in proto.args.iter().enumerate() {
             let r = i + 1;
             let v = st.reg(r);
-            args[r] = v;
             if *arg == Arg::Unused {
                 continue;
             }
@@ -167,7 +165,8 @@ impl Checker<'_> {
                 })
             }
             Ret::RecordOrNull => {
-                let size = match args[2] {
+                let r2 = st.reg(2);
+                let size = match r2 {
                     Value::Scalar(s) => s.as_const().filter(|&n| n > 0 && n <= MAX_SIZE),
                     _ => None,
                 };
@@ -176,7 +175,7 @@ impl Checker<'_> {
                         pc,
                         format!(
                             "argument 2 of {name} must be a known, non-zero size, but r2 = {}",
-                            args[2]
+                            r2
                         ),
                     ));
                 };

@@ -89,35 +89,50 @@ pub struct MapLoad {
     pub value_offset: Option<u32>,
 }
 
+/// What the host decides about verification, the same for every program it loads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The context programs get (default: raw memory of `r2` bytes).
+    pub context: ContextSpec,
+    /// Whether a pointer may reach a place the host can read: `r0` at exit, context or map
+    /// memory, or arithmetic that turns it into a number. Off by default.
+    pub allow_pointer_leaks: bool,
+    /// How many instructions the search may process, summed over every path, before it gives
+    /// up with "too complex" (default 1,000,000, Linux's limit).
+    pub max_steps: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            context: ContextSpec::default(),
+            allow_pointer_leaks: false,
+            max_steps: 1_000_000,
+        }
+    }
+}
+
 /// Everything the verifier checks a program against.
 #[derive(Clone, Debug)]
 pub struct Env<'a> {
     /// The helpers and their prototypes.
     pub helpers: &'a HelperRegistry,
-    /// The context.
-    pub context: ContextSpec,
     /// The maps the program's `lddw`s load.
     pub maps: Vec<MapInfo>,
     /// Which `lddw`s load them.
     pub map_loads: Vec<MapLoad>,
-    /// Whether a pointer may reach a place the host can read: `r0` at exit, context or map
-    /// memory, or arithmetic that turns it into a number. Off by default.
-    pub allow_pointer_leaks: bool,
-    /// How many instructions the search may process, summed over every path, before it gives
-    /// up with "too complex" (Linux's limit is 1,000,000).
-    pub max_steps: u64,
+    /// The host's settings.
+    pub settings: Settings,
 }
 
 impl<'a> Env<'a> {
-    /// An environment with the default context (raw memory), no maps and the default limits.
+    /// An environment with the default settings and no maps.
     pub fn new(helpers: &'a HelperRegistry) -> Env<'a> {
         Env {
             helpers,
-            context: ContextSpec::default(),
             maps: Vec::new(),
             map_loads: Vec::new(),
-            allow_pointer_leaks: false,
-            max_steps: 1_000_000,
+            settings: Settings::default(),
         }
     }
 }

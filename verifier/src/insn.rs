@@ -175,7 +175,7 @@ impl Checker<'_> {
                 (Width::W64, v) => v,
                 (Width::W32, Value::Scalar(sc)) => Value::Scalar(sc.low32()),
                 (Width::W32, v) => {
-                    if !self.env.allow_pointer_leaks {
+                    if !self.env.settings.allow_pointer_leaks {
                         return Err(self.leak(pc, format!("a 32-bit copy of {v}")));
                     }
                     Value::Scalar(Scalar::of_size(4))
@@ -209,7 +209,7 @@ impl Checker<'_> {
                 Value::Scalar(Scalar::UNKNOWN)
             }
             (a, b) => {
-                if self.env.allow_pointer_leaks {
+                if self.env.settings.allow_pointer_leaks {
                     Value::Scalar(Scalar::UNKNOWN)
                 } else {
                     return Err(self.error(
@@ -232,10 +232,6 @@ impl Checker<'_> {
     }
 
     /// `p + b` (or `p - b`).
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the operands and their registers, for messages"
-    )]
     fn ptr_add(
         &self,
         pc: usize,
@@ -263,7 +259,7 @@ impl Checker<'_> {
             && !sub
             && p.fixed() == Some(0)
             && b.id == CTX_LEN_ID
-            && self.env.context.size == ContextSize::InR2
+            && self.env.settings.context.size == ContextSize::InR2
         {
             return Ok(Value::Ptr(Ptr::at(PtrKind::CtxEnd, 0)));
         }
@@ -323,7 +319,7 @@ impl Checker<'_> {
             v => v,
         };
         if st.frames.len() == 1 {
-            if r0.is_ptr() && !self.env.allow_pointer_leaks {
+            if r0.is_ptr() && !self.env.settings.allow_pointer_leaks {
                 return Err(self.leak(pc, format!("returning r0 = {r0}")));
             }
             if let Some(&(_, at)) = st.refs.first() {

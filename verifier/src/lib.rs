@@ -10,7 +10,7 @@
 //!
 //! It rejects, with `insn N: reason`: reads of registers and stack bytes never written, accesses
 //! outside a region or through a number, a possibly-null map value or record used before its
-//! check, pointers leaking to the host (unless [`Env::allow_pointer_leaks`]), helper calls that
+//! check, pointers leaking to the host (unless [`Settings::allow_pointer_leaks`]), helper calls that
 //! break their [`Proto`](oxbpf_core::Proto), records never submitted, loops without progress, and
 //! programs too complex to finish. [`Verified::proven`] marks the accesses proven in bounds.
 
@@ -27,7 +27,7 @@ mod tnum;
 mod types;
 mod verify;
 
-pub use env::{ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields};
+pub use env::{ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields, Settings};
 pub use error::VerifyError;
 pub use scalar::Scalar;
 pub use tnum::Tnum;

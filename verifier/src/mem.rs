@@ -21,6 +21,8 @@ pub(crate) enum Dir {
 pub(crate) struct Span {
     pub(crate) lo: i64,
     pub(crate) hi: i64,
+    /// Whether the bounds are proven (otherwise the run-time check decides).
+    pub(crate) proven: bool,
 }
 
 impl Span {
@@ -46,7 +48,7 @@ impl Checker<'_> {
     }
 
     /// Checks that `size` bytes at `off` from `p` lie in its region and may be accessed so;
-    /// records whether the access is proven or left to the run-time check.
+    /// its span says whether the bounds are proven or left to the run-time check.
     #[allow(
         clippy::too_many_arguments,
         reason = "the access, and the operand for messages"
@@ -96,7 +98,7 @@ impl Checker<'_> {
                     return Err(self.error(pc, at("the context")));
                 }
                 if dir == Dir::Write
-                    && let Some(w) = &self.env.context.writable
+                    && let Some(w) = &self.env.settings.context.writable
                 {
                     let inside = w
                         .iter()
@@ -105,7 +107,7 @@ impl Checker<'_> {
                         return Err(self.error(pc, format!("{what} = {shown}: write of {size} bytes at offset {lo} to a read-only part of the context")));
                     }
                 }
-                match self.env.context.size {
+                match self.env.settings.context.size {
                     ContextSize::Fixed(n) if hi > i64::from(n) => {
                         return Err(self.error(pc, at(&format!("the {n}-byte context"))));
                     }
@@ -160,8 +162,7 @@ impl Checker<'_> {
                 ));
             }
         };
-        self.record_access(pc, proven);
-        Ok(Span { lo, hi })
+        Ok(Span { lo, hi, proven })
     }
 
     /// The access of a load, store or atomic through `base`: its pointer, span and width.
@@ -178,6 +179,7 @@ impl Checker<'_> {
         let what = format!("r{}", base.idx());
         let bytes = size.bytes() as u32;
         let span = self.check_access(pc, st, &p, &what, i64::from(off), u64::from(bytes), dir)?;
+        self.record_access(pc, span.proven);
         Ok((p, span, bytes))
     }
 
@@ -202,7 +204,7 @@ impl Checker<'_> {
                 })
             }
             PtrKind::Ctx => {
-                if let (Some(pf), Some(o)) = (self.env.context.packet, p.fixed()) {
+                if let (Some(pf), Some(o)) = (self.env.settings.context.packet, p.fixed()) {
                     let o = o + i64::from(off);
                     if bytes == pf.width && o == i64::from(pf.data) {
                         return Ok(Value::Ptr(Ptr::at(PtrKind::Packet, 0)));
@@ -232,7 +234,7 @@ impl Checker<'_> {
             PtrKind::Stack { frame } => {
                 self.stack_write(pc, st, frame, &span, p.fixed().is_some(), bytes, v)
             }
-            _ if v.is_ptr() && !self.env.allow_pointer_leaks => {
+            _ if v.is_ptr() && !self.env.settings.allow_pointer_leaks => {
                 Err(self.leak(pc, format!("storing {v} into {} memory", p.kind)))
             }
             _ => Ok(()),
@@ -319,7 +321,7 @@ impl Checker<'_> {
         span: &Span,
         what: &str,
     ) -> Result<(), VerifyError> {
-        if self.env.allow_pointer_leaks {
+        if self.env.settings.allow_pointer_leaks {
             return Ok(());
         }
         for s in span.slots() {
@@ -356,7 +358,7 @@ impl Checker<'_> {
             slot.spill = v;
             return Ok(());
         }
-        if v.is_ptr() && !self.env.allow_pointer_leaks {
+        if v.is_ptr() && !self.env.settings.allow_pointer_leaks {
             return Err(self.leak(
                 pc,
                 format!("storing {v} in {bytes} bytes or at an unaligned or variable stack offset"),

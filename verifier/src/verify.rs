@@ -128,7 +128,7 @@ impl<'a> Checker<'a> {
     fn entry_state(&self) -> State {
         let mut regs = [Value::Uninit; 11];
         regs[1] = Value::Ptr(Ptr::at(PtrKind::Ctx, 0));
-        regs[2] = Value::Scalar(match self.env.context.size {
+        regs[2] = Value::Scalar(match self.env.settings.context.size {
             ContextSize::InR2 => Scalar {
                 id: CTX_LEN_ID,
                 ..Scalar::UNKNOWN
@@ -142,7 +142,7 @@ impl<'a> Checker<'a> {
                 stack: Stack::default(),
                 ret_pc: 0,
             }],
-            ctx_min: match self.env.context.size {
+            ctx_min: match self.env.settings.context.size {
                 ContextSize::Fixed(n) => u64::from(n),
                 ContextSize::InR2 => 0,
             },
@@ -157,13 +157,13 @@ impl<'a> Checker<'a> {
         while let Some((mut pc, mut st, mut parent)) = work.pop() {
             loop {
                 self.steps += 1;
-                if self.steps > self.env.max_steps {
+                if self.steps > self.env.settings.max_steps {
                     return Err(self.error(
                         pc,
                         format!(
                             "program too complex: more than {} instructions processed over \
                              all paths",
-                            self.env.max_steps
+                            self.env.settings.max_steps
                         ),
                     ));
                 }

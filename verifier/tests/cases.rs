@@ -157,12 +157,12 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     let program = Program::from_insns(insns, &Config::default(), &helpers)
         .map_err(|e| format!("load: {e}"))?;
     let mut env = Env::new(&helpers);
-    env.context = case.context.clone();
+    env.settings.context = case.context.clone();
     env.maps = case.maps.clone();
     env.map_loads = map_loads.clone();
-    env.allow_pointer_leaks = case.leaks;
+    env.settings.allow_pointer_leaks = case.leaks;
     if let Some(s) = case.steps {
-        env.max_steps = s;
+        env.settings.max_steps = s;
     }
     let result = verify(&program, &env);
     match (&case.expect, &result) {
