@@ -38,7 +38,7 @@ pub use oxbpf_loader::{
 };
 pub use oxbpf_verifier::{
     ContextSize, ContextSpec, MapInfo, MapLoad, PacketFields, Settings as VerifierSettings,
-    Verified, VerifyError,
+    Termination, Verified, VerifyError,
 };
 
 /// Names of the registered backends, the default first.
@@ -185,26 +185,27 @@ impl Vm {
         &self,
         helpers: &'a HelperRegistry,
         maps: Vec<MapInfo>,
-        map_loads: Vec<MapLoad>,
+        links: LinkFacts,
     ) -> oxbpf_verifier::Env<'a> {
         oxbpf_verifier::Env {
             helpers,
             maps,
-            map_loads,
+            map_loads: links.map_loads,
             settings: self.verifier.clone(),
+            bounded_loops: links.bounded_loops,
         }
     }
 
     /// Verifies `program` against this VM's helpers and verifier settings (no maps).
     pub fn verify(&self, program: &Program) -> Result<Verified, Error> {
-        let env = self.env(&self.helpers, Vec::new(), Vec::new());
+        let env = self.env(&self.helpers, Vec::new(), LinkFacts::default());
         Ok(oxbpf_verifier::verify(program, &env)?)
     }
 
     /// [`verify`](Self::verify), also returning the states along the path the verifier took
     /// last (the failing one on a rejection), one line per instruction.
     pub fn verify_with_log(&self, program: &Program) -> (Result<Verified, Error>, Vec<String>) {
-        let env = self.env(&self.helpers, Vec::new(), Vec::new());
+        let env = self.env(&self.helpers, Vec::new(), LinkFacts::default());
         let (r, lines) = oxbpf_verifier::verify_with_log(program, &env);
         (r.map_err(Error::from), lines)
     }
@@ -212,9 +213,12 @@ impl Vm {
     /// Verifies (when [`Config::verify`] is on) and prepares an already checked program. It
     /// runs with the helpers registered now.
     pub fn load_program(&self, program: Program) -> Result<Loaded, Error> {
-        if self.config.verify {
-            self.verify(&program)?;
-        }
+        let program = if self.config.verify {
+            let proven = self.verify(&program)?.proven().to_vec();
+            program.with_proofs(proven)
+        } else {
+            program
+        };
         let exe = self
             .backend
             .prepare(Arc::new(program), Arc::new(self.helpers.clone()))?;
@@ -314,10 +318,11 @@ impl Object {
     /// their addresses; the standard helpers serve these maps, and helpers registered on `vm`
     /// take precedence over them.
     pub fn load(&self, vm: &Vm, program: Option<&str>) -> Result<Loaded, Error> {
-        let (program, helpers, loads) = self.link(vm, program)?;
+        let (mut program, helpers, loads) = self.link(vm, program)?;
         if vm.config.verify {
             let env = vm.env(&helpers, self.map_infos(), loads);
-            oxbpf_verifier::verify(&program, &env)?;
+            let proven = oxbpf_verifier::verify(&program, &env)?.proven().to_vec();
+            program = program.with_proofs(proven);
         }
         let exe = vm.backend.prepare(Arc::new(program), Arc::new(helpers))?;
         Ok(Loaded {
@@ -353,7 +358,7 @@ impl Object {
         &self,
         vm: &Vm,
         program: Option<&str>,
-    ) -> Result<(Program, HelperRegistry, Vec<MapLoad>), Error> {
+    ) -> Result<(Program, HelperRegistry, LinkFacts), Error> {
         let mut linked = self.elf.program(program)?;
         linked.fill_map_refs(|r| {
             let map = &self.by_index[r.map];
@@ -369,22 +374,33 @@ impl Object {
         }
         let program = Program::from_bytes(&linked.bytecode, &vm.config, &helpers)?
             .with_shared(self.maps.regions());
-        let loads = linked
-            .map_refs
-            .iter()
-            .map(|r| MapLoad {
-                pc: r.insn,
-                map: r.map as u32,
-                value_offset: r.value_offset,
-            })
-            .collect();
-        Ok((program, helpers, loads))
+        let facts = LinkFacts {
+            map_loads: linked
+                .map_refs
+                .iter()
+                .map(|r| MapLoad {
+                    pc: r.insn,
+                    map: r.map as u32,
+                    value_offset: r.value_offset,
+                })
+                .collect(),
+            bounded_loops: linked.bounded_loops,
+        };
+        Ok((program, helpers, facts))
     }
 
     /// The verifier's view of the maps, in the order of [`ElfObject::maps`].
     fn map_infos(&self) -> Vec<MapInfo> {
         self.elf.maps().iter().map(map_info).collect()
     }
+}
+
+/// What linking tells the verifier: which `lddw`s load maps, and where the loops of `bpf_loop`
+/// start.
+#[derive(Default)]
+struct LinkFacts {
+    map_loads: Vec<MapLoad>,
+    bounded_loops: Vec<usize>,
 }
 
 /// What the verifier needs to know of a map of an object.

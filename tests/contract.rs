@@ -7,8 +7,14 @@
 use oxbpf::{BACKENDS, Config, Error, Execution, StackBuffer, Trap, TrapKind, Vm};
 use oxbpf_core::{Access, CheckErrorKind, HelperStop, LoadError};
 
+/// A VM that does not verify: the contract is about what runs, traps included, and the
+/// verifier keeps most trapping programs from loading at all.
 fn vm(backend: &str, config: &Config) -> Vm {
-    let mut vm = Vm::with_config(backend, config.clone()).unwrap();
+    let config = Config {
+        verify: false,
+        ..config.clone()
+    };
+    let mut vm = Vm::with_config(backend, config).unwrap();
     vm.register_helper(1, "add3", |_, [a, b, c, ..]| Ok(a + b + c));
     vm.register_helper(2, "fail", |_, _| Err(HelperStop::Error("boom".into())));
     vm.register_helper(3, "stop", |_, [a, ..]| Err(HelperStop::Exit(a)));

@@ -1,11 +1,16 @@
-//! The verifier in the load path: with `Config::verify` on, an unsafe program does not load (on
-//! any backend) and a safe one loads and runs; clang-built objects verify with their maps.
+//! The verifier in the load path: with `Config::verify` on (the default), an unsafe program does
+//! not load (on any backend) and a safe one loads and runs; clang-built objects verify with
+//! their maps.
 
 use oxbpf::{BACKENDS, Config, Error, Vm};
 
 fn verifying(backend: &str) -> Vm {
+    Vm::new(backend).unwrap()
+}
+
+fn unverified(backend: &str) -> Vm {
     let config = Config {
-        verify: true,
+        verify: false,
         ..Config::default()
     };
     Vm::with_config(backend, config).unwrap()
@@ -35,8 +40,7 @@ fn an_unsafe_program_does_not_load_on_any_backend() {
             "{b}: {e}"
         );
         // The same programs load without the verifier, and the run-time checks stop the second.
-        let unverified = Vm::new(b).unwrap();
-        let p = unverified
+        let p = unverified(b)
             .load_asm("lddw %r1, 0x1000\nldxw %r0, [%r1]\nexit")
             .unwrap();
         assert!(p.execute(&mut []).is_err(), "{b}");

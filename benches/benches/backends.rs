@@ -1,14 +1,16 @@
 //! Every workload on interp, jit and aot (without instruction counting, like rbpf and native
-//! code), on jit with counting (`jit-counted`) and without bounds checks (`jit-unchecked`, as
-//! rbpf's JIT runs), on the `rbpf` crate (interpreter and JIT) and natively; the per-call cost
-//! of a 2-instruction program; compile (prepare) time per backend; loading an AOT object.
+//! code), on jit with counting (`jit-counted`), without bounds checks (`jit-unchecked`, as
+//! rbpf's JIT runs) and verified (`jit-verified`, `aot-verified`: the checks of accesses proven
+//! in bounds dropped), on the `rbpf` crate (interpreter and JIT) and natively; the per-call cost
+//! of a 2-instruction program; compile (prepare) time per backend; loading an AOT object;
+//! verification time per workload and for a 100,000-instruction program (`verify/*`).
 //!
 //! Run: `cargo bench -p oxbpf-bench --bench backends` (add `-- NAME` to filter, e.g. `-- copy/`).
 //! BENCHMARKS.md turns the times into ratios.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use oxbpf::{StackBuffer, Vm};
-use oxbpf_bench::{WORKLOADS, config, workload};
+use oxbpf_bench::{WORKLOADS, config, long_program, verifying_vm, workload};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,6 +66,20 @@ fn workloads(c: &mut Criterion) {
                 })
             });
         }
+        // Verified: accesses proven in bounds lose their checks.
+        for backend in ["jit", "aot"] {
+            let vm = verifying_vm(backend);
+            let prog = vm.load_bytes(w.bytecode).unwrap();
+            let exe = prog.executable();
+            let mut stack = StackBuffer::new(prog.program().config().stack_size());
+            assert_eq!(exe.execute_on(&mut mem, &mut stack).result, Ok(expected));
+            group.bench_function(format!("{backend}-verified"), |b| {
+                b.iter(|| {
+                    mem.copy_from_slice(&input);
+                    black_box(exe.execute_on(black_box(&mut mem), &mut stack))
+                })
+            });
+        }
         let rprog = with_len_in_r2(w.bytecode, input.len());
         let mut rvm = rbpf::EbpfVmRaw::new(Some(&rprog)).unwrap();
         assert_eq!(rvm.execute_program(&mut mem).unwrap(), expected);
@@ -109,6 +125,28 @@ fn call_overhead(c: &mut Criterion) {
     group.finish();
 }
 
+/// Verifying each workload (as the verified variants load them), and a program of 100,000
+/// instructions.
+fn verify_time(c: &mut Criterion) {
+    let mut group = c.benchmark_group("verify");
+    let vm = verifying_vm("interp");
+    for w in WORKLOADS {
+        let program = oxbpf::Program::from_bytes(w.bytecode, vm.config(), vm.helpers()).unwrap();
+        vm.verify(&program).unwrap();
+        group.bench_function(w.name, |b| {
+            b.iter(|| black_box(vm.verify(&program).unwrap()))
+        });
+    }
+    let long = long_program(100_000);
+    let program = oxbpf::Program::from_bytes(&long, vm.config(), vm.helpers()).unwrap();
+    vm.verify(&program).unwrap();
+    group.sample_size(10);
+    group.bench_function("long-100k", |b| {
+        b.iter(|| black_box(vm.verify(&program).unwrap()))
+    });
+    group.finish();
+}
+
 /// Preparing each workload on each backend: translation or compilation.
 fn compile_time(c: &mut Criterion) {
     let mut group = c.benchmark_group("compile");
@@ -136,6 +174,6 @@ criterion_group! {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .sample_size(20);
-    targets = workloads, call_overhead, compile_time
+    targets = workloads, call_overhead, compile_time, verify_time
 }
 criterion_main!(benches);

@@ -150,11 +150,43 @@ pub fn workload(name: &str) -> Option<&'static Workload> {
 }
 
 /// The configuration the workloads are measured with: the defaults (bounds checks on) without
-/// instruction counting, which neither native code nor rbpf does. `counting` turns it back on,
-/// to measure its cost.
+/// instruction counting, which neither native code nor rbpf does, and without verification, so
+/// every access keeps its check (see [`verifying_vm`] for the verified variant). `counting`
+/// turns counting back on, to measure its cost.
 pub fn config(counting: bool) -> oxbpf::Config {
     oxbpf::Config {
         count_instructions: counting,
+        verify: false,
         ..oxbpf::Config::default()
     }
+}
+
+/// A VM on `backend` that verifies what it loads, so that compiled code drops the checks of
+/// accesses proven in bounds. The workloads' loops run over the memory's length, which is known
+/// only at run time, so they are proven for any number of iterations
+/// ([`oxbpf::Termination::Budget`]); no instruction counting, like [`config`]`(false)`.
+pub fn verifying_vm(backend: &str) -> oxbpf::Vm {
+    let config = oxbpf::Config {
+        verify: true,
+        ..config(false)
+    };
+    let mut vm = oxbpf::Vm::with_config(backend, config).expect("a registered backend");
+    vm.verifier_mut().termination = oxbpf::Termination::Budget;
+    vm
+}
+
+/// A straight-line-heavy program of about `len` instructions for verification benches:
+/// repeated blocks that spill, reload, branch over a store and index the stack.
+pub fn long_program(len: usize) -> Vec<u8> {
+    let mut src = String::from("mov %r0, 0\nstdw [%r10-8], 0\n");
+    for i in 0..len.div_ceil(6) {
+        src.push_str(&format!(
+            "add %r0, {}\njgt %r0, {}, +1\nstxdw [%r10-8], %r0\nldxdw %r3, [%r10-8]\n\
+             and %r3, 7\nadd %r0, %r3\n",
+            i % 13,
+            i * 5
+        ));
+    }
+    src.push_str("exit\n");
+    oxbpf::isa::encode(&oxbpf::asm::assemble(&src).expect("valid assembly"))
 }

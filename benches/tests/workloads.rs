@@ -2,7 +2,7 @@
 //! independently are right.
 
 use oxbpf::{BACKENDS, Vm};
-use oxbpf_bench::{WORKLOADS, config, workload};
+use oxbpf_bench::{WORKLOADS, config, long_program, verifying_vm, workload};
 
 #[test]
 fn every_backend_matches_the_native_build() {
@@ -18,6 +18,15 @@ fn every_backend_matches_the_native_build() {
                 assert_eq!(e.result, Ok(native), "{} on {b}", w.name);
                 assert_eq!(e.instructions > 0, counting, "{} on {b}", w.name);
             }
+            // Verified, with the checks of proven accesses dropped: the same answer.
+            let prog = verifying_vm(b).load_bytes(w.bytecode).unwrap();
+            let mut mem = (w.input)();
+            assert_eq!(
+                prog.execute(&mut mem),
+                Ok(native),
+                "{} verified on {b}",
+                w.name
+            );
         }
     }
 }
@@ -27,7 +36,7 @@ fn known_answers() {
     let run = |name: &str| {
         let w = workload(name).unwrap();
         let mut mem = (w.input)();
-        Vm::new("interp")
+        Vm::with_config("interp", config(false))
             .unwrap()
             .load_bytes(w.bytecode)
             .unwrap()
@@ -44,4 +53,16 @@ fn known_answers() {
     let w = workload("copy").unwrap();
     let src_last = (w.input)()[(1 << 20) - 1];
     assert_eq!(run("copy"), u64::from(src_last));
+}
+
+#[test]
+fn the_long_program_of_the_verify_bench_is_accepted() {
+    let vm = verifying_vm("interp");
+    let bytes = long_program(100_000);
+    let program = oxbpf::Program::from_bytes(&bytes, vm.config(), vm.helpers()).unwrap();
+    assert!(program.len() >= 100_000);
+    let v = vm.verify(&program).unwrap();
+    // Every block's stack reload is proven in bounds.
+    let proven = v.proven().iter().filter(|&&p| p).count();
+    assert!(proven >= 100_000 / 6, "{proven} proven accesses");
 }

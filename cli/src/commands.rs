@@ -29,6 +29,38 @@ pub struct RunArgs {
     /// For an ELF object: print its maps' contents as JSON after the run.
     #[arg(long)]
     dump_maps: bool,
+    /// Load without verifying (the run-time checks alone keep memory safe).
+    #[arg(long)]
+    no_verify: bool,
+    #[command(flatten)]
+    verifier: VerifierArgs,
+}
+
+/// The verifier's options shared by `run` and `verify`.
+#[derive(clap::Args, Debug)]
+pub struct VerifierArgs {
+    /// How loops must be shown to end: `proven` (walked until they end, as Linux does) or
+    /// `budget` (proven safe for any number of iterations; a run that does not end stops at the
+    /// instruction budget).
+    #[arg(long, value_enum, default_value = "proven")]
+    termination: TerminationArg,
+}
+
+/// `--termination`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum TerminationArg {
+    Proven,
+    Budget,
+}
+
+impl VerifierArgs {
+    /// Applies the options to `vm`.
+    fn apply(&self, vm: &mut Vm) {
+        vm.verifier_mut().termination = match self.termination {
+            TerminationArg::Proven => oxbpf::Termination::Proven,
+            TerminationArg::Budget => oxbpf::Termination::Budget,
+        };
+    }
 }
 
 /// `oxbpf run`. An ELF object runs with its maps and the standard helpers; other programs get
@@ -36,9 +68,11 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let config = Config {
         instruction_budget: args.budget,
+        verify: !args.no_verify,
         ..Config::default()
     };
     let mut vm = Vm::with_config(&args.backend, config).map_err(|e| e.to_string())?;
+    args.verifier.apply(&mut vm);
     let aot_object = input::is_object(&args.program)?;
     let elf = !aot_object && input::format_of(&args.program).ok() == Some(Format::Elf);
     if (args.name.is_some() || args.dump_maps) && !elf {
@@ -85,11 +119,14 @@ pub struct VerifyArgs {
     /// Print the abstract state before each instruction along the path verified last.
     #[arg(long)]
     log: bool,
+    #[command(flatten)]
+    verifier: VerifierArgs,
 }
 
 /// `oxbpf verify`: prints `accepted` and exits 0, or prints `insn N: reason` and exits 1.
 pub fn verify(args: &VerifyArgs) -> Result<ExitCode, String> {
     let mut vm = Vm::new("interp").map_err(|e| e.to_string())?;
+    args.verifier.apply(&mut vm);
     let elf = input::format_of(&args.program).ok() == Some(Format::Elf);
     let (result, log) = if elf {
         let bytes = input::read(&args.program)?;

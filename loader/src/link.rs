@@ -38,6 +38,9 @@ pub struct LinkedProgram {
     pub bytecode: Vec<u8>,
     /// The `lddw`s that load maps or global-data addresses.
     pub map_refs: Vec<MapRef>,
+    /// The heads of the loops `bpf_loop` calls became: each runs at most 2^23 times and
+    /// nothing else jumps into its function (see `oxbpf_verifier::Env::bounded_loops`).
+    pub bounded_loops: Vec<usize>,
 }
 
 impl LinkedProgram {
@@ -236,12 +239,13 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
         out[pc * 8 + 4..pc * 8 + 8].copy_from_slice(&(f as u32).to_le_bytes());
         out[pc * 8 + 12..pc * 8 + 16].fill(0);
     }
-    inline_bpf_loops(&mut out, &funcs);
+    let bounded_loops = inline_bpf_loops(&mut out, &funcs);
     Ok(LinkedProgram {
         name: info.name.clone(),
         section: info.section.clone(),
         bytecode: out,
         map_refs,
+        bounded_loops,
     })
 }
 
@@ -307,6 +311,9 @@ fn slot(op: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
     s
 }
 
+/// The instruction of [`loop_function`] that decides whether to run another iteration.
+const LOOP_HEAD: usize = 5;
+
 /// The loop a `bpf_loop(nr, callback, ctx, flags)` call becomes: a function of its own, placed at
 /// `at`, that calls `callback` (at instruction `cb`) with `(i, ctx)` for `i` in `0..nr` until it
 /// returns non-zero, and returns the number of calls, as Linux's helper does (`-E2BIG` above
@@ -338,14 +345,15 @@ fn loop_function(at: usize, cb: usize) -> Vec<u8> {
 /// Turns each `call bpf_loop` whose callback register `r2` was last set, in the same straight
 /// run of code, by an `lddw` of a function into a local call of a loop function for that
 /// callback, appended to the program. Calls whose callback cannot be seen stay helper calls
-/// (and stop the run with an error that says so).
-fn inline_bpf_loops(out: &mut Vec<u8>, funcs: &[(usize, usize)]) {
+/// (and stop the run with an error that says so). Returns the loops' heads.
+fn inline_bpf_loops(out: &mut Vec<u8>, funcs: &[(usize, usize)]) -> Vec<usize> {
     use oxbpf_core::Insn;
     use oxbpf_core::isa::{Reg, decode};
     let Ok(insns) = decode(out) else {
         // Left for the load to report, with the instruction.
-        return;
+        return Vec::new();
     };
+    let mut heads = Vec::new();
     let targets: std::collections::HashSet<usize> = insns
         .iter()
         .enumerate()
@@ -377,8 +385,10 @@ fn inline_bpf_loops(out: &mut Vec<u8>, funcs: &[(usize, usize)]) {
         if let Some(cb) = callback {
             let at = out.len() / 8;
             out.extend_from_slice(&loop_function(at, cb));
+            heads.push(at + LOOP_HEAD);
             let rel = i32::try_from(at as i64 - pc as i64 - 1).unwrap_or(0);
             out[pc * 8..pc * 8 + 8].copy_from_slice(&slot(0x85, 0, 1, 0, rel));
         }
     }
+    heads
 }

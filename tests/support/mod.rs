@@ -3,10 +3,21 @@
 
 use oxbpf::{BACKENDS, Config, HelperStop, Vm};
 
-/// A VM per registered backend with an instruction budget of `budget`.
+/// A VM per registered backend with an instruction budget of `budget`, not verifying: these
+/// tests compare what backends do with any loadable program, traps included.
+#[allow(
+    dead_code,
+    reason = "not every test that shares this module uses every function"
+)]
 pub fn vms(budget: u64) -> Vec<Vm> {
+    vms_verifying(budget, false)
+}
+
+/// [`vms`], verifying programs as they load when `verify` is set.
+pub fn vms_verifying(budget: u64, verify: bool) -> Vec<Vm> {
     let config = Config {
         instruction_budget: Some(budget),
+        verify,
         ..Config::default()
     };
     BACKENDS

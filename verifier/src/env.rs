@@ -89,6 +89,24 @@ pub struct MapLoad {
     pub value_offset: Option<u32>,
 }
 
+/// How the verifier makes sure a program ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Termination {
+    /// Every accepted program ends by itself: loops are walked iteration by iteration until
+    /// their exit conditions decide, as Linux does, and a loop that has not ended within
+    /// [`Settings::max_steps`] makes the program "too complex". (Only the loader's `bpf_loop`,
+    /// bounded by construction, is proven once for all its iterations.)
+    #[default]
+    Proven,
+    /// Loops are walked a few iterations, then widened: the numbers that change from one
+    /// iteration to the next may take every value in the direction they move, narrowed again
+    /// by the loop's conditions, so the body is proven safe for any number of iterations.
+    /// Whether the loop ends is left to the host, whose instruction budget
+    /// (`Config::instruction_budget`) stops a run that does not (PREVAIL's choice). A path that
+    /// comes back to a loop head in the same state is still rejected.
+    Budget,
+}
+
 /// What the host decides about verification, the same for every program it loads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -100,6 +118,8 @@ pub struct Settings {
     /// How many instructions the search may process, summed over every path, before it gives
     /// up with "too complex" (default 1,000,000, Linux's limit).
     pub max_steps: u64,
+    /// How programs are shown to end (default [`Termination::Proven`]).
+    pub termination: Termination,
 }
 
 impl Default for Settings {
@@ -108,6 +128,7 @@ impl Default for Settings {
             context: ContextSpec::default(),
             allow_pointer_leaks: false,
             max_steps: 1_000_000,
+            termination: Termination::Proven,
         }
     }
 }
@@ -123,6 +144,11 @@ pub struct Env<'a> {
     pub map_loads: Vec<MapLoad>,
     /// The host's settings.
     pub settings: Settings,
+    /// Heads of loops whose iteration count the program's producer bounds, as the loader's
+    /// expansion of `bpf_loop` (at most 2^23 iterations, in a function nothing jumps into).
+    /// There the search widens the numbers that change from one iteration to the next and
+    /// proves the body once for all iterations, instead of walking each.
+    pub bounded_loops: Vec<usize>,
 }
 
 impl<'a> Env<'a> {
@@ -133,6 +159,7 @@ impl<'a> Env<'a> {
             maps: Vec::new(),
             map_loads: Vec::new(),
             settings: Settings::default(),
+            bounded_loops: Vec::new(),
         }
     }
 }

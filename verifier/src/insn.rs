@@ -11,7 +11,10 @@ use crate::verify::{Checker, Step};
 use oxbpf_core::isa::{AluOp, Insn, Operand, Reg, Width};
 
 /// The largest pointer offset arithmetic may produce (as Linux's `BPF_MAX_VAR_OFF`).
-const MAX_OFF: i64 = 1 << 29;
+pub(crate) const MAX_OFF: i64 = 1 << 29;
+/// The bound on offsets into raw memory tracked as a range (see [`ContextSize::InR2`]); beyond
+/// it a pointer into raw memory may point anywhere.
+const MAX_RAW_OFF: i64 = 1 << 62;
 
 impl Checker<'_> {
     /// Register `r`, which must have been written.
@@ -274,6 +277,23 @@ impl Checker<'_> {
                 off_max: hi,
                 ..p
             })),
+            // Raw memory has a length known only at run time, and the run-time check stays on
+            // every access not proven: a pointer into it may go anywhere (an access through it
+            // is checked, see `check_access`).
+            (lo, hi)
+                if p.kind == PtrKind::Ctx
+                    && self.env.settings.context.size == ContextSize::InR2 =>
+            {
+                let (lo, hi) = match (lo, hi) {
+                    (Some(lo), Some(hi)) if lo >= -MAX_RAW_OFF && hi <= MAX_RAW_OFF => (lo, hi),
+                    _ => (i64::MIN, i64::MAX),
+                };
+                Ok(Value::Ptr(Ptr {
+                    off_min: lo,
+                    off_max: hi,
+                    ..p
+                }))
+            }
             _ => Err(self.error(
                 pc,
                 format!(

@@ -6,7 +6,8 @@
 //! included) or a pointer into a region (context, stack of a frame, map, map value, packet,
 //! ring-buffer record) with an offset range. The search follows every path, with bpf-to-bpf
 //! calls in frames of their own, prunes a path where an already verified state covers it, and
-//! ends loops by their exit conditions within a bound on processed instructions.
+//! ends loops by their exit conditions within a bound on processed instructions, or (as the host
+//! chooses, see [`Termination`]) proves them for any number of iterations by widening.
 //!
 //! It rejects, with `insn N: reason`: reads of registers and stack bytes never written, accesses
 //! outside a region or through a number, a possibly-null map value or record used before its
@@ -27,7 +28,9 @@ mod tnum;
 mod types;
 mod verify;
 
-pub use env::{ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields, Settings};
+pub use env::{
+    ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields, Settings, Termination,
+};
 pub use error::VerifyError;
 pub use scalar::Scalar;
 pub use tnum::Tnum;

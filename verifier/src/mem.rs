@@ -3,8 +3,9 @@
 
 use crate::env::ContextSize;
 use crate::error::VerifyError;
+use crate::insn::MAX_OFF;
 use crate::scalar::Scalar;
-use crate::state::{Stack, State};
+use crate::state::{Slot, Stack, State};
 use crate::types::{Ptr, PtrKind, Value};
 use crate::verify::Checker;
 use oxbpf_core::isa::{AtomicOp, Reg, Size};
@@ -64,7 +65,10 @@ impl Checker<'_> {
         dir: Dir,
     ) -> Result<Span, VerifyError> {
         let size = size as i64;
-        let (lo, hi) = (p.off_min + off, p.off_max + off + size);
+        let (lo, hi) = (
+            p.off_min.saturating_add(off),
+            p.off_max.saturating_add(off + size),
+        );
         let shown = Value::Ptr(*p);
         let at = |region: &str| {
             format!(
@@ -94,7 +98,9 @@ impl Checker<'_> {
                 true
             }
             PtrKind::Ctx => {
-                if lo < 0 {
+                // A pointer into raw memory that may be anywhere: the run-time check decides.
+                let anywhere = p.off_min < -MAX_OFF;
+                if lo < 0 && !anywhere {
                     return Err(self.error(pc, at("the context")));
                 }
                 if dir == Dir::Write
@@ -111,8 +117,10 @@ impl Checker<'_> {
                     ContextSize::Fixed(n) if hi > i64::from(n) => {
                         return Err(self.error(pc, at(&format!("the {n}-byte context"))));
                     }
-                    ContextSize::Fixed(_) => true,
-                    ContextSize::InR2 => hi as u64 <= st.ctx_min,
+                    // The size is the program type's; a run may get a shorter buffer, so
+                    // the access keeps its run-time check.
+                    ContextSize::Fixed(_) => false,
+                    ContextSize::InR2 => lo >= 0 && hi as u64 <= st.ctx_min,
                 }
             }
             PtrKind::Packet => {
@@ -288,10 +296,18 @@ impl Checker<'_> {
         bytes: u32,
     ) -> Result<Value, VerifyError> {
         let stack = &st.frames[frame as usize].stack;
-        if fixed && bytes == 8 && span.lo % 8 == 0 {
-            let slot = stack.slot(Stack::locate(span.lo).0);
-            if slot.spill != Value::Uninit {
-                return Ok(slot.spill);
+        if fixed {
+            let (s, at) = Stack::locate(span.lo);
+            let slot = stack.slot(s);
+            if slot.spill != Value::Uninit && u32::from(slot.at) == at {
+                match slot.spill {
+                    v if u32::from(slot.len) == bytes => return Ok(v),
+                    // The low bytes of a wider spilled number.
+                    Value::Scalar(v) if bytes < u32::from(slot.len) => {
+                        return Ok(Value::Scalar(v.truncate(bytes)));
+                    }
+                    _ => {}
+                }
             }
         }
         for off in span.lo..span.hi {
@@ -354,8 +370,26 @@ impl Checker<'_> {
             let slot = st.frames[frame as usize]
                 .stack
                 .slot_mut(Stack::locate(span.lo).0);
-            slot.init = 0xff;
-            slot.spill = v;
+            *slot = Slot {
+                init: 0xff,
+                spill: v,
+                at: 0,
+                len: 8,
+            };
+            return Ok(());
+        }
+        if let (true, Value::Scalar(s)) = (fixed && span.lo % i64::from(bytes) == 0, v) {
+            // A narrow spill: the number's low bytes, read back by a load of the same width.
+            self.clear_spills(pc, st, frame, span)?;
+            let stack = &mut st.frames[frame as usize].stack;
+            for off in span.lo..span.hi {
+                stack.set_init(off);
+            }
+            let (i, at) = Stack::locate(span.lo);
+            let slot = stack.slot_mut(i);
+            slot.spill = Value::Scalar(s.truncate(bytes));
+            slot.at = at as u8;
+            slot.len = bytes as u8;
             return Ok(());
         }
         if v.is_ptr() && !self.env.settings.allow_pointer_leaks {
@@ -385,7 +419,7 @@ impl Checker<'_> {
         self.no_pointer_in(pc, &st.frames[frame as usize].stack, span, "overwriting")?;
         let stack = &mut st.frames[frame as usize].stack;
         for s in span.slots() {
-            stack.slot_mut(s).spill = Value::Uninit;
+            stack.slot_mut(s).forget_spill();
         }
         Ok(())
     }

@@ -119,6 +119,69 @@ impl Scalar {
         }
     }
 
+    /// `self` (a loop head's value on an earlier iteration) widened by `new` (its value one
+    /// iteration later): each bound that moved goes to the next of the `thresholds` (sorted;
+    /// the constants the program compares with, and their neighbours) or to its extreme, and
+    /// of the known bits only those below the lowest bit that differs stay (an alignment the
+    /// loop keeps).
+    pub fn widen(&self, new: &Scalar, thresholds: &[i64]) -> Scalar {
+        let mut bits = self.bits.union(new.bits);
+        if bits.mask != 0 {
+            let low = (1u64 << bits.mask.trailing_zeros()) - 1;
+            bits = Tnum {
+                value: bits.value & low,
+                mask: !low,
+            };
+        }
+        // Unsigned bounds use the non-negative thresholds.
+        let up_u = |v: u64| {
+            thresholds
+                .iter()
+                .find(|&&t| t >= 0 && t as u64 >= v)
+                .map_or(u64::MAX, |&t| t as u64)
+        };
+        let down_u = |v: u64| {
+            thresholds
+                .iter()
+                .rev()
+                .find(|&&t| t >= 0 && t as u64 <= v)
+                .map_or(0, |&t| t as u64)
+        };
+        let up_s = |v: i64| *thresholds.iter().find(|&&t| t >= v).unwrap_or(&i64::MAX);
+        let down_s = |v: i64| {
+            *thresholds
+                .iter()
+                .rev()
+                .find(|&&t| t <= v)
+                .unwrap_or(&i64::MIN)
+        };
+        let w = Scalar {
+            umin: if new.umin < self.umin {
+                down_u(new.umin)
+            } else {
+                self.umin
+            },
+            umax: if new.umax > self.umax {
+                up_u(new.umax)
+            } else {
+                self.umax
+            },
+            smin: if new.smin < self.smin {
+                down_s(new.smin)
+            } else {
+                self.smin
+            },
+            smax: if new.smax > self.smax {
+                up_s(new.smax)
+            } else {
+                self.smax
+            },
+            bits,
+            id: 0,
+        };
+        w.synced().unwrap_or(Scalar::UNKNOWN)
+    }
+
     /// The same values, without a link to other registers.
     pub fn unlinked(mut self) -> Scalar {
         self.id = 0;
@@ -204,6 +267,11 @@ impl Scalar {
     /// `-self` at `width`.
     pub fn neg(&self, width: Width) -> Scalar {
         Scalar::constant(0).alu(AluOp::Sub, width, self)
+    }
+
+    /// The low `bytes` bytes, zero-extended (what a load of that width reads back of a store).
+    pub fn truncate(&self, bytes: u32) -> Scalar {
+        self.endian(ByteOrder::Le, (bytes * 8) as u8)
     }
 
     /// The result of a byte-order instruction on the low `bits`.

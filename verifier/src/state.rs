@@ -5,20 +5,42 @@ use crate::types::{Ptr, PtrKind, Value};
 use std::collections::HashMap;
 use std::fmt;
 
-/// One 8-byte stack slot: which of its bytes were written, and the register spilled into it
-/// whole (by an aligned 8-byte store), if any.
+/// One 8-byte stack slot: which of its bytes were written, and the register spilled into it (by
+/// an aligned store of 1, 2, 4 or 8 bytes), if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Slot {
     /// Bit `i`: byte `i` of the slot (from its lowest address) is initialised.
     pub(crate) init: u8,
-    /// The spilled register, or [`Value::Uninit`].
+    /// The spilled register, or [`Value::Uninit`]. A spill narrower than 8 bytes holds a scalar:
+    /// the register's low bytes, zero-extended, as a load of that width reads them back.
     pub(crate) spill: Value,
+    /// The byte of the slot where the spill starts.
+    pub(crate) at: u8,
+    /// The spill's width in bytes (0 with no spill).
+    pub(crate) len: u8,
 }
 
 const EMPTY: Slot = Slot {
     init: 0,
     spill: Value::Uninit,
+    at: 0,
+    len: 0,
 };
+
+impl Slot {
+    /// Whether `other` holds its spill in the same bytes.
+    fn spill_placed_as(&self, other: &Slot) -> bool {
+        self.spill == Value::Uninit && other.spill == Value::Uninit
+            || (self.at, self.len) == (other.at, other.len)
+    }
+
+    /// Forgets the spill (the bytes stay initialised).
+    pub(crate) fn forget_spill(&mut self) {
+        self.spill = Value::Uninit;
+        self.at = 0;
+        self.len = 0;
+    }
+}
 
 /// A frame's stack, slot 0 being the 8 bytes just below `r10`. It grows as the program
 /// touches deeper slots.
@@ -188,7 +210,9 @@ impl State {
                 if b.init & !a.init != 0 {
                     return false;
                 }
-                if b.spill != Value::Uninit && !value_within(&a.spill, &b.spill, &mut ids) {
+                if b.spill != Value::Uninit
+                    && (!a.spill_placed_as(&b) || !value_within(&a.spill, &b.spill, &mut ids))
+                {
                     // An old spilled scalar covers unspilled initialised bytes only when it is
                     // unknown.
                     return false;
@@ -226,27 +250,67 @@ impl State {
                     && (0..11).all(|r| {
                         (i == last && live & (1 << r) == 0) || same_kind(&a.regs[r], &b.regs[r])
                     })
-                    && (0..a.stack.slots.len().max(b.stack.slots.len()))
-                        .all(|s| same_kind(&a.stack.slot(s).spill, &b.stack.slot(s).spill))
+                    && (0..a.stack.slots.len().max(b.stack.slots.len())).all(|s| {
+                        let (x, y) = (a.stack.slot(s), b.stack.slot(s));
+                        x.spill_placed_as(&y) && same_kind(&x.spill, &y.spill)
+                    })
             })
     }
 
     /// A state holding every concrete state of both (which have the same shape).
     pub(crate) fn join(&self, other: &State) -> State {
+        self.merge(other, join_value)
+    }
+
+    /// `self` (a loop head's state on an earlier iteration) widened by `new` (one iteration
+    /// later, of the same shape): a state holding both in which the numbers that changed may
+    /// take every value in the direction they moved, up to the next threshold (see
+    /// [`Scalar::widen`](crate::Scalar::widen)).
+    pub(crate) fn widen(&self, new: &State, thresholds: &[i64]) -> State {
+        self.merge(new, |a, b| match (a, b) {
+            (Value::Scalar(x), Value::Scalar(y)) => Value::Scalar(x.widen(y, thresholds)),
+            // A pointer that moves may end up anywhere; an access through it is then proven
+            // only where its region allows that (raw memory, checked at run time).
+            (Value::Ptr(p), Value::Ptr(q)) if same_kind(a, b) => Value::Ptr(Ptr {
+                off_min: if q.off_min < p.off_min {
+                    i64::MIN
+                } else {
+                    p.off_min
+                },
+                off_max: if q.off_max > p.off_max {
+                    i64::MAX
+                } else {
+                    p.off_max
+                },
+                ..*p
+            }),
+            _ => join_value(a, b),
+        })
+    }
+
+    /// The state holding both, value by value by `value`.
+    fn merge(&self, other: &State, value: impl Fn(&Value, &Value) -> Value) -> State {
         let mut out = self.clone();
         out.ctx_min = self.ctx_min.min(other.ctx_min);
         out.pkt_min = self.pkt_min.min(other.pkt_min);
         out.next_id = self.next_id.max(other.next_id);
         for (f, o) in out.frames.iter_mut().zip(&other.frames) {
             for (r, v) in f.regs.iter_mut().enumerate() {
-                *v = join_value(v, &o.regs[r]);
+                *v = value(v, &o.regs[r]);
             }
             let n = f.stack.slots.len().max(o.stack.slots.len());
             for s in 0..n {
                 let b = o.stack.slot(s);
                 let a = f.stack.slot_mut(s);
                 a.init &= b.init;
-                a.spill = join_value(&a.spill, &b.spill);
+                if a.spill_placed_as(&b) {
+                    a.spill = value(&a.spill, &b.spill);
+                    if a.spill == Value::Uninit {
+                        a.forget_spill();
+                    }
+                } else {
+                    a.forget_spill();
+                }
             }
         }
         out
@@ -337,7 +401,8 @@ impl fmt::Display for State {
                 Value::Uninit if s.init == 0xff => write!(f, " fp{off}=data")?,
                 Value::Uninit if s.init != 0 => write!(f, " fp{off}=data({:08b})", s.init)?,
                 Value::Uninit => {}
-                v => write!(f, " fp{off}={v}")?,
+                v if s.len == 8 => write!(f, " fp{off}={v}")?,
+                v => write!(f, " fp{}/{}={v}", off + i64::from(s.at), s.len)?,
             }
         }
         if self.ctx_min > 0 {

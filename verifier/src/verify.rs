@@ -3,7 +3,7 @@
 //! exit conditions decide; a state that repeats on its own path is a loop without progress, and
 //! the number of processed instructions is bounded.
 
-use crate::env::{ContextSize, Env, MapLoad};
+use crate::env::{ContextSize, Env, MapLoad, Termination};
 use crate::error::VerifyError;
 use crate::liveness::live_in;
 use crate::scalar::Scalar;
@@ -15,10 +15,13 @@ use std::collections::HashMap;
 
 /// At most this many states are kept per jump target.
 const STATES_PER_POINT: usize = 64;
-/// After this many verified states of one shape at a jump target, a new state of that shape is
-/// joined with the latest of them (losing precision, not types), so that a chain of
-/// independent branches costs a number of paths linear, not exponential, in its length.
+/// After this many verified states of one shape at a jump target outside loops, a new state of
+/// that shape is joined with the latest of them (losing precision, not types), so that a chain
+/// of independent branches costs a number of paths linear, not exponential, in its length.
+/// Inside a loop, a join would blur the counter its exit depends on, so states stay apart.
 const JOIN_AFTER: usize = 4;
+/// Under [`Termination::Budget`], a loop is walked this many times before it is widened.
+const WIDEN_AFTER: usize = 4;
 /// At most this many lines of `--log` output are kept (the end of the failing path).
 const LOG_LINES: usize = 4000;
 
@@ -53,10 +56,13 @@ pub(crate) enum Step {
 
 /// A state kept at a jump target.
 struct Kept {
+    pc: usize,
     state: State,
     parent: Option<usize>,
     /// Paths still being explored from it; 0 once it is verified.
     branches: u32,
+    /// Whether it is a loop head's state widened (which later iterations may equal).
+    widened: bool,
 }
 
 /// Access records per instruction.
@@ -76,6 +82,10 @@ pub(crate) struct Checker<'a> {
     pub(crate) map_at: HashMap<usize, MapLoad>,
     access: Vec<Access>,
     prune_point: Vec<bool>,
+    in_loop: Vec<bool>,
+    loop_head: Vec<bool>,
+    bounded_loop: Vec<bool>,
+    thresholds: Vec<i64>,
     live: Vec<u16>,
     kept: Vec<Kept>,
     at: Vec<Vec<usize>>,
@@ -116,6 +126,28 @@ impl<'a> Checker<'a> {
             map_at: env.map_loads.iter().map(|m| (m.pc, *m)).collect(),
             access: vec![Access::None; insns.len()],
             prune_point,
+            in_loop: in_loop(insns),
+            loop_head: {
+                let mut h = vec![false; insns.len() + 1];
+                for (pc, insn) in insns.iter().enumerate() {
+                    if let Some(t) = insn.jump_target(pc)
+                        && t <= pc
+                    {
+                        h[t] = true;
+                    }
+                }
+                h
+            },
+            thresholds: thresholds(insns),
+            bounded_loop: {
+                let mut b = vec![false; insns.len()];
+                for &h in &env.bounded_loops {
+                    if let Some(x) = b.get_mut(h) {
+                        *x = true;
+                    }
+                }
+                b
+            },
             live: live_in(insns, env.helpers),
             kept: Vec::new(),
             at: vec![Vec::new(); insns.len()],
@@ -219,18 +251,25 @@ impl<'a> Checker<'a> {
             .copied()
             .filter(|&k| self.kept[k].branches == 0 && st.same_shape(&self.kept[k].state, live))
             .collect();
-        if alike.len() >= JOIN_AFTER
+        if !self.in_loop[pc]
+            && alike.len() >= JOIN_AFTER
             && let Some(&latest) = alike.last()
         {
             *st = st.join(&self.kept[latest].state);
         }
+        let bounded = self.bounded_loop[pc];
+        let widening = self.env.settings.termination == Termination::Budget;
         for &k in &self.at[pc] {
             let kept = &self.kept[k];
             if kept.branches == 0 {
                 if st.within(&kept.state, live) {
                     return Ok(None);
                 }
-            } else if st.same_as(&kept.state, live) {
+            } else if widening && st.within(&kept.state, live) && self.widened_since(parent, k) {
+                // The loop has been widened since this iteration started, and comes back
+                // within it: the state is an invariant, and what follows it is being proven.
+                return Ok(None);
+            } else if !bounded && !kept.widened && st.same_as(&kept.state, live) {
                 return Err(self.error(
                     pc,
                     "infinite loop: the path comes back here in the same state, so its \
@@ -239,17 +278,85 @@ impl<'a> Checker<'a> {
                 ));
             }
         }
-        if self.at[pc].len() >= STATES_PER_POINT {
+        // At a loop head the search may widen (see `Termination::Budget`): the next iteration
+        // is covered by the state an earlier one started from, or widens it, so that the body
+        // is proven for both and more.
+        let mut widened = false;
+        let after = if bounded {
+            Some(1)
+        } else if self.loop_head[pc] && self.env.settings.termination == Termination::Budget {
+            Some(WIDEN_AFTER)
+        } else {
+            None
+        };
+        if let Some(after) = after
+            && let Some(k) = self.loop_ancestor(pc, st, parent, after)
+        {
+            if st.within(&self.kept[k].state, live) {
+                return Ok(None);
+            }
+            *st = self.kept[k].state.widen(st, &self.thresholds);
+            widened = true;
+        }
+        // A widened state is always kept: the next iteration widens it further or is covered.
+        if self.at[pc].len() >= STATES_PER_POINT && !widened {
             return Ok(Some(parent));
         }
         self.kept.push(Kept {
+            pc,
             state: st.clone(),
             parent,
             branches: 1,
+            widened,
         });
         let k = self.kept.len() - 1;
         self.at[pc].push(k);
         Ok(Some(Some(k)))
+    }
+
+    /// The state a loop iteration arriving at `pc` in `st` widens, if the path has been here
+    /// at least `after` times before in states of this shape: the nearest state kept here if
+    /// it is already widened, otherwise the oldest (the loop's entry), so that the widened
+    /// state holds the values of every iteration walked so far, siblings' included.
+    fn loop_ancestor(
+        &self,
+        pc: usize,
+        st: &State,
+        mut parent: Option<usize>,
+        after: usize,
+    ) -> Option<usize> {
+        let live = self.live[pc];
+        let mut oldest = None;
+        let mut seen = 0;
+        while let Some(p) = parent {
+            let k = &self.kept[p];
+            if k.pc == pc {
+                if !st.same_shape(&k.state, live) {
+                    break;
+                }
+                if oldest.is_none() && k.widened {
+                    return Some(p);
+                }
+                oldest = Some(p);
+                seen += 1;
+            }
+            parent = k.parent;
+        }
+        oldest.filter(|_| seen >= after)
+    }
+
+    /// Whether `k` is on the current path (from `parent` up) and a widened state lies
+    /// between it and here, `k` included.
+    fn widened_since(&self, mut parent: Option<usize>, k: usize) -> bool {
+        let mut widened = false;
+        while let Some(p) = parent {
+            widened |= self.kept[p].widened;
+            if p == k {
+                return widened;
+            }
+            parent = self.kept[p].parent;
+        }
+        false
     }
 
     /// A path ended: its kept states without other paths under them are verified.
@@ -277,4 +384,46 @@ impl<'a> Checker<'a> {
     pub(crate) fn error(&self, pc: usize, reason: String) -> VerifyError {
         VerifyError { pc, reason }
     }
+}
+
+/// For each instruction: whether it may lie on a loop, that is between the target of a backward
+/// jump and the jump (code that compilers place after a loop's exit and jump back from counts).
+fn in_loop(insns: &[Insn]) -> Vec<bool> {
+    let mut depth = vec![0i64; insns.len() + 1];
+    for (pc, insn) in insns.iter().enumerate() {
+        if let Some(t) = insn.jump_target(pc)
+            && t <= pc
+        {
+            depth[t] += 1;
+            depth[pc + 1] -= 1;
+        }
+    }
+    let mut open = 0;
+    depth[..insns.len()]
+        .iter()
+        .map(|d| {
+            open += d;
+            open > 0
+        })
+        .collect()
+}
+
+/// The widening thresholds: every constant a conditional jump compares with, and its
+/// neighbours (a loop `i < K` runs with `i <= K - 1` and leaves with `i == K`), sorted.
+fn thresholds(insns: &[Insn]) -> Vec<i64> {
+    use oxbpf_core::isa::Operand;
+    let mut t: Vec<i64> = insns
+        .iter()
+        .filter_map(|i| match i {
+            Insn::Jump {
+                src: Operand::Imm(k),
+                ..
+            } => Some(i64::from(*k)),
+            _ => None,
+        })
+        .flat_map(|k| [k - 1, k, k + 1])
+        .collect();
+    t.sort_unstable();
+    t.dedup();
+    t
 }

@@ -7,6 +7,8 @@
 //! - `# map: NAME TYPE KEY VALUE [readonly]` declares map number 0, 1, ... (TYPE a Linux map
 //!   type id), which `lddw %rX, map_fd I` loads and `lddw %rX, map_value I OFF` addresses;
 //! - `# leaks` allows pointer leaks; `# steps: N` sets the processed-instruction budget;
+//! - `# termination: budget` widens loops (`Termination::Budget`); `# bounded: PC ...` lists
+//!   loop heads bounded by construction (`Env::bounded_loops`);
 //! - `# proven: PC PC ...` lists instructions that must be proven in bounds, and
 //!   `# checked: PC ...` ones that must keep their run-time check.
 //!
@@ -17,7 +19,9 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use oxbpf_core::isa::{Imm64Kind, Insn};
 use oxbpf_core::{Backend, Config, HelperRegistry, Program, TrapKind};
 use oxbpf_helpers::{HostEnv, MapSet};
-use oxbpf_verifier::{ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields, verify};
+use oxbpf_verifier::{
+    ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields, Termination, verify,
+};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -45,6 +49,8 @@ struct Case {
     maps: Vec<MapInfo>,
     leaks: bool,
     steps: Option<u64>,
+    budget: bool,
+    bounded: Vec<usize>,
     proven: Vec<usize>,
     checked: Vec<usize>,
 }
@@ -56,6 +62,8 @@ fn parse_header(text: &str) -> Result<Case, String> {
         maps: Vec::new(),
         leaks: false,
         steps: None,
+        budget: false,
+        bounded: Vec::new(),
         proven: Vec::new(),
         checked: Vec::new(),
     };
@@ -107,6 +115,12 @@ fn parse_header(text: &str) -> Result<Case, String> {
             }
             "leaks" => case.leaks = true,
             "steps" => case.steps = Some(num(words[0])?),
+            "termination" => case.budget = words.first() == Some(&"budget"),
+            "bounded" => {
+                for w in words {
+                    case.bounded.push(num(w)? as usize);
+                }
+            }
             "proven" => {
                 for w in words {
                     case.proven.push(num(w)? as usize);
@@ -164,6 +178,10 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     if let Some(s) = case.steps {
         env.settings.max_steps = s;
     }
+    if case.budget {
+        env.settings.termination = Termination::Budget;
+    }
+    env.bounded_loops = case.bounded.clone();
     let result = verify(&program, &env);
     match (&case.expect, &result) {
         (Ok(()), Ok(v)) => {

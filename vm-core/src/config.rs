@@ -37,10 +37,10 @@ pub struct Config {
     /// Default: 1,000,000 (Linux's limit for privileged programs).
     pub max_instructions: usize,
     /// Whether programs are verified (oxbpf-verifier) before they load; a rejected program does
-    /// not load. Off, memory safety rests on the run-time checks alone.
+    /// not load. Off, memory safety rests on the run-time checks alone, and compiled code keeps
+    /// a check at every access.
     ///
-    /// Default: `false` for now: the verifier does not yet prove every loop clang writes (an
-    /// inlined `bpf_loop` over a run-time count, counters kept in 4-byte stack slots).
+    /// Default: `true`.
     pub verify: bool,
 }
 
@@ -53,7 +53,7 @@ impl Default for Config {
             count_instructions: true,
             bounds_check: true,
             max_instructions: 1_000_000,
-            verify: false,
+            verify: true,
         }
     }
 }

@@ -45,6 +45,7 @@ pub struct Program {
     block_cost: Vec<u32>,
     config: Config,
     shared: Vec<SharedRegion>,
+    proven: Vec<bool>,
 }
 
 impl Program {
@@ -85,6 +86,7 @@ impl Program {
             block_cost,
             config: config.clone(),
             shared: Vec::new(),
+            proven: Vec::new(),
         })
     }
 
@@ -129,6 +131,24 @@ impl Program {
     pub fn with_shared(mut self, regions: Vec<SharedRegion>) -> Program {
         self.shared = regions;
         self
+    }
+
+    /// Marks the memory accesses proven in bounds on every path (`proven[pc]`, as the verifier's
+    /// `Verified::proven` gives them): compiled backends emit no run-time check for them, and
+    /// keep it for every other access.
+    ///
+    /// Like turning [`Config::bounds_check`] off, this moves memory safety onto the proof: mark
+    /// only what a verifier proved of this very program, with the context description its runs
+    /// will get. (`Vm::load` and the ELF loader do it when they verify.)
+    pub fn with_proofs(mut self, proven: Vec<bool>) -> Program {
+        self.proven = proven;
+        self
+    }
+
+    /// Whether the access at `pc` was marked proven in bounds (see
+    /// [`with_proofs`](Self::with_proofs)).
+    pub fn is_proven(&self, pc: usize) -> bool {
+        self.proven.get(pc).copied().unwrap_or(false)
     }
 
     /// The shared regions every run may access.

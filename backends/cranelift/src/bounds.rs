@@ -31,7 +31,8 @@
 //! Checks are **removed** where the translator proves the access safe: an access through `r10`
 //! plus constants (tracked exactly through `mov`, `add` and `sub`) that lies inside the current
 //! 512-byte frame needs no check at all, which covers the spills and locals compilers emit.
-//! With `Config::bounds_check` off, no check is emitted (only sound for verified programs).
+//! Accesses the verifier proved in bounds (`Program::is_proven`) get no check either. With
+//! `Config::bounds_check` off, no check is emitted at all (only sound for verified programs).
 //!
 //! Checks are **merged** within a basic block: accesses through the same base register that the
 //! block does not change between them (reading the fields of a header: `ldxw r2, [r1+0]`,
@@ -272,6 +273,11 @@ impl FnTranslator<'_, '_> {
             if self.merges.covered.contains(&pc) {
                 return;
             }
+        }
+        // Proven in bounds by the verifier (after the merges: a proven access that leads a
+        // merged group still checks the group's span for the others).
+        if self.program.is_proven(pc) {
+            return;
         }
         let kind = plan(
             self.prov(base),
