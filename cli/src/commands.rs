@@ -32,11 +32,14 @@ pub struct RunArgs {
     /// Load without verifying (the run-time checks alone keep memory safe).
     #[arg(long)]
     no_verify: bool,
-    #[command(flatten)]
-    verifier: VerifierArgs,
+    /// How loops must be shown to end: `budget` (the default here: proven safe for any number
+    /// of iterations; a run that does not end stops at --budget, or with Ctrl-C) or `proven`
+    /// (walked until they end, as Linux does).
+    #[arg(long, value_enum, default_value = "budget")]
+    termination: TerminationArg,
 }
 
-/// The verifier's options shared by `run` and `verify`.
+/// The verifier's options of `verify`.
 #[derive(clap::Args, Debug)]
 pub struct VerifierArgs {
     /// How loops must be shown to end: `proven` (walked until they end, as Linux does) or
@@ -53,10 +56,10 @@ enum TerminationArg {
     Budget,
 }
 
-impl VerifierArgs {
-    /// Applies the options to `vm`.
-    fn apply(&self, vm: &mut Vm) {
-        vm.verifier_mut().termination = match self.termination {
+impl TerminationArg {
+    /// Sets `vm`'s verifier to this policy.
+    fn apply(self, vm: &mut Vm) {
+        vm.verifier_mut().termination = match self {
             TerminationArg::Proven => oxbpf::Termination::Proven,
             TerminationArg::Budget => oxbpf::Termination::Budget,
         };
@@ -72,7 +75,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
         ..Config::default()
     };
     let mut vm = Vm::with_config(&args.backend, config).map_err(|e| e.to_string())?;
-    args.verifier.apply(&mut vm);
+    args.termination.apply(&mut vm);
+    let mut mem = match (&args.mem, &args.mem_hex) {
+        (Some(path), _) => input::read(path)?,
+        (None, Some(hex)) => input::parse_mem_hex(hex)?,
+        (None, None) => Vec::new(),
+    };
     let aot_object = input::is_object(&args.program)?;
     let elf = !aot_object && input::format_of(&args.program).ok() == Some(Format::Elf);
     if (args.name.is_some() || args.dump_maps) && !elf {
@@ -94,11 +102,6 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     } else {
         let program = input::load_program(&args.program, vm.config(), vm.helpers())?;
         vm.load_program(program).map_err(|e| e.to_string())?
-    };
-    let mut mem = match (&args.mem, &args.mem_hex) {
-        (Some(path), _) => input::read(path)?,
-        (None, Some(hex)) => input::parse_mem_hex(hex)?,
-        (None, None) => Vec::new(),
     };
     let r0 = loaded.execute(&mut mem).map_err(|t| t.to_string())?;
     println!("{r0:#x}");
@@ -126,7 +129,7 @@ pub struct VerifyArgs {
 /// `oxbpf verify`: prints `accepted` and exits 0, or prints `insn N: reason` and exits 1.
 pub fn verify(args: &VerifyArgs) -> Result<ExitCode, String> {
     let mut vm = Vm::new("interp").map_err(|e| e.to_string())?;
-    args.verifier.apply(&mut vm);
+    args.verifier.termination.apply(&mut vm);
     let elf = input::format_of(&args.program).ok() == Some(Format::Elf);
     let (result, log) = if elf {
         let bytes = input::read(&args.program)?;
