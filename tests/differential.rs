@@ -10,31 +10,19 @@
 mod strategy;
 mod support;
 
+use support::{env_u64, listing, seeded_runner};
+
 use oxbpf::{StackBuffer, Vm};
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestRng, TestRunner};
 
 fn vms() -> Vec<Vm> {
     support::vms(3_000)
 }
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[test]
 fn every_backend_agrees_on_random_programs() {
     let want = env_u64("OXBPF_DIFF_PROGRAMS", 10_000);
-    let seed = env_u64("OXBPF_DIFF_SEED", 0x0b9f);
-    let mut seed_bytes = [0u8; 32];
-    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let mut runner = TestRunner::new_with_rng(
-        RunnerConfig::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
-    );
+    let mut runner = seeded_runner("OXBPF_DIFF_SEED", 0x0b9f);
     let prog_strategy = proptest::collection::vec(strategy::runnable_insn(), 1..48);
     let ctx_strategy = proptest::collection::vec(proptest::num::u8::ANY, 0..64);
     let vms = vms();
@@ -79,12 +67,4 @@ fn every_backend_agrees_on_random_programs() {
     // The generator must exercise more than early exits and traps.
     assert!(traps > want / 20 && traps < want * 19 / 20, "{traps} traps");
     assert!(long_runs > want / 20, "{long_runs} long runs");
-}
-
-fn listing(p: &oxbpf::Program) -> String {
-    p.insns()
-        .iter()
-        .enumerate()
-        .map(|(pc, i)| format!("{pc:4}: {i}\n"))
-        .collect()
 }

@@ -4,7 +4,8 @@
 //! - no out-of-bounds trap at an access the verifier marked proven;
 //! - no read of memory the program did not write: the run gives the same result and leaves the
 //!   same memory whether the stack starts zeroed or filled with a pattern;
-//! - the JIT and AOT backends, which drop the checks of proven accesses, agree with it.
+//! - the JIT and AOT backends, which drop the checks of proven accesses, agree with it (on every
+//!   tenth program: compiling is the slow part).
 //!
 //! `OXBPF_SOUND_PROGRAMS` sets how many accepted programs to run (default 10,000);
 //! `OXBPF_SOUND_SEED` picks another deterministic sequence.
@@ -13,28 +14,16 @@
 mod strategy;
 mod support;
 
+use support::{env_u64, listing, seeded_runner};
+
 use oxbpf::isa::{AluOp, Cond, Insn, Operand, Reg, Size, Width};
 use oxbpf::{StackBuffer, TrapKind};
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestRng, TestRunner};
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 #[test]
 fn accepted_programs_never_reach_outside_their_proofs() {
     let want = env_u64("OXBPF_SOUND_PROGRAMS", 10_000);
-    let seed = env_u64("OXBPF_SOUND_SEED", 0x50_0d);
-    let mut seed_bytes = [0u8; 32];
-    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let mut runner = TestRunner::new_with_rng(
-        RunnerConfig::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
-    );
+    let mut runner = seeded_runner("OXBPF_SOUND_SEED", 0x50_0d);
     let prog_strategy = proptest::collection::vec(verifiable_insn(), 1..32);
     let ctx_strategy = proptest::collection::vec(proptest::num::u8::ANY, 0..64);
     // Unverified VMs with the helpers and budget of the differential test; the verifying ones
@@ -176,12 +165,4 @@ fn verifiable_insn() -> impl Strategy<Value = Insn> {
             .prop_map(|(cond, dst, src, off)| Insn::Jump { width: Width::W64, cond, dst, src, off }),
         1 => (1u32..=3).prop_map(|helper| Insn::Call { helper }),
     ]
-}
-
-fn listing(p: &oxbpf::Program) -> String {
-    p.insns()
-        .iter()
-        .enumerate()
-        .map(|(pc, i)| format!("{pc:3}: {i}\n"))
-        .collect()
 }

@@ -39,16 +39,6 @@ pub struct RunArgs {
     termination: TerminationArg,
 }
 
-/// The verifier's options of `verify`.
-#[derive(clap::Args, Debug)]
-pub struct VerifierArgs {
-    /// How loops must be shown to end: `proven` (walked until they end, as Linux does) or
-    /// `budget` (proven safe for any number of iterations; a run that does not end stops at the
-    /// instruction budget).
-    #[arg(long, value_enum, default_value = "proven")]
-    termination: TerminationArg,
-}
-
 /// `--termination`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum TerminationArg {
@@ -122,14 +112,17 @@ pub struct VerifyArgs {
     /// Print the abstract state before each instruction along the path verified last.
     #[arg(long)]
     log: bool,
-    #[command(flatten)]
-    verifier: VerifierArgs,
+    /// How loops must be shown to end: `proven` (walked until they end, as Linux does) or
+    /// `budget` (proven safe for any number of iterations; a run that does not end stops at the
+    /// instruction budget).
+    #[arg(long, value_enum, default_value = "proven")]
+    termination: TerminationArg,
 }
 
 /// `oxbpf verify`: prints `accepted` and exits 0, or prints `insn N: reason` and exits 1.
 pub fn verify(args: &VerifyArgs) -> Result<ExitCode, String> {
     let mut vm = Vm::new("interp").map_err(|e| e.to_string())?;
-    args.verifier.termination.apply(&mut vm);
+    args.termination.apply(&mut vm);
     let elf = input::format_of(&args.program).ok() == Some(Format::Elf);
     let (result, log) = if elf {
         let bytes = input::read(&args.program)?;

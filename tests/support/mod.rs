@@ -1,7 +1,13 @@
 //! What the randomised cross-backend tests share: one VM per backend with the same budget and
 //! helpers (`sum` 1, `read8` 2 through the checked memory, `stop` 3 ending the run).
 
+#![allow(
+    dead_code,
+    reason = "not every test that shares this module uses every function"
+)]
+
 use oxbpf::{BACKENDS, Config, HelperStop, Vm};
+use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestRng, TestRunner};
 
 /// A VM per registered backend with an instruction budget of `budget`, not verifying: these
 /// tests compare what backends do with any loadable program, traps included.
@@ -35,5 +41,32 @@ pub fn vms_verifying(budget: u64, verify: bool) -> Vec<Vm> {
             vm.register_helper(3, "stop", |_, [a, ..]| Err(HelperStop::Exit(a)));
             vm
         })
+        .collect()
+}
+
+/// The number in environment variable `name`, or `default`.
+pub fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A deterministic proptest runner seeded from environment variable `seed_var` (or `default`).
+pub fn seeded_runner(seed_var: &str, default: u64) -> TestRunner {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&env_u64(seed_var, default).to_le_bytes());
+    TestRunner::new_with_rng(
+        RunnerConfig::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+    )
+}
+
+/// The program, one numbered instruction per line, for failure messages.
+pub fn listing(p: &oxbpf::Program) -> String {
+    p.insns()
+        .iter()
+        .enumerate()
+        .map(|(pc, i)| format!("{pc:4}: {i}\n"))
         .collect()
 }
