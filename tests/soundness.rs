@@ -16,8 +16,8 @@ mod support;
 
 use support::{env_u64, listing, seeded_runner};
 
+use oxbpf::StackBuffer;
 use oxbpf::isa::{AluOp, Cond, Insn, Operand, Reg, Size, Width};
-use oxbpf::{StackBuffer, TrapKind};
 use proptest::strategy::{Strategy, ValueTree};
 
 #[test]
@@ -35,7 +35,7 @@ fn accepted_programs_never_reach_outside_their_proofs() {
     let (mut generated, mut accepted, mut proven_accesses) = (0u64, 0u64, 0u64);
     let mut stack = StackBuffer::new(0);
     while accepted < want {
-        let mut insns = prologue();
+        let mut insns = support::sound::prologue();
         insns.extend(prog_strategy.new_tree(&mut runner).unwrap().current());
         let insns = strategy::to_program(insns);
         let ctx = ctx_strategy.new_tree(&mut runner).unwrap().current();
@@ -50,34 +50,10 @@ fn accepted_programs_never_reach_outside_their_proofs() {
         accepted += 1;
         let proven = verified.proven();
         proven_accesses += proven.iter().filter(|&&p| p).count() as u64;
-        let exe = interp.load_program(program.clone()).unwrap();
-        // One buffer for every run, so that addresses (which helpers without a prototype may
-        // turn into numbers) agree too.
         let mut mem = ctx.clone();
-        let mut runs = Vec::new();
-        for fill in [0x00u8, 0xa5] {
-            mem.copy_from_slice(&ctx);
-            stack.reset(interp.config().stack_size());
-            stack.as_mut_slice().fill(fill);
-            let e = exe.execute_on(&mut mem, &mut stack);
-            if let Err(t) = &e.result
-                && matches!(t.kind, TrapKind::OutOfBounds { .. })
-            {
-                assert!(
-                    !proven.get(t.pc).copied().unwrap_or(false),
-                    "proven access trapped: {t}\n{}",
-                    listing(&program)
-                );
-            }
-            runs.push((e.result, mem.clone()));
-        }
-        assert!(
-            runs[0] == runs[1],
-            "the result depends on unwritten stack bytes: {:?} vs {:?}\n{}",
-            runs[0],
-            runs[1],
-            listing(&program)
-        );
+        let (result, mem_after) =
+            support::sound::run_accepted(interp, &program, proven, &ctx, &mut mem, &mut stack)
+                .unwrap_or_else(|e| panic!("{e}\n{}", listing(&program)));
         // Compiling is the slow part: every tenth accepted program also runs compiled.
         for vm in verifying[1..].iter().filter(|_| accepted % 10 == 0) {
             let loaded = vm
@@ -87,11 +63,11 @@ fn accepted_programs_never_reach_outside_their_proofs() {
             stack.reset(vm.config().stack_size());
             let e = loaded.execute_on(&mut mem, &mut stack);
             assert!(
-                (&e.result, &mem) == (&runs[0].0, &runs[0].1),
+                (&e.result, &mem) == (&result, &mem_after),
                 "{} with proofs disagrees with interp: {:?} vs {:?}\n{}",
                 vm.backend_name(),
                 e.result,
-                runs[0].0,
+                result,
                 listing(&program)
             );
         }
@@ -104,27 +80,14 @@ fn accepted_programs_never_reach_outside_their_proofs() {
     assert!(generated > accepted, "every program accepted");
 }
 
-/// Every register but `r1` (memory), `r2` (its length) and `r10` starts with a number.
-fn prologue() -> Vec<Insn> {
-    [0u8, 3, 4, 5, 6, 7, 8, 9]
-        .iter()
-        .map(|&r| Insn::Alu {
-            width: Width::W64,
-            op: AluOp::Mov,
-            dst: Reg::new(r).unwrap(),
-            src: Operand::Imm(i32::from(r) * 3),
-        })
-        .collect()
-}
-
 /// Instructions in the shapes compilers emit and the verifier reasons about: arithmetic on
-/// numbers, length checks, loads and stores at constant offsets from `r1` and `r10`, memory
+/// numbers, length checks (with constants and with numbers), loads and stores at constant offsets from `r1` and `r10`, memory
 /// reached through a masked index, forward branches, helper calls. Some of these programs read
 /// stack bytes never written, or go past the length they checked, and are rejected.
 fn verifiable_insn() -> impl Strategy<Value = Insn> {
     use proptest::prelude::*;
     use proptest::sample::select;
-    let num = || select(vec![0u8, 3, 4, 5, 6, 7, 8, 9]).prop_map(|r| Reg::new(r).unwrap());
+    let num = || select(support::sound::NUMBERS.to_vec()).prop_map(|r| Reg::new(r).unwrap());
     let size = || select(vec![Size::B, Size::H, Size::W, Size::DW]);
     let alu_op = select(vec![
         AluOp::Add,
@@ -152,6 +115,11 @@ fn verifiable_insn() -> impl Strategy<Value = Insn> {
         6 => (alu_op, num(), prop_oneof![num().prop_map(Operand::Reg), (-64i32..64).prop_map(Operand::Imm)], any::<bool>())
             .prop_map(|(op, dst, src, w)| Insn::Alu { width: if w { Width::W32 } else { Width::W64 }, op, dst, src }),
         3 => (0i32..72, 0i16..6).prop_map(|(k, off)| Insn::Jump { width: Width::W64, cond: Cond::Lt, dst: Reg::R2, src: Operand::Imm(k), off }),
+        // A number compared with the length: facts relating an index to it.
+        2 => (select(vec![Cond::Gt, Cond::Ge, Cond::Lt, Cond::Le]), num(), any::<bool>(), 0i16..6).prop_map(|(cond, x, swap, off)| {
+            let (dst, src) = if swap { (Reg::R2, x) } else { (x, Reg::R2) };
+            Insn::Jump { width: Width::W64, cond, dst, src: Operand::Reg(src), off }
+        }),
         3 => (size(), num(), 0i16..64).prop_map(|(size, dst, off)| Insn::Load { size, signed: false, dst, src: Reg::R1, off }),
         3 => (size(), num(), -64i16..0).prop_map(|(size, dst, off)| Insn::Load { size, signed: false, dst, src: Reg::R10, off }),
         3 => (size(), num(), -64i16..0).prop_map(|(size, src, off)| Insn::Store { size, dst: Reg::R10, off, src: Operand::Reg(src) }),

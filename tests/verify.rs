@@ -2,7 +2,7 @@
 //! not load (on any backend) and a safe one loads and runs; clang-built objects verify with
 //! their maps.
 
-use oxbpf::{BACKENDS, Config, Error, Vm};
+use oxbpf::{BACKENDS, Config, Error, Termination, Vm};
 
 fn verifying(backend: &str) -> Vm {
     Vm::new(backend).unwrap()
@@ -103,4 +103,25 @@ fn the_log_follows_the_path_to_the_rejection() {
     assert_eq!(log.len(), 3);
     assert!(log[2].starts_with("2: ldxdw %r0, [%r10-8]"), "{log:?}");
     assert!(log[2].contains("r1=1"), "{log:?}");
+}
+
+#[test]
+fn the_loop_policy_is_the_hosts() {
+    // A loop to the memory's length, unknown before the run.
+    let sum = "mov %r0, 0\nmov %r3, 0\njeq %r2, 0, +6\nmov %r4, %r1\nadd %r4, %r3\n\
+               ldxb %r5, [%r4]\nadd %r0, %r5\nadd %r3, 1\njlt %r3, %r2, -6\nexit";
+    for b in BACKENDS {
+        // Walked to its end (the default), it never ends: too complex.
+        let e = verifying(b).load_asm(sum).unwrap_err();
+        assert!(
+            e.to_string().contains("insn 8: program too complex"),
+            "{b}: {e}"
+        );
+        // Widened, it is safe; its end is left to the instruction budget.
+        let mut vm = verifying(b);
+        vm.verifier_mut().termination = Termination::Budget;
+        let p = vm.load_asm(sum).unwrap();
+        assert_eq!(p.execute(&mut [1, 2, 3, 250]), Ok(256), "{b}");
+        assert_eq!(p.execute(&mut []), Ok(0), "{b}");
+    }
 }

@@ -66,3 +66,42 @@ fn the_long_program_of_the_verify_bench_is_accepted() {
     let proven = v.proven().iter().filter(|&&p| p).count();
     assert!(proven >= 100_000 / 6, "{proven} proven accesses");
 }
+
+#[test]
+fn the_verifier_proves_the_loop_accesses_it_can_relate_to_the_length() {
+    use oxbpf::isa::Insn;
+    let vm = verifying_vm("interp");
+    // (workload, accesses, proven): log2's `i + 8 <= len` and switch's `i < len` bound their
+    // loads; copy relates its index to `len / 2`, strcmp stops at a NUL, sum2 reads 16 bytes
+    // without a length check: those keep their run-time checks.
+    let want = [
+        ("log2", 1, 1),
+        ("switch", 1, 1),
+        ("prime", 0, 0),
+        ("copy", 3, 0),
+        ("strcmp", 4, 0),
+        ("const", 0, 0),
+        ("sum2", 2, 0),
+    ];
+    for (name, accesses, proven) in want {
+        let w = workload(name).unwrap();
+        let program = oxbpf::Program::from_bytes(w.bytecode, vm.config(), vm.helpers()).unwrap();
+        let marks = vm.verify(&program).unwrap().proven().to_vec();
+        let is_access = |i: &Insn| {
+            matches!(
+                i,
+                Insn::Load { .. } | Insn::Store { .. } | Insn::Atomic { .. }
+            )
+        };
+        let got: Vec<usize> = (0..program.len())
+            .filter(|&pc| is_access(&program.insns()[pc]))
+            .collect();
+        assert_eq!(got.len(), accesses, "{name}");
+        assert_eq!(
+            got.iter().filter(|&&pc| marks[pc]).count(),
+            proven,
+            "{name}"
+        );
+    }
+    assert_eq!(want.len(), WORKLOADS.len());
+}

@@ -382,3 +382,43 @@ fn verify_accepts_or_names_the_instruction() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
+
+#[test]
+fn loop_policy_and_verification_can_be_chosen() {
+    // sum_bytes loops up to the memory's length, unknown before the run: walking the loop to
+    // its end (verify's default) cannot finish; widening it (`--termination budget`, run's
+    // default) proves it safe and leaves its end to the instruction budget.
+    let o = oxbpf(&["verify", "examples/sum_bytes.s"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("too complex"), "{}", stdout(&o));
+    let o = oxbpf(&["verify", "examples/sum_bytes.s", "--termination", "budget"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("accepted"), "{}", stdout(&o));
+    let o = oxbpf(&[
+        "run",
+        "examples/sum_bytes.s",
+        "--termination",
+        "proven",
+        "--mem-hex",
+        "01 02",
+    ]);
+    assert_one_line_error(&o, "too complex");
+    let o = oxbpf(&["run", "examples/sum_bytes.s", "--mem-hex", "01 02"]);
+    assert_eq!(stdout(&o), "0x3\n", "{}", stderr(&o));
+    let o = oxbpf(&["run", "examples/sum_bytes.s", "--termination", "widen"]);
+    assert_one_line_error(&o, "widen");
+
+    // A read of a stack byte never written is refused at load unless verification is off; the
+    // interpreter then runs it (the stack starts zeroed).
+    let dir = scratch("no-verify");
+    let unwritten = dir.join("unwritten.s");
+    std::fs::write(&unwritten, "ldxdw %r0, [%r10-8]\nexit\n").unwrap();
+    let o = oxbpf(&["run", unwritten.to_str().unwrap()]);
+    assert_one_line_error(
+        &o,
+        "insn 0: reads fp0-8, a stack byte not written on this path",
+    );
+    let o = oxbpf(&["run", unwritten.to_str().unwrap(), "--no-verify"]);
+    assert_eq!(stdout(&o), "0x0\n", "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,6 +6,8 @@
     reason = "not every test that shares this module uses every function"
 )]
 
+pub mod sound;
+
 use oxbpf::{BACKENDS, Config, HelperStop, Vm};
 use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestRng, TestRunner};
 

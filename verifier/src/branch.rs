@@ -2,6 +2,7 @@
 //! (scalar ranges, null checks, proven context and packet lengths).
 
 use crate::error::VerifyError;
+use crate::relate;
 use crate::scalar::Scalar;
 use crate::state::{CTX_LEN_ID, State};
 use crate::types::{Ptr, PtrKind, Value};
@@ -188,6 +189,9 @@ impl Checker<'_> {
                         if let Some(r) = src_reg {
                             set_scalar(&mut s, r, ny);
                         }
+                        if width == Width::W64 {
+                            len_fact(&mut s, rel, (Some(dst), nx), (src_reg, ny));
+                        }
                         s
                     })
                 };
@@ -260,6 +264,22 @@ impl Checker<'_> {
             }
             (None, None) => Step::Stop,
         })
+    }
+}
+
+/// After `x rel y` (64-bit), where one side is the context's length: what that teaches about
+/// the other (see `relate`).
+fn len_fact(st: &mut State, rel: Rel, x: (Option<Reg>, Scalar), y: (Option<Reg>, Scalar)) {
+    // (smaller side, larger side, whether strictly smaller)
+    let (lo, hi, strict) = match rel {
+        Rel::Is(Cond::Le) => (x, y, false),
+        Rel::Is(Cond::Lt) => (x, y, true),
+        Rel::Is(Cond::Ge) => (y, x, false),
+        Rel::Is(Cond::Gt) => (y, x, true),
+        _ => return,
+    };
+    if hi.1.id == CTX_LEN_ID {
+        relate::compared_with_len(st, lo.0, lo.1, strict);
     }
 }
 

@@ -195,8 +195,17 @@ impl Checker<'_> {
             return Ok(());
         }
         let dv = self.read(pc, st, dst)?;
+        let mut link = None;
         let result = match (dv, s) {
-            (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(a.alu(op, width, &b)),
+            (Value::Scalar(a), Value::Scalar(b)) => {
+                let mut r = a.alu(op, width, &b);
+                // `a + c` of a linked value, where the sum cannot wrap: linked to `a` by `c`.
+                if let Some(d) = offset_of(width, op, &a, &b) {
+                    r.id = st.fresh_id();
+                    link = Some((a.id, r.id, d));
+                }
+                Value::Scalar(r)
+            }
             (Value::Ptr(p), Value::Scalar(b)) if width == Width::W64 && op == AluOp::Add => {
                 self.ptr_add(pc, p, &b, false, dst, src)?
             }
@@ -231,6 +240,9 @@ impl Checker<'_> {
             }
         };
         st.set_reg(d, result);
+        if let Some((a, b, d)) = link {
+            st.add_offset(a, b, d);
+        }
         Ok(())
     }
 
@@ -266,6 +278,27 @@ impl Checker<'_> {
         {
             return Ok(Value::Ptr(Ptr::at(PtrKind::CtxEnd, 0)));
         }
+        let raw = p.kind == PtrKind::Ctx && self.env.settings.context.size == ContextSize::InR2;
+        // Raw memory plus an index: remember the index, which facts may bound by the length.
+        let (var, var_off) = match b.as_const() {
+            _ if !raw => (0, 0),
+            Some(c) if p.var != 0 => {
+                let c = c as i64;
+                match if sub {
+                    p.var_off.checked_sub(c)
+                } else {
+                    p.var_off.checked_add(c)
+                } {
+                    Some(o) => (p.var, o),
+                    None => (0, 0),
+                }
+            }
+            None if p.var == 0 && !sub && b.id != 0 && b.id != CTX_LEN_ID => {
+                p.fixed().map_or((0, 0), |o| (b.id, o))
+            }
+            _ => (0, 0),
+        };
+        let p = Ptr { var, var_off, ..p };
         let (lo, hi) = if sub {
             (p.off_min.checked_sub(b.smax), p.off_max.checked_sub(b.smin))
         } else {
@@ -280,10 +313,7 @@ impl Checker<'_> {
             // Raw memory has a length known only at run time, and the run-time check stays on
             // every access not proven: a pointer into it may go anywhere (an access through it
             // is checked, see `check_access`).
-            (lo, hi)
-                if p.kind == PtrKind::Ctx
-                    && self.env.settings.context.size == ContextSize::InR2 =>
-            {
+            (lo, hi) if raw => {
                 let (lo, hi) = match (lo, hi) {
                     (Some(lo), Some(hi)) if lo >= -MAX_RAW_OFF && hi <= MAX_RAW_OFF => (lo, hi),
                     _ => (i64::MIN, i64::MAX),
@@ -390,4 +420,23 @@ fn same_region(a: &Ptr, b: &Ptr) -> bool {
         (Ctx | CtxEnd, Ctx | CtxEnd) | (Packet | PacketEnd, Packet | PacketEnd) => true,
         (x, y) => x == y && !matches!(x, Map { .. }),
     }
+}
+
+/// `d` where `a op b` is `a + d` for every value of `a`, without wrapping, and `a` is linked.
+fn offset_of(width: Width, op: AluOp, a: &Scalar, b: &Scalar) -> Option<i64> {
+    if width != Width::W64 || a.id == 0 || a.id == CTX_LEN_ID {
+        return None;
+    }
+    let c = b.as_const()? as i64;
+    let d = match op {
+        AluOp::Add => c,
+        AluOp::Sub => c.checked_neg()?,
+        _ => return None,
+    };
+    let fits = if d >= 0 {
+        a.umax.checked_add(d as u64).is_some()
+    } else {
+        a.umin >= d.unsigned_abs()
+    };
+    fits.then_some(d)
 }

@@ -22,6 +22,7 @@ mod error;
 mod insn;
 mod liveness;
 mod mem;
+mod relate;
 mod scalar;
 mod state;
 mod tnum;

@@ -100,7 +100,14 @@ impl Checker<'_> {
             PtrKind::Ctx => {
                 // A pointer into raw memory that may be anywhere: the run-time check decides.
                 let anywhere = p.off_min < -MAX_OFF;
-                if lo < 0 && !anywhere {
+                // Raw memory plus an index known to leave room below the run-time length.
+                let by_index = self.env.settings.context.size == ContextSize::InR2
+                    && st.len_fact(p.var).is_some_and(|k| {
+                        p.var_off.checked_add(off).is_some_and(|start| {
+                            start >= 0 && start.checked_add(size).is_some_and(|end| end <= k)
+                        })
+                    });
+                if lo < 0 && !anywhere && !by_index {
                     return Err(self.error(pc, at("the context")));
                 }
                 if dir == Dir::Write
@@ -120,7 +127,7 @@ impl Checker<'_> {
                     // The size is the program type's; a run may get a shorter buffer, so
                     // the access keeps its run-time check.
                     ContextSize::Fixed(_) => false,
-                    ContextSize::InR2 => lo >= 0 && hi as u64 <= st.ctx_min,
+                    ContextSize::InR2 => by_index || (lo >= 0 && hi as u64 <= st.ctx_min),
                 }
             }
             PtrKind::Packet => {

@@ -177,7 +177,9 @@ impl Scalar {
                 self.smax
             },
             bits,
-            id: 0,
+            // Linked the same way in both: still linked (as in `join`); `State::within` checks
+            // the next iteration keeps the link.
+            id: if self.id == new.id { self.id } else { 0 },
         };
         w.synced().unwrap_or(Scalar::UNKNOWN)
     }

@@ -1,6 +1,7 @@
 //! The abstract state on one path: call frames (registers and stack), the proven lengths of the
 //! regions whose length is only known at run time, and the ring-buffer records held.
 
+use crate::scalar::Scalar;
 use crate::types::{Ptr, PtrKind, Value};
 use std::collections::HashMap;
 use std::fmt;
@@ -109,6 +110,11 @@ pub(crate) struct State {
     pub(crate) refs: Vec<(u32, usize)>,
     /// The next fresh id.
     pub(crate) next_id: u32,
+    /// `(id, k)`: every value of scalar id `id`, plus `k`, is at most the context's run-time
+    /// length (see `relate`).
+    pub(crate) len_facts: Vec<(u32, i64)>,
+    /// `(a, b, d)`: the values of id `b` are those of id `a` plus `d`, computed without wrapping.
+    pub(crate) offsets: Vec<(u32, u32, i64)>,
 }
 
 /// The id scalars equal to the context's run-time length carry (`r2` at entry, and copies).
@@ -222,7 +228,7 @@ impl State {
                 }
             }
         }
-        true
+        self.facts_within(old, &ids.scalars, &ids.vars, &ids.map)
     }
 
     /// Whether the two states are the same but for dead registers and id numbering: a path
@@ -259,15 +265,18 @@ impl State {
 
     /// A state holding every concrete state of both (which have the same shape).
     pub(crate) fn join(&self, other: &State) -> State {
-        self.merge(other, join_value)
+        let mut out = self.merge(other, join_value);
+        out.merge_facts(self, other, false);
+        out
     }
 
     /// `self` (a loop head's state on an earlier iteration) widened by `new` (one iteration
     /// later, of the same shape): a state holding both in which the numbers that changed may
     /// take every value in the direction they moved, up to the next threshold (see
     /// [`Scalar::widen`](crate::Scalar::widen)).
-    pub(crate) fn widen(&self, new: &State, thresholds: &[i64]) -> State {
-        self.merge(new, |a, b| match (a, b) {
+    /// Without `keep_facts`, the result has no facts about the length.
+    pub(crate) fn widen(&self, new: &State, thresholds: &[i64], keep_facts: bool) -> State {
+        let mut out = self.merge(new, |a, b| match (a, b) {
             (Value::Scalar(x), Value::Scalar(y)) => Value::Scalar(x.widen(y, thresholds)),
             // A pointer that moves may end up anywhere; an access through it is then proven
             // only where its region allows that (raw memory, checked at run time).
@@ -282,10 +291,17 @@ impl State {
                 } else {
                     p.off_max
                 },
-                ..*p
+                ..same_var(p, q)
             }),
             _ => join_value(a, b),
-        })
+        });
+        if keep_facts {
+            out.merge_facts(self, new, true);
+        } else {
+            out.len_facts.clear();
+            out.offsets.clear();
+        }
+        out
     }
 
     /// The state holding both, value by value by `value`.
@@ -336,10 +352,23 @@ fn join_value(a: &Value, b: &Value) -> Value {
             Value::Ptr(Ptr {
                 off_min: p.off_min.min(q.off_min),
                 off_max: p.off_max.max(q.off_max),
-                ..*p
+                ..same_var(p, q)
             })
         }
         _ => Value::Uninit,
+    }
+}
+
+/// `p`, keeping its index only if `q` has the same.
+fn same_var(p: &Ptr, q: &Ptr) -> Ptr {
+    if (p.var, p.var_off) == (q.var, q.var_off) {
+        *p
+    } else {
+        Ptr {
+            var: 0,
+            var_off: 0,
+            ..*p
+        }
     }
 }
 
@@ -347,6 +376,10 @@ fn join_value(a: &Value, b: &Value) -> Value {
 #[derive(Default)]
 struct IdMap {
     map: HashMap<u32, u32>,
+    /// Old scalar ids with the new scalar they were paired with (for the facts on them).
+    scalars: Vec<(u32, Scalar)>,
+    /// Old pointer index ids with the new ones.
+    vars: Vec<(u32, u32)>,
 }
 
 impl IdMap {
@@ -365,8 +398,20 @@ impl IdMap {
 fn value_within(new: &Value, old: &Value, ids: &mut IdMap) -> bool {
     match (new, old) {
         (_, Value::Uninit) => true,
-        (Value::Scalar(a), Value::Scalar(b)) => b.includes(a) && ids.pair(b.id, a.id),
-        (Value::Ptr(a), Value::Ptr(b)) => ptr_within(a, b) && ids.pair(b.id, a.id),
+        (Value::Scalar(a), Value::Scalar(b)) => {
+            if b.id != 0 {
+                ids.scalars.push((b.id, *a));
+            }
+            b.includes(a) && ids.pair(b.id, a.id)
+        }
+        (Value::Ptr(a), Value::Ptr(b)) => {
+            ptr_within(a, b)
+                && ids.pair(b.id, a.id)
+                && (b.var == 0 || {
+                    ids.vars.push((b.var, a.var));
+                    a.var_off == b.var_off && ids.pair(b.var, a.var)
+                })
+        }
         _ => false,
     }
 }
@@ -403,6 +448,17 @@ impl fmt::Display for State {
                 Value::Uninit => {}
                 v if s.len == 8 => write!(f, " fp{off}={v}")?,
                 v => write!(f, " fp{}/{}={v}", off + i64::from(s.at), s.len)?,
+            }
+        }
+        // What the facts give each register: `rN+K<=len`.
+        for (r, v) in frame.regs.iter().enumerate() {
+            let k = match v {
+                Value::Scalar(s) => self.len_fact(s.id),
+                Value::Ptr(p) => self.len_fact(p.var).and_then(|k| k.checked_sub(p.var_off)),
+                Value::Uninit => None,
+            };
+            if let Some(k) = k {
+                write!(f, " r{r}{k:+}<=len")?;
             }
         }
         if self.ctx_min > 0 {

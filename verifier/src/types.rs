@@ -52,6 +52,12 @@ pub struct Ptr {
     /// Copies of one helper result share an id, so a null check on one covers all; a
     /// ring-buffer record's id is also its reference, released by submit or discard.
     pub id: u32,
+    /// For raw memory: the scalar id of the index this pointer was built from (0: none), so
+    /// that the offset is `var_off` plus a value of that id, which facts may relate to the
+    /// run-time length (see `relate`).
+    pub var: u32,
+    /// The offset beside the index `var`.
+    pub var_off: i64,
 }
 
 impl Ptr {
@@ -63,6 +69,8 @@ impl Ptr {
             off_max: off,
             nullable: false,
             id: 0,
+            var: 0,
+            var_off: 0,
         }
     }
 

@@ -22,6 +22,14 @@ const STATES_PER_POINT: usize = 64;
 const JOIN_AFTER: usize = 4;
 /// Under [`Termination::Budget`], a loop is walked this many times before it is widened.
 const WIDEN_AFTER: usize = 4;
+/// After this many widenings at one point, widening goes straight to the extremes and drops the
+/// facts about the length, so that it always stabilises (and the states kept there, which every
+/// later arrival is compared with, stay few).
+const WIDENINGS_WITH_THRESHOLDS: usize = 64;
+/// How far up its path (in kept states) the search looks for a loop's earlier iterations: a
+/// bound on the cost of each arrival at a loop head. Looking less far only widens from a later
+/// iteration, or prunes less.
+const ANCESTOR_WINDOW: usize = 256;
 /// At most this many lines of `--log` output are kept (the end of the failing path).
 const LOG_LINES: usize = 4000;
 
@@ -181,6 +189,8 @@ impl<'a> Checker<'a> {
             pkt_min: 0,
             refs: Vec::new(),
             next_id: CTX_LEN_ID,
+            len_facts: Vec::new(),
+            offsets: Vec::new(),
         }
     }
 
@@ -295,7 +305,15 @@ impl<'a> Checker<'a> {
             if st.within(&self.kept[k].state, live) {
                 return Ok(None);
             }
-            *st = self.kept[k].state.widen(st, &self.thresholds);
+            let earlier = self.at[pc]
+                .iter()
+                .filter(|&&k| self.kept[k].widened)
+                .count();
+            *st = if earlier < WIDENINGS_WITH_THRESHOLDS {
+                self.kept[k].state.widen(st, &self.thresholds, true)
+            } else {
+                self.kept[k].state.widen(st, &[], false)
+            };
             widened = true;
         }
         // A widened state is always kept: the next iteration widens it further or is covered.
@@ -328,7 +346,11 @@ impl<'a> Checker<'a> {
         let live = self.live[pc];
         let mut oldest = None;
         let mut seen = 0;
-        while let Some(p) = parent {
+        let mut window = ANCESTOR_WINDOW;
+        while let Some(p) = parent
+            && window > 0
+        {
+            window -= 1;
             let k = &self.kept[p];
             if k.pc == pc {
                 if !st.same_shape(&k.state, live) {
@@ -349,7 +371,11 @@ impl<'a> Checker<'a> {
     /// between it and here, `k` included.
     fn widened_since(&self, mut parent: Option<usize>, k: usize) -> bool {
         let mut widened = false;
-        while let Some(p) = parent {
+        let mut window = ANCESTOR_WINDOW;
+        while let Some(p) = parent
+            && window > 0
+        {
+            window -= 1;
             widened |= self.kept[p].widened;
             if p == k {
                 return widened;
