@@ -26,7 +26,7 @@ use std::sync::Arc;
 pub struct ReadmeDoctests;
 
 pub use oxbpf_core::{
-    Backend, Config, Executable, Execution, HelperContext, HelperRegistry, HelperResult,
+    Access, Backend, Config, Executable, Execution, HelperContext, HelperRegistry, HelperResult,
     HelperStop, Insn, LoadError, PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind, asm,
     isa,
 };
@@ -78,6 +78,28 @@ pub enum Error {
     /// An ELF object could not be loaded.
     #[error("ELF object: {0}")]
     Elf(#[from] ElfError),
+    /// An `lddw` names a map the host did not supply.
+    #[error("insn {pc}: lddw refers to map {index}, but only {count} maps were given")]
+    UnknownMap {
+        /// The `lddw`'s instruction index.
+        pc: usize,
+        /// The map index or descriptor it names.
+        index: u64,
+        /// How many maps there are.
+        count: usize,
+    },
+    /// An `lddw` asks for the value address of a map that has none there.
+    #[error(
+        "insn {pc}: lddw asks for byte {offset} of the value of map `{map}`, which is not an array map's first value"
+    )]
+    NoValueAddress {
+        /// The `lddw`'s instruction index.
+        pc: usize,
+        /// The map's name.
+        map: String,
+        /// The offset asked for.
+        offset: u32,
+    },
     /// A map of an ELF object could not be created.
     #[error("map `{name}`: {error}")]
     Map {
@@ -196,6 +218,17 @@ impl Vm {
         }
     }
 
+    /// The helpers serving a program that uses `maps`: the standard ones over those maps, then
+    /// this VM's, which take precedence.
+    fn helpers_over(&self, maps: &MapSet) -> HelperRegistry {
+        let mut helpers = HelperRegistry::new();
+        oxbpf_helpers::standard::register(&mut helpers, maps, &self.host);
+        for h in self.helpers.iter() {
+            helpers.register_with_proto(h.id, &h.name, h.proto, h.func.clone());
+        }
+        helpers
+    }
+
     /// Verifies `program` against this VM's helpers and verifier settings (no maps).
     pub fn verify(&self, program: &Program) -> Result<Verified, Error> {
         let env = self.env(&self.helpers, Vec::new(), LinkFacts::default());
@@ -219,11 +252,11 @@ impl Vm {
         } else {
             program
         };
-        let exe = self
-            .backend
-            .prepare(Arc::new(program), Arc::new(self.helpers.clone()))?;
+        let helpers = Arc::new(self.helpers.clone());
+        let exe = self.backend.prepare(Arc::new(program), helpers.clone())?;
         Ok(Loaded {
             exe: exe.into(),
+            helpers,
             maps: MapSet::new(),
         })
     }
@@ -247,13 +280,17 @@ impl Vm {
     /// configuration play no part.
     pub fn load_aot(&self, object: &[u8]) -> Result<Loaded, Error> {
         let program = Arc::new(aot::program_of(object, &self.helpers)?);
-        let exe = aot::load(object, program, Arc::new(self.helpers.clone()))?;
+        let helpers = Arc::new(self.helpers.clone());
+        let exe = aot::load(object, program, helpers.clone())?;
         Ok(Loaded {
             exe: exe.into(),
+            helpers,
             maps: MapSet::new(),
         })
     }
 }
+
+mod host_maps;
 
 /// An eBPF ELF object with its maps created: its programs load from it and share them, and the
 /// host reaches them by name (global data by section name: `.rodata`, `.data`, `.bss`).
@@ -324,9 +361,11 @@ impl Object {
             let proven = oxbpf_verifier::verify(&program, &env)?.proven().to_vec();
             program = program.with_proofs(proven);
         }
-        let exe = vm.backend.prepare(Arc::new(program), Arc::new(helpers))?;
+        let helpers = Arc::new(helpers);
+        let exe = vm.backend.prepare(Arc::new(program), helpers.clone())?;
         Ok(Loaded {
             exe: exe.into(),
+            helpers,
             maps: self.maps.clone(),
         })
     }
@@ -344,12 +383,7 @@ impl Object {
             Err(e) => return (Err(e), Vec::new()),
         };
         let env = vm.env(&helpers, self.map_infos(), loads);
-        let (r, lines) = if log {
-            oxbpf_verifier::verify_with_log(&program, &env)
-        } else {
-            (oxbpf_verifier::verify(&program, &env), Vec::new())
-        };
-        (r.map_err(Error::from), lines)
+        verify_logged(&program, &env, log)
     }
 
     /// Links and checks `program`: the program, the helpers serving it (the standard ones over
@@ -367,11 +401,7 @@ impl Object {
                 None => map.handle(),
             }
         });
-        let mut helpers = HelperRegistry::new();
-        oxbpf_helpers::standard::register(&mut helpers, &self.maps, &vm.host);
-        for h in vm.helpers.iter() {
-            helpers.register_with_proto(h.id, &h.name, h.proto, h.func.clone());
-        }
+        let helpers = vm.helpers_over(&self.maps);
         let program = Program::from_bytes(&linked.bytecode, &vm.config, &helpers)?
             .with_shared(self.maps.regions());
         let facts = LinkFacts {
@@ -393,6 +423,21 @@ impl Object {
     fn map_infos(&self) -> Vec<MapInfo> {
         self.elf.maps().iter().map(map_info).collect()
     }
+}
+
+/// Verifies `program` in `env`; with `log`, also returns the states along the path the
+/// verifier took last.
+fn verify_logged(
+    program: &Program,
+    env: &oxbpf_verifier::Env<'_>,
+    log: bool,
+) -> (Result<Verified, Error>, Vec<String>) {
+    let (r, lines) = if log {
+        oxbpf_verifier::verify_with_log(program, env)
+    } else {
+        (oxbpf_verifier::verify(program, env), Vec::new())
+    };
+    (r.map_err(Error::from), lines)
 }
 
 /// What linking tells the verifier: which `lddw`s load maps, and where the loops of `bpf_loop`
@@ -417,6 +462,7 @@ fn map_info(spec: &MapSpec) -> MapInfo {
 /// A program prepared by a backend, ready to run any number of times.
 pub struct Loaded {
     exe: Arc<dyn Executable>,
+    helpers: Arc<HelperRegistry>,
     maps: MapSet,
 }
 
@@ -443,6 +489,24 @@ impl Loaded {
     /// runs on the same buffers see the same addresses, whichever backend runs them.
     pub fn execute_on(&self, mem: &mut [u8], stack: &mut StackBuffer) -> Execution {
         self.exe.execute_on(mem, stack)
+    }
+
+    /// The same program (with its proofs, helpers and maps) prepared on the backend named
+    /// `backend`: compiled code for a program loaded on the interpreter, say.
+    pub fn prepare_on(&self, backend: &str) -> Result<Loaded, Error> {
+        let b = self::backend(backend).ok_or_else(|| Error::UnknownBackend(backend.to_owned()))?;
+        let program = Arc::new(self.exe.program().clone());
+        let exe = b.prepare(program, self.helpers.clone())?;
+        Ok(Loaded {
+            exe: exe.into(),
+            helpers: self.helpers.clone(),
+            maps: self.maps.clone(),
+        })
+    }
+
+    /// The helpers the program runs with.
+    pub fn helpers(&self) -> &HelperRegistry {
+        &self.helpers
     }
 
     /// The checked program.

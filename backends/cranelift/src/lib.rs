@@ -24,6 +24,7 @@ mod isa;
 mod jit;
 mod provenance;
 mod runtime;
+pub mod thunk;
 mod translate;
 
 pub use aot::Aot;

@@ -389,6 +389,19 @@ impl MapSet {
         m
     }
 
+    /// Adds an already shared map (a no-op if it is already in the set).
+    pub fn insert(&mut self, map: Arc<Map>) {
+        if !self.maps.iter().any(|m| Arc::ptr_eq(m, &map)) {
+            self.maps.push(map);
+        }
+    }
+
+    /// Removes the map whose handle is `handle`; returns it.
+    pub fn remove(&mut self, handle: u64) -> Option<Arc<Map>> {
+        let i = self.maps.iter().position(|m| m.handle() == handle)?;
+        Some(self.maps.remove(i))
+    }
+
     /// The map named `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<Map>> {
         self.maps.iter().find(|m| m.name == name)

@@ -1,0 +1,471 @@
+/*
+ * ebpf-vm.h: oxbpf's C API.
+ *
+ * The names and signatures of bpftime's VM header (ebpf_create(name), ebpf_load, ebpf_exec,
+ * ebpf_compile, ...), so that a C host written against it builds unchanged, plus oxbpf's own
+ * calls (prefixed oxbpf_) for verification, maps, the instruction budget and traps.
+ *
+ * Link with liboxbpf_capi (shared: -loxbpf_capi; static: liboxbpf_capi.a -lpthread -ldl -lm).
+ *
+ * Conventions, for every function below:
+ *  - Errors: int functions return 0 (or a count) on success and a negative value on failure:
+ *    -1, or for map operations -errno (-ENOENT, -EEXIST, -E2BIG, -EINVAL, -ENOMEM, -ENOSPC).
+ *    Functions returning pointers return NULL on failure.
+ *  - NULL and bad handles: every function accepts NULL for any pointer argument, and a VM
+ *    pointer that ebpf_create did not return (or that was destroyed), and fails with its error
+ *    return instead of crashing. Pointers to memory (code, keys, values) must point to at least
+ *    the number of bytes the call says.
+ *  - Error messages: where a function takes `char **errmsg`, on failure it stores a
+ *    NUL-terminated message there (if errmsg is not NULL), which the caller releases with
+ *    free(); on success it stores NULL.
+ *  - Threads: a VM may be shared between threads. ebpf_exec, compiled functions, oxbpf_last_trap
+ *    and the map operations may run concurrently with each other; calls that change the VM
+ *    (create, register, load, unload, settings, destroy) are serialised with everything else on
+ *    that VM by an internal lock. A compiled function (ebpf_jit_fn) stays valid until the code
+ *    is unloaded or replaced or the VM destroyed; calling it after that is undefined.
+ */
+
+#ifndef OXBPF_EBPF_VM_H
+#define OXBPF_EBPF_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------- */
+/* Instructions                                                                              */
+/* ---------------------------------------------------------------------------------------- */
+
+/** One 8-byte eBPF instruction slot, in the byte order of this machine (RFC 9669 §3). */
+struct ebpf_inst {
+    uint8_t opcode;  /**< operation */
+    uint8_t dst : 4; /**< destination register */
+    uint8_t src : 4; /**< source register (for lddw: what the immediate means) */
+    int16_t offset;  /**< signed offset (memory, jumps) */
+    int32_t imm;     /**< signed immediate */
+};
+
+/** Bytes of stack per eBPF call frame. */
+#define EBPF_STACK_SIZE 512
+/** Most instruction slots a program may have. */
+#define EBPF_MAX_INSTS 1000000
+
+/* Instruction classes, sources, sizes and modes (RFC 9669). */
+#define EBPF_CLS_MASK      0x07
+#define EBPF_ALU_OP_MASK   0xf0
+#define EBPF_CLS_LD        0x00
+#define EBPF_CLS_LDX       0x01
+#define EBPF_CLS_ST        0x02
+#define EBPF_CLS_STX       0x03
+#define EBPF_CLS_ALU       0x04
+#define EBPF_CLS_JMP       0x05
+#define EBPF_CLS_JMP32     0x06
+#define EBPF_CLS_ALU64     0x07
+#define EBPF_SRC_IMM       0x00
+#define EBPF_SRC_REG       0x08
+#define EBPF_SIZE_W        0x00
+#define EBPF_SIZE_H        0x08
+#define EBPF_SIZE_B        0x10
+#define EBPF_SIZE_DW       0x18
+#define EBPF_MODE_IMM      0x00
+#define EBPF_MODE_ABS      0x20
+#define EBPF_MODE_IND      0x40
+#define EBPF_MODE_MEM      0x60
+#define EBPF_MODE_ATOMIC   0xc0
+
+/* Opcodes. */
+#define EBPF_OP_ADD_IMM          0x04
+#define EBPF_OP_ADD_REG          0x0c
+#define EBPF_OP_SUB_IMM          0x14
+#define EBPF_OP_SUB_REG          0x1c
+#define EBPF_OP_MUL_IMM          0x24
+#define EBPF_OP_MUL_REG          0x2c
+#define EBPF_OP_DIV_IMM          0x34
+#define EBPF_OP_DIV_REG          0x3c
+#define EBPF_OP_OR_IMM           0x44
+#define EBPF_OP_OR_REG           0x4c
+#define EBPF_OP_AND_IMM          0x54
+#define EBPF_OP_AND_REG          0x5c
+#define EBPF_OP_LSH_IMM          0x64
+#define EBPF_OP_LSH_REG          0x6c
+#define EBPF_OP_RSH_IMM          0x74
+#define EBPF_OP_RSH_REG          0x7c
+#define EBPF_OP_MOD_IMM          0x94
+#define EBPF_OP_MOD_REG          0x9c
+#define EBPF_OP_XOR_IMM          0xa4
+#define EBPF_OP_XOR_REG          0xac
+#define EBPF_OP_MOV_IMM          0xb4
+#define EBPF_OP_MOV_REG          0xbc
+#define EBPF_OP_ARSH_IMM         0xc4
+#define EBPF_OP_ARSH_REG         0xcc
+#define EBPF_OP_NEG              0x84
+#define EBPF_OP_ADD64_IMM        0x07
+#define EBPF_OP_ADD64_REG        0x0f
+#define EBPF_OP_SUB64_IMM        0x17
+#define EBPF_OP_SUB64_REG        0x1f
+#define EBPF_OP_MUL64_IMM        0x27
+#define EBPF_OP_MUL64_REG        0x2f
+#define EBPF_OP_DIV64_IMM        0x37
+#define EBPF_OP_DIV64_REG        0x3f
+#define EBPF_OP_OR64_IMM         0x47
+#define EBPF_OP_OR64_REG         0x4f
+#define EBPF_OP_AND64_IMM        0x57
+#define EBPF_OP_AND64_REG        0x5f
+#define EBPF_OP_LSH64_IMM        0x67
+#define EBPF_OP_LSH64_REG        0x6f
+#define EBPF_OP_RSH64_IMM        0x77
+#define EBPF_OP_RSH64_REG        0x7f
+#define EBPF_OP_MOD64_IMM        0x97
+#define EBPF_OP_MOD64_REG        0x9f
+#define EBPF_OP_XOR64_IMM        0xa7
+#define EBPF_OP_XOR64_REG        0xaf
+#define EBPF_OP_MOV64_IMM        0xb7
+#define EBPF_OP_MOV64_REG        0xbf
+#define EBPF_OP_ARSH64_IMM       0xc7
+#define EBPF_OP_ARSH64_REG       0xcf
+#define EBPF_OP_NEG64            0x87
+#define EBPF_OP_LE               0xd4
+#define EBPF_OP_BE               0xdc
+#define EBPF_OP_LDXW             0x61
+#define EBPF_OP_LDXH             0x69
+#define EBPF_OP_LDXB             0x71
+#define EBPF_OP_LDXDW            0x79
+#define EBPF_OP_STW              0x62
+#define EBPF_OP_STH              0x6a
+#define EBPF_OP_STB              0x72
+#define EBPF_OP_STDW             0x7a
+#define EBPF_OP_STXW             0x63
+#define EBPF_OP_STXH             0x6b
+#define EBPF_OP_STXB             0x73
+#define EBPF_OP_STXDW            0x7b
+#define EBPF_OP_LDDW             0x18
+#define EBPF_OP_LDABSW           0x20
+#define EBPF_OP_LDABSH           0x28
+#define EBPF_OP_LDABSB           0x30
+#define EBPF_OP_LDINDW           0x40
+#define EBPF_OP_LDINDH           0x48
+#define EBPF_OP_LDINDB           0x50
+#define EBPF_OP_ATOMIC32_STORE   0xc3
+#define EBPF_OP_ATOMIC_STORE     0xdb
+#define EBPF_OP_JA               0x05
+#define EBPF_OP_JEQ_IMM          0x15
+#define EBPF_OP_JEQ_REG          0x1d
+#define EBPF_OP_JGT_IMM          0x25
+#define EBPF_OP_JGT_REG          0x2d
+#define EBPF_OP_JGE_IMM          0x35
+#define EBPF_OP_JGE_REG          0x3d
+#define EBPF_OP_JSET_IMM         0x45
+#define EBPF_OP_JSET_REG         0x4d
+#define EBPF_OP_JNE_IMM          0x55
+#define EBPF_OP_JNE_REG          0x5d
+#define EBPF_OP_JSGT_IMM         0x65
+#define EBPF_OP_JSGT_REG         0x6d
+#define EBPF_OP_JSGE_IMM         0x75
+#define EBPF_OP_JSGE_REG         0x7d
+#define EBPF_OP_JLT_IMM          0xa5
+#define EBPF_OP_JLT_REG          0xad
+#define EBPF_OP_JLE_IMM          0xb5
+#define EBPF_OP_JLE_REG          0xbd
+#define EBPF_OP_JSLT_IMM         0xc5
+#define EBPF_OP_JSLT_REG         0xcd
+#define EBPF_OP_JSLE_IMM         0xd5
+#define EBPF_OP_JSLE_REG         0xdd
+#define EBPF_OP_JA32             0x06
+#define EBPF_OP_JEQ32_IMM        0x16
+#define EBPF_OP_JEQ32_REG        0x1e
+#define EBPF_OP_JGT32_IMM        0x26
+#define EBPF_OP_JGT32_REG        0x2e
+#define EBPF_OP_JGE32_IMM        0x36
+#define EBPF_OP_JGE32_REG        0x3e
+#define EBPF_OP_JSET32_IMM       0x46
+#define EBPF_OP_JSET32_REG       0x4e
+#define EBPF_OP_JNE32_IMM        0x56
+#define EBPF_OP_JNE32_REG        0x5e
+#define EBPF_OP_JSGT32_IMM       0x66
+#define EBPF_OP_JSGT32_REG       0x6e
+#define EBPF_OP_JSGE32_IMM       0x76
+#define EBPF_OP_JSGE32_REG       0x7e
+#define EBPF_OP_JLT32_IMM        0xa6
+#define EBPF_OP_JLT32_REG        0xae
+#define EBPF_OP_JLE32_IMM        0xb6
+#define EBPF_OP_JLE32_REG        0xbe
+#define EBPF_OP_JSLT32_IMM       0xc6
+#define EBPF_OP_JSLT32_REG       0xce
+#define EBPF_OP_JSLE32_IMM       0xd6
+#define EBPF_OP_JSLE32_REG       0xde
+#define EBPF_OP_CALL             0x85
+#define EBPF_OP_EXIT             0x95
+
+/* ---------------------------------------------------------------------------------------- */
+/* The VM (bpftime's names and signatures)                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+/** A virtual machine: a backend, its settings, registered helpers, maps and at most one loaded
+ * program. Opaque. */
+struct ebpf_vm;
+
+/** A program as a native function: r1 = mem, r2 = mem_len, returns r0. A run that traps
+ * returns UINT64_MAX; oxbpf_last_trap tells why. */
+typedef uint64_t (*ebpf_jit_fn)(void *mem, size_t mem_len);
+
+/**
+ * Creates a VM on the backend named vm_name: "interp" (the interpreter), "jit" (Cranelift JIT),
+ * "aot" (Cranelift ahead-of-time code); "" or NULL for the default, "jit"; "ubpf" and "llvm"
+ * are accepted as aliases of "jit". Verification is off and bounds checks are on, as in
+ * bpftime; oxbpf_toggle_verify turns the verifier on.
+ * Returns NULL for an unknown name. Release with ebpf_destroy.
+ */
+struct ebpf_vm *ebpf_create(const char *vm_name);
+
+/** Destroys a VM with its code, compiled functions and maps. NULL and bad handles are ignored. */
+void ebpf_destroy(struct ebpf_vm *vm);
+
+/** The name of the backend running the VM's programs ("interp", "jit" or "aot"), a static
+ * string; NULL for a bad handle. */
+const char *ebpf_get_vm_name(struct ebpf_vm *vm);
+
+/**
+ * Turns run-time memory checks on or off for programs loaded afterwards; returns the previous
+ * setting (false for a bad handle). Off, compiled code checks no access (memory safety then
+ * rests on the program or on the verifier); the interpreter always checks.
+ */
+bool ebpf_toggle_bounds_check(struct ebpf_vm *vm, bool enable);
+
+/**
+ * Sets the function that reports a run that traps (ebpf_exec or a compiled function), called
+ * as error_printf(stderr, "%s\n", message). NULL restores the default, which writes the same
+ * line to stderr.
+ */
+void ebpf_set_error_print(struct ebpf_vm *vm, int (*error_printf)(FILE *stream, const char *format, ...));
+
+/**
+ * Registers fn, of type uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t), as
+ * helper `index` named `name` (NULL: "helper_<index>"), replacing any helper with that index
+ * or name. Programs call it with `call index`; it receives r1-r5 and returns r0. Programs
+ * loaded afterwards see it. Returns 0, or -1 (fn NULL, bad handle).
+ */
+int ebpf_register(struct ebpf_vm *vm, unsigned int index, const char *name, void *fn);
+
+/** Removes helper `index` for programs loaded afterwards. Returns 0, or -1 if there was none. */
+int ebpf_unregister(struct ebpf_vm *vm, unsigned int index);
+
+/**
+ * Loads code_len bytes of eBPF bytecode (a multiple of 8): decodes, checks (every rule of the
+ * load-time checks, each error naming the instruction), resolves lddw's through the lddw helpers
+ * or the VM's maps, verifies when verification is on, and prepares it on the VM's backend.
+ * The VM must hold no code (ebpf_unload_code first). Returns 0, or -1 with *errmsg set.
+ */
+int ebpf_load(struct ebpf_vm *vm, const void *code, uint32_t code_len, char **errmsg);
+
+/**
+ * Loads program `program` (a function or section name; NULL for the first) from an eBPF ELF
+ * object as clang -target bpf writes it, creating its maps (reachable with oxbpf_map_find until
+ * the code is unloaded). Returns 0, or -1 with *errmsg set.
+ */
+int ebpf_load_elf(struct ebpf_vm *vm, const void *elf, size_t elf_len, const char *program, char **errmsg);
+
+/** Unloads the VM's code, its compiled functions and the maps of its ELF object. */
+void ebpf_unload_code(struct ebpf_vm *vm);
+
+/**
+ * Runs the loaded program on mem_len bytes at mem (r1 = mem, r2 = mem_len; mem may be NULL when
+ * mem_len is 0) and stores r0 in *bpf_return_value. Returns 0; -1 if the run trapped (reported
+ * through the error print function; oxbpf_last_trap tells why), no code is loaded or an
+ * argument is bad.
+ */
+int ebpf_exec(const struct ebpf_vm *vm, void *mem, size_t mem_len, uint64_t *bpf_return_value);
+
+/**
+ * The loaded program as a native function (compiled with the JIT when the VM's backend is the
+ * interpreter). Valid until the code is unloaded or the VM destroyed. Returns NULL with *errmsg
+ * set on failure.
+ */
+ebpf_jit_fn ebpf_compile(struct ebpf_vm *vm, char **errmsg);
+
+/**
+ * Helper `idx` ends the program when it returns 0, the program then returning 0 (as a tail
+ * call does). Applies to programs loaded afterwards. Returns 0, or -1 for a bad handle.
+ */
+int ebpf_set_unwind_function_index(struct ebpf_vm *vm, unsigned int idx);
+
+/**
+ * Accepted for compatibility: oxbpf keeps eBPF stacks apart from native return addresses, so
+ * there is nothing to mask. Returns 0, or -1 once code is loaded (as bpftime) or for a bad
+ * handle.
+ */
+int ebpf_set_pointer_secret(struct ebpf_vm *vm, uint64_t secret);
+
+/**
+ * Sets the functions that resolve lddw's with a non-zero src field at load (Linux's meanings):
+ * src 1: map_by_fd(imm); src 2: map_val(map_by_fd(imm)) + next_imm; src 3: var_addr(imm);
+ * src 4: code_addr(imm); src 5: map_by_idx(imm); src 6: map_val(map_by_idx(imm)) + next_imm.
+ * Any may be NULL: an lddw it would resolve then names one of the VM's own maps by position
+ * (src 1, 2, 5, 6; see oxbpf_map_create) or, if there is none, fails to load.
+ */
+void ebpf_set_lddw_helpers(struct ebpf_vm *vm, uint64_t (*map_by_fd)(uint32_t), uint64_t (*map_by_idx)(uint32_t),
+                           uint64_t (*map_val)(uint64_t), uint64_t (*var_addr)(uint32_t),
+                           uint64_t (*code_addr)(uint32_t));
+
+/**
+ * Compiles the loaded program to a native object file for this machine and stores a malloc'd
+ * copy in *object (release with free()) and its size in *object_len. The object loads in any
+ * process with ebpf_load_aot_object. Returns 0, or -1 with *errmsg set.
+ */
+int ebpf_aot_compile(struct ebpf_vm *vm, uint8_t **object, size_t *object_len, char **errmsg);
+
+/**
+ * Loads an object written by ebpf_aot_compile into a VM holding no code (its program and
+ * settings come from the object, checked against its hash and this machine; the VM's helpers
+ * serve its calls) and returns it as a native function; ebpf_exec runs it too. Returns NULL on
+ * failure, reported through the error print function.
+ */
+ebpf_jit_fn ebpf_load_aot_object(struct ebpf_vm *vm, const void *buf, size_t buf_len);
+
+/* ---------------------------------------------------------------------------------------- */
+/* oxbpf additions: verification                                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * Turns verification on or off for programs loaded afterwards; returns the previous setting.
+ * On, a program the verifier rejects does not load, and compiled code drops the checks of the
+ * accesses it proved in bounds. The default context is raw memory: r1 = mem_len bytes at mem.
+ */
+bool oxbpf_toggle_verify(struct ebpf_vm *vm, bool enable);
+
+/**
+ * Verifies code_len bytes of bytecode as ebpf_load would load them (same lddw resolution,
+ * helpers and maps), without loading. Returns 0 if the verifier accepts it; -1 with *errmsg
+ * set to its one-line reason ("insn N: reason") otherwise.
+ */
+int oxbpf_verify(struct ebpf_vm *vm, const void *code, uint32_t code_len, char **errmsg);
+
+/* ---------------------------------------------------------------------------------------- */
+/* oxbpf additions: budget and traps                                                         */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * Limits each run of programs loaded afterwards to `budget` instructions (0: unlimited, the
+ * default); a run that would exceed it traps with OXBPF_TRAP_BUDGET_EXHAUSTED. Returns 0, or -1
+ * for a bad handle.
+ */
+int oxbpf_set_instruction_budget(struct ebpf_vm *vm, uint64_t budget);
+
+/** Trap codes (stable). */
+enum oxbpf_trap_code {
+    OXBPF_TRAP_NONE = 0,               /**< the run ended normally */
+    OXBPF_TRAP_OUT_OF_BOUNDS = 1,      /**< a load or store outside every accessible region */
+    OXBPF_TRAP_BUDGET_EXHAUSTED = 2,   /**< the instruction budget ran out */
+    OXBPF_TRAP_CALL_DEPTH_EXCEEDED = 3,/**< too many nested bpf-to-bpf calls */
+    OXBPF_TRAP_UNKNOWN_HELPER = 4,     /**< callx to an unregistered helper */
+    OXBPF_TRAP_HELPER_ERROR = 5,       /**< a helper failed */
+    OXBPF_TRAP_UNALIGNED_ATOMIC = 6,   /**< an atomic operation on an unaligned address */
+};
+
+/** How the last run ended. */
+struct oxbpf_trap {
+    uint32_t code;     /**< an oxbpf_trap_code */
+    uint32_t write;    /**< OUT_OF_BOUNDS: 1 for a store, 0 for a load */
+    uint64_t pc;       /**< index of the instruction that trapped */
+    uint64_t addr;     /**< OUT_OF_BOUNDS, UNALIGNED_ATOMIC: the address */
+    uint64_t len;      /**< OUT_OF_BOUNDS: the access size in bytes */
+    uint64_t helper;   /**< UNKNOWN_HELPER, HELPER_ERROR: the helper id */
+};
+
+/**
+ * Stores how the VM's last run (ebpf_exec or a compiled function, whichever ended last) ended.
+ * Returns 1 if it trapped, 0 if it ended normally or nothing ran (trap->code is then
+ * OXBPF_TRAP_NONE), -1 for bad arguments.
+ */
+int oxbpf_last_trap(const struct ebpf_vm *vm, struct oxbpf_trap *trap);
+
+/** A short description of a trap code, a static string ("unknown trap code" for others). */
+const char *oxbpf_trap_message(uint32_t code);
+
+/* ---------------------------------------------------------------------------------------- */
+/* oxbpf additions: maps                                                                     */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Map types, Linux's numbers. */
+enum oxbpf_map_type {
+    OXBPF_MAP_HASH = 1,
+    OXBPF_MAP_ARRAY = 2,
+    OXBPF_MAP_PROG_ARRAY = 3,
+    OXBPF_MAP_PERCPU_HASH = 5,
+    OXBPF_MAP_PERCPU_ARRAY = 6,
+    OXBPF_MAP_LRU_HASH = 9,
+    OXBPF_MAP_QUEUE = 22,
+    OXBPF_MAP_STACK = 23,
+    OXBPF_MAP_RINGBUF = 27,
+};
+
+/** Update flags, Linux's. */
+#define OXBPF_ANY     0
+#define OXBPF_NOEXIST 1
+#define OXBPF_EXIST   2
+
+/** What a map is. */
+struct oxbpf_map_info {
+    uint32_t type;        /**< an oxbpf_map_type */
+    uint32_t key_size;    /**< bytes of a key */
+    uint32_t value_size;  /**< bytes of a value */
+    uint32_t max_entries; /**< capacity (bytes, for ring buffers) */
+    uint64_t lookup_size; /**< bytes oxbpf_map_lookup writes (per-CPU maps: every CPU's value) */
+};
+
+/**
+ * Creates a map owned by the VM, which programs loaded afterwards by ebpf_load reach: the
+ * standard helpers (map_lookup_elem = 1, ...) serve it (helpers registered with ebpf_register
+ * take precedence), and an lddw of src 1 or 5 with imm N loads the N-th map created (from 0),
+ * src 2 or 6 the address of its value (array maps) plus next_imm, unless the host's lddw helpers
+ * resolve it. Stores its handle in *handle. Returns 0, or -EINVAL / -ENOMEM with *errmsg set
+ * (bad sizes or type, a name already used, too large).
+ */
+int oxbpf_map_create(struct ebpf_vm *vm, const char *name, uint32_t type, uint32_t key_size, uint32_t value_size,
+                     uint32_t max_entries, uint32_t flags, uint64_t *handle, char **errmsg);
+
+/** Finds a map by name: the VM's own, then those of the loaded ELF object. Returns 0, or -ENOENT. */
+int oxbpf_map_find(const struct ebpf_vm *vm, const char *name, uint64_t *handle);
+
+/** Describes map `map`. Returns 0, or -ENOENT for an unknown handle. */
+int oxbpf_map_info(const struct ebpf_vm *vm, uint64_t map, struct oxbpf_map_info *info);
+
+/**
+ * Copies the value of the key_size-byte `key` into `value` (value_len bytes, at least
+ * lookup_size). Returns 0, -ENOENT (no such key or map), -ENOSPC (value_len too small), -EINVAL.
+ */
+int oxbpf_map_lookup(const struct ebpf_vm *vm, uint64_t map, const void *key, void *value, size_t value_len);
+
+/**
+ * Sets the value of `key` to value_len bytes at `value` (value_size; per-CPU maps: lookup_size)
+ * under flags (OXBPF_ANY, OXBPF_NOEXIST, OXBPF_EXIST). Queues and stacks take key NULL.
+ * Returns 0 or -errno (-EEXIST, -ENOENT, -E2BIG, -EINVAL).
+ */
+int oxbpf_map_update(const struct ebpf_vm *vm, uint64_t map, const void *key, const void *value, size_t value_len,
+                     uint64_t flags);
+
+/** Deletes `key`. Returns 0 or -errno (-ENOENT; -EINVAL for arrays). */
+int oxbpf_map_delete(const struct ebpf_vm *vm, uint64_t map, const void *key);
+
+/**
+ * Stores in `next_key` (key_size bytes) the key after `key` (the first key when key is NULL or
+ * absent), as BPF_MAP_GET_NEXT_KEY. Returns 0, or -ENOENT after the last key.
+ */
+int oxbpf_map_next_key(const struct ebpf_vm *vm, uint64_t map, const void *key, void *next_key);
+
+/**
+ * Consumes every record submitted to ring buffer `map`, oldest first, calling
+ * callback(ctx, data, len) for each. Returns the number of records, or -errno.
+ */
+long oxbpf_ringbuf_drain(const struct ebpf_vm *vm, uint64_t map, void (*callback)(void *ctx, const void *data, size_t len),
+                         void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OXBPF_EBPF_VM_H */

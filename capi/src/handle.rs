@@ -1,0 +1,138 @@
+//! The VM behind a `struct ebpf_vm *`, the registry of live handles that lets every call reject
+//! a pointer `ebpf_create` did not return, and the guard that keeps a bug from unwinding into C.
+
+use oxbpf::{Loaded, MapSet, Trap, Vm};
+use oxbpf_cranelift::thunk::Thunk;
+use std::collections::BTreeMap;
+use std::ffi::CStr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// A C helper: `r0 = f(r1, r2, r3, r4, r5)`.
+pub(crate) type CHelper = unsafe extern "C" fn(u64, u64, u64, u64, u64) -> u64;
+
+/// The host's trap reporter, `error_printf(stream, format, ...)`.
+pub(crate) type ErrorPrintf =
+    unsafe extern "C" fn(*mut libc::FILE, *const libc::c_char, ...) -> libc::c_int;
+
+/// The host's `lddw` resolvers (`ebpf_set_lddw_helpers`).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct LddwHelpers {
+    pub map_by_fd: Option<unsafe extern "C" fn(u32) -> u64>,
+    pub map_by_idx: Option<unsafe extern "C" fn(u32) -> u64>,
+    pub map_val: Option<unsafe extern "C" fn(u64) -> u64>,
+    pub var_addr: Option<unsafe extern "C" fn(u32) -> u64>,
+    pub code_addr: Option<unsafe extern "C" fn(u32) -> u64>,
+}
+
+/// What runs and helpers may touch without the VM's lock (a helper may use the maps while its
+/// program runs): how the last run ended, who reports traps, the maps.
+#[derive(Default)]
+pub(crate) struct Shared {
+    pub last_trap: Mutex<Option<Trap>>,
+    /// Whether `last_trap` holds a trap (so normal runs need not lock it).
+    pub trapped: std::sync::atomic::AtomicBool,
+    pub error_printf: Mutex<Option<ErrorPrintf>>,
+    /// Maps the host created (`oxbpf_map_create`).
+    pub own_maps: RwLock<MapSet>,
+    /// Maps of the loaded ELF object.
+    pub code_maps: RwLock<MapSet>,
+}
+
+/// A lock's guard, whether or not a holder panicked.
+pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A lock's guard for writing, whether or not a holder panicked.
+pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A mutex's guard, whether or not a holder panicked.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A native function for the loaded code: its thunk and what the thunk's state points to.
+pub(crate) struct Compiled {
+    /// Dropped first: no call can be in progress once the VM's lock is held for writing.
+    pub thunk: Thunk,
+    pub _bound: Arc<crate::compiled::Bound>,
+}
+
+/// The loaded code.
+pub(crate) struct Code {
+    pub loaded: Loaded,
+    pub compiled: Vec<Compiled>,
+}
+
+/// Everything calls that change the VM change.
+pub(crate) struct Inner {
+    pub vm: Vm,
+    pub helpers: BTreeMap<u32, (String, CHelper)>,
+    pub unwind: Option<u32>,
+    pub lddw: LddwHelpers,
+    pub code: Option<Code>,
+}
+
+/// The object a `struct ebpf_vm *` points to.
+pub struct VmState {
+    pub(crate) name: &'static CStr,
+    pub(crate) inner: RwLock<Inner>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// The live VMs by address. A call clones the `Arc` and lets the registry go, so a long run
+/// holds nothing global, and a VM destroyed during a call on another thread is freed when that
+/// call ends.
+static LIVE: RwLock<BTreeMap<usize, Arc<VmState>>> = RwLock::new(BTreeMap::new());
+
+/// Makes `state` a live handle.
+pub(crate) fn register(state: VmState) -> *mut VmState {
+    let state = Arc::new(state);
+    let ptr = Arc::as_ptr(&state) as *mut VmState;
+    LIVE.write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(ptr as usize, state);
+    ptr
+}
+
+/// Ends the handle `ptr`, if live; returns whether it was.
+pub(crate) fn unregister(ptr: *const VmState) -> bool {
+    let state = LIVE
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(&(ptr as usize));
+    // Dropped here, outside the registry's lock: freeing code takes a while.
+    state.is_some()
+}
+
+/// Runs `f` on the live VM `ptr`; `None` for NULL or a pointer that is not a live VM. Nothing
+/// is dereferenced: the pointer only selects an entry of the registry.
+pub(crate) fn with_vm<R>(ptr: *const VmState, f: impl FnOnce(&VmState) -> R) -> Option<R> {
+    let state = LIVE
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&(ptr as usize))
+        .cloned()?;
+    Some(f(&state))
+}
+
+impl VmState {
+    /// The settings and code, shared.
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        read(&self.inner)
+    }
+
+    /// The settings and code, to change.
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        write(&self.inner)
+    }
+}
+
+/// Runs `f`, turning a panic (a bug; no input should cause one) into `fallback` instead of
+/// unwinding into C.
+pub(crate) fn guard<R>(fallback: R, f: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
+}

@@ -1,0 +1,278 @@
+//! Creating and destroying VMs and their settings: helpers, checks, verification, budget,
+//! `lddw` resolvers, the trap reporter.
+
+use crate::ffi;
+use crate::handle::{
+    CHelper, ErrorPrintf, Inner, LddwHelpers, Shared, VmState, guard, lock, register, unregister,
+    with_vm,
+};
+use libc::c_char;
+use oxbpf::{Config, HelperRegistry, HelperStop, Vm};
+use std::collections::BTreeMap;
+use std::ffi::{CStr, c_void};
+use std::sync::Arc;
+
+/// The backend a name selects and the name it reports.
+fn backend_of(name: Option<&str>) -> Option<&'static CStr> {
+    match name.unwrap_or("") {
+        "" | "jit" | "ubpf" | "llvm" => Some(c"jit"),
+        "interp" => Some(c"interp"),
+        "aot" => Some(c"aot"),
+        _ => None,
+    }
+}
+
+/// Creates a VM on the backend named `vm_name` (see the header); NULL for an unknown name.
+///
+/// # Safety
+/// A non-NULL `vm_name` must be a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ebpf_create(vm_name: *const c_char) -> *mut VmState {
+    guard(std::ptr::null_mut(), || {
+        let name = if vm_name.is_null() {
+            None
+        } else {
+            // SAFETY: the caller passes a NUL-terminated string.
+            match unsafe { ffi::str(vm_name) } {
+                Some(n) => Some(n),
+                None => return std::ptr::null_mut(),
+            }
+        };
+        let Some(backend) = backend_of(name) else {
+            return std::ptr::null_mut();
+        };
+        let config = Config {
+            verify: false,
+            ..Config::default()
+        };
+        let Ok(vm) = Vm::with_config(backend.to_str().unwrap_or("jit"), config) else {
+            return std::ptr::null_mut();
+        };
+        register(VmState {
+            name: backend,
+            inner: std::sync::RwLock::new(Inner {
+                vm,
+                helpers: BTreeMap::new(),
+                unwind: None,
+                lddw: LddwHelpers::default(),
+                code: None,
+            }),
+            shared: Arc::new(Shared::default()),
+        })
+    })
+}
+
+/// Destroys a VM; NULL and bad handles are ignored.
+///
+/// # Safety
+/// Any pointer value is accepted; no compiled function of this VM may be running or called
+/// afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ebpf_destroy(vm: *mut VmState) {
+    guard((), || {
+        unregister(vm);
+    })
+}
+
+/// The backend's name, a static string; NULL for a bad handle.
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ebpf_get_vm_name(vm: *mut VmState) -> *const c_char {
+    guard(std::ptr::null(), || {
+        with_vm(vm, |s| s.name.as_ptr()).unwrap_or(std::ptr::null())
+    })
+}
+
+/// Turns run-time memory checks on or off for programs loaded afterwards; returns the previous
+/// setting.
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ebpf_toggle_bounds_check(vm: *mut VmState, enable: bool) -> bool {
+    guard(false, || {
+        with_vm(vm, |s| {
+            let mut inner = s.write();
+            std::mem::replace(&mut inner.vm.config_mut().bounds_check, enable)
+        })
+        .unwrap_or(false)
+    })
+}
+
+/// Turns verification on or off for programs loaded afterwards; returns the previous setting.
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_toggle_verify(vm: *mut VmState, enable: bool) -> bool {
+    guard(false, || {
+        with_vm(vm, |s| {
+            let mut inner = s.write();
+            std::mem::replace(&mut inner.vm.config_mut().verify, enable)
+        })
+        .unwrap_or(false)
+    })
+}
+
+/// Limits runs of programs loaded afterwards to `budget` instructions (0: unlimited).
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_set_instruction_budget(vm: *mut VmState, budget: u64) -> i32 {
+    guard(-1, || {
+        with_vm(vm, |s| {
+            s.write().vm.config_mut().instruction_budget = (budget != 0).then_some(budget);
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// Sets the trap reporter (NULL: the default, to stderr).
+///
+/// # Safety
+/// A non-NULL `error_printf` must be callable as `printf`-like `(FILE *, const char *, ...)`
+/// from any thread that runs the VM's programs, until it is replaced or the VM destroyed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ebpf_set_error_print(vm: *mut VmState, error_printf: Option<ErrorPrintf>) {
+    guard((), || {
+        with_vm(vm, |s| {
+            *lock(&s.shared.error_printf) = error_printf;
+        });
+    })
+}
+
+/// Registers the C function `fn_` as helper `index`.
+///
+/// # Safety
+/// A non-NULL `name` must be a NUL-terminated string; a non-NULL `fn_` must be a function of
+/// type `uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t)`, callable from any
+/// thread that runs the VM's programs for as long as programs using it are loaded.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ebpf_register(
+    vm: *mut VmState,
+    index: u32,
+    name: *const c_char,
+    fn_: *mut c_void,
+) -> i32 {
+    guard(-1, || {
+        if fn_.is_null() {
+            return -1;
+        }
+        // SAFETY: the caller guarantees `fn_` has the helper signature.
+        let f = unsafe { std::mem::transmute::<*mut c_void, CHelper>(fn_) };
+        let name = if name.is_null() {
+            format!("helper_{index}")
+        } else {
+            // SAFETY: the caller passes a NUL-terminated string.
+            match unsafe { ffi::str(name) } {
+                Some(n) => n.to_owned(),
+                None => return -1,
+            }
+        };
+        with_vm(vm, |s| {
+            let mut inner = s.write();
+            inner
+                .helpers
+                .retain(|&id, (n, _)| id == index || *n != name);
+            inner.helpers.insert(index, (name, f));
+            sync_helpers(&mut inner);
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// Removes helper `index`.
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ebpf_unregister(vm: *mut VmState, index: u32) -> i32 {
+    guard(-1, || {
+        with_vm(vm, |s| {
+            let mut inner = s.write();
+            let had = inner.helpers.remove(&index).is_some();
+            sync_helpers(&mut inner);
+            if had { 0 } else { -1 }
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// Helper `idx` ends the program (with r0 = 0) when it returns 0.
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ebpf_set_unwind_function_index(vm: *mut VmState, idx: u32) -> i32 {
+    guard(-1, || {
+        with_vm(vm, |s| {
+            let mut inner = s.write();
+            inner.unwind = Some(idx);
+            sync_helpers(&mut inner);
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// Accepted for compatibility (see the header); -1 once code is loaded.
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ebpf_set_pointer_secret(vm: *mut VmState, _secret: u64) -> i32 {
+    guard(-1, || {
+        with_vm(vm, |s| if s.read().code.is_some() { -1 } else { 0 }).unwrap_or(-1)
+    })
+}
+
+/// Sets the host's `lddw` resolvers.
+///
+/// # Safety
+/// Each non-NULL function must be callable with its signature while programs load.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ebpf_set_lddw_helpers(
+    vm: *mut VmState,
+    map_by_fd: Option<unsafe extern "C" fn(u32) -> u64>,
+    map_by_idx: Option<unsafe extern "C" fn(u32) -> u64>,
+    map_val: Option<unsafe extern "C" fn(u64) -> u64>,
+    var_addr: Option<unsafe extern "C" fn(u32) -> u64>,
+    code_addr: Option<unsafe extern "C" fn(u32) -> u64>,
+) {
+    guard((), || {
+        with_vm(vm, |s| {
+            s.write().lddw = LddwHelpers {
+                map_by_fd,
+                map_by_idx,
+                map_val,
+                var_addr,
+                code_addr,
+            };
+        });
+    })
+}
+
+/// Rebuilds the VM's helper registry from the C helpers and the unwind index.
+fn sync_helpers(inner: &mut Inner) {
+    let mut registry = HelperRegistry::new();
+    for (&id, (name, f)) in &inner.helpers {
+        let f = *f;
+        let unwind = inner.unwind == Some(id);
+        registry.register(id, name, move |_, [a, b, c, d, e]| {
+            // SAFETY: `ebpf_register`'s caller guarantees `f` has this signature and stays
+            // callable while programs using it are loaded.
+            let r0 = unsafe { f(a, b, c, d, e) };
+            if unwind && r0 == 0 {
+                Err(HelperStop::Exit(0))
+            } else {
+                Ok(r0)
+            }
+        });
+    }
+    *inner.vm.helpers_mut() = registry;
+}

@@ -1,0 +1,133 @@
+//! The C tests: every `tests/c/*.c` is compiled against `include/ebpf-vm.h` with the machine's C
+//! compiler (`-Wall -Wextra -Werror`), linked with the shared library this build produced, and
+//! run; it passes when it exits with status 0. With `OXBPF_VALGRIND=1` each also runs under
+//! valgrind, which must report no error and no leak.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The directory holding `liboxbpf_capi.so`: next to this test binary.
+fn library_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.parent()
+        .expect("the test binary's directory")
+        .to_owned()
+}
+
+/// Compiles `source` into `out`, linked with the shared library.
+fn compile(source: &Path, out: &Path) -> Result<(), Failed> {
+    let target = env!("OXBPF_CAPI_TARGET");
+    let compiler = cc::Build::new()
+        .target(target)
+        .host(target)
+        .opt_level(1)
+        .cargo_metadata(false)
+        .cargo_warnings(false)
+        .try_get_compiler()
+        .map_err(|e| format!("no C compiler: {e}"))?;
+    let lib = library_dir();
+    if !lib.join("liboxbpf_capi.so").exists() {
+        return Err(format!("{} has no liboxbpf_capi.so", lib.display()).into());
+    }
+    let fixtures = Path::new(MANIFEST).join("../tests/fixtures/elf");
+    let output = compiler
+        .to_command()
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g"])
+        .arg(format!("-I{MANIFEST}/include"))
+        .arg(format!("-DOXBPF_FIXTURES=\"{}\"", fixtures.display()))
+        .arg(source)
+        .arg("-o")
+        .arg(out)
+        .arg(format!("-L{}", lib.display()))
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg("-loxbpf_capi")
+        .output()
+        .map_err(|e| format!("running the C compiler: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} does not compile:\n{}",
+            source.display(),
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Runs `command`; fails unless it exits with 0. Returns its standard output.
+fn run(mut command: Command, what: &str) -> Result<String, Failed> {
+    let output = command
+        .output()
+        .map_err(|e| format!("running {what}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{what} failed ({}):\n{}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Compiles and runs `source` (under valgrind too when asked); with `expect`, its output must
+/// be exactly that.
+fn c_test(source: &Path, expect: Option<&str>) -> Result<(), Failed> {
+    let name = source
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("test");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("capi-{name}"));
+    compile(source, &out)?;
+    let stdout = run(Command::new(&out), name)?;
+    if let Some(expect) = expect
+        && stdout != expect
+    {
+        return Err(format!("{name} printed {stdout:?}, expected {expect:?}").into());
+    }
+    if std::env::var_os("OXBPF_VALGRIND").is_some_and(|v| v != "0") {
+        let mut vg = Command::new("valgrind");
+        vg.args([
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--quiet",
+        ])
+        .arg(&out);
+        run(vg, &format!("{name} under valgrind"))?;
+    }
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let dir = Path::new(MANIFEST).join("tests/c");
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/c")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    let mut trials: Vec<Trial> = sources
+        .into_iter()
+        .map(|s| {
+            let name = s
+                .file_stem()
+                .and_then(|n| n.to_str())
+                .unwrap_or("?")
+                .to_owned();
+            Trial::test(name, move || c_test(&s, None))
+        })
+        .collect();
+    // The README's C example, with the output it promises.
+    let example = Path::new(MANIFEST).join("../examples/c/hello.c");
+    trials.push(Trial::test("example_hello", move || {
+        c_test(&example, Some("0x2a\n"))
+    }));
+    libtest_mimic::run(&args, trials).exit();
+}
