@@ -1,6 +1,6 @@
 //! The C tests: every `tests/c/*.c` is compiled against `include/ebpf-vm.h` with the machine's C
 //! compiler (`-Wall -Wextra -Werror`), linked with the shared library this build produced, and
-//! run; it passes when it exits with status 0. With `OXBPF_VALGRIND=1` each also runs under
+//! run; it passes when it exits with status 0. The example host is also linked statically. With `OXBPF_VALGRIND=1` each also runs under
 //! valgrind, which must report no error and no leak.
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -17,8 +17,17 @@ fn library_dir() -> PathBuf {
         .to_owned()
 }
 
-/// Compiles `source` into `out`, linked with the shared library.
-fn compile(source: &Path, out: &Path) -> Result<(), Failed> {
+/// How a test links the library.
+#[derive(Clone, Copy)]
+enum Link {
+    /// `-loxbpf_capi`, found through an rpath.
+    Shared,
+    /// `liboxbpf_capi.a` and the system libraries Rust's standard library needs.
+    Static,
+}
+
+/// Compiles `source` into `out`, linked with the library as `link` says.
+fn compile(source: &Path, out: &Path, link: Link) -> Result<(), Failed> {
     let target = env!("OXBPF_CAPI_TARGET");
     let compiler = cc::Build::new()
         .target(target)
@@ -29,21 +38,30 @@ fn compile(source: &Path, out: &Path) -> Result<(), Failed> {
         .try_get_compiler()
         .map_err(|e| format!("no C compiler: {e}"))?;
     let lib = library_dir();
-    if !lib.join("liboxbpf_capi.so").exists() {
-        return Err(format!("{} has no liboxbpf_capi.so", lib.display()).into());
+    for file in ["liboxbpf_capi.so", "liboxbpf_capi.a"] {
+        if !lib.join(file).exists() {
+            return Err(format!("{} has no {file}", lib.display()).into());
+        }
     }
     let fixtures = Path::new(MANIFEST).join("../tests/fixtures/elf");
-    let output = compiler
-        .to_command()
+    let mut command = compiler.to_command();
+    command
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g"])
         .arg(format!("-I{MANIFEST}/include"))
         .arg(format!("-DOXBPF_FIXTURES=\"{}\"", fixtures.display()))
         .arg(source)
         .arg("-o")
-        .arg(out)
-        .arg(format!("-L{}", lib.display()))
-        .arg(format!("-Wl,-rpath,{}", lib.display()))
-        .arg("-loxbpf_capi")
+        .arg(out);
+    match link {
+        Link::Shared => command
+            .arg(format!("-L{}", lib.display()))
+            .arg(format!("-Wl,-rpath,{}", lib.display()))
+            .arg("-loxbpf_capi"),
+        Link::Static => command
+            .arg(lib.join("liboxbpf_capi.a"))
+            .args(["-lpthread", "-ldl", "-lm"]),
+    };
+    let output = command
         .output()
         .map_err(|e| format!("running the C compiler: {e}"))?;
     if !output.status.success() {
@@ -76,13 +94,18 @@ fn run(mut command: Command, what: &str) -> Result<String, Failed> {
 
 /// Compiles and runs `source` (under valgrind too when asked); with `expect`, its output must
 /// be exactly that.
-fn c_test(source: &Path, expect: Option<&str>) -> Result<(), Failed> {
-    let name = source
+fn c_test(source: &Path, expect: Option<&str>, link: Link) -> Result<(), Failed> {
+    let stem = source
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("test");
+    let name = match link {
+        Link::Shared => stem.to_owned(),
+        Link::Static => format!("{stem}-static"),
+    };
+    let name = name.as_str();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("capi-{name}"));
-    compile(source, &out)?;
+    compile(source, &out, link)?;
     let stdout = run(Command::new(&out), name)?;
     if let Some(expect) = expect
         && stdout != expect
@@ -121,13 +144,19 @@ fn main() {
                 .and_then(|n| n.to_str())
                 .unwrap_or("?")
                 .to_owned();
-            Trial::test(name, move || c_test(&s, None))
+            Trial::test(name, move || c_test(&s, None, Link::Shared))
         })
         .collect();
-    // The README's C example, with the output it promises.
+    // The README's C example, with the output it promises, linked both ways.
     let example = Path::new(MANIFEST).join("../examples/c/hello.c");
-    trials.push(Trial::test("example_hello", move || {
-        c_test(&example, Some("0x2a\n"))
-    }));
+    for (name, link) in [
+        ("example_hello", Link::Shared),
+        ("example_hello_static", Link::Static),
+    ] {
+        let example = example.clone();
+        trials.push(Trial::test(name, move || {
+            c_test(&example, Some("0x2a\n"), link)
+        }));
+    }
     libtest_mimic::run(&args, trials).exit();
 }
