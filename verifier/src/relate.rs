@@ -184,7 +184,7 @@ impl State {
         old: &State,
         scalars: &[(u32, Scalar)],
         vars: &[(u32, u32)],
-        ids: &std::collections::HashMap<u32, u32>,
+        ids: impl Fn(u32) -> Option<u32>,
     ) -> bool {
         let covers = |k_old: Option<i64>, k_new: Option<i64>| match (k_old, k_new) {
             (None, _) => true,
@@ -197,13 +197,10 @@ impl State {
             && vars
                 .iter()
                 .all(|&(o, n)| covers(old.len_fact(o), self.len_fact(n)))
-            && old
-                .offsets
-                .iter()
-                .all(|&(a, b, d)| match (ids.get(&a), ids.get(&b)) {
-                    (Some(&na), Some(&nb)) => self.offsets.contains(&(na, nb, d)),
-                    _ => true,
-                })
+            && old.offsets.iter().all(|&(a, b, d)| match (ids(a), ids(b)) {
+                (Some(na), Some(nb)) => self.offsets.contains(&(na, nb, d)),
+                _ => true,
+            })
     }
 }
 

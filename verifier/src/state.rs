@@ -3,7 +3,7 @@
 
 use crate::scalar::Scalar;
 use crate::types::{Ptr, PtrKind, Value};
-use std::collections::HashMap;
+use smallvec::SmallVec;
 use std::fmt;
 
 /// One 8-byte stack slot: which of its bytes were written, and the register spilled into it (by
@@ -190,7 +190,10 @@ impl State {
         {
             return false;
         }
-        let mut ids = IdMap::default();
+        let mut ids = IdMap {
+            facts: &old.len_facts,
+            ..IdMap::default()
+        };
         for (r, o) in self.refs.iter().zip(&old.refs) {
             if !ids.pair(o.0, r.0) {
                 return false;
@@ -228,7 +231,7 @@ impl State {
                 }
             }
         }
-        self.facts_within(old, &ids.scalars, &ids.vars, &ids.map)
+        self.facts_within(old, &ids.scalars, &ids.vars, |id| ids.get(id))
     }
 
     /// Whether the two states are the same but for dead registers and id numbering: a path
@@ -374,15 +377,18 @@ fn same_var(p: &Ptr, q: &Ptr) -> Ptr {
 
 /// A consistent renaming of one state's ids to another's.
 #[derive(Default)]
-struct IdMap {
-    map: HashMap<u32, u32>,
+struct IdMap<'a> {
+    /// The old state's length facts: only ids with one need their new values recorded.
+    facts: &'a [(u32, i64)],
+    /// Old ids with the new ones (a handful per state: searched, not hashed).
+    map: SmallVec<[(u32, u32); 8]>,
     /// Old scalar ids with the new scalar they were paired with (for the facts on them).
-    scalars: Vec<(u32, Scalar)>,
+    scalars: SmallVec<[(u32, Scalar); 8]>,
     /// Old pointer index ids with the new ones.
-    vars: Vec<(u32, u32)>,
+    vars: SmallVec<[(u32, u32); 4]>,
 }
 
-impl IdMap {
+impl IdMap<'_> {
     /// Records that `old` id corresponds to `new` id; false if `old` already maps elsewhere.
     fn pair(&mut self, old: u32, new: u32) -> bool {
         if old == 0 {
@@ -391,15 +397,31 @@ impl IdMap {
         if old == CTX_LEN_ID || new == CTX_LEN_ID {
             return old == new;
         }
-        *self.map.entry(old).or_insert(new) == new
+        match self.map.iter().find(|(o, _)| *o == old) {
+            Some(&(_, n)) => n == new,
+            None => {
+                self.map.push((old, new));
+                true
+            }
+        }
+    }
+
+    /// Whether the old state has a length fact on `id`.
+    fn has_fact(&self, id: u32) -> bool {
+        id != 0 && self.facts.iter().any(|f| f.0 == id)
+    }
+
+    /// The new id paired with `old`.
+    fn get(&self, old: u32) -> Option<u32> {
+        self.map.iter().find(|(o, _)| *o == old).map(|&(_, n)| n)
     }
 }
 
-fn value_within(new: &Value, old: &Value, ids: &mut IdMap) -> bool {
+fn value_within(new: &Value, old: &Value, ids: &mut IdMap<'_>) -> bool {
     match (new, old) {
         (_, Value::Uninit) => true,
         (Value::Scalar(a), Value::Scalar(b)) => {
-            if b.id != 0 {
+            if ids.has_fact(b.id) {
                 ids.scalars.push((b.id, *a));
             }
             b.includes(a) && ids.pair(b.id, a.id)
@@ -408,7 +430,9 @@ fn value_within(new: &Value, old: &Value, ids: &mut IdMap) -> bool {
             ptr_within(a, b)
                 && ids.pair(b.id, a.id)
                 && (b.var == 0 || {
-                    ids.vars.push((b.var, a.var));
+                    if ids.has_fact(b.var) {
+                        ids.vars.push((b.var, a.var));
+                    }
                     a.var_off == b.var_off && ids.pair(b.var, a.var)
                 })
         }

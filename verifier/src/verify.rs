@@ -256,16 +256,18 @@ impl<'a> Checker<'a> {
         parent: Option<usize>,
     ) -> Result<Option<Option<usize>>, VerifyError> {
         let live = self.live[pc];
-        let alike: Vec<usize> = self.at[pc]
-            .iter()
-            .copied()
-            .filter(|&k| self.kept[k].branches == 0 && st.same_shape(&self.kept[k].state, live))
-            .collect();
-        if !self.in_loop[pc]
-            && alike.len() >= JOIN_AFTER
-            && let Some(&latest) = alike.last()
-        {
-            *st = st.join(&self.kept[latest].state);
+        if !self.in_loop[pc] {
+            // Outside loops, after a few alike states here, join with the latest of them.
+            let (count, latest) = self.at[pc]
+                .iter()
+                .copied()
+                .filter(|&k| self.kept[k].branches == 0 && st.same_shape(&self.kept[k].state, live))
+                .fold((0, None), |(n, _), k| (n + 1, Some(k)));
+            if count >= JOIN_AFTER
+                && let Some(latest) = latest
+            {
+                *st = st.join(&self.kept[latest].state);
+            }
         }
         let bounded = self.bounded_loop[pc];
         let widening = self.env.settings.termination == Termination::Budget;
