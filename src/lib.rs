@@ -33,6 +33,7 @@ pub use oxbpf_core::{
 pub use oxbpf_cranelift::{Aot, Jit, Target, aot};
 pub use oxbpf_helpers::{HostEnv, Map, MapDef, MapError, MapSet, MapType};
 pub use oxbpf_interp::Interpreter;
+pub use oxbpf_loader::mbpf;
 pub use oxbpf_loader::{
     ElfError, ElfObject, LinkedProgram, MapRef, MapSpec, ProgramInfo, RelocationInfo, write_object,
 };

@@ -37,6 +37,18 @@ pub struct RunArgs {
     /// (walked until they end, as Linux does).
     #[arg(long, value_enum, default_value = "budget")]
     termination: TerminationArg,
+    /// For an `.mbpf` bundle: a public key (or keypair) file whose signatures are trusted;
+    /// repeatable.
+    #[arg(long, value_name = "KEY.pub")]
+    trust: Vec<PathBuf>,
+    /// For an `.mbpf` bundle: a field of the hook's `ctx`, NAME=VALUE (e.g. `subject_id=1000`);
+    /// repeatable. Lengths default to the data's.
+    #[arg(long = "ctx", value_name = "NAME=VALUE")]
+    ctx_fields: Vec<String>,
+    /// For an `.mbpf` bundle: run it even when it is not signed (its source is compiled; its
+    /// bytecode is never used).
+    #[arg(long)]
+    allow_unsigned: bool,
 }
 
 /// `--termination`.
@@ -59,6 +71,18 @@ impl TerminationArg {
 /// `oxbpf run`. An ELF object runs with its maps and the standard helpers; other programs get
 /// helper 5 (`unwind`, as the conformance suite expects).
 pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
+    if input::is_bundle(&args.program)? {
+        let data = match (&args.mem, &args.mem_hex) {
+            (Some(path), _) => input::read(path)?,
+            (None, Some(hex)) => input::parse_mem_hex(hex)?,
+            (None, None) => Vec::new(),
+        };
+        let policy = crate::mbpf::policy(&args.trust, args.allow_unsigned)?;
+        return crate::mbpf::run_bundle(&args.program, data, &args.ctx_fields, &policy);
+    }
+    if !args.trust.is_empty() || args.allow_unsigned || !args.ctx_fields.is_empty() {
+        return Err("--trust, --allow-unsigned and --ctx apply to .mbpf bundles".into());
+    }
     let config = Config {
         instruction_budget: args.budget,
         verify: !args.no_verify,

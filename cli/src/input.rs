@@ -20,15 +20,19 @@ pub fn format_of(path: &Path) -> Result<Format, String> {
         Some("s" | "asm") => Ok(Format::Asm),
         Some("bin") => Ok(Format::Bytes),
         Some("o" | "elf") => Ok(Format::Elf),
-        Some("mbpf") => Err(format!(
-            "{}: .mbpf bundles are not supported by this build",
-            path.display()
-        )),
         _ => Err(format!(
             "{}: unknown program format (expected .bin, .s, .asm or .o)",
             path.display()
         )),
     }
+}
+
+/// Whether `path` holds an `.mbpf` bundle (by extension or by its magic).
+pub fn is_bundle(path: &Path) -> Result<bool, String> {
+    if path.extension().is_some_and(|e| e == "mbpf") {
+        return Ok(true);
+    }
+    Ok(read(path)?.starts_with(b"FPBM"))
 }
 
 /// Whether `path` holds an object written by `oxbpf aot` (an ELF file with an `.oxbpf` section).

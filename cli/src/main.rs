@@ -4,6 +4,7 @@
 
 mod commands;
 mod input;
+mod mbpf;
 mod report;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,12 @@ enum Command {
     },
     /// Compile a program to native object code, run later by `oxbpf run OUT`.
     Aot(commands::AotArgs),
+    /// `.mbpf` JavaScript bundles: keys, signing, verification, inspection.
+    Mbpf {
+        /// What to do.
+        #[command(subcommand)]
+        command: mbpf::MbpfCommand,
+    },
     /// Run bpf_conformance `.data` files; one line per failure, then `N passed, M failed`.
     Conformance {
         /// Directories of `.data` files (not searched recursively).
@@ -86,6 +93,7 @@ fn main() -> ExitCode {
         Command::Inspect { object } => commands::inspect(&object),
         Command::Asm { input, output, elf } => commands::asm(&input, &output, elf),
         Command::Disasm { program } => commands::disasm(&program),
+        Command::Mbpf { command } => mbpf::run(&command),
         Command::Conformance { dirs, backend } => commands::conformance(&dirs, &backend),
     };
     match result {

@@ -422,3 +422,344 @@ fn loop_policy_and_verification_can_be_chosen() {
     assert_eq!(stdout(&o), "0x0\n", "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An unsigned bundle written with the library: a NET_RX manifest and JavaScript source.
+fn unsigned_bundle(dir: &Path) -> PathBuf {
+    use oxbpf::mbpf::{container, manifest};
+    let m = manifest::Manifest::new("drop_ff", "1.0", manifest::Hook::NetRx);
+    let js = b"function mbpf_prog(ctx) { return ctx.readU8(0) === 0xff ? 1 : 0; }";
+    let b = container::write(
+        &[
+            (container::section::MANIFEST, &manifest::encode(&m)),
+            (container::section::JS_SOURCE, js),
+        ],
+        0,
+        true,
+    )
+    .unwrap();
+    let path = dir.join("app.mbpf");
+    std::fs::write(&path, b).unwrap();
+    path
+}
+
+#[test]
+fn bundles_are_signed_verified_and_inspected() {
+    let dir = scratch("mbpf");
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let sign = |k: &Path, i: &Path, o: &Path| {
+        oxbpf(&["mbpf", "sign", "-k", &s(k), "-i", &s(i), "-o", &s(o)])
+    };
+    let verify = |k: &Path, i: &Path| oxbpf(&["mbpf", "verify", "-k", &s(k), "-i", &s(i)]);
+    let key = dir.join("key");
+    let other = dir.join("other");
+    assert!(oxbpf(&["mbpf", "keygen", "-o", &s(&key)]).status.success());
+    assert!(
+        oxbpf(&["mbpf", "keygen", "-o", &s(&other)])
+            .status
+            .success()
+    );
+    assert_eq!(std::fs::read(&key).unwrap().len(), 64);
+    let public = dir.join("key.pub");
+    assert_eq!(std::fs::read(&public).unwrap().len(), 32);
+
+    let app = unsigned_bundle(&dir);
+    let signed = dir.join("signed.mbpf");
+    let o = sign(&key, &app, &signed);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = verify(&public, &signed);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("signature verified"));
+    // The keypair file verifies too; another key does not; an unsigned bundle does not.
+    assert!(verify(&key, &signed).status.success());
+    let o = verify(&dir.join("other.pub"), &signed);
+    assert_eq!(o.status.code(), Some(1));
+    assert_one_line_error(&o, "does not verify");
+    assert_one_line_error(&verify(&public, &app), "not signed");
+    // Signing twice is refused; a flipped byte is caught by the CRC.
+    assert_one_line_error(&sign(&key, &signed, &dir.join("x")), "already signed");
+    let mut bytes = std::fs::read(&signed).unwrap();
+    let in_source = bytes.len() - 64 - 5;
+    bytes[in_source] ^= 0x04;
+    let flipped = dir.join("flipped.mbpf");
+    std::fs::write(&flipped, &bytes).unwrap();
+    assert_one_line_error(&verify(&public, &flipped), "CRC-32");
+    // A key file of the wrong size.
+    assert_one_line_error(&sign(&app, &app, &dir.join("y")), "64 bytes");
+
+    let o = oxbpf(&["mbpf", "inspect", &s(&signed)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["manifest"]["program_name"], "drop_ff");
+    assert_eq!(v["manifest"]["hook_name"], "net_rx");
+    assert_eq!(v["manifest"]["heap_size"], 8192);
+    assert_eq!(v["header"]["signed"], true);
+    assert_eq!(v["crc"], "ok");
+    let names: Vec<_> = v["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["MANIFEST", "JS_SOURCE", "SIG"]);
+    let o = oxbpf(&["mbpf", "inspect", "README.md"]);
+    assert_one_line_error(&o, "not an .mbpf bundle");
+}
+
+/// `oxbpf mbpf build` of `examples/mbpf/NAME.js` into `dir`.
+fn build_example(dir: &Path, js: &str, hook: &str, extra: &[&str]) -> PathBuf {
+    let out = dir.join(format!("{js}.mbpf"));
+    let src = format!("examples/mbpf/{js}.js");
+    let mut args = vec![
+        "mbpf",
+        "build",
+        &src,
+        "--name",
+        js,
+        "--version",
+        "1.0",
+        "--hook",
+        hook,
+        "-o",
+    ];
+    let out_s = out.to_str().unwrap().to_owned();
+    args.push(&out_s);
+    args.extend_from_slice(extra);
+    let o = oxbpf(&args);
+    assert!(o.status.success(), "build {js}: {}", stderr(&o));
+    out
+}
+
+#[test]
+fn the_bundle_examples_build_sign_verify_and_run() {
+    let dir = scratch("mbpf-examples");
+    let key = dir.join("key");
+    assert!(
+        oxbpf(&["mbpf", "keygen", "-o", key.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let public = dir.join("key.pub").to_str().unwrap().to_owned();
+    let sign = |b: &Path| {
+        let signed = b.with_extension("signed.mbpf");
+        let o = oxbpf(&[
+            "mbpf",
+            "sign",
+            "-k",
+            key.to_str().unwrap(),
+            "-i",
+            b.to_str().unwrap(),
+            "-o",
+            signed.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = oxbpf(&[
+            "mbpf",
+            "verify",
+            "-k",
+            &public,
+            "-i",
+            signed.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        signed.to_str().unwrap().to_owned()
+    };
+    let run = |b: &str, args: &[&str]| {
+        let mut all = vec!["run", b, "--trust", &public];
+        all.extend_from_slice(args);
+        let o = oxbpf(&all);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (stdout(&o).trim().to_owned(), stderr(&o))
+    };
+
+    // NET_RX: drop (1) packets whose first byte is 0xFF.
+    let drop = sign(&build_example(&dir, "net_rx_drop_ff", "net_rx", &[]));
+    assert_eq!(run(&drop, &["--mem-hex", "ff 00 01"]).0, "0x1");
+    assert_eq!(run(&drop, &["--mem-hex", "fe ff"]).0, "0x0");
+    assert_eq!(run(&drop, &[]).0, "0x0");
+
+    // SECURITY: deny (1) action 3 for subject 1000 only.
+    let deny = sign(&build_example(&dir, "security_deny", "security", &[]));
+    assert_eq!(
+        run(&deny, &["--ctx", "subject_id=1000", "--ctx", "action=3"]).0,
+        "0x1"
+    );
+    assert_eq!(
+        run(&deny, &["--ctx", "subject_id=1000", "--ctx", "action=2"]).0,
+        "0x0"
+    );
+    assert_eq!(
+        run(&deny, &["--ctx", "subject_id=1001", "--ctx", "action=3"]).0,
+        "0x0"
+    );
+    let o = oxbpf(&["run", &deny, "--trust", &public, "--ctx", "pkt_len=3"]);
+    assert_one_line_error(&o, "subject_id");
+
+    // TRACEPOINT: logs through mbpf.log with CAP_LOG.
+    let log = sign(&build_example(
+        &dir,
+        "tracepoint_log",
+        "tracepoint",
+        &["--caps", "CAP_LOG"],
+    ));
+    let (out, err) = run(
+        &log,
+        &["--mem-hex", "78 56 34 12 00", "--ctx", "tracepoint_id=7"],
+    );
+    assert_eq!(out, "0x0");
+    assert_eq!(
+        err.trim(),
+        "[INFO] tracepoint 7: 5 bytes, first word 0x12345678"
+    );
+    // Without CAP_LOG, mbpf.log is absent: a TypeError, and the hook's default.
+    let nolog = sign(&build_example(
+        &dir,
+        "tracepoint_log",
+        "tracepoint",
+        &["--max-steps", "50"],
+    ));
+    let (out, err) = run(&nolog, &["--mem-hex", "01 02 03 04"]);
+    assert_eq!(out, "0x0");
+    assert!(
+        err.contains("TypeError") && err.contains("not a function") && err.contains("default"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hostile_bundles_get_their_error() {
+    let dir = scratch("mbpf-hostile");
+    let write_js = |name: &str, js: &str| {
+        let p = dir.join(format!("{name}.js"));
+        std::fs::write(&p, js).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let build = |js: &str, extra: &[&str]| {
+        let out = format!("{js}.mbpf");
+        let mut args = vec![
+            "mbpf",
+            "build",
+            js,
+            "--name",
+            "h",
+            "--version",
+            "1",
+            "--hook",
+            "net_rx",
+            "--source",
+            "-o",
+            &out,
+        ];
+        args.extend_from_slice(extra);
+        let o = oxbpf(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        out
+    };
+    // An endless loop: stopped by the step budget, the time reported, PASS returned.
+    let spin = build(
+        &write_js("spin", "function mbpf_prog(ctx) { for (;;) {} }"),
+        &["--max-steps", "30"],
+    );
+    let o = oxbpf(&["run", &spin, "--allow-unsigned"]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).trim(), "0x0");
+    let err = stderr(&o);
+    assert!(
+        err.contains("step budget exhausted after") && err.contains("s;"),
+        "{err}"
+    );
+    // An allocation bomb: stopped by the heap limit.
+    let bomb = build(
+        &write_js(
+            "bomb",
+            "function mbpf_prog(ctx) { const a = []; for (;;) { a.push({ n: a.length }); } }",
+        ),
+        &["--heap", "65536", "--max-steps", "100000"],
+    );
+    let o = oxbpf(&["run", &bomb, "--allow-unsigned"]);
+    assert!(stderr(&o).contains("out of memory"), "{}", stderr(&o));
+    // A flipped byte, a truncated file, malformed CBOR.
+    let good = std::fs::read(&spin).unwrap();
+    let mut flipped = good.clone();
+    let last = flipped.len() - 3;
+    flipped[last] ^= 1;
+    std::fs::write(dir.join("flipped.mbpf"), &flipped).unwrap();
+    let o = oxbpf(&[
+        "run",
+        dir.join("flipped.mbpf").to_str().unwrap(),
+        "--allow-unsigned",
+    ]);
+    assert_one_line_error(&o, "CRC-32");
+    std::fs::write(dir.join("short.mbpf"), &good[..good.len() / 2]).unwrap();
+    let o = oxbpf(&[
+        "run",
+        dir.join("short.mbpf").to_str().unwrap(),
+        "--allow-unsigned",
+    ]);
+    assert_one_line_error(&o, "outside the");
+    use oxbpf::mbpf::container;
+    let bad_cbor = container::write(
+        &[
+            (
+                container::section::MANIFEST,
+                &[0xbf, 0x61, 0x61, 0x01, 0xff],
+            ),
+            (container::section::JS_SOURCE, b"x"),
+        ],
+        0,
+        true,
+    )
+    .unwrap();
+    std::fs::write(dir.join("cbor.mbpf"), bad_cbor).unwrap();
+    let o = oxbpf(&[
+        "run",
+        dir.join("cbor.mbpf").to_str().unwrap(),
+        "--allow-unsigned",
+    ]);
+    assert_one_line_error(&o, "indefinite-length");
+    // Re-signed under another key: refused.
+    let key = dir.join("key");
+    let other = dir.join("other");
+    oxbpf(&["mbpf", "keygen", "-o", key.to_str().unwrap()]);
+    oxbpf(&["mbpf", "keygen", "-o", other.to_str().unwrap()]);
+    let resigned = dir.join("resigned.mbpf");
+    oxbpf(&[
+        "mbpf",
+        "sign",
+        "-k",
+        other.to_str().unwrap(),
+        "-i",
+        &spin,
+        "-o",
+        resigned.to_str().unwrap(),
+    ]);
+    let o = oxbpf(&[
+        "run",
+        resigned.to_str().unwrap(),
+        "--trust",
+        dir.join("key.pub").to_str().unwrap(),
+    ]);
+    assert_one_line_error(&o, "does not verify under any of the 1 trusted keys");
+    // Unsigned without --allow-unsigned.
+    let o = oxbpf(&["run", &spin]);
+    assert_one_line_error(&o, "not signed");
+    // Build errors: the file and line, a bad hook, an unknown capability.
+    let build_with = |js: &str, hook: &str, caps: &str| {
+        let args = [
+            "mbpf",
+            "build",
+            js,
+            "--name",
+            "s",
+            "--version",
+            "1",
+            "--hook",
+            hook,
+        ];
+        oxbpf(&[&args[..], &["--caps", caps, "-o", "/dev/null"]].concat())
+    };
+    let syntax = write_js("syntax", "function mbpf_prog( {");
+    assert_one_line_error(&build_with(&syntax, "net_rx", ""), "SyntaxError");
+    let spin_js = spin.replace(".mbpf", "");
+    assert_one_line_error(&build_with(&spin_js, "bogus", ""), "--hook bogus");
+    assert_one_line_error(&build_with(&spin_js, "net_rx", "CAP_FLY"), "CAP_FLY");
+}
