@@ -26,7 +26,7 @@ pub struct RunArgs {
     /// For an ELF object: the program to run, by function or section name (default: the first).
     #[arg(long = "program", value_name = "NAME")]
     name: Option<String>,
-    /// For an ELF object: print its maps' contents as JSON after the run.
+    /// For an ELF object or an `.mbpf` bundle: print its maps' contents as JSON after the run.
     #[arg(long)]
     dump_maps: bool,
     /// Load without verifying (the run-time checks alone keep memory safe).
@@ -78,7 +78,13 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
             (None, None) => Vec::new(),
         };
         let policy = crate::mbpf::policy(&args.trust, args.allow_unsigned)?;
-        return crate::mbpf::run_bundle(&args.program, data, &args.ctx_fields, &policy);
+        return crate::mbpf::run_bundle(
+            &args.program,
+            data,
+            &args.ctx_fields,
+            &policy,
+            args.dump_maps,
+        );
     }
     if !args.trust.is_empty() || args.allow_unsigned || !args.ctx_fields.is_empty() {
         return Err("--trust, --allow-unsigned and --ctx apply to .mbpf bundles".into());

@@ -284,6 +284,7 @@ pub fn run_bundle(
     data: Vec<u8>,
     fields: &[String],
     policy: &LoadPolicy,
+    dump_maps: bool,
 ) -> Result<ExitCode, String> {
     let bytes = input::read(path)?;
     let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
@@ -313,6 +314,9 @@ pub fn run_bundle(
         eprintln!("{line}");
     }
     println!("{:#x}", result.rc as u32);
+    if dump_maps {
+        println!("{}", crate::report::maps_json(instance.maps()));
+    }
     if let Some(f) = result.failure {
         eprintln!(
             "oxbpf: {}: {f}; the {} hook's default was returned",

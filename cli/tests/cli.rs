@@ -610,6 +610,24 @@ fn the_bundle_examples_build_sign_verify_and_run() {
         err.trim(),
         "[INFO] tracepoint 7: 5 bytes, first word 0x12345678"
     );
+    // TIMER: counts in an array map; EVENTS: records in a ring map for the host.
+    let caps = [
+        "--caps",
+        "CAP_MAP_READ,CAP_MAP_WRITE",
+        "--map",
+        "ticks:array:0:4:1",
+    ];
+    let ticks = sign(&build_example(&dir, "timer_count", "timer", &caps));
+    let (out, _) = run(&ticks, &["--dump-maps"]);
+    assert!(out.starts_with("0x0\n"), "{out}");
+    assert!(
+        out.contains(r#""key": "00000000", "value": "01000000""#),
+        "{out}"
+    );
+    let caps = ["--caps", "CAP_MAP_WRITE", "--map", "events:ring:0:4:64"];
+    let events = sign(&build_example(&dir, "net_rx_events", "net_rx", &caps));
+    let (out, _) = run(&events, &["--mem-hex", "aa bb cc", "--dump-maps"]);
+    assert!(out.contains(r#""value": "0300aabb""#), "{out}");
     // Without CAP_LOG, mbpf.log is absent: a TypeError, and the hook's default.
     let nolog = sign(&build_example(
         &dir,

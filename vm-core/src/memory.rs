@@ -183,6 +183,21 @@ impl SharedMemory {
         true
     }
 
+    /// Atomically adds `delta` to the little-endian `u64` at `offset` (a multiple of 8);
+    /// returns the old value, or `None` if it is not an aligned word inside.
+    pub fn fetch_add_u64(&self, offset: usize, delta: u64) -> Option<u64> {
+        if !offset.is_multiple_of(8) || !self.fits(offset, 8) {
+            return None;
+        }
+        let word = self.words.get(offset / 8)?;
+        // SAFETY: `word` is an 8-byte-aligned `u64` inside the allocation, accessed by other
+        // threads only through copies and atomics (as the type documents), which is what
+        // `AtomicU64` requires for the lifetime of this borrow.
+        let atomic = unsafe { AtomicU64::from_ptr(word.get()) };
+        let old = atomic.fetch_add(delta.to_le(), Ordering::SeqCst);
+        Some(u64::from_le(old))
+    }
+
     /// Copies `len` bytes at `offset` into a new vector, or `None` if they do not all lie inside.
     pub fn to_vec(&self, offset: usize, len: usize) -> Option<Vec<u8>> {
         let mut v = vec![0; len];

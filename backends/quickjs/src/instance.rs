@@ -9,14 +9,16 @@
     reason = "QuickJS bytecode is loaded only when this process compiled it or a trusted key signed it"
 )]
 
+use crate::api::{Helpers, stat};
 use crate::budget::{Budget, Stop};
 use crate::compile::{ENTRY_GLOBAL, compile};
 use crate::{HookInput, JsError, describe};
+use oxbpf_helpers::MapSet;
 use oxbpf_loader::mbpf::manifest::{Hook, Manifest};
 use oxbpf_loader::mbpf::{Bundle, Payload};
 use rquickjs::context::intrinsic;
 use rquickjs::{Context, Ctx, Function, Module, Object, Persistent, Runtime, TypedArray, Value};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// The step budget when the manifest says 0 (handler calls; one per 10,000 QuickJS steps).
@@ -56,6 +58,9 @@ pub enum Failure {
     /// The program threw.
     #[error("exception: {0}")]
     Exception(String),
+    /// The program made more helper calls than its budget allows.
+    #[error("helper budget exceeded")]
+    HelperBudget,
 }
 
 /// The entry points the module published.
@@ -74,8 +79,9 @@ pub struct Instance {
     runtime: Runtime,
     _bytecode: Vec<Vec<u8>>,
     budget: Arc<Budget>,
+    helpers: Arc<Helpers>,
     manifest: Manifest,
-    logs: Arc<Mutex<Vec<String>>>,
+    maps: MapSet,
 }
 
 impl std::fmt::Debug for Instance {
@@ -99,10 +105,33 @@ unsafe fn run_module<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<()> 
 }
 
 impl Instance {
-    /// Loads `bundle`: compiles its source (or takes its trusted bytecode), runs the top level
-    /// and `mbpf_init()` under its budgets.
+    /// Loads `bundle` with new maps: compiles its source (or takes its trusted bytecode), runs
+    /// the top level and `mbpf_init()` under its budgets.
     pub fn new(bundle: &Bundle) -> Result<Instance, JsError> {
+        let maps = crate::maps::create(&bundle.manifest.maps)
+            .map_err(|(name, e)| JsError::Load(format!("map `{name}`: {e}")))?;
+        Instance::with_maps(bundle, maps)
+    }
+
+    /// Loads `bundle` with `maps` (created by [`crate::maps::create`] for its manifest, or
+    /// kept from an earlier version of the program, or shared with eBPF programs).
+    pub fn with_maps(bundle: &Bundle, maps: MapSet) -> Result<Instance, JsError> {
         let manifest = bundle.manifest.clone();
+        for d in &manifest.maps {
+            let def = crate::maps::map_def(d);
+            match maps.get(&d.name) {
+                Some(m)
+                    if m.def().map_type == def.map_type
+                        && m.def().key_size == def.key_size
+                        && m.def().value_size == def.value_size => {}
+                _ => {
+                    return Err(JsError::Load(format!(
+                        "map `{}` is missing or does not match its declaration",
+                        d.name
+                    )));
+                }
+            }
+        }
         let program = match &bundle.payload {
             Payload::Bytecode(b) => b.clone(),
             Payload::Source(s) => compile(s, &manifest.entry)?,
@@ -129,7 +158,7 @@ impl Instance {
             intrinsic::Promise,
         )>(&runtime)
         .map_err(|e| JsError::Load(e.to_string()))?;
-        let logs = Arc::new(Mutex::new(Vec::new()));
+        let helpers = Arc::new(Helpers::new(&manifest));
         let (make_ctx, entries) = context.with(|ctx| -> Result<_, JsError> {
             let load = |what: &str, e: rquickjs::Error| {
                 JsError::Load(format!("{what}: {}", describe(&ctx, e)))
@@ -164,9 +193,11 @@ impl Instance {
             })?;
             let init: Option<Function> = table.get("init").map_err(|e| load("entries", e))?;
             let fini: Option<Function> = table.get("fini").map_err(|e| load("entries", e))?;
-            crate::api::install(&ctx, &manifest, &logs).map_err(|e| load("mbpf object", e))?;
+            crate::api::install(&ctx, &manifest, &maps, &helpers)
+                .map_err(|e| load("mbpf object", e))?;
             if let Some(init) = init {
                 budget.start_run();
+                helpers.start_run();
                 let r = init.call::<_, Value>(());
                 if let Some(stop) = budget.end_run() {
                     return Err(JsError::Load(format!("mbpf_init: {}", stop_failure(stop))));
@@ -192,8 +223,9 @@ impl Instance {
             runtime,
             _bytecode: vec![prelude, program],
             budget,
+            helpers,
             manifest,
-            logs,
+            maps,
         })
     }
 
@@ -204,7 +236,17 @@ impl Instance {
 
     /// Lines the program logged with `mbpf.log`, oldest first; drained.
     pub fn take_logs(&self) -> Vec<String> {
-        std::mem::take(&mut *self.logs.lock().unwrap_or_else(|e| e.into_inner()))
+        self.helpers.take_logs()
+    }
+
+    /// Records emitted with `mbpf.emit` (`[u32 id][u32 len][data]`), oldest first; drained.
+    pub fn take_emitted(&self) -> Vec<Vec<u8>> {
+        self.helpers.take_emitted()
+    }
+
+    /// The program's maps (shared with whoever else holds them).
+    pub fn maps(&self) -> &MapSet {
+        &self.maps
     }
 
     /// Runs the entry function once on `input`, whose hook must be the manifest's.
@@ -224,7 +266,9 @@ impl Instance {
                 ..default
             };
         }
+        self.helpers.bump(stat::INVOCATIONS);
         let budget = self.budget.clone();
+        let helpers = self.helpers.clone();
         let make_ctx = self.make_ctx.clone();
         let prog = self.entries.prog.clone();
         let result = self.context.with(|ctx| -> Result<i32, Failure> {
@@ -245,9 +289,14 @@ impl Instance {
                 .call((fields, data, hook != Hook::Timer))
                 .map_err(exception)?;
             budget.start_run();
+            helpers.start_run();
             let r = prog.call::<_, Value>((js_ctx,));
             if let Some(stop) = budget.end_run() {
                 return Err(stop_failure(stop));
+            }
+            // Over the helper budget: the default, even if the program caught the error.
+            if helpers.exceeded() {
+                return Err(Failure::HelperBudget);
             }
             // A number goes through ToInt32; anything else is 0.
             r.map(|v| v.as_number().map_or(0, to_int32)).map_err(|e| {
@@ -262,8 +311,16 @@ impl Instance {
             })
         });
         match result {
-            Ok(rc) => RunResult { rc, failure: None },
+            Ok(rc) => {
+                self.helpers.bump(stat::SUCCESSES);
+                RunResult { rc, failure: None }
+            }
             Err(f) => {
+                self.helpers.bump(match f {
+                    Failure::OutOfMemory => stat::OOM,
+                    Failure::Exception(_) => stat::EXCEPTIONS,
+                    _ => stat::BUDGET,
+                });
                 self.runtime.run_gc();
                 RunResult {
                     failure: Some(f),
@@ -285,6 +342,7 @@ impl Instance {
     pub fn unload(self) -> Option<Failure> {
         let fini = self.entries.fini.clone()?;
         self.budget.start_run();
+        self.helpers.start_run();
         let r = self.context.with(|ctx| {
             let f = fini.restore(&ctx).map_err(|e| describe(&ctx, e))?;
             f.call::<_, Value>(())

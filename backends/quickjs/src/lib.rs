@@ -30,7 +30,9 @@ mod budget;
 mod compile;
 mod hook;
 mod instance;
+pub mod maps;
 
+pub use api::{EMIT_MAX_RECORD, EMIT_RING_BYTES, STAT_NAMES};
 pub use compile::compile;
 pub use hook::HookInput;
 pub use instance::{DEFAULT_MAX_STEPS, Failure, Instance, RunResult, to_int32};

@@ -66,6 +66,21 @@ impl ArrayMap {
         }
     }
 
+    /// One CPU's value of element `key`.
+    pub(crate) fn lookup_cpu(&self, key: &[u8], cpu: u32) -> Result<Vec<u8>, MapError> {
+        let s = self.slot(key)?.ok_or(MapError::NotFound)?;
+        Ok(self.slab.read_cpu(s, cpu))
+    }
+
+    /// Atomically adds `delta` to the first 8 bytes of element `key` on `cpu`; the old value.
+    pub(crate) fn fetch_add(&self, key: &[u8], cpu: u32, delta: u64) -> Result<u64, MapError> {
+        let s = self.slot(key)?.ok_or(MapError::Full)?;
+        if self.slab.value_size < 8 {
+            return Err(invalid("atomic add needs 8-byte values"));
+        }
+        self.slab.fetch_add(s, cpu, delta)
+    }
+
     pub(crate) fn next_key(&self, key: Option<&[u8]>) -> Result<Vec<u8>, MapError> {
         let next = match key.map(index).transpose()? {
             Some(i) if i < self.max_entries => i.checked_add(1),

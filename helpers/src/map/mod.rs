@@ -220,6 +220,70 @@ impl Map {
         }
     }
 
+    /// One CPU's value of `key` (for maps that are not per-CPU, the value).
+    pub fn lookup_on_cpu(&self, key: &[u8], cpu: u32) -> Result<Vec<u8>, MapError> {
+        match &self.store {
+            Store::Array(a) => a.lookup_cpu(key, cpu),
+            Store::Hash(h) if self.def.map_type.is_percpu() => {
+                let all = h.lookup(key)?;
+                let stride = (self.def.value_size as usize).next_multiple_of(8);
+                let at = stride * (cpu as usize % (all.len() / stride.max(1)).max(1));
+                Ok(all[at..at + self.def.value_size as usize].to_vec())
+            }
+            Store::Hash(h) => h.lookup(key),
+            _ => Err(self.unsupported("lookup")),
+        }
+    }
+
+    /// Sets one CPU's value of `key` (for maps that are not per-CPU, the value), as a program
+    /// on `cpu` would.
+    pub fn update_on_cpu(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        flags: u64,
+        cpu: u32,
+    ) -> Result<(), MapError> {
+        self.update_as(key, value, flags, Some(cpu))
+    }
+
+    /// Atomically adds `delta` to the first 8 bytes of element `key` of an array map on `cpu`;
+    /// returns the old value.
+    pub fn fetch_add(&self, key: &[u8], cpu: u32, delta: u64) -> Result<u64, MapError> {
+        match &self.store {
+            Store::Array(a) => a.fetch_add(key, cpu, delta),
+            _ => Err(self.unsupported("atomic add")),
+        }
+    }
+
+    /// Submits `data` as one record of a ring buffer, as `bpf_ringbuf_output` does; `E2BIG`
+    /// when there is no room.
+    pub fn output(&self, data: &[u8]) -> Result<(), MapError> {
+        match &self.store {
+            Store::RingBuf(r) if r.output(data) => Ok(()),
+            Store::RingBuf(_) => Err(MapError::Full),
+            _ => Err(self.unsupported("output")),
+        }
+    }
+
+    /// Consumes the oldest submitted record of a ring buffer, if any.
+    pub fn consume_one(&self) -> Option<Vec<u8>> {
+        let Store::RingBuf(r) = &self.store else {
+            return None;
+        };
+        let mut out = None;
+        r.drain_up_to(1, |rec| out = Some(rec.to_vec()));
+        out
+    }
+
+    /// The submitted records of a ring buffer not yet consumed, oldest first (a snapshot).
+    pub fn pending_records(&self) -> Vec<Vec<u8>> {
+        match &self.store {
+            Store::RingBuf(r) => r.pending(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Deletes `key` (arrays cannot: `EINVAL`).
     pub fn delete(&self, key: &[u8]) -> Result<(), MapError> {
         match &self.store {

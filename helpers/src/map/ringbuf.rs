@@ -111,9 +111,14 @@ impl RingBuf {
 
     /// Hands the submitted records to `f` in order, up to the first still reserved, and frees
     /// their space; returns how many there were.
-    pub(crate) fn drain(&self, mut f: impl FnMut(&[u8])) -> usize {
+    pub(crate) fn drain(&self, f: impl FnMut(&[u8])) -> usize {
+        self.drain_up_to(usize::MAX, f)
+    }
+
+    /// [`drain`](Self::drain), stopping after `max` submitted records.
+    pub(crate) fn drain_up_to(&self, max: usize, mut f: impl FnMut(&[u8])) -> usize {
         let mut n = 0;
-        loop {
+        while n < max {
             let rec = {
                 let mut inner = self.lock();
                 match inner.records.front() {

@@ -85,6 +85,21 @@ impl Slab {
         Ok(())
     }
 
+    /// `slot`'s value on `cpu`.
+    pub(crate) fn read_cpu(&self, slot: u32, cpu: u32) -> Vec<u8> {
+        let mut out = vec![0; self.value_size];
+        self.mem.read(self.offset(slot, cpu), &mut out);
+        out
+    }
+
+    /// Atomically adds `delta` to the first 8 bytes of `slot`'s value on `cpu` (values are
+    /// 8-byte aligned); the old value.
+    pub(crate) fn fetch_add(&self, slot: u32, cpu: u32, delta: u64) -> Result<u64, MapError> {
+        self.mem
+            .fetch_add_u64(self.offset(slot, cpu), delta)
+            .ok_or(MapError::Full)
+    }
+
     /// Sets `slot`'s value on `cpu` (a program's update).
     pub(crate) fn write_cpu(&self, slot: u32, cpu: u32, data: &[u8]) {
         self.mem.write(self.offset(slot, cpu), data);
