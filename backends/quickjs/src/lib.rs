@@ -7,6 +7,8 @@
 //!   under the step budget; each [`Instance::run`] builds the hook's read-only `ctx` and calls
 //!   the entry function, returning its ToInt32 result or, on any failure (exception, budget,
 //!   heap), the hook's default with the reason.
+//! - [`Host`]: the lifecycle: attach to the manifest's hook, run every attached program, detach,
+//!   hot update keeping the maps, unload.
 //!
 //! ```
 //! use oxbpf_loader::mbpf::{Bundle, Payload, manifest::{Hook, Manifest}};
@@ -29,12 +31,14 @@ mod api;
 mod budget;
 mod compile;
 mod hook;
+mod host;
 mod instance;
 pub mod maps;
 
 pub use api::{EMIT_MAX_RECORD, EMIT_RING_BYTES, STAT_NAMES};
 pub use compile::compile;
 pub use hook::HookInput;
+pub use host::{Host, LifecycleError, MapPolicy, ProgramId};
 pub use instance::{DEFAULT_MAX_STEPS, Failure, Instance, RunResult, to_int32};
 
 /// Why a program could not be compiled or loaded.
