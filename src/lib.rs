@@ -37,6 +37,7 @@ pub use oxbpf_loader::mbpf;
 pub use oxbpf_loader::{
     ElfError, ElfObject, LinkedProgram, MapRef, MapSpec, ProgramInfo, RelocationInfo, write_object,
 };
+pub use oxbpf_quickjs as quickjs;
 pub use oxbpf_verifier::{
     ContextSize, ContextSpec, MapInfo, MapLoad, PacketFields, Settings as VerifierSettings,
     Termination, Verified, VerifyError,
@@ -101,6 +102,12 @@ pub enum Error {
         /// The offset asked for.
         offset: u32,
     },
+    /// A bundle was refused (container, CRC, signature, manifest).
+    #[error("bundle: {0}")]
+    Bundle(#[from] mbpf::MbpfError),
+    /// A bundle's JavaScript did not compile or load.
+    #[error("bundle: {0}")]
+    Js(#[from] oxbpf_quickjs::JsError),
     /// A map of an ELF object could not be created.
     #[error("map `{name}`: {error}")]
     Map {
@@ -291,7 +298,10 @@ impl Vm {
     }
 }
 
+mod bundle;
 mod host_maps;
+
+pub use bundle::MBPF_RUN_HELPER;
 
 /// An eBPF ELF object with its maps created: its programs load from it and share them, and the
 /// host reaches them by name (global data by section name: `.rodata`, `.data`, `.bss`).

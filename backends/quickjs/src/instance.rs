@@ -84,6 +84,12 @@ pub struct Instance {
     maps: MapSet,
 }
 
+// SAFETY: an instance owns its QuickJS runtime (`Send` with rquickjs's `parallel` feature) and
+// every JavaScript value it keeps (`Persistent` handles, which are not `Send` only because they
+// point into a runtime); they move together, and every use goes through `&mut self` or
+// `Context::with`, which takes the runtime's lock, so no two threads touch the runtime at once.
+unsafe impl Send for Instance {}
+
 impl std::fmt::Debug for Instance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Instance")

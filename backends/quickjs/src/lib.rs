@@ -76,3 +76,13 @@ pub(crate) fn describe(ctx: &rquickjs::Ctx<'_>, e: rquickjs::Error) -> String {
         format!("{v:?}")
     }
 }
+
+#[cfg(test)]
+mod send {
+    /// Instances move between threads (one runs at a time, under the host's lock).
+    #[test]
+    fn an_instance_is_send() {
+        fn send<T: Send>() {}
+        send::<crate::Instance>();
+    }
+}

@@ -1,0 +1,127 @@
+//! `.mbpf` bundles through `Vm::load_bundle`: the same entry and the same `Executable` trait as
+//! every program, on every backend.
+
+use oxbpf::mbpf::container::{self, section};
+use oxbpf::mbpf::manifest::{self, Hook, MapDecl, MapKind};
+use oxbpf::mbpf::{LoadPolicy, MbpfError, sign};
+use oxbpf::{BACKENDS, Error, Vm};
+
+fn bundle(js: &str, hook: Hook, maps: Vec<MapDecl>, caps: u32) -> Vec<u8> {
+    let mut m = manifest::Manifest::new("t", "1.0", hook);
+    m.maps = maps;
+    m.capabilities = caps;
+    container::write(
+        &[
+            (section::MANIFEST, &manifest::encode(&m)),
+            (section::JS_SOURCE, js.as_bytes()),
+        ],
+        0,
+        true,
+    )
+    .unwrap()
+}
+
+const UNSIGNED: LoadPolicy = LoadPolicy {
+    trusted: Vec::new(),
+    allow_unsigned: true,
+};
+
+#[test]
+fn a_bundle_runs_on_every_backend_with_its_maps() {
+    let js = include_str!("../examples/mbpf/net_rx_events.js");
+    let maps = vec![MapDecl {
+        name: "events".into(),
+        kind: MapKind::Ring,
+        key_size: 0,
+        value_size: 4,
+        max_entries: 64,
+        flags: 0,
+    }];
+    let filter = include_str!("../examples/mbpf/net_rx_drop_ff.js");
+    for backend in BACKENDS {
+        let vm = Vm::new(backend).unwrap();
+        let drop = vm
+            .load_bundle(&bundle(filter, Hook::NetRx, vec![], 0), &UNSIGNED)
+            .unwrap();
+        assert_eq!(drop.execute(&mut [0xff, 1]), Ok(1), "{backend}");
+        assert_eq!(drop.execute(&mut [0x00, 1]), Ok(0), "{backend}");
+        assert_eq!(drop.execute(&mut []), Ok(0), "{backend}");
+        // Behind the same trait: a shared executable, counted like any program.
+        let exe = drop.shared_executable();
+        assert_eq!(exe.run(&mut [0xff]), Ok(1));
+        assert_eq!(drop.execute_counted(&mut [0xff]).instructions, 2);
+
+        let events = vm
+            .load_bundle(&bundle(js, Hook::NetRx, maps.clone(), 4), &UNSIGNED)
+            .unwrap();
+        assert_eq!(events.execute(&mut [7, 8, 9]), Ok(0));
+        let mut got = Vec::new();
+        events
+            .maps()
+            .get("events")
+            .unwrap()
+            .drain(|r| got.push(r.to_vec()));
+        assert_eq!(got, [vec![3, 0, 7, 8]], "{backend}");
+    }
+}
+
+#[test]
+fn a_failing_run_returns_the_hooks_default_as_r0() {
+    let vm = Vm::new("jit").unwrap();
+    let deny = vm
+        .load_bundle(
+            &bundle(
+                "function mbpf_prog(ctx) { throw new Error('x'); }",
+                Hook::Security,
+                vec![],
+                0,
+            ),
+            &UNSIGNED,
+        )
+        .unwrap();
+    assert_eq!(deny.execute(&mut []), Ok(1));
+    let negative = vm
+        .load_bundle(
+            &bundle(
+                "function mbpf_prog(ctx) { return -2; }",
+                Hook::Custom,
+                vec![],
+                0,
+            ),
+            &UNSIGNED,
+        )
+        .unwrap();
+    assert_eq!(negative.execute(&mut []), Ok(0xffff_fffe));
+}
+
+#[test]
+fn refused_bundles_are_errors_of_the_vm() {
+    let vm = Vm::new("interp").unwrap();
+    let b = bundle(
+        "function mbpf_prog(ctx) { return 0; }",
+        Hook::NetRx,
+        vec![],
+        0,
+    );
+    let strict = LoadPolicy::default();
+    assert_eq!(
+        vm.load_bundle(&b, &strict).unwrap_err(),
+        Error::Bundle(MbpfError::Unsigned)
+    );
+    let key = sign::key_from_seed(&[1; 32]);
+    let other = sign::key_from_seed(&[2; 32]);
+    let signed = sign::sign(&b, &other).unwrap();
+    let trust_key = LoadPolicy {
+        trusted: vec![key.verifying_key()],
+        allow_unsigned: false,
+    };
+    assert_eq!(
+        vm.load_bundle(&signed, &trust_key).unwrap_err(),
+        Error::Bundle(MbpfError::Untrusted(1))
+    );
+    let broken = bundle("function mbpf_prog( {", Hook::NetRx, vec![], 0);
+    assert!(matches!(
+        vm.load_bundle(&broken, &UNSIGNED),
+        Err(Error::Js(_))
+    ));
+}
