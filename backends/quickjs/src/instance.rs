@@ -123,6 +123,7 @@ impl Instance {
     /// kept from an earlier version of the program, or shared with eBPF programs).
     pub fn with_maps(bundle: &Bundle, maps: MapSet) -> Result<Instance, JsError> {
         let manifest = bundle.manifest.clone();
+        crate::compat::check(&manifest)?;
         for d in &manifest.maps {
             let def = crate::maps::map_def(d);
             match maps.get(&d.name) {
