@@ -3,6 +3,17 @@
 
 use oxbpf_loader::mbpf::manifest::Hook;
 
+/// A named field of a CUSTOM hook's context, as the host's descriptor table types it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CustomField {
+    /// U8 to I32: a number.
+    Number(f64),
+    /// U64 or I64: a `[lo, hi]` pair of 32-bit halves.
+    Wide(u64),
+    /// BYTES: a `Uint8Array` (a copy).
+    Bytes(Vec<u8>),
+}
+
 /// The input of one run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HookInput {
@@ -12,6 +23,8 @@ pub struct HookInput {
     pub data: Option<Vec<u8>>,
     /// Field values by name, overriding the defaults (`pkt_len`, `ifindex`, ...).
     pub overrides: Vec<(&'static str, f64)>,
+    /// A CUSTOM hook's named fields (`field_count` counts them).
+    pub custom: Vec<(String, CustomField)>,
 }
 
 impl HookInput {
@@ -21,6 +34,7 @@ impl HookInput {
             hook,
             data: Some(data),
             overrides: Vec::new(),
+            custom: Vec::new(),
         }
     }
 
@@ -28,6 +42,13 @@ impl HookInput {
     pub fn with(mut self, name: &'static str, value: f64) -> HookInput {
         self.overrides.retain(|(n, _)| *n != name);
         self.overrides.push((name, value));
+        self
+    }
+
+    /// Adds a CUSTOM hook's named field.
+    pub fn with_custom(mut self, name: &str, value: CustomField) -> HookInput {
+        self.custom.retain(|(n, _)| n != name);
+        self.custom.push((name.to_owned(), value));
         self
     }
 
@@ -63,10 +84,10 @@ impl HookInput {
         names
             .iter()
             .map(|&n| {
-                let default = if n == "data_len" || n == "pkt_len" {
-                    len
-                } else {
-                    0.0
+                let default = match n {
+                    "data_len" | "pkt_len" => len,
+                    "field_count" => self.custom.len() as f64,
+                    _ => 0.0,
                 };
                 let v = self
                     .overrides

@@ -12,7 +12,7 @@
 use crate::api::{Helpers, stat};
 use crate::budget::{Budget, Stop};
 use crate::compile::{ENTRY_GLOBAL, compile};
-use crate::{HookInput, JsError, describe};
+use crate::{CustomField, HookInput, JsError, describe};
 use oxbpf_helpers::MapSet;
 use oxbpf_loader::mbpf::manifest::{Hook, Manifest};
 use oxbpf_loader::mbpf::{Bundle, Payload};
@@ -285,6 +285,24 @@ impl Instance {
             let fields = Object::new(ctx.clone()).map_err(exception)?;
             for (name, value) in input.fields() {
                 fields.set(name, value).map_err(exception)?;
+            }
+            if hook == Hook::Custom {
+                for (name, value) in &input.custom {
+                    let v: Value = match value {
+                        CustomField::Number(n) => Value::new_number(ctx.clone(), *n),
+                        CustomField::Wide(w) => {
+                            let pair = rquickjs::Array::new(ctx.clone()).map_err(exception)?;
+                            pair.set(0, f64::from(*w as u32)).map_err(exception)?;
+                            pair.set(1, f64::from((*w >> 32) as u32))
+                                .map_err(exception)?;
+                            pair.into_value()
+                        }
+                        CustomField::Bytes(b) => TypedArray::<u8>::new(ctx.clone(), b.clone())
+                            .map_err(exception)?
+                            .into_value(),
+                    };
+                    fields.set(name.as_str(), v).map_err(exception)?;
+                }
             }
             let data: Value = match &input.data {
                 Some(d) => TypedArray::<u8>::new(ctx.clone(), d.clone())

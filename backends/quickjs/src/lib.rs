@@ -38,7 +38,7 @@ pub mod maps;
 
 pub use api::{EMIT_MAX_RECORD, EMIT_RING_BYTES, STAT_NAMES};
 pub use compile::compile;
-pub use hook::HookInput;
+pub use hook::{CustomField, HookInput};
 pub use host::{Host, LifecycleError, MapPolicy, ProgramId};
 pub use instance::{DEFAULT_MAX_STEPS, Failure, Instance, RunResult, to_int32};
 

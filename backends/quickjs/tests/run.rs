@@ -256,3 +256,22 @@ fn mbpf_log_needs_its_capability() {
     assert_eq!(p.take_logs(), ["[WARN] len 2", "[INFO] y", "[ERROR] z"]);
     assert!(p.take_logs().is_empty());
 }
+
+#[test]
+fn custom_hooks_see_their_named_fields() {
+    use oxbpf_quickjs::CustomField;
+    let js = r#"
+        function mbpf_prog(ctx) {
+            globalThis.r = [ctx.field_count, ctx.level, ctx.big[0], ctx.big[1], ctx.blob.length, ctx.blob[1], ctx.custom_hook_id];
+            return ctx.level;
+        }
+    "#;
+    let mut p = load(Hook::Custom, js).unwrap();
+    let input = HookInput::new(Hook::Custom, vec![])
+        .with("custom_hook_id", 9.0)
+        .with_custom("level", CustomField::Number(3.0))
+        .with_custom("big", CustomField::Wide(0x1_0000_0002))
+        .with_custom("blob", CustomField::Bytes(vec![5, 6, 7]));
+    assert_eq!(p.run(&input).rc, 3);
+    assert_eq!(p.eval_global_json("r").unwrap(), "[3,3,2,1,3,6,9]");
+}
