@@ -125,3 +125,48 @@ fn refused_bundles_are_errors_of_the_vm() {
         Err(Error::Js(_))
     ));
 }
+
+#[test]
+fn a_javascript_program_and_an_ebpf_program_share_a_map() {
+    // JavaScript counts packets in counter map `seen` (index 0) and reads what eBPF adds.
+    let js = "function mbpf_prog(ctx) { maps.seen.add(0, 1); return maps.seen.get(0); }";
+    let seen = MapDecl {
+        name: "seen".into(),
+        kind: MapKind::Counter,
+        key_size: 0,
+        value_size: 8,
+        max_entries: 1,
+        flags: 0,
+    };
+    let vm = Vm::new("jit").unwrap();
+    let counter = vm
+        .load_bundle(&bundle(js, Hook::NetRx, vec![seen], 2 | 4), &UNSIGNED)
+        .unwrap();
+    // eBPF: *map_lookup_elem(map 0, &0) += 100 (atomically), the same map by position.
+    let ebpf = oxbpf::asm::assemble(
+        "stw [%r10-4], 0
+         lddw %r1, map_fd 0
+         mov %r2, %r10
+         add %r2, -4
+         call 1
+         jeq %r0, 0, out
+         mov %r1, 100
+         lock add [%r0], %r1
+         out:
+         mov %r0, 0
+         exit",
+    )
+    .unwrap();
+    let adder = vm.load_with_maps(ebpf, counter.maps()).unwrap();
+    assert_eq!(counter.execute(&mut []), Ok(1));
+    assert_eq!(adder.execute(&mut []), Ok(0));
+    assert_eq!(counter.execute(&mut []), Ok(102));
+    assert_eq!(adder.execute(&mut []), Ok(0));
+    let host = counter
+        .maps()
+        .get("seen")
+        .unwrap()
+        .lookup(&0u32.to_le_bytes())
+        .unwrap();
+    assert_eq!(host, 202u64.to_le_bytes());
+}
