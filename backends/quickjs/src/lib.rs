@@ -29,6 +29,7 @@
 
 mod api;
 mod budget;
+pub mod bytecode;
 pub mod compat;
 mod compile;
 mod hook;

@@ -1,0 +1,15 @@
+//! Random bytes as QuickJS bytecode: the reader must return a module or an error, never panic.
+//! The version byte and the checksum are set so that inputs reach the structure behind them.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use oxbpf::quickjs::bytecode;
+
+fuzz_target!(|data: &[u8]| {
+    let mut b = data.to_vec();
+    if b.len() >= 5 {
+        b[0] = bytecode::BC_VERSION;
+        b[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+    }
+    let _ = bytecode::read(&b);
+});
