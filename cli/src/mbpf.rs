@@ -259,6 +259,29 @@ fn inspect(input: &Path) -> Result<ExitCode, String> {
         Some(Err(e)) => json!({ "error": e.to_string() }),
         None => serde_json::Value::Null,
     };
+    // QuickJS bytecode, disassembled (what the lowering to eBPF starts from).
+    let bytecode =
+        c.section(section::QJS_BYTECODE)
+            .map(|b| match oxbpf_quickjs::bytecode::read(b) {
+                Ok(m) => {
+                    let functions: Vec<_> = m
+                        .function
+                        .all()
+                        .iter()
+                        .map(|f| {
+                            json!({
+                                "name": f.name.text(),
+                                "arguments": f.arg_count,
+                                "locals": f.var_count,
+                                "stack_size": f.stack_size,
+                                "code": f.code.iter().map(|i| i.to_string()).collect::<Vec<_>>(),
+                            })
+                        })
+                        .collect();
+                    json!({ "functions": functions })
+                }
+                Err(e) => json!({ "error": e.to_string() }),
+            });
     let report = json!({
         "header": {
             "header_size": c.header_size,
@@ -269,6 +292,7 @@ fn inspect(input: &Path) -> Result<ExitCode, String> {
         "crc": match c.check_crcs() { Ok(()) => "ok".to_owned(), Err(e) => e.to_string() },
         "sections": sections,
         "manifest": manifest,
+        "bytecode": bytecode,
     });
     println!(
         "{}",

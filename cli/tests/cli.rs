@@ -577,6 +577,28 @@ fn the_bundle_examples_build_sign_verify_and_run() {
     assert_eq!(run(&drop, &["--mem-hex", "fe ff"]).0, "0x0");
     assert_eq!(run(&drop, &[]).0, "0x0");
 
+    // `inspect` disassembles the QuickJS bytecode the lowering to eBPF starts from.
+    let o = oxbpf(&["mbpf", "inspect", &drop]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let prog = v["bytecode"]["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "mbpf_prog")
+        .unwrap();
+    let code: Vec<&str> = prog["code"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(prog["arguments"], 1);
+    assert!(code.contains(&"0001 get_field \"data_len\""), "{code:?}");
+    assert!(
+        code.iter().any(|c| c.ends_with("call_method 1")),
+        "{code:?}"
+    );
+
     // SECURITY: deny (1) action 3 for subject 1000 only.
     let deny = sign(&build_example(&dir, "security_deny", "security", &[]));
     assert_eq!(

@@ -162,6 +162,41 @@ impl Instr {
     }
 }
 
+impl std::fmt::Display for Instr {
+    /// `PC NAME OPERAND`, with labels as `@PC` and names quoted: `0012 get_field "data_len"`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04} {}", self.pc, self.info().name)?;
+        let atom = |a: &Atom| match a {
+            Atom::Null => "null".to_owned(),
+            Atom::Text(s) => format!("{s:?}"),
+            Atom::Int(i) => i.to_string(),
+        };
+        match &self.operand {
+            Operand::None => Ok(()),
+            Operand::Int(v) => write!(f, " {v}"),
+            Operand::Label(t) => write!(f, " @{t}"),
+            Operand::Atom(a) => write!(f, " {}", atom(a)),
+            Operand::AtomInt(a, v) => write!(f, " {} {v}", atom(a)),
+            Operand::AtomLabelInt(a, t, v) => write!(f, " {} @{t} {v}", atom(a)),
+            Operand::LabelInt(t, v) => write!(f, " @{t} {v}"),
+            Operand::IntInt(a, b) => write!(f, " {a} {b}"),
+        }
+    }
+}
+
+impl Function {
+    /// This function and the functions in its constant pool, depth first.
+    pub fn all(&self) -> Vec<&Function> {
+        let mut out = vec![self];
+        for c in &self.constants {
+            if let Constant::Function(g) = c {
+                out.extend(g.all());
+            }
+        }
+        out
+    }
+}
+
 /// Debug information of a function.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DebugInfo {
