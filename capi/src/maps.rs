@@ -46,16 +46,6 @@ fn with_map(vm: *const VmState, map: u64, f: impl FnOnce(&Map) -> Result<i32, Ma
     })
 }
 
-/// Bytes a lookup of `map` returns.
-fn lookup_size(map: &Map) -> u64 {
-    let def = map.def();
-    if def.map_type.is_percpu() {
-        u64::from(def.value_size.next_multiple_of(8)) * u64::from(oxbpf_helpers::cpu::count())
-    } else {
-        u64::from(def.value_size)
-    }
-}
-
 /// The `key_size` bytes of a key at `key`.
 ///
 /// # Safety
@@ -173,7 +163,7 @@ pub unsafe extern "C" fn oxbpf_map_info(
             key_size: def.key_size,
             value_size: def.value_size,
             max_entries: def.max_entries,
-            lookup_size: lookup_size(m),
+            lookup_size: m.lookup_len() as u64,
         };
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { info.write(out) };

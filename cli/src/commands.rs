@@ -72,11 +72,7 @@ impl TerminationArg {
 /// helper 5 (`unwind`, as the conformance suite expects).
 pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     if input::is_bundle(&args.program)? {
-        let data = match (&args.mem, &args.mem_hex) {
-            (Some(path), _) => input::read(path)?,
-            (None, Some(hex)) => input::parse_mem_hex(hex)?,
-            (None, None) => Vec::new(),
-        };
+        let data = memory(args)?;
         let policy = crate::mbpf::policy(&args.trust, args.allow_unsigned)?;
         return crate::mbpf::run_bundle(
             &args.program,
@@ -96,11 +92,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     };
     let mut vm = Vm::with_config(&args.backend, config).map_err(|e| e.to_string())?;
     args.termination.apply(&mut vm);
-    let mut mem = match (&args.mem, &args.mem_hex) {
-        (Some(path), _) => input::read(path)?,
-        (None, Some(hex)) => input::parse_mem_hex(hex)?,
-        (None, None) => Vec::new(),
-    };
+    let mut mem = memory(args)?;
     let aot_object = input::is_object(&args.program)?;
     let elf = !aot_object && input::format_of(&args.program).ok() == Some(Format::Elf);
     if (args.name.is_some() || args.dump_maps) && !elf {
@@ -129,6 +121,15 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
         println!("{}", crate::report::maps_json(loaded.maps()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The program's memory from `--mem` or `--mem-hex` (empty without either).
+fn memory(args: &RunArgs) -> Result<Vec<u8>, String> {
+    match (&args.mem, &args.mem_hex) {
+        (Some(path), _) => input::read(path),
+        (None, Some(hex)) => input::parse_mem_hex(hex),
+        (None, None) => Ok(Vec::new()),
+    }
 }
 
 /// Arguments of `oxbpf verify`.

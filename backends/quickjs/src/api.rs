@@ -6,27 +6,15 @@
 
 use crate::maps::{bytes_of, write_into};
 use oxbpf_helpers::{MapSet, MapType};
-use oxbpf_loader::mbpf::manifest::{API_VERSION, Manifest, MapDecl, MapKind};
+use oxbpf_loader::mbpf::manifest::{
+    API_VERSION, CAP_EMIT, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_STATS, CAP_TIME, Manifest,
+    MapDecl, MapKind,
+};
 use rquickjs::{Array, Ctx, Exception, Function, Object, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
-
-/// `CAP_LOG`.
-pub(crate) const CAP_LOG: u32 = 1;
-/// `CAP_MAP_READ`.
-pub(crate) const CAP_MAP_READ: u32 = 2;
-/// `CAP_MAP_WRITE`.
-pub(crate) const CAP_MAP_WRITE: u32 = 4;
-/// `CAP_MAP_ITERATE`.
-pub(crate) const CAP_MAP_ITERATE: u32 = 8;
-/// `CAP_EMIT`.
-pub(crate) const CAP_EMIT: u32 = 16;
-/// `CAP_TIME`.
-pub(crate) const CAP_TIME: u32 = 32;
-/// `CAP_STATS`.
-pub(crate) const CAP_STATS: u32 = 64;
 
 /// Log levels and their prefixes.
 const LEVELS: [&str; 4] = ["[DEBUG]", "[INFO]", "[WARN]", "[ERROR]"];

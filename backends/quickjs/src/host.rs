@@ -160,12 +160,9 @@ impl Host {
         let old_maps = slot.instance.maps();
         let keep = policy == MapPolicy::Preserve
             && bundle.manifest.maps.iter().all(|d| {
-                let def = crate::maps::map_def(d);
-                old_maps.get(&d.name).is_some_and(|m| {
-                    m.def().map_type == def.map_type
-                        && m.def().key_size == def.key_size
-                        && m.def().value_size == def.value_size
-                })
+                old_maps
+                    .get(&d.name)
+                    .is_some_and(|m| crate::maps::serves(m, d))
             });
         let new = if keep {
             let mut maps = oxbpf_helpers::MapSet::new();

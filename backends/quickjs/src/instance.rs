@@ -125,18 +125,11 @@ impl Instance {
         let manifest = bundle.manifest.clone();
         crate::compat::check(&manifest)?;
         for d in &manifest.maps {
-            let def = crate::maps::map_def(d);
-            match maps.get(&d.name) {
-                Some(m)
-                    if m.def().map_type == def.map_type
-                        && m.def().key_size == def.key_size
-                        && m.def().value_size == def.value_size => {}
-                _ => {
-                    return Err(JsError::Load(format!(
-                        "map `{}` is missing or does not match its declaration",
-                        d.name
-                    )));
-                }
+            if !maps.get(&d.name).is_some_and(|m| crate::maps::serves(m, d)) {
+                return Err(JsError::Load(format!(
+                    "map `{}` is missing or does not match its declaration",
+                    d.name
+                )));
             }
         }
         let program = match &bundle.payload {

@@ -7,9 +7,11 @@
 //! budget first. The methods exist whatever the capabilities; without the one a method needs it
 //! throws `Error('CAP_MAP_… required')`, as in the reference.
 
-use crate::api::{CAP_MAP_ITERATE, CAP_MAP_READ, CAP_MAP_WRITE, Helpers};
+use crate::api::Helpers;
 use oxbpf_helpers::{Map, MapDef, MapError, MapSet, MapType};
-use oxbpf_loader::mbpf::manifest::{MapDecl, MapKind};
+use oxbpf_loader::mbpf::manifest::{
+    CAP_MAP_ITERATE, CAP_MAP_READ, CAP_MAP_WRITE, MapDecl, MapKind, capability_name,
+};
 use rquickjs::{Ctx, Exception, Function, Object, Value};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -40,6 +42,15 @@ pub fn map_def(d: &MapDecl) -> MapDef {
     }
 }
 
+/// Whether `map` can serve declaration `d` (same type, key size and value size; the capacity
+/// may differ), as when maps are shared or kept across an update.
+pub fn serves(map: &Map, d: &MapDecl) -> bool {
+    let def = map_def(d);
+    map.def().map_type == def.map_type
+        && map.def().key_size == def.key_size
+        && map.def().value_size == def.value_size
+}
+
 /// Creates the manifest's maps.
 pub fn create(decls: &[MapDecl]) -> Result<MapSet, (String, MapError)> {
     let mut set = MapSet::new();
@@ -60,14 +71,12 @@ struct MapCtx {
 }
 
 impl MapCtx {
-    /// Counts the call and checks the capability `cap` (named `cap_name`).
-    fn enter(&self, ctx: &Ctx<'_>, cap: u32, cap_name: &str) -> rquickjs::Result<()> {
+    /// Counts the call and checks the capability `cap`.
+    fn enter(&self, ctx: &Ctx<'_>, cap: u32) -> rquickjs::Result<()> {
         self.helpers.count(ctx)?;
         if !self.helpers.has(cap) {
-            return Err(Exception::throw_message(
-                ctx,
-                &format!("{cap_name} required"),
-            ));
+            let message = format!("{} required", capability_name(cap));
+            return Err(Exception::throw_message(ctx, &message));
         }
         Ok(())
     }
@@ -214,7 +223,7 @@ fn keyed_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqu
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, key: Value<'js>, out: Value<'js>| -> rquickjs::Result<bool> {
-                mm.enter(&ctx, CAP_MAP_READ, "CAP_MAP_READ")?;
+                mm.enter(&ctx, CAP_MAP_READ)?;
                 let k = mm.key(&ctx, &key)?;
                 if array
                     && !mm
@@ -241,7 +250,7 @@ fn keyed_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqu
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, key: Value<'js>, value: Value<'js>| -> rquickjs::Result<bool> {
-                mm.enter(&ctx, CAP_MAP_WRITE, "CAP_MAP_WRITE")?;
+                mm.enter(&ctx, CAP_MAP_WRITE)?;
                 let k = mm.key(&ctx, &key)?;
                 let v = bytes_of(&ctx, &value, vsize, "value")?;
                 let ok = write(&mm, &k, &v, 0).is_ok();
@@ -264,7 +273,7 @@ fn keyed_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqu
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, key: Value<'js>| -> rquickjs::Result<bool> {
-                mm.enter(&ctx, CAP_MAP_WRITE, "CAP_MAP_WRITE")?;
+                mm.enter(&ctx, CAP_MAP_WRITE)?;
                 let k = mm.key(&ctx, &key)?;
                 Ok(mm.map.delete(&k).is_ok())
             },
@@ -276,7 +285,7 @@ fn keyed_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqu
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, prev: Value<'js>, out: Value<'js>| -> rquickjs::Result<bool> {
-                mm.enter(&ctx, CAP_MAP_ITERATE, "CAP_MAP_ITERATE")?;
+                mm.enter(&ctx, CAP_MAP_ITERATE)?;
                 let prev = if prev.is_null() || prev.is_undefined() {
                     None
                 } else {
@@ -305,7 +314,7 @@ fn counter_methods<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, i: Value<'js>, d: Value<'js>| -> rquickjs::Result<bool> {
-                mm.enter(&ctx, CAP_MAP_WRITE, "CAP_MAP_WRITE")?;
+                mm.enter(&ctx, CAP_MAP_WRITE)?;
                 let k = mm.key(&ctx, &i)?;
                 let delta = integer(&ctx, &d)?;
                 Ok(mm.map.fetch_add(&k, 0, delta as u64).is_ok())
@@ -318,7 +327,7 @@ fn counter_methods<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, i: Value<'js>, v: Value<'js>| -> rquickjs::Result<bool> {
-                mm.enter(&ctx, CAP_MAP_WRITE, "CAP_MAP_WRITE")?;
+                mm.enter(&ctx, CAP_MAP_WRITE)?;
                 let k = mm.key(&ctx, &i)?;
                 let v = integer(&ctx, &v)?;
                 Ok(mm.map.update(&k, &v.to_le_bytes(), 0).is_ok())
@@ -331,7 +340,7 @@ fn counter_methods<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, i: Value<'js>| -> rquickjs::Result<f64> {
-                mm.enter(&ctx, CAP_MAP_READ, "CAP_MAP_READ")?;
+                mm.enter(&ctx, CAP_MAP_READ)?;
                 let k = mm.key(&ctx, &i)?;
                 let v = mm.map.lookup(&k).unwrap_or_default();
                 let n = v
@@ -358,7 +367,7 @@ fn ring_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqui
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, b: Value<'js>| -> rquickjs::Result<bool> {
-                mm.enter(&ctx, CAP_MAP_WRITE, "CAP_MAP_WRITE")?;
+                mm.enter(&ctx, CAP_MAP_WRITE)?;
                 let arr = typed(&ctx, &b, "record")?;
                 let n: usize = arr.get("length")?;
                 if n > mm.decl.value_size as usize {
@@ -380,7 +389,7 @@ fn ring_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqui
     obj.set(
         "count",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>| -> rquickjs::Result<u32> {
-            mm.enter(&ctx, CAP_MAP_READ, "CAP_MAP_READ")?;
+            mm.enter(&ctx, CAP_MAP_READ)?;
             Ok(mm.map.pending_records().len() as u32)
         })?,
     )?;
@@ -388,7 +397,7 @@ fn ring_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqui
     obj.set(
         "dropped",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>| -> rquickjs::Result<f64> {
-            mm.enter(&ctx, CAP_MAP_READ, "CAP_MAP_READ")?;
+            mm.enter(&ctx, CAP_MAP_READ)?;
             Ok(mm.helpers.dropped(&mm.decl.name) as f64)
         })?,
     )?;
@@ -398,7 +407,7 @@ fn ring_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqui
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, out: Value<'js>| -> rquickjs::Result<u32> {
-                mm.enter(&ctx, CAP_MAP_READ, "CAP_MAP_READ")?;
+                mm.enter(&ctx, CAP_MAP_READ)?;
                 match mm.map.pending_records().first() {
                     Some(r) => {
                         write_into(&ctx, &out, r, "out")?;
@@ -415,7 +424,7 @@ fn ring_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqui
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>| -> rquickjs::Result<bool> {
-                mm.enter(&ctx, CAP_MAP_WRITE, "CAP_MAP_WRITE")?;
+                mm.enter(&ctx, CAP_MAP_WRITE)?;
                 Ok(mm.map.consume_one().is_some())
             },
         )?,

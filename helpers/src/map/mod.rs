@@ -16,7 +16,7 @@ pub use def::{
 };
 
 use array::ArrayMap;
-use def::invalid;
+use def::{invalid, round8};
 use hash::HashMap;
 use oxbpf_core::{Executable, SharedRegion};
 use queue::QueueMap;
@@ -186,6 +186,16 @@ impl Map {
         invalid(format!("{op} on a {} map", self.def.map_type.name()))
     }
 
+    /// Bytes [`lookup`](Self::lookup) returns: the value size, or for per-CPU maps every CPU's
+    /// value at an 8-byte-multiple stride.
+    pub fn lookup_len(&self) -> usize {
+        if self.def.map_type.is_percpu() {
+            round8(self.def.value_size as usize) * crate::cpu::count() as usize
+        } else {
+            self.def.value_size as usize
+        }
+    }
+
     /// The value of `key` (for per-CPU maps, every CPU's value at an 8-byte-multiple stride).
     pub fn lookup(&self, key: &[u8]) -> Result<Vec<u8>, MapError> {
         match &self.store {
@@ -226,7 +236,7 @@ impl Map {
             Store::Array(a) => a.lookup_cpu(key, cpu),
             Store::Hash(h) if self.def.map_type.is_percpu() => {
                 let all = h.lookup(key)?;
-                let stride = (self.def.value_size as usize).next_multiple_of(8);
+                let stride = round8(self.def.value_size as usize);
                 let at = stride * (cpu as usize % (all.len() / stride.max(1)).max(1));
                 Ok(all[at..at + self.def.value_size as usize].to_vec())
             }

@@ -83,16 +83,36 @@ impl Hook {
     }
 }
 
+/// `CAP_LOG`: `mbpf.log`.
+pub const CAP_LOG: u32 = 1;
+/// `CAP_MAP_READ`: map lookups.
+pub const CAP_MAP_READ: u32 = 2;
+/// `CAP_MAP_WRITE`: map updates and deletes.
+pub const CAP_MAP_WRITE: u32 = 4;
+/// `CAP_MAP_ITERATE`: `nextKey`.
+pub const CAP_MAP_ITERATE: u32 = 8;
+/// `CAP_EMIT`: `mbpf.emit`.
+pub const CAP_EMIT: u32 = 16;
+/// `CAP_TIME`: `mbpf.nowNs`.
+pub const CAP_TIME: u32 = 32;
+/// `CAP_STATS`: `mbpf.stats`.
+pub const CAP_STATS: u32 = 64;
+
 /// Capability bits and their manifest names.
 pub const CAPABILITIES: [(&str, u32); 7] = [
-    ("CAP_LOG", 1),
-    ("CAP_MAP_READ", 2),
-    ("CAP_MAP_WRITE", 4),
-    ("CAP_MAP_ITERATE", 8),
-    ("CAP_EMIT", 16),
-    ("CAP_TIME", 32),
-    ("CAP_STATS", 64),
+    ("CAP_LOG", CAP_LOG),
+    ("CAP_MAP_READ", CAP_MAP_READ),
+    ("CAP_MAP_WRITE", CAP_MAP_WRITE),
+    ("CAP_MAP_ITERATE", CAP_MAP_ITERATE),
+    ("CAP_EMIT", CAP_EMIT),
+    ("CAP_TIME", CAP_TIME),
+    ("CAP_STATS", CAP_STATS),
 ];
+
+/// The manifest name of capability `bit` ("" for none).
+pub fn capability_name(bit: u32) -> &'static str {
+    CAPABILITIES.iter().find(|c| c.1 == bit).map_or("", |c| c.0)
+}
 
 /// The bit of a capability name (`CAP_LOG`), if known.
 pub fn capability_bit(name: &str) -> Option<u32> {

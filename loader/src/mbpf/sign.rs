@@ -46,8 +46,9 @@ pub fn read_keypair(bytes: &[u8]) -> Result<SigningKey, MbpfError> {
 pub fn read_public_key(bytes: &[u8]) -> Result<VerifyingKey, MbpfError> {
     match bytes.len() {
         32 => {
-            let b: &[u8; 32] = bytes.try_into().map_err(|_| MbpfError::Key("32".into()))?;
-            VerifyingKey::from_bytes(b)
+            let mut b = [0u8; 32];
+            b.copy_from_slice(bytes);
+            VerifyingKey::from_bytes(&b)
                 .map_err(|_| MbpfError::Key("not a valid Ed25519 public key".into()))
         }
         64 => Ok(read_keypair(bytes)?.verifying_key()),
