@@ -48,6 +48,10 @@ pub(crate) struct VmCtx {
     pub regs: [u64; 10],
     /// Address of the context region.
     pub ctx_start: u64,
+    /// Its negation (mod 2^64): a check computes `addr + ctx_neg_start`, one three-operand add,
+    /// where `addr - ctx_start` would need a copy first (and Cranelift folds an `ineg` it sees
+    /// back into the subtraction).
+    pub ctx_neg_start: u64,
     /// For access sizes 1, 2, 4 and 8: the number of valid start offsets in the context region
     /// (`len + 1 - size`, or 0), so one unsigned compare checks an access.
     pub ctx_count: [u64; 4],
@@ -99,6 +103,8 @@ pub(crate) mod off {
 
     /// [`VmCtx::ctx_start`].
     pub const CTX_START: i32 = offset_of!(VmCtx, ctx_start) as i32;
+    /// [`VmCtx::ctx_neg_start`].
+    pub const CTX_NEG_START: i32 = offset_of!(VmCtx, ctx_neg_start) as i32;
     /// [`VmCtx::stack_end`].
     pub const STACK_END: i32 = offset_of!(VmCtx, stack_end) as i32;
     /// [`VmCtx::remaining`].

@@ -204,7 +204,8 @@ pub(crate) fn plan_merges(
         let insn = &program.insns()[pc];
         if let Some((base, off, size)) = plain_access(insn) {
             let prov = state[base.idx()];
-            if plan(prov, off, size, frame, enabled) == CheckKind::Context {
+            if !program.is_proven(pc) && plan(prov, off, size, frame, enabled) == CheckKind::Context
+            {
                 let (lo, hi) = (i64::from(off), i64::from(off) + i64::from(size));
                 let g = open
                     .entry(base.idx())
@@ -227,7 +228,7 @@ pub(crate) fn plan_merges(
     done.extend(open.into_values());
     let mut merges = Merges::default();
     for (leader, lo, hi, members) in done {
-        if members.len() >= 2 {
+        if !members.is_empty() {
             merges.leaders.insert(leader, (lo, hi));
             merges.covered.extend(members);
         }
@@ -287,13 +288,18 @@ impl FnTranslator<'_, '_> {
             self.opts.bounds_check,
         );
         let slot = size.trailing_zeros() as usize;
-        let (start, count) = match kind {
+        let (rel, count) = match kind {
             CheckKind::None => return,
-            CheckKind::Stack => (self.env.floor, self.env.stack_count[slot]),
-            CheckKind::Context => self.ctx_bounds(size),
+            CheckKind::Stack => (
+                self.b.ins().isub(addr, self.env.floor),
+                self.env.stack_count[slot],
+            ),
+            CheckKind::Context => {
+                let (_, count) = self.ctx_bounds(size);
+                (self.ctx_offset(addr), count)
+            }
         };
         self.flush_charges();
-        let rel = self.b.ins().isub(addr, start);
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, rel, count);
         let cont = self.b.create_block();
         let slow = self.b.create_block();
@@ -317,10 +323,21 @@ impl FnTranslator<'_, '_> {
         self.b.switch_to_block(cont);
     }
 
+    /// `addr - ctx_start`, computed as `addr + ctx_neg_start`: a single three-operand `lea` that
+    /// folds the access's own offset, where a subtraction would need a copy of `addr` first on
+    /// x86.
+    fn ctx_offset(&mut self, addr: Value) -> Value {
+        let neg = self
+            .b
+            .ins()
+            .load(types::I64, VM_FIXED, self.vmctx, off::CTX_NEG_START);
+        self.b.ins().iadd(addr, neg)
+    }
+
     /// Whether `size` bytes at `addr` lie in the context.
     fn in_context(&mut self, addr: Value, size: u32) -> Value {
-        let (start, count) = self.ctx_bounds(size);
-        let rel = self.b.ins().isub(addr, start);
+        let (_, count) = self.ctx_bounds(size);
+        let rel = self.ctx_offset(addr);
         self.b.ins().icmp(IntCC::UnsignedLessThan, rel, count)
     }
 
@@ -374,16 +391,15 @@ impl FnTranslator<'_, '_> {
         let b = self.get(base);
         let addr = self.b.ins().iadd_imm_s(b, lo);
         let span = hi - lo;
-        let start = self
-            .b
-            .ins()
-            .load(types::I64, VM_FIXED, self.vmctx, off::CTX_START);
-        let len = self
-            .b
-            .ins()
-            .load(types::I64, VM_FIXED, self.vmctx, ctx_count_offset(1));
-        let count = valid_starts(&mut self.b, len, span);
-        let rel = self.b.ins().isub(addr, start);
+        let count = match span {
+            // The counts of the access sizes are in the context block.
+            1 | 2 | 4 | 8 => self.ctx_bounds(span as u32).1,
+            _ => {
+                let len = self.ctx_bounds(1).1;
+                valid_starts(&mut self.b, len, span)
+            }
+        };
+        let rel = self.ctx_offset(addr);
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, rel, count);
         let cont = self.b.create_block();
         let cold = self.b.create_block();

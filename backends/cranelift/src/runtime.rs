@@ -292,6 +292,7 @@ unsafe fn run(
     let mut vm = VmCtx {
         regs,
         ctx_start,
+        ctx_neg_start: ctx_start.wrapping_neg(),
         ctx_count: [1, 2, 4, 8].map(|size| start_count(ctx_len, size)),
         stack_end,
         remaining: budget,

@@ -68,6 +68,7 @@ impl FnTranslator<'_, '_> {
             .get(&(pc + 1))
             .copied()
             .unwrap_or(self.stop_block);
+        let next = self.leave(next);
         self.b.ins().brif(taken, target, &[], next, &[]);
     }
 }

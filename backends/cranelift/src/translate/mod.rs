@@ -153,6 +153,9 @@ pub(crate) struct FnTranslator<'a, 'b> {
     pub(crate) cold_copy: bool,
     /// Cold copies still to translate for the current block: `(block, first pc, provenance)`.
     pub(crate) cold_copies: Vec<(Block, usize, State)>,
+    /// Cold blocks through which a cold copy leaves for a hot block: `(trampoline, target)`,
+    /// filled with the jump once the copies are translated (see [`leave`](Self::leave)).
+    pub(crate) trampolines: Vec<(Block, Block)>,
     /// While a versioned loop is translated: its first instruction and the copy's block, which
     /// its back edge targets instead of the guard.
     pub(crate) loop_header: Option<(usize, Block)>,
@@ -250,6 +253,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             merges: crate::bounds::Merges::default(),
             cold_copy: false,
             cold_copies: Vec::new(),
+            trampolines: Vec::new(),
             duplicated: false,
             loop_header: None,
             hoisted: std::collections::HashSet::new(),
@@ -336,9 +340,18 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         self.translate_range(start, end);
         self.cold_copy = true;
         while let Some((cold, pc, prov)) = self.cold_copies.pop() {
+            let first_new = self.b.func.dfg.num_blocks();
             self.b.switch_to_block(cold);
             self.prov = prov;
             self.translate_range(pc, end);
+            // Every block of the copy is cold too, so the layout keeps the hot path straight.
+            for i in first_new..self.b.func.dfg.num_blocks() {
+                self.b.set_cold_block(Block::from_u32(i as u32));
+            }
+        }
+        for (trampoline, target) in std::mem::take(&mut self.trampolines) {
+            self.b.switch_to_block(trampoline);
+            self.b.ins().jump(target, &[]);
         }
         self.cold_copy = false;
         self.duplicated = false;
@@ -384,6 +397,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         // Falling off the function's end is unreachable for checked programs.
         self.flush_charges();
         let next = self.blocks.get(&to).copied().unwrap_or(self.stop_block);
+        let next = self.leave(next);
         self.b.ins().jump(next, &[]);
     }
 
@@ -551,15 +565,29 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
     }
 
     /// The Cranelift block of a jump's target.
-    fn target(&self, pc: usize, insn: &Insn) -> Block {
+    fn target(&mut self, pc: usize, insn: &Insn) -> Block {
         let t = insn.target_index(pc).unwrap_or(pc + 1);
         if let Some((header, blk)) = self.loop_header
             && header == t
         {
-            return blk;
+            return self.leave(blk);
         }
         // Checked programs only jump to block starts inside their function.
-        self.blocks.get(&t).copied().unwrap_or(self.stop_block)
+        let blk = self.blocks.get(&t).copied().unwrap_or(self.stop_block);
+        self.leave(blk)
+    }
+
+    /// The block a branch to `target` goes to. In a cold copy that is a cold trampoline, so the
+    /// register moves on the way back into hot code sit in cold code: Cranelift places the blocks
+    /// it splits off an edge with the edge's target, inside the hot path.
+    pub(crate) fn leave(&mut self, target: Block) -> Block {
+        if !self.cold_copy {
+            return target;
+        }
+        let trampoline = self.b.create_block();
+        self.b.set_cold_block(trampoline);
+        self.trampolines.push((trampoline, target));
+        trampoline
     }
 
     /// The provenance of `r` before the current instruction.
