@@ -2,14 +2,23 @@
 //! [`Loaded`] that runs on the VM's backend behind the same [`Executable`](crate::Executable)
 //! trait, with the same budgets and traps.
 //!
-//! The program a bundle loads as is two instructions, `call MBPF_RUN; exit`: helper
-//! [`MBPF_RUN_HELPER`] reads the context the program was given (bounds-checked, as any helper
-//! reads program memory), runs the bundle's JavaScript on it as its hook's data, and returns
-//! the hook's return code, which the program returns. Runs of one bundle take turns (one
-//! QuickJS runtime per program instance); its maps are the `Loaded`'s.
+//! A run's memory (`r1`, `r2`) is the hook's context blob
+//! ([`HookInput::to_blob`](oxbpf_quickjs::HookInput::to_blob): the hook's fields, then the
+//! data), and `r0` the hook's return code as an unsigned 32-bit number.
+//!
+//! - A bundle that carries lowered eBPF (section `EBPF_TEXT`, written by `oxbpf mbpf build
+//!   --lower`) runs it: the text itself under a trusted signature, or, unsigned, the lowering of
+//!   its source done again here (as QuickJS bytecode is only taken from a trusted signature).
+//!   It is verified like any program and shares the maps of the bundle's QuickJS instance,
+//!   which ran the top level and `mbpf_init()`.
+//! - Any other bundle loads as two instructions, `call MBPF_RUN; exit`: helper
+//!   [`MBPF_RUN_HELPER`] reads the blob (bounds-checked, as any helper reads program memory),
+//!   runs the JavaScript on QuickJS and returns the return code. Runs of one bundle take turns
+//!   (one QuickJS runtime per program instance).
 
 use crate::{Access, Error, HelperStop, Loaded, Program, Vm};
-use oxbpf_loader::mbpf::{Bundle, LoadPolicy};
+use oxbpf_core::Insn;
+use oxbpf_loader::mbpf::{Bundle, LoadPolicy, Payload};
 use oxbpf_quickjs::{HookInput, Instance};
 use std::sync::{Arc, Mutex};
 
@@ -19,8 +28,8 @@ pub const MBPF_RUN_HELPER: u32 = 0x4d42_5046;
 impl Vm {
     /// Opens a bundle under `policy` (CRCs, signature, manifest; see
     /// [`Bundle::open`]), loads its JavaScript on QuickJS (top level, `mbpf_init()`), and
-    /// prepares it to run on this VM's backend: each run hands the context bytes to the hook as
-    /// its data and returns the hook's return code (as an unsigned 32-bit `r0`).
+    /// prepares it to run on this VM's backend: lowered to eBPF when the bundle carries a
+    /// lowering, on QuickJS otherwise (see the module docs).
     pub fn load_bundle(&self, bytes: &[u8], policy: &LoadPolicy) -> Result<Loaded, Error> {
         let bundle = Bundle::open(bytes, policy)?;
         self.load_opened_bundle(&bundle)
@@ -30,7 +39,21 @@ impl Vm {
     pub fn load_opened_bundle(&self, bundle: &Bundle) -> Result<Loaded, Error> {
         let instance = Instance::new(bundle)?;
         let maps = instance.maps().clone();
+        if let Some(insns) = lowered_text(bundle)? {
+            let set = oxbpf_quickjs::lower::lowered_maps(&maps, &bundle.manifest)
+                .map_err(|e| Error::Lowered(e.to_string()))?;
+            let mut loaded = self.load_with_maps(insns, &set)?;
+            loaded.maps = maps;
+            return Ok(loaded);
+        }
+        self.load_on_quickjs(bundle, instance)
+    }
+
+    /// The bundle on QuickJS, behind the run helper.
+    fn load_on_quickjs(&self, bundle: &Bundle, instance: Instance) -> Result<Loaded, Error> {
+        let maps = instance.maps().clone();
         let hook = bundle.manifest.hook;
+        let default = hook.default_return() as u32;
         let instance = Arc::new(Mutex::new(instance));
         let mut helpers = self.helpers.clone();
         helpers.register(MBPF_RUN_HELPER, "mbpf_run", move |hc, [addr, len, ..]| {
@@ -39,12 +62,16 @@ impl Vm {
                     "the context ({len} bytes at {addr:#x}) is not readable"
                 )));
             }
-            let mut data = vec![0; len as usize];
+            let mut blob = vec![0; len as usize];
             hc.memory
-                .read(addr, &mut data)
+                .read(addr, &mut blob)
                 .map_err(|f| HelperStop::Error(f.to_string()))?;
+            // A blob shorter than the hook's fields: the hook's default, as the lowered code.
+            let Some(input) = HookInput::from_blob(hook, &blob) else {
+                return Ok(u64::from(default));
+            };
             let mut js = instance.lock().unwrap_or_else(|e| e.into_inner());
-            let result = js.run(&HookInput::new(hook, data));
+            let result = js.run(&input);
             Ok(u64::from(result.rc as u32))
         });
         let program = Program::from_asm(
@@ -60,4 +87,23 @@ impl Vm {
             maps,
         })
     }
+}
+
+/// The lowered eBPF a bundle runs, if it carries a lowering: the stored text under a trusted
+/// signature; otherwise its source lowered again (`None` when that no longer lowers, and the
+/// bundle runs on QuickJS).
+fn lowered_text(bundle: &Bundle) -> Result<Option<Vec<Insn>>, Error> {
+    let Some(text) = &bundle.ebpf else {
+        return Ok(None);
+    };
+    if bundle.signed {
+        return oxbpf_core::isa::decode(text)
+            .map(Some)
+            .map_err(|e| Error::Lowered(e.to_string()));
+    }
+    let bytecode = match &bundle.payload {
+        Payload::Bytecode(b) => b.clone(),
+        Payload::Source(s) => oxbpf_quickjs::compile(s, &bundle.manifest.entry)?,
+    };
+    Ok(oxbpf_quickjs::lower::lower(&bytecode, &bundle.manifest).ok())
 }

@@ -108,6 +108,10 @@ pub enum Error {
     /// A bundle's JavaScript did not compile or load.
     #[error("bundle: {0}")]
     Js(#[from] oxbpf_quickjs::JsError),
+    /// A bundle's lowered eBPF could not be used (its text does not decode, or it needs maps
+    /// the bundle lacks).
+    #[error("bundle: lowered eBPF: {0}")]
+    Lowered(String),
     /// A map of an ELF object could not be created.
     #[error("map `{name}`: {error}")]
     Map {

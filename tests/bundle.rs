@@ -5,6 +5,12 @@ use oxbpf::mbpf::container::{self, section};
 use oxbpf::mbpf::manifest::{self, Hook, MapDecl, MapKind};
 use oxbpf::mbpf::{LoadPolicy, MbpfError, sign};
 use oxbpf::{BACKENDS, Error, Vm};
+use oxbpf_quickjs::HookInput;
+
+/// The context blob of `hook` with every field 0 and `data`.
+fn blob(hook: Hook, data: &[u8]) -> Vec<u8> {
+    HookInput::new(hook, data.to_vec()).to_blob()
+}
 
 fn bundle(js: &str, hook: Hook, maps: Vec<MapDecl>, caps: u32) -> Vec<u8> {
     let mut m = manifest::Manifest::new("t", "1.0", hook);
@@ -43,18 +49,21 @@ fn a_bundle_runs_on_every_backend_with_its_maps() {
         let drop = vm
             .load_bundle(&bundle(filter, Hook::NetRx, vec![], 0), &UNSIGNED)
             .unwrap();
-        assert_eq!(drop.execute(&mut [0xff, 1]), Ok(1), "{backend}");
-        assert_eq!(drop.execute(&mut [0x00, 1]), Ok(0), "{backend}");
-        assert_eq!(drop.execute(&mut []), Ok(0), "{backend}");
+        let net = |d: &[u8]| blob(Hook::NetRx, d);
+        assert_eq!(drop.execute(&mut net(&[0xff, 1])), Ok(1), "{backend}");
+        assert_eq!(drop.execute(&mut net(&[0x00, 1])), Ok(0), "{backend}");
+        assert_eq!(drop.execute(&mut net(&[])), Ok(0), "{backend}");
+        // Shorter than the hook's fields: the hook's default.
+        assert_eq!(drop.execute(&mut [0xff]), Ok(0), "{backend}");
         // Behind the same trait: a shared executable, counted like any program.
         let exe = drop.shared_executable();
-        assert_eq!(exe.run(&mut [0xff]), Ok(1));
-        assert_eq!(drop.execute_counted(&mut [0xff]).instructions, 2);
+        assert_eq!(exe.run(&mut net(&[0xff])), Ok(1));
+        assert_eq!(drop.execute_counted(&mut net(&[0xff])).instructions, 2);
 
         let events = vm
             .load_bundle(&bundle(js, Hook::NetRx, maps.clone(), 4), &UNSIGNED)
             .unwrap();
-        assert_eq!(events.execute(&mut [7, 8, 9]), Ok(0));
+        assert_eq!(events.execute(&mut net(&[7, 8, 9])), Ok(0));
         let mut got = Vec::new();
         events
             .maps()
@@ -79,7 +88,7 @@ fn a_failing_run_returns_the_hooks_default_as_r0() {
             &UNSIGNED,
         )
         .unwrap();
-    assert_eq!(deny.execute(&mut []), Ok(1));
+    assert_eq!(deny.execute(&mut blob(Hook::Security, &[])), Ok(1));
     let negative = vm
         .load_bundle(
             &bundle(
@@ -91,7 +100,10 @@ fn a_failing_run_returns_the_hooks_default_as_r0() {
             &UNSIGNED,
         )
         .unwrap();
-    assert_eq!(negative.execute(&mut []), Ok(0xffff_fffe));
+    assert_eq!(
+        negative.execute(&mut blob(Hook::Custom, &[])),
+        Ok(0xffff_fffe)
+    );
 }
 
 #[test]
@@ -158,9 +170,10 @@ fn a_javascript_program_and_an_ebpf_program_share_a_map() {
     )
     .unwrap();
     let adder = vm.load_with_maps(ebpf, counter.maps()).unwrap();
-    assert_eq!(counter.execute(&mut []), Ok(1));
+    let mut ctx = blob(Hook::NetRx, &[]);
+    assert_eq!(counter.execute(&mut ctx), Ok(1));
     assert_eq!(adder.execute(&mut []), Ok(0));
-    assert_eq!(counter.execute(&mut []), Ok(102));
+    assert_eq!(counter.execute(&mut ctx), Ok(102));
     assert_eq!(adder.execute(&mut []), Ok(0));
     let host = counter
         .maps()

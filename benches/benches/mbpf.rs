@@ -1,7 +1,8 @@
 //! Per-event cost of a bundle's JavaScript on QuickJS: the NET_RX filter of
 //! `examples/mbpf/net_rx_drop_ff.js` on a 64-byte packet that passes and one that is dropped
-//! (building the `ctx`, calling `mbpf_prog`, the budgets' bookkeeping), beside the same filter
-//! written by hand in eBPF on the JIT: the floor a lowering of the JavaScript can reach.
+//! (building the `ctx`, calling `mbpf_prog`, the budgets' bookkeeping), beside the same
+//! JavaScript lowered to eBPF (`oxbpf mbpf build --lower`) and run on the JIT through
+//! `Vm::load_opened_bundle`, and the filter written by hand in eBPF on the JIT.
 //!
 //! Run: `cargo bench -p oxbpf-bench --bench mbpf`.
 
@@ -32,8 +33,29 @@ fn net_rx_filter(c: &mut Criterion) {
             b.iter(|| black_box(prog.run(black_box(&input)).rc))
         });
     }
-    // The same decision in eBPF: DROP (1) when the packet is not empty and starts with 0xff.
+    // The JavaScript lowered to eBPF, verified, on the JIT; its memory is the context blob.
     let vm = Vm::new("jit").expect("the JIT");
+    let bytecode = oxbpf_quickjs::compile(source, "mbpf_prog").expect("it compiles");
+    let insns = oxbpf_quickjs::lower::lower(&bytecode, &bundle.manifest).expect("it lowers");
+    let lowered = vm
+        .load_opened_bundle(&Bundle {
+            ebpf: Some(oxbpf::isa::encode(&insns)),
+            signed: true,
+            payload: Payload::Bytecode(bytecode),
+            ..bundle.clone()
+        })
+        .expect("the lowering loads");
+    for (name, first) in [("jit-lowered-pass", 0x45u8), ("jit-lowered-drop", 0xff)] {
+        let mut packet = vec![0u8; 64];
+        packet[0] = first;
+        let mut blob = HookInput::new(Hook::NetRx, packet).to_blob();
+        assert_eq!(lowered.execute(&mut blob), Ok(u64::from(first == 0xff)));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(lowered.execute(black_box(&mut blob))))
+        });
+    }
+    // The same decision written by hand: DROP (1) when the packet is not empty and starts with
+    // 0xff.
     let ebpf = vm
         .load_asm(
             "mov %r0, 0\n\

@@ -11,9 +11,9 @@ use std::process::ExitCode;
 pub struct RunArgs {
     /// Program file: `.bin` bytecode, `.s`/`.asm` assembly, or an object written by `oxbpf aot`.
     program: PathBuf,
-    /// Backend to run on.
-    #[arg(long, default_value = "interp")]
-    backend: String,
+    /// Backend to run on (default: interp; jit for an `.mbpf` bundle's lowered eBPF).
+    #[arg(long)]
+    backend: Option<String>,
     /// File whose bytes are the program's memory (r1, r2).
     #[arg(long, conflicts_with = "mem_hex")]
     mem: Option<PathBuf>,
@@ -80,6 +80,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
             &args.ctx_fields,
             &policy,
             args.dump_maps,
+            args.backend.as_deref(),
         );
     }
     if !args.trust.is_empty() || args.allow_unsigned || !args.ctx_fields.is_empty() {
@@ -90,7 +91,8 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
         verify: !args.no_verify,
         ..Config::default()
     };
-    let mut vm = Vm::with_config(&args.backend, config).map_err(|e| e.to_string())?;
+    let backend = args.backend.as_deref().unwrap_or("interp");
+    let mut vm = Vm::with_config(backend, config).map_err(|e| e.to_string())?;
     args.termination.apply(&mut vm);
     let mut mem = memory(args)?;
     let aot_object = input::is_object(&args.program)?;

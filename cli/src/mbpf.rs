@@ -98,6 +98,10 @@ pub struct BuildArgs {
     /// Entry function name.
     #[arg(long, default_value = manifest::DEFAULT_ENTRY)]
     entry: String,
+    /// Also lower the entry function to eBPF (section 0x102), run instead of QuickJS where it
+    /// loads; a function outside the subset is reported and the bundle stays on QuickJS.
+    #[arg(long)]
+    lower: bool,
     /// The bundle to write.
     #[arg(short, long)]
     output: PathBuf,
@@ -191,6 +195,19 @@ fn build(args: &BuildArgs) -> Result<ExitCode, String> {
     if args.source {
         sections.push((section::JS_SOURCE, source.as_bytes()));
     }
+    let text;
+    if args.lower {
+        match oxbpf_quickjs::lower::lower(&bytecode, &m) {
+            Ok(insns) => {
+                text = oxbpf::isa::encode(&insns);
+                sections.push((section::EBPF_TEXT, &text));
+            }
+            Err(e) => eprintln!(
+                "oxbpf: {}: not lowered, the bundle runs on QuickJS: {e}",
+                args.input.display()
+            ),
+        }
+    }
     let bundle = container::write(&sections, 0, true).map_err(|e| e.to_string())?;
     write(&args.output, &bundle)?;
     Ok(ExitCode::SUCCESS)
@@ -282,6 +299,29 @@ fn inspect(input: &Path) -> Result<ExitCode, String> {
                 }
                 Err(e) => json!({ "error": e.to_string() }),
             });
+    // The lowered eBPF the bundle carries, and whether its bytecode lowers (and why not).
+    let lowered = c
+        .section(section::EBPF_TEXT)
+        .map(|t| match oxbpf::isa::decode(t) {
+            Ok(insns) => json!(
+                insns
+                    .iter()
+                    .map(|i| i.to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+            ),
+            Err(e) => json!({ "error": e.to_string() }),
+        });
+    let lowering = match (
+        c.section(section::QJS_BYTECODE),
+        c.section(section::MANIFEST).map(manifest::decode),
+    ) {
+        (Some(b), Some(Ok(m))) => match oxbpf_quickjs::lower::lower(b, &m) {
+            Ok(_) => json!("lowers"),
+            Err(e) => json!({ "not_lowered": e.to_string() }),
+        },
+        _ => serde_json::Value::Null,
+    };
     let report = json!({
         "header": {
             "header_size": c.header_size,
@@ -293,6 +333,8 @@ fn inspect(input: &Path) -> Result<ExitCode, String> {
         "sections": sections,
         "manifest": manifest,
         "bytecode": bytecode,
+        "lowering": lowering,
+        "lowered_ebpf": lowered,
     });
     println!(
         "{}",
@@ -309,11 +351,11 @@ pub fn run_bundle(
     fields: &[String],
     policy: &LoadPolicy,
     dump_maps: bool,
+    backend: Option<&str>,
 ) -> Result<ExitCode, String> {
     let bytes = input::read(path)?;
     let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let bundle = Bundle::open(&bytes, policy).map_err(|e| at(&e))?;
-    let mut instance = oxbpf_quickjs::Instance::new(&bundle).map_err(|e| at(&e))?;
     let hook = bundle.manifest.hook;
     let mut input = oxbpf_quickjs::HookInput::new(hook, data);
     let names: Vec<&'static str> = input.fields().iter().map(|f| f.0).collect();
@@ -333,13 +375,31 @@ pub fn run_bundle(
             .map_err(|_| format!("--ctx {f}: `{value}` is not a number"))?;
         input = input.with(name, value);
     }
+    if bundle.ebpf.is_some() {
+        // The lowered eBPF, on the chosen backend (the JIT by default), on the context blob.
+        let vm = oxbpf::Vm::new(backend.unwrap_or("jit")).map_err(|e| e.to_string())?;
+        let loaded = vm.load_opened_bundle(&bundle).map_err(|e| at(&e))?;
+        let rc = loaded.execute(&mut input.to_blob()).map_err(|e| at(&e))?;
+        println!("{rc:#x}");
+        if dump_maps {
+            println!("{}", crate::report::bundle_maps_json(loaded.maps()));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if backend.is_some_and(|b| b != "interp") {
+        eprintln!(
+            "oxbpf: {}: no lowered eBPF (build it with --lower): the bundle runs on QuickJS",
+            path.display()
+        );
+    }
+    let mut instance = oxbpf_quickjs::Instance::new(&bundle).map_err(|e| at(&e))?;
     let result = instance.run(&input);
     for line in instance.take_logs() {
         eprintln!("{line}");
     }
     println!("{:#x}", result.rc as u32);
     if dump_maps {
-        println!("{}", crate::report::maps_json(instance.maps()));
+        println!("{}", crate::report::bundle_maps_json(instance.maps()));
     }
     if let Some(f) = result.failure {
         eprintln!(

@@ -32,8 +32,17 @@ fn json_str(text: &str) -> String {
 /// `entries` (`key` and `value` as hex; per-CPU values every CPU's in turn; queue, stack and
 /// ring-buffer entries have empty keys).
 pub fn maps_json(maps: &MapSet) -> String {
+    maps_json_of(maps.iter())
+}
+
+/// [`maps_json`] of a bundle's maps: the runtime's own (written flags) left out.
+pub fn bundle_maps_json(maps: &MapSet) -> String {
+    maps_json_of(maps.iter().filter(|m| !oxbpf_quickjs::maps::is_internal(m)))
+}
+
+fn maps_json_of<'a>(maps: impl Iterator<Item = &'a std::sync::Arc<oxbpf::Map>>) -> String {
     let mut out = String::from("{\"maps\": [");
-    for (i, m) in maps.iter().enumerate() {
+    for (i, m) in maps.enumerate() {
         let d = m.def();
         if i > 0 {
             out.push(',');

@@ -803,3 +803,101 @@ fn hostile_bundles_get_their_error() {
     assert_one_line_error(&build_with(&spin_js, "bogus", ""), "--hook bogus");
     assert_one_line_error(&build_with(&spin_js, "net_rx", "CAP_FLY"), "CAP_FLY");
 }
+
+#[test]
+fn lowered_bundles_run_their_ebpf_and_inspect_shows_it_or_why_not() {
+    let dir = scratch("mbpf-lowered");
+    let key = dir.join("key");
+    assert!(
+        oxbpf(&["mbpf", "keygen", "-o", key.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let public = format!("{}.pub", key.display());
+    let sign = |b: &Path| {
+        let signed = b.with_extension("signed.mbpf");
+        let o = oxbpf(&[
+            "mbpf",
+            "sign",
+            "-k",
+            key.to_str().unwrap(),
+            "-i",
+            b.to_str().unwrap(),
+            "-o",
+            signed.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        signed.to_str().unwrap().to_owned()
+    };
+    let drop = sign(&build_example(
+        &dir,
+        "net_rx_drop_ff",
+        "net_rx",
+        &["--lower"],
+    ));
+    for backend in [None, Some("interp"), Some("aot")] {
+        let mut args = vec!["run", drop.as_str(), "--trust", &public];
+        if let Some(b) = backend {
+            args.extend(["--backend", b]);
+        }
+        let run = |hex: &str| {
+            let mut a = args.clone();
+            a.extend(["--mem-hex", hex]);
+            let o = oxbpf(&a);
+            assert!(o.status.success(), "{}", stderr(&o));
+            stdout(&o).trim().to_owned()
+        };
+        assert_eq!(run("ff 00"), "0x1", "{backend:?}");
+        assert_eq!(run("fe ff"), "0x0", "{backend:?}");
+    }
+    let o = oxbpf(&["mbpf", "inspect", &drop]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["lowering"], "lowers");
+    let text: Vec<&str> = v["lowered_ebpf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(text.contains(&"ldxb %r0, [%r1+32]"), "{text:?}");
+    assert_eq!(text.last(), Some(&"exit"));
+
+    // Outside the subset: built without the section, reported, and still run on QuickJS.
+    let out = dir.join("log.mbpf");
+    let o = oxbpf(&[
+        "mbpf",
+        "build",
+        "examples/mbpf/tracepoint_log.js",
+        "--name",
+        "log",
+        "--version",
+        "1.0",
+        "--hook",
+        "tracepoint",
+        "--caps",
+        "CAP_LOG",
+        "--lower",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("not lowered, the bundle runs on QuickJS: mbpf_prog, 0027 get_var \"mbpf\""),
+        "{}",
+        stderr(&o)
+    );
+    let log = sign(&out);
+    let o = oxbpf(&["mbpf", "inspect", &log]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["lowered_ebpf"].is_null());
+    assert!(
+        v["lowering"]["not_lowered"]
+            .as_str()
+            .unwrap()
+            .contains("a global other than `maps`")
+    );
+    let o = oxbpf(&["run", &log, "--trust", &public, "--mem-hex", "01 00 00 00"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "0x0");
+}

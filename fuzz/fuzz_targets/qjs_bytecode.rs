@@ -1,9 +1,11 @@
-//! Random bytes as QuickJS bytecode: the reader must return a module or an error, never panic.
-//! The version byte and the checksum are set so that inputs reach the structure behind them.
+//! Random bytes as QuickJS bytecode: the reader must return a module or an error, and the
+//! lowering to eBPF a program or an error naming the instruction, never panic. The version byte
+//! and the checksum are set so that inputs reach the structure behind them.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oxbpf::quickjs::bytecode;
+use oxbpf::mbpf::manifest::{Hook, Manifest};
+use oxbpf::quickjs::{bytecode, lower};
 
 fuzz_target!(|data: &[u8]| {
     let mut b = data.to_vec();
@@ -11,5 +13,7 @@ fuzz_target!(|data: &[u8]| {
         b[0] = bytecode::BC_VERSION;
         b[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
     }
-    let _ = bytecode::read(&b);
+    if bytecode::read(&b).is_ok() {
+        let _ = lower::lower(&b, &Manifest::new("fuzz", "1.0", Hook::NetRx));
+    }
 });

@@ -99,3 +99,97 @@ impl HookInput {
             .collect()
     }
 }
+
+/// The fields of `hook` in the context blob, in order (see [`HookInput::to_blob`]): every field
+/// of its `ctx` but those the blob's length gives (`data_len`) or that describe a descriptor
+/// table (`field_count`). `timestamp` is a 64-bit value, every other field 32-bit.
+pub fn blob_fields(hook: Hook) -> &'static [&'static str] {
+    match hook {
+        Hook::Tracepoint => &["tracepoint_id", "timestamp", "cpu", "pid", "flags"],
+        Hook::Timer => &[
+            "timer_id",
+            "period_us",
+            "invocation_count",
+            "timestamp",
+            "flags",
+        ],
+        Hook::NetRx | Hook::NetTx => &["ifindex", "pkt_len", "l2_proto", "flags"],
+        Hook::Security => &["subject_id", "object_id", "action", "flags"],
+        Hook::Custom => &["custom_hook_id", "schema_version", "flags"],
+    }
+}
+
+/// Bytes of each field in the context blob (a 64-bit little-endian slot; 32-bit fields use its
+/// low half and ignore the high one).
+pub const BLOB_FIELD_BYTES: usize = 8;
+
+/// The length of `hook`'s context-blob header: the data follows it.
+pub fn blob_header_len(hook: Hook) -> usize {
+    blob_fields(hook).len() * BLOB_FIELD_BYTES
+}
+
+/// Whether a field of the blob is 64-bit (the others are 32-bit).
+pub fn blob_field_is_wide(name: &str) -> bool {
+    name == "timestamp"
+}
+
+/// Whether `hook`'s `ctx` has the read methods (`readU8`, ...).
+pub fn has_read_methods(hook: Hook) -> bool {
+    hook != Hook::Timer
+}
+
+impl HookInput {
+    /// The context blob of this input, the memory a bundle's program gets as `r1`/`r2` on every
+    /// backend (QuickJS behind the run helper, or the lowered eBPF): the fields of
+    /// [`blob_fields`] as 8-byte little-endian slots, then the data (`data_len` is the rest's
+    /// length). A CUSTOM hook's named fields are not part of it.
+    pub fn to_blob(&self) -> Vec<u8> {
+        let fields = self.fields();
+        let mut out = Vec::with_capacity(blob_header_len(self.hook) + self.data_len());
+        for name in blob_fields(self.hook) {
+            let v = fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(0.0, |&(_, v)| v);
+            let v = if blob_field_is_wide(name) {
+                v as u64
+            } else {
+                u64::from(v as u32)
+            };
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        if let Some(d) = &self.data {
+            out.extend_from_slice(d);
+        }
+        out
+    }
+
+    /// Reads a context blob of `hook` (see [`to_blob`](Self::to_blob)); `None` when it is
+    /// shorter than the header. Every field is set from the blob, and the data is the rest (no
+    /// data for TIMER, whose `ctx` has no read methods).
+    pub fn from_blob(hook: Hook, blob: &[u8]) -> Option<HookInput> {
+        let header = blob_header_len(hook);
+        let (head, data) = (blob.get(..header)?, blob.get(header..)?);
+        let mut input = HookInput::new(hook, data.to_vec());
+        if !has_read_methods(hook) {
+            input.data = None;
+        }
+        for (i, &name) in blob_fields(hook).iter().enumerate() {
+            let slot = head.get(i * BLOB_FIELD_BYTES..(i + 1) * BLOB_FIELD_BYTES)?;
+            let mut word = [0; 8];
+            word.copy_from_slice(slot);
+            let v = u64::from_le_bytes(word);
+            let v = if blob_field_is_wide(name) {
+                v as f64
+            } else {
+                f64::from(v as u32)
+            };
+            input = input.with(name, v);
+        }
+        Some(input)
+    }
+
+    fn data_len(&self) -> usize {
+        self.data.as_ref().map_or(0, Vec::len)
+    }
+}

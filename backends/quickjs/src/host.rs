@@ -170,6 +170,9 @@ impl Host {
                 if let Some(m) = old_maps.get(&d.name) {
                     maps.insert(m.clone());
                 }
+                if let Some(w) = old_maps.get(&crate::maps::written_name(&d.name)) {
+                    maps.insert(w.clone());
+                }
             }
             Instance::with_maps(bundle, maps)?
         } else {

@@ -121,8 +121,10 @@ impl Instance {
 
     /// Loads `bundle` with `maps` (created by [`crate::maps::create`] for its manifest, or
     /// kept from an earlier version of the program, or shared with eBPF programs).
-    pub fn with_maps(bundle: &Bundle, maps: MapSet) -> Result<Instance, JsError> {
+    pub fn with_maps(bundle: &Bundle, mut maps: MapSet) -> Result<Instance, JsError> {
         let manifest = bundle.manifest.clone();
+        crate::maps::add_written_flags(&mut maps, &manifest.maps)
+            .map_err(|e| JsError::Load(format!("written flags: {e}")))?;
         crate::compat::check(&manifest)?;
         for d in &manifest.maps {
             if !maps.get(&d.name).is_some_and(|m| crate::maps::serves(m, d)) {

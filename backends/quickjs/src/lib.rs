@@ -35,11 +35,14 @@ mod compile;
 mod hook;
 mod host;
 mod instance;
+pub mod lower;
 pub mod maps;
 
 pub use api::{EMIT_MAX_RECORD, EMIT_RING_BYTES, STAT_NAMES};
 pub use compile::compile;
-pub use hook::{CustomField, HookInput};
+pub use hook::{
+    BLOB_FIELD_BYTES, CustomField, HookInput, blob_fields, blob_header_len, has_read_methods,
+};
 pub use host::{Host, LifecycleError, MapPolicy, ProgramId};
 pub use instance::{DEFAULT_MAX_STEPS, Failure, Instance, RunResult, to_int32};
 

@@ -13,8 +13,7 @@ use oxbpf_loader::mbpf::manifest::{
     CAP_MAP_ITERATE, CAP_MAP_READ, CAP_MAP_WRITE, MapDecl, MapKind, capability_name,
 };
 use rquickjs::{Ctx, Exception, Function, Object, Value};
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The oxbpf map definition of a manifest map.
 pub fn map_def(d: &MapDecl) -> MapDef {
@@ -51,14 +50,53 @@ pub fn serves(map: &Map, d: &MapDecl) -> bool {
         && map.def().value_size == def.value_size
 }
 
-/// Creates the manifest's maps.
+/// Creates the manifest's maps, in order, followed by the written flags of its arrays (see
+/// [`written_name`]).
 pub fn create(decls: &[MapDecl]) -> Result<MapSet, (String, MapError)> {
     let mut set = MapSet::new();
     for d in decls {
         let map = Map::new(&d.name, map_def(d)).map_err(|e| (d.name.clone(), e))?;
         set.add(map);
     }
+    add_written_flags(&mut set, decls).map_err(|e| (String::new(), e))?;
     Ok(set)
+}
+
+/// The name of the map that holds, for ARRAY (and PERCPU_ARRAY) map `name`, one byte per index:
+/// 1 once JavaScript wrote that index (a lookup of an index never written is false). It lives
+/// with the map, so QuickJS and the lowered eBPF see the same flags. Names starting with `.` are
+/// not valid manifest names.
+pub fn written_name(name: &str) -> String {
+    format!(".written.{name}")
+}
+
+/// Whether a map of this kind has written flags.
+pub fn has_written_flags(kind: MapKind) -> bool {
+    matches!(kind, MapKind::Array | MapKind::PercpuArray)
+}
+
+/// Adds to `set` the written flags of the arrays of `decls` that it lacks.
+pub fn add_written_flags(set: &mut MapSet, decls: &[MapDecl]) -> Result<(), MapError> {
+    for d in decls.iter().filter(|d| has_written_flags(d.kind)) {
+        let name = written_name(&d.name);
+        if set.get(&name).is_none() {
+            let def = MapDef {
+                map_type: MapType::Array,
+                key_size: 4,
+                value_size: 1,
+                max_entries: d.max_entries,
+                flags: 0,
+            };
+            set.add(Map::new(&name, def)?);
+        }
+    }
+    Ok(())
+}
+
+/// Whether `map` is one of the runtime's own (written flags, lowered globals), not a manifest
+/// map: hosts listing a bundle's maps skip these.
+pub fn is_internal(map: &Map) -> bool {
+    map.name().starts_with('.')
 }
 
 /// What one map's methods share.
@@ -66,11 +104,27 @@ struct MapCtx {
     map: Arc<Map>,
     decl: MapDecl,
     helpers: Arc<Helpers>,
-    /// Array indices written from JavaScript (an ARRAY lookup of one never written is false).
-    written: Mutex<HashSet<u32>>,
+    /// For arrays: the written flags (see [`written_name`]).
+    written: Option<Arc<Map>>,
 }
 
 impl MapCtx {
+    /// Whether the array index `key` was written.
+    fn is_written(&self, key: &[u8]) -> bool {
+        self.written
+            .as_ref()
+            .and_then(|w| w.lookup(key).ok())
+            .is_some_and(|v| v.first() == Some(&1))
+    }
+
+    /// Records that the array index `key` was written.
+    fn set_written(&self, key: &[u8]) {
+        if let Some(w) = &self.written {
+            // The index was just written to the map, so it is below max_entries: this succeeds.
+            let _ = w.update(key, &[1], 0);
+        }
+    }
+
     /// Counts the call and checks the capability `cap`.
     fn enter(&self, ctx: &Ctx<'_>, cap: u32) -> rquickjs::Result<()> {
         self.helpers.count(ctx)?;
@@ -185,7 +239,7 @@ pub(crate) fn install<'js>(
             map: map.clone(),
             decl: d.clone(),
             helpers: helpers.clone(),
-            written: Mutex::new(HashSet::new()),
+            written: maps.get(&written_name(&d.name)).cloned(),
         });
         let obj = Object::new(ctx.clone())?;
         match d.kind {
@@ -225,13 +279,7 @@ fn keyed_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqu
             move |ctx: Ctx<'js>, key: Value<'js>, out: Value<'js>| -> rquickjs::Result<bool> {
                 mm.enter(&ctx, CAP_MAP_READ)?;
                 let k = mm.key(&ctx, &key)?;
-                if array
-                    && !mm
-                        .written
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .contains(&index(&ctx, &key)?)
-                {
+                if array && !mm.is_written(&k) {
                     return Ok(false);
                 }
                 match read(&mm, &k) {
@@ -255,10 +303,7 @@ fn keyed_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqu
                 let v = bytes_of(&ctx, &value, vsize, "value")?;
                 let ok = write(&mm, &k, &v, 0).is_ok();
                 if ok && array {
-                    mm.written
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(index(&ctx, &key)?);
+                    mm.set_written(&k);
                 }
                 Ok(ok)
             },

@@ -165,6 +165,34 @@ mod never_panics {
         b
     }
 
+    /// The manifest of the TIMER example.
+    fn timer_manifest() -> oxbpf_loader::mbpf::manifest::Manifest {
+        use oxbpf_loader::mbpf::manifest::{self, Hook, MapDecl, MapKind};
+        let mut m = manifest::Manifest::new("ticks", "1.0", Hook::Timer);
+        m.capabilities = manifest::CAP_MAP_READ | manifest::CAP_MAP_WRITE;
+        m.maps = vec![MapDecl {
+            name: "ticks".into(),
+            kind: MapKind::Array,
+            key_size: 4,
+            value_size: 4,
+            max_entries: 1,
+            flags: 0,
+        }];
+        m
+    }
+
+    #[test]
+    fn the_timer_example_lowers() {
+        let js = include_str!("../../../examples/mbpf/timer_count.js");
+        let b = compile(js, "mbpf_prog").unwrap();
+        let insns = oxbpf_quickjs::lower::lower(&b, &timer_manifest()).unwrap();
+        assert!(insns.len() > 20);
+        // Its buffer is the globals' first bytes; its map and written flags are maps 0 and 1.
+        let text: Vec<String> = insns.iter().map(ToString::to_string).collect();
+        assert!(text.iter().any(|l| l == "lddw %r1, map_fd 1"), "{text:?}");
+        assert!(text.iter().any(|l| l == "call 2"), "{text:?}");
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
 
@@ -178,7 +206,10 @@ mod never_panics {
             }
             let keep = b.len() / 2 + cut % (b.len() / 2 + 1);
             b.truncate(keep);
-            let _ = bytecode::read(&b);
+            if bytecode::read(&b).is_ok() {
+                // What reads lowers to a program or refuses, never panics.
+                let _ = oxbpf_quickjs::lower::lower(&b, &timer_manifest());
+            }
         }
 
         #[test]
@@ -189,4 +220,28 @@ mod never_panics {
             let _ = bytecode::read(&unchecked(data));
         }
     }
+}
+
+#[test]
+fn a_context_blob_reads_back_to_its_input() {
+    use oxbpf_loader::mbpf::manifest::Hook;
+    use oxbpf_quickjs::{HookInput, blob_header_len};
+    let input = HookInput::new(Hook::Security, vec![1, 2, 3])
+        .with("subject_id", 1000.0)
+        .with("action", 3.0)
+        .with("object_id", 4_000_000_000.0);
+    let blob = input.to_blob();
+    assert_eq!(blob_header_len(Hook::Security), 32);
+    assert_eq!(blob.len(), 32 + 3);
+    assert_eq!(&blob[..4], &1000u32.to_le_bytes());
+    assert_eq!(&blob[8..12], &4_000_000_000u32.to_le_bytes());
+    assert_eq!(&blob[32..], &[1, 2, 3]);
+    let back = HookInput::from_blob(Hook::Security, &blob).unwrap();
+    assert_eq!(back.fields(), input.fields());
+    assert_eq!(back.data, input.data);
+    // Shorter than the header: no input (the hook's default on every path).
+    assert!(HookInput::from_blob(Hook::Security, &blob[..31]).is_none());
+    // TIMER has no data: the bytes after the header are not its.
+    let t = HookInput::from_blob(Hook::Timer, &[0; 45]).unwrap();
+    assert_eq!(t.data, None);
 }

@@ -1,0 +1,249 @@
+//! eBPF text for the lowered function: where values live, the prologue, the code of every
+//! reachable instruction (through [`Step`]) and the failure exit.
+//!
+//! Registers: `r6` holds the context blob's address and `r7` its length for the whole run; the
+//! operand stack's two lowest slots live in `r8` and `r9` (callee-saved, so they survive helper
+//! calls) and the rest in the frame, after them the locals, the helper-call counter and an
+//! 8-byte scratch slot for map keys. `r0`–`r5` are scratch.
+
+use super::LowerError;
+use super::analyze::targets;
+use super::module::Env;
+use super::step::{State, Step};
+use std::fmt::Write as _;
+
+/// The context blob's address.
+pub(crate) const R_BLOB: u8 = 6;
+/// The context blob's length.
+pub(crate) const R_LEN: u8 = 7;
+
+/// The largest data length the lowered code handles (its lengths are 32-bit numbers); a longer
+/// context gets the hook's default.
+const MAX_DATA: u64 = u32::MAX as u64;
+
+/// Where a value lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Loc {
+    /// Operand-stack slot at this depth (0 = bottom).
+    Depth(usize),
+    /// A local.
+    Local(u16),
+}
+
+impl Loc {
+    pub(crate) fn depth(d: usize) -> Loc {
+        Loc::Depth(d)
+    }
+}
+
+/// A register or a frame slot.
+enum Place {
+    Reg(u8),
+    Frame(i64),
+}
+
+/// The text being written.
+pub(crate) struct Asm {
+    out: String,
+    /// Operand-stack slots in the frame (depths 2 and up).
+    frame_depths: usize,
+    locals: usize,
+    next: u32,
+}
+
+impl Asm {
+    fn place(&self, loc: Loc) -> Place {
+        match loc {
+            Loc::Depth(d) if d < 2 => Place::Reg(8 + d as u8),
+            Loc::Depth(d) => Place::Frame(-8 * (d as i64 - 1)),
+            Loc::Local(l) => Place::Frame(-8 * (self.frame_depths as i64 + i64::from(l) + 1)),
+        }
+    }
+
+    fn counter(&self) -> i64 {
+        -8 * (self.frame_depths + self.locals + 1) as i64
+    }
+
+    fn key(&self) -> i64 {
+        -8 * (self.frame_depths + self.locals + 2) as i64
+    }
+
+    /// Appends one line.
+    pub(crate) fn line(&mut self, l: &str) {
+        self.out.push_str(l);
+        self.out.push('\n');
+    }
+
+    /// Defines a label here.
+    pub(crate) fn label(&mut self, l: &str) {
+        let _ = writeln!(self.out, "{l}:");
+    }
+
+    /// A new label name.
+    pub(crate) fn fresh(&mut self) -> String {
+        self.next += 1;
+        format!("T{}", self.next)
+    }
+
+    /// The label of the bytecode instruction at `pc`.
+    pub(crate) fn label_of(pc: u32) -> String {
+        format!("L{pc}")
+    }
+
+    pub(crate) fn jump_to(&mut self, pc: u32) {
+        self.line(&format!("ja {}", Asm::label_of(pc)));
+    }
+
+    /// The hook's default return.
+    pub(crate) fn fail(&mut self) {
+        self.line("ja Lfail");
+    }
+
+    pub(crate) fn load(&mut self, reg: u8, loc: Loc) {
+        match self.place(loc) {
+            Place::Reg(r) => self.line(&format!("mov %r{reg}, %r{r}")),
+            Place::Frame(o) => self.line(&format!("ldxdw %r{reg}, [%r10{o}]")),
+        }
+    }
+
+    pub(crate) fn store(&mut self, loc: Loc, reg: u8) {
+        match self.place(loc) {
+            Place::Reg(r) => self.line(&format!("mov %r{r}, %r{reg}")),
+            Place::Frame(o) => self.line(&format!("stxdw [%r10{o}], %r{reg}")),
+        }
+    }
+
+    pub(crate) fn mov_const(&mut self, reg: u8, c: i64) {
+        if i32::try_from(c).is_ok() {
+            self.line(&format!("mov %r{reg}, {c}"));
+        } else {
+            self.line(&format!("lddw %r{reg}, {c}"));
+        }
+    }
+
+    pub(crate) fn store_const(&mut self, loc: Loc, c: i64) {
+        match (self.place(loc), i32::try_from(c)) {
+            (Place::Frame(o), Ok(c)) => self.line(&format!("stdw [%r10{o}], {c}")),
+            (Place::Reg(r), _) => self.mov_const(r, c),
+            (Place::Frame(_), Err(_)) => {
+                self.mov_const(0, c);
+                self.store(loc, 0);
+            }
+        }
+    }
+
+    /// Returns the constant `c` (already ToInt32, as an unsigned 32-bit `r0`).
+    pub(crate) fn ret_const(&mut self, c: u32) {
+        self.line(&format!("mov32 %r0, {}", c as i32));
+        self.line("exit");
+    }
+
+    /// Returns ToInt32 of the integer in `r0`, as an unsigned 32-bit `r0`.
+    pub(crate) fn ret_reg0(&mut self) {
+        self.line("mov32 %r0, %r0");
+        self.line("exit");
+    }
+
+    /// Counts a helper call against the budget (failing beyond it).
+    pub(crate) fn count_helper(&mut self) {
+        let c = self.counter();
+        self.line(&format!("ldxdw %r0, [%r10{c}]"));
+        self.line("add %r0, 1");
+        self.line(&format!("stxdw [%r10{c}], %r0"));
+        self.line("jgt %r0, %r5, Lfail");
+    }
+
+    /// Stores the 32-bit map index in `reg` to the key slot.
+    pub(crate) fn store_key(&mut self, reg: u8) {
+        let k = self.key();
+        self.line(&format!("stxw [%r10{k}], %r{reg}"));
+    }
+
+    /// The key slot's address into `reg`.
+    pub(crate) fn key_address(&mut self, reg: u8) {
+        let k = self.key();
+        self.line(&format!("mov %r{reg}, %r10"));
+        self.line(&format!("add %r{reg}, {k}"));
+    }
+
+    /// Copies `n` bytes from `[r0]` to `[r1]` (through `r2`).
+    pub(crate) fn copy(&mut self, n: u32) {
+        let mut i = 0;
+        for (w, s) in [(8, "dw"), (4, "w"), (2, "h"), (1, "b")] {
+            while n - i >= w {
+                self.line(&format!("ldx{s} %r2, [%r0+{i}]"));
+                self.line(&format!("stx{s} [%r1+{i}], %r2"));
+                i += w;
+            }
+        }
+    }
+}
+
+/// Writes the program: prologue, every reachable instruction, the failure exit.
+pub(crate) fn run(env: &Env<'_>, states: &[Option<State>]) -> Result<String, LowerError> {
+    let f = env.f;
+    let frame_depths = (f.stack_size as usize).saturating_sub(2);
+    let locals = f.var_count as usize;
+    let frame = 8 * (frame_depths + locals + 2);
+    if frame > 512 {
+        return Err(LowerError::new(
+            &env.name,
+            None,
+            format!("needs a {frame}-byte frame (stack and locals); eBPF has 512"),
+        ));
+    }
+    let mut a = Asm {
+        out: String::new(),
+        frame_depths,
+        locals,
+        next: 0,
+    };
+    let h = env.header;
+    a.line(&format!("mov %r{R_BLOB}, %r1"));
+    a.line(&format!("mov %r{R_LEN}, %r2"));
+    a.line(&format!("jlt %r{R_LEN}, {h}, Lfail"));
+    a.line(&format!("lddw %r0, {}", MAX_DATA + h as u64));
+    a.line(&format!("jgt %r{R_LEN}, %r0, Lfail"));
+    let c = a.counter();
+    a.line(&format!("stdw [%r10{c}], 0"));
+    let jump_targets = targets(f);
+    let mut skip = false;
+    for (i, ins) in f.code.iter().enumerate() {
+        a.label(&Asm::label_of(ins.pc));
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        let Some(st) = &states[i] else {
+            continue;
+        };
+        let fuse_next = f
+            .code
+            .get(i + 1)
+            .filter(|n| !jump_targets.contains(&n.pc) && states[i + 1].is_some());
+        // The helper budget's limit, for `count_helper`.
+        if ins.info().name == "call_method" {
+            a.mov_const(5, i64::from(env.max_helpers));
+        }
+        let mut step = Step {
+            env,
+            ins,
+            fuse_next,
+            asm: Some(&mut a),
+            st: st.clone(),
+            fused: false,
+        };
+        let next = step.run()?;
+        skip = step.fused;
+        if next.fall.is_some() && i + 1 == f.code.len() {
+            return Err(LowerError::new(
+                &env.name,
+                Some(ins),
+                "falls off the end of the code",
+            ));
+        }
+    }
+    a.label("Lfail");
+    a.line(&format!("mov32 %r0, {}", env.default_rc as i32));
+    a.line("exit");
+    Ok(a.out)
+}

@@ -1,0 +1,113 @@
+//! Lowering of a bundle's entry function from QuickJS bytecode to eBPF, for the subset of
+//! JavaScript that allows it; anything else is refused with the instruction and the reason, and
+//! the bundle stays on QuickJS.
+//!
+//! # The subset
+//! - Numbers that are integers in a range the analysis proves (results of `ctx` reads and
+//!   fields, small constants, `|`, `&`, `^`, `~`, `<<`, `>>`, `>>>`, `+`, `-`, `*` while every
+//!   result stays within ±2^53, where doubles are exact), booleans from comparisons, and
+//!   `undefined`; `if`/`else`, `?:`, `&&`/`||`, loops whose counters the comparisons bound.
+//! - `ctx.<field>` and `ctx.readU8/readU16LE/readU32LE(off)`, with the reference's RangeError
+//!   (offset outside the data) turned into the hook's default return, as on QuickJS.
+//! - Module-level `const` numbers and `const b = new Uint8Array(N)` buffers (`b[i]` reads and
+//!   writes with indices proven inside), kept across runs as on QuickJS.
+//! - `maps.<name>.lookup/update` on ARRAY maps and `lookup/update/delete` on HASH and LRU_HASH
+//!   maps, with buffers as keys and values, as map helper calls 1, 2 and 3; every call counts
+//!   against `max_helpers` first, and a missing capability gives the hook's default, as the
+//!   error it throws does on QuickJS.
+//! - `return` of a number (ToInt32), of anything else (0), or a failure (the hook's default).
+//!
+//! # The program it gives
+//! `r1` is the context blob ([`HookInput::to_blob`](crate::HookInput::to_blob): the hook's
+//! fields, then the data) and `r2` its length, as on the QuickJS path, and `r0` the hook's
+//! return code as an unsigned 32-bit number. The program's maps are, by position (`lddw
+//! map_fd N`): the manifest's maps, the written flags of its arrays (in manifest order), and
+//! [`GLOBALS`] holding the module's buffers ([`lowered_maps`] builds that set).
+//!
+//! Not carried over: the step and wall-time budgets (lowered code runs under the VM's
+//! instruction budget instead) and the heap limit (the data is not copied).
+
+mod analyze;
+mod emit;
+mod module;
+mod step;
+mod value;
+
+use crate::bytecode::{self, Instr};
+use crate::maps::{has_written_flags, written_name};
+use oxbpf_helpers::{Map, MapDef, MapError, MapSet, MapType};
+use oxbpf_loader::mbpf::manifest::Manifest;
+
+/// The map holding the module's buffers: one entry of [`GLOBALS_BYTES`] bytes.
+pub const GLOBALS: &str = ".globals";
+
+/// Size of [`GLOBALS`]' value: the module buffers of a lowered program fit in it.
+pub const GLOBALS_BYTES: u32 = 4096;
+
+/// Why a function was not lowered.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{function}{}: {reason}", at.as_ref().map(|a| format!(", {a}")).unwrap_or_default())]
+pub struct LowerError {
+    /// The function.
+    pub function: String,
+    /// The instruction (`0012 get_field2 "foo"`), where one is at fault.
+    pub at: Option<String>,
+    /// Why.
+    pub reason: String,
+}
+
+impl LowerError {
+    fn new(function: &str, at: Option<&Instr>, reason: impl Into<String>) -> LowerError {
+        LowerError {
+            function: function.to_owned(),
+            at: at.map(ToString::to_string),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Lowers the entry function of `bytecode` (written by [`compile`](crate::compile) for a bundle
+/// with `manifest`) to eBPF instructions.
+pub fn lower(bytecode: &[u8], manifest: &Manifest) -> Result<Vec<oxbpf_core::Insn>, LowerError> {
+    let module = bytecode::read(bytecode)
+        .map_err(|e| LowerError::new(&manifest.entry, None, e.to_string()))?;
+    let env = module::Env::new(&module, manifest)?;
+    let states = analyze::run(&env)?;
+    let text = emit::run(&env, &states)?;
+    oxbpf_core::asm::assemble(&text).map_err(|e| {
+        LowerError::new(
+            &manifest.entry,
+            None,
+            format!("internal error: generated assembly does not assemble: {e}"),
+        )
+    })
+}
+
+/// The maps a program lowered for `manifest` uses, in the order its `lddw`s name them: the
+/// manifest's maps and the written flags of its arrays taken from `maps` (those of the
+/// program's QuickJS instance, so both paths share them), and a new [`GLOBALS`].
+pub fn lowered_maps(maps: &MapSet, manifest: &Manifest) -> Result<MapSet, MapError> {
+    let mut set = MapSet::new();
+    let names = manifest.maps.iter().map(|d| d.name.clone()).chain(
+        manifest
+            .maps
+            .iter()
+            .filter(|d| has_written_flags(d.kind))
+            .map(|d| written_name(&d.name)),
+    );
+    for name in names {
+        let map = maps.get(&name).ok_or(MapError::NotFound)?;
+        set.insert(map.clone());
+    }
+    set.add(Map::new(
+        GLOBALS,
+        MapDef {
+            map_type: MapType::Array,
+            key_size: 4,
+            value_size: GLOBALS_BYTES,
+            max_entries: 1,
+            flags: 0,
+        },
+    )?);
+    Ok(set)
+}

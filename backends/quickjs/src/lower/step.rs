@@ -1,0 +1,1291 @@
+//! One bytecode instruction: its effect on the abstract state and, when emitting, its eBPF.
+//! The analysis and the emission run this same code, so the code emitted for an instruction is
+//! always the one the analysis reasoned about.
+
+use super::LowerError;
+use super::emit::{Asm, Loc, R_BLOB, R_LEN};
+use super::module::{Env, Field, ModVar};
+use super::value::{Cmp, MapOp, Range, Read, Val};
+use crate::bytecode::{Atom, Constant, Instr, Operand};
+use oxbpf_loader::mbpf::manifest::{CAP_MAP_READ, CAP_MAP_WRITE, MapKind};
+
+/// The abstract state before an instruction.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct State {
+    pub(crate) stack: Vec<Val>,
+    pub(crate) locals: Vec<Val>,
+}
+
+impl State {
+    /// The join at a merge (`widen`: at a loop head), or why the paths cannot merge.
+    pub(crate) fn join(&self, o: &State, widen: bool) -> Result<State, String> {
+        if self.stack.len() != o.stack.len() || self.locals.len() != o.locals.len() {
+            return Err("paths reach it with different stack depths".into());
+        }
+        let j = |a: &[Val], b: &[Val], what: &str| {
+            a.iter()
+                .zip(b)
+                .enumerate()
+                .map(|(i, (x, y))| {
+                    x.join(*y, widen).ok_or_else(|| {
+                        format!(
+                            "paths reach it with {} and {} in {what} {i}",
+                            x.describe(),
+                            y.describe()
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(State {
+            stack: j(&self.stack, &o.stack, "stack slot")?,
+            locals: j(&self.locals, &o.locals, "local")?,
+        })
+    }
+}
+
+/// Where control goes after an instruction.
+pub(crate) struct Next {
+    /// Falls through to the next instruction with this state.
+    pub(crate) fall: Option<State>,
+    /// Jumps to the instruction at this byte offset with this state.
+    pub(crate) jump: Option<(u32, State)>,
+}
+
+/// The context of one step.
+pub(crate) struct Step<'e, 'a> {
+    pub(crate) env: &'e Env<'a>,
+    pub(crate) ins: &'e Instr,
+    /// The next instruction, when it may be fused with this one (a compare and its branch).
+    pub(crate) fuse_next: Option<&'e Instr>,
+    /// The code being emitted (none during the analysis).
+    pub(crate) asm: Option<&'e mut Asm>,
+    pub(crate) st: State,
+    /// Set when the step consumed `fuse_next` too.
+    pub(crate) fused: bool,
+}
+
+type R<T> = Result<T, LowerError>;
+
+/// What an operand names, as an integer.
+fn int(o: &Operand) -> Option<i64> {
+    match o {
+        Operand::Int(v) => Some(*v),
+        _ => None,
+    }
+}
+
+/// The number at the end of a short opcode's name (`get_loc2` → 2).
+fn suffix(name: &str, prefix: &str) -> Option<i64> {
+    name.strip_prefix(prefix)?.parse().ok()
+}
+
+impl Step<'_, '_> {
+    fn err(&self, reason: impl Into<String>) -> LowerError {
+        LowerError::new(&self.env.name, Some(self.ins), reason)
+    }
+
+    fn pop(&mut self) -> R<Val> {
+        self.st
+            .stack
+            .pop()
+            .ok_or_else(|| self.err("operand stack underflow"))
+    }
+
+    fn depth(&self) -> usize {
+        self.st.stack.len()
+    }
+
+    /// Emits with the assembler, if emitting.
+    fn emit(&mut self, f: impl FnOnce(&mut Asm)) {
+        if let Some(a) = self.asm.as_deref_mut() {
+            f(a);
+        }
+    }
+
+    /// Pushes `v`; a run-time value's bits are in `reg` (ignored for the others).
+    fn push_reg(&mut self, v: Val, reg: u8) {
+        let d = self.depth();
+        if v.runtime() {
+            if let Some(c) = v.range().and_then(Range::as_const) {
+                self.emit(|a| a.store_const(Loc::depth(d), c));
+            } else {
+                self.emit(|a| a.store(Loc::depth(d), reg));
+            }
+        }
+        self.st.stack.push(v);
+    }
+
+    /// Pushes a value whose bits are nowhere yet (a constant, or an object).
+    fn push(&mut self, v: Val) -> R<()> {
+        if v.runtime() && v.range().and_then(Range::as_const).is_none() {
+            return Err(self.err("internal error: a run-time value without bits"));
+        }
+        self.push_reg(v, 0);
+        Ok(())
+    }
+
+    /// Loads the value at stack position `i` (0 = bottom) into `reg`.
+    fn load(&mut self, reg: u8, i: usize, v: Val) {
+        match v.range().and_then(Range::as_const) {
+            Some(c) => self.emit(|a| a.mov_const(reg, c)),
+            None => self.emit(|a| a.load(reg, Loc::depth(i))),
+        }
+    }
+
+    /// Pops a number or boolean into `reg`, with its range.
+    fn pop_num(&mut self, reg: u8, what: &str) -> R<Range> {
+        let v = self.pop()?;
+        let Some(r) = v.range() else {
+            return Err(self.err(format!("{what} is {}, not a number", v.describe())));
+        };
+        self.require_exact(r)?;
+        let i = self.depth();
+        self.load(reg, i, v);
+        Ok(r)
+    }
+
+    /// Refuses a value a double may hold rounded (a 64-bit field beyond 2^53): only
+    /// comparisons with exact values see it the same way as QuickJS.
+    fn require_exact(&self, r: Range) -> R<()> {
+        if r.exact() {
+            Ok(())
+        } else {
+            Err(self.err("a value that may reach 2^53, which a double rounds"))
+        }
+    }
+
+    /// A failure: the hook's default return (an exception on QuickJS).
+    fn fail(&mut self) -> Next {
+        self.emit(Asm::fail);
+        Next {
+            fall: None,
+            jump: None,
+        }
+    }
+
+    fn fall(&self) -> Next {
+        Next {
+            fall: Some(self.st.clone()),
+            jump: None,
+        }
+    }
+
+    /// A local was written: forget what stack values said about it.
+    fn forget_local(&mut self, l: u16) {
+        for v in &mut self.st.stack {
+            match v {
+                Val::Num { from, .. } if *from == Some(l) => *from = None,
+                Val::Bool { test, .. } if test.is_some_and(|t| t.0 == l) => *test = None,
+                _ => {}
+            }
+        }
+    }
+
+    fn local(&self, l: i64) -> R<u16> {
+        if (0..self.st.locals.len() as i64).contains(&l) {
+            Ok(l as u16)
+        } else {
+            Err(self.err("local index out of range"))
+        }
+    }
+
+    /// Runs the step.
+    pub(crate) fn run(&mut self) -> R<Next> {
+        let name = self.ins.info().name;
+        let op = self.ins.operand.clone();
+        // Constants.
+        let pushed = match name {
+            "push_i8" | "push_i16" | "push_i32" => int(&op),
+            "push_minus1" => Some(-1),
+            _ => suffix(name, "push_").filter(|_| name.len() == 6),
+        };
+        if let Some(c) = pushed {
+            self.push(Val::num(Range::constant(i128::from(c))))?;
+            return Ok(self.fall());
+        }
+        match name {
+            "push_const" | "push_const8" => {
+                let c = int(&op).and_then(|i| self.env.f.constants.get(i as usize));
+                return match c {
+                    Some(Constant::Int(v)) => {
+                        self.push(Val::num(Range::constant(i128::from(*v))))?;
+                        Ok(self.fall())
+                    }
+                    Some(Constant::Float(x))
+                        if x.fract() == 0.0
+                            && x.abs() <= 9.0e15
+                            && !(*x == 0.0 && x.is_sign_negative()) =>
+                    {
+                        self.push(Val::num(Range::constant(*x as i128)))?;
+                        Ok(self.fall())
+                    }
+                    _ => Err(self.err("a constant that is not an integer")),
+                };
+            }
+            "push_true" | "push_false" => {
+                let b = i128::from(name == "push_true");
+                self.push(Val::boolean(Range::constant(b)))?;
+                return Ok(self.fall());
+            }
+            "undefined" => {
+                self.push(Val::Undef)?;
+                return Ok(self.fall());
+            }
+            "null" => {
+                self.push(Val::Null)?;
+                return Ok(self.fall());
+            }
+            _ => {}
+        }
+        if let Some(n) = self.stack_op(name)? {
+            return Ok(n);
+        }
+        if let Some(n) = self.local_op(name, &op)? {
+            return Ok(n);
+        }
+        if let Some(n) = self.arith(name)? {
+            return Ok(n);
+        }
+        if let Some(n) = self.compare(name)? {
+            return Ok(n);
+        }
+        match name {
+            "get_arg0" => {
+                self.push(Val::Ctx)?;
+                Ok(self.fall())
+            }
+            "get_arg" if int(&op) == Some(0) => {
+                self.push(Val::Ctx)?;
+                Ok(self.fall())
+            }
+            "get_var_ref" | "get_var_ref_check" | "get_var_ref0" | "get_var_ref1"
+            | "get_var_ref2" | "get_var_ref3" => {
+                let k = int(&op)
+                    .or_else(|| suffix(name, "get_var_ref"))
+                    .unwrap_or(-1);
+                match self.env.vars.get(k as usize) {
+                    Some(ModVar::Const(c)) => {
+                        self.push(Val::num(Range::constant(i128::from(*c))))?
+                    }
+                    Some(ModVar::Buf { .. }) => self.push(Val::Buf(k as u16))?,
+                    Some(ModVar::Other(why)) => return Err(self.err(why.clone())),
+                    None => return Err(self.err("unknown module variable")),
+                }
+                Ok(self.fall())
+            }
+            "get_var" => match &op {
+                Operand::Atom(Atom::Text(g)) if g == "maps" => {
+                    self.push(Val::Maps)?;
+                    Ok(self.fall())
+                }
+                _ => Err(self.err("a global other than `maps`")),
+            },
+            "get_field" | "get_field2" => self.get_field(name == "get_field2", &op),
+            "get_length" => {
+                let v = self.pop()?;
+                match v {
+                    Val::Buf(k) => {
+                        let len = self.buf(k)?.1;
+                        self.push(Val::num(Range::constant(i128::from(len))))?;
+                        Ok(self.fall())
+                    }
+                    _ => Err(self.err(format!("`.length` of {}", v.describe()))),
+                }
+            }
+            "get_array_el" => self.get_array_el(),
+            "put_array_el" => self.put_array_el(),
+            "to_propkey" | "to_propkey2" => match self.st.stack.last() {
+                Some(v) if v.runtime() => Ok(self.fall()),
+                _ => Err(self.err("a property key that is not a number")),
+            },
+            "is_undefined_or_null" | "is_undefined" | "is_null" => {
+                let v = self.pop()?;
+                let r = match (name, v) {
+                    (
+                        _,
+                        Val::Num { .. }
+                        | Val::Bool { .. }
+                        | Val::Buf(_)
+                        | Val::Ctx
+                        | Val::Maps
+                        | Val::Map(_),
+                    ) => 0,
+                    ("is_undefined", Val::Undef) | ("is_null", Val::Null) => 1,
+                    ("is_undefined_or_null", Val::Undef | Val::Null) => 1,
+                    ("is_undefined" | "is_null", Val::Undef | Val::Null) => 0,
+                    _ => return Err(self.err(format!("test of {}", v.describe()))),
+                };
+                self.push(Val::boolean(Range::constant(r)))?;
+                Ok(self.fall())
+            }
+            "if_false" | "if_false8" | "if_true" | "if_true8" => {
+                let target = match op {
+                    Operand::Label(t) => t,
+                    _ => return Err(self.err("branch without a target")),
+                };
+                let v = self.pop()?;
+                self.branch(v, name.starts_with("if_true"), target)
+            }
+            "goto" | "goto8" | "goto16" => match op {
+                Operand::Label(t) => {
+                    self.emit(|a| a.jump_to(t));
+                    Ok(Next {
+                        fall: None,
+                        jump: Some((t, self.st.clone())),
+                    })
+                }
+                _ => Err(self.err("jump without a target")),
+            },
+            "return" => {
+                let v = self.pop()?;
+                let i = self.depth();
+                match v {
+                    Val::Num { r, .. } => match self.require_exact(r).map(|()| r.as_const())? {
+                        Some(c) => self.emit(|a| a.ret_const(c as u32)),
+                        None => self.emit(|a| {
+                            a.load(0, Loc::depth(i));
+                            a.ret_reg0();
+                        }),
+                    },
+                    // ToInt32 applies to numbers only; a boolean result is 0.
+                    _ => self.emit(|a| a.ret_const(0)),
+                }
+                Ok(Next {
+                    fall: None,
+                    jump: None,
+                })
+            }
+            "return_undef" => {
+                self.emit(|a| a.ret_const(0));
+                Ok(Next {
+                    fall: None,
+                    jump: None,
+                })
+            }
+            "call_method" => {
+                let argc = int(&op).unwrap_or(-1);
+                self.call_method(argc)
+            }
+            "nop" => Ok(self.fall()),
+            _ => Err(self.err("opcode outside the lowered subset")),
+        }
+    }
+
+    /// The module buffer of module variable `k`: its offset in the globals and length.
+    fn buf(&self, k: u16) -> R<(u32, u32)> {
+        match self.env.vars.get(usize::from(k)) {
+            Some(ModVar::Buf { off, len }) => Ok((*off, *len)),
+            _ => Err(self.err("internal error: not a buffer")),
+        }
+    }
+
+    /// Moves stack values: the new stack's slot `i` takes the old slot `from[i]` of the top
+    /// `n` (positions relative to the first of them).
+    fn shuffle(&mut self, n: usize, from: &[usize]) -> R<Next> {
+        let d = self.depth();
+        if d < n {
+            return Err(self.err("operand stack underflow"));
+        }
+        let base = d - n;
+        let old: Vec<Val> = self.st.stack[base..].to_vec();
+        let mut new = Vec::with_capacity(from.len());
+        let mut moves = Vec::new();
+        for (i, &f) in from.iter().enumerate() {
+            let v = old[f];
+            if v.runtime() && f != i {
+                moves.push((base + f, base + i, v));
+            }
+            new.push(v);
+        }
+        if moves.len() > 5 {
+            return Err(self.err("internal error: too many stack moves"));
+        }
+        self.emit(|a| {
+            for (k, &(src, _, _)) in moves.iter().enumerate() {
+                a.load(k as u8, Loc::depth(src));
+            }
+            for (k, &(_, dst, _)) in moves.iter().enumerate() {
+                a.store(Loc::depth(dst), k as u8);
+            }
+        });
+        self.st.stack.truncate(base);
+        self.st.stack.extend(new);
+        Ok(self.fall())
+    }
+
+    fn stack_op(&mut self, name: &str) -> R<Option<Next>> {
+        let (n, from): (usize, &[usize]) = match name {
+            "drop" => (1, &[]),
+            "nip" => (2, &[1]),
+            "nip1" => (3, &[1, 2]),
+            "dup" => (1, &[0, 0]),
+            "dup1" => (2, &[0, 0, 1]),
+            "dup2" => (2, &[0, 1, 0, 1]),
+            "dup3" => (3, &[0, 1, 2, 0, 1, 2]),
+            "insert2" => (2, &[1, 0, 1]),
+            "insert3" => (3, &[2, 0, 1, 2]),
+            "insert4" => (4, &[3, 0, 1, 2, 3]),
+            "perm3" => (3, &[1, 0, 2]),
+            "perm4" => (4, &[2, 0, 1, 3]),
+            "perm5" => (5, &[3, 0, 1, 2, 4]),
+            "swap" => (2, &[1, 0]),
+            "swap2" => (4, &[2, 3, 0, 1]),
+            "rot3l" => (3, &[1, 2, 0]),
+            "rot3r" => (3, &[2, 0, 1]),
+            "rot4l" => (4, &[1, 2, 3, 0]),
+            "rot5l" => (5, &[1, 2, 3, 4, 0]),
+            _ => return Ok(None),
+        };
+        self.shuffle(n, from).map(Some)
+    }
+
+    fn local_op(&mut self, name: &str, op: &Operand) -> R<Option<Next>> {
+        let idx = |p: &str| int(op).or_else(|| suffix(name, p));
+        let (kind, l) = if let Some(l) = idx("get_loc").filter(|_| {
+            name.starts_with("get_loc") && !name.contains("check") && name != "get_loc0_loc1"
+        }) {
+            ("get", l)
+        } else if name == "get_loc_check" {
+            ("get_check", int(op).unwrap_or(-1))
+        } else if let Some(l) =
+            idx("put_loc").filter(|_| name.starts_with("put_loc") && !name.contains("check"))
+        {
+            ("put", l)
+        } else if name == "put_loc_check" {
+            ("put_check", int(op).unwrap_or(-1))
+        } else if name == "put_loc_check_init" {
+            ("put", int(op).unwrap_or(-1))
+        } else if let Some(l) = idx("set_loc")
+            .filter(|_| name.starts_with("set_loc") && name != "set_loc_uninitialized")
+        {
+            ("set", l)
+        } else if name == "set_loc_uninitialized" {
+            ("uninit", int(op).unwrap_or(-1))
+        } else if name == "get_loc0_loc1" {
+            ("get01", 0)
+        } else if matches!(name, "inc_loc" | "dec_loc" | "add_loc") {
+            (name, int(op).unwrap_or(-1))
+        } else {
+            return Ok(None);
+        };
+        if kind == "get01" {
+            for l in [0, 1] {
+                self.get_local(self.local(l)?, false)?;
+            }
+            return Ok(Some(self.fall()));
+        }
+        let l = self.local(l)?;
+        match kind {
+            "get" | "get_check" => {
+                if !self.get_local(l, kind == "get_check")? {
+                    return Ok(Some(self.fail()));
+                }
+            }
+            "put" | "put_check" | "set" => {
+                let v = *self
+                    .st
+                    .stack
+                    .last()
+                    .ok_or_else(|| self.err("operand stack underflow"))?;
+                if kind == "put_check" && self.st.locals[usize::from(l)] == UNINIT {
+                    // Assignment before `let` initialised it: a ReferenceError.
+                    return Ok(Some(self.fail()));
+                }
+                let i = self.depth() - 1;
+                if v.runtime() {
+                    self.load(0, i, v);
+                    self.emit(|a| a.store(Loc::Local(l), 0));
+                }
+                self.forget_local(l);
+                self.st.locals[usize::from(l)] = match v {
+                    Val::Num { r, .. } => Val::num(r),
+                    Val::Bool { r, .. } => Val::boolean(r),
+                    other => other,
+                };
+                if kind != "set" {
+                    self.st.stack.pop();
+                }
+            }
+            "uninit" => {
+                self.forget_local(l);
+                self.st.locals[usize::from(l)] = UNINIT;
+            }
+            _ => {
+                // inc_loc, dec_loc, add_loc.
+                let cur = self.st.locals[usize::from(l)];
+                let Some(a) = cur.range() else {
+                    return Err(self.err(format!("arithmetic on {}", cur.describe())));
+                };
+                self.emit(|s| s.load(0, Loc::Local(l)));
+                let r = match kind {
+                    "inc_loc" => {
+                        self.emit(|s| s.line("add %r0, 1"));
+                        a.add(Range::constant(1))
+                    }
+                    "dec_loc" => {
+                        self.emit(|s| s.line("sub %r0, 1"));
+                        a.sub(Range::constant(1))
+                    }
+                    _ => {
+                        let b = self.pop_num(1, "the addend")?;
+                        self.emit(|s| s.line("add %r0, %r1"));
+                        a.add(b)
+                    }
+                };
+                if !r.exact() {
+                    return Err(self.err("the result may leave ±2^53, where doubles are inexact"));
+                }
+                self.emit(|s| s.store(Loc::Local(l), 0));
+                self.forget_local(l);
+                self.st.locals[usize::from(l)] = Val::num(r);
+            }
+        }
+        Ok(Some(self.fall()))
+    }
+
+    /// Pushes local `l`; `false` when reading it throws (a `let` before its initialisation).
+    fn get_local(&mut self, l: u16, checked: bool) -> R<bool> {
+        let v = self.st.locals[usize::from(l)];
+        if v == UNINIT {
+            if checked {
+                return Ok(false);
+            }
+            return Err(self.err("read of an uninitialised local"));
+        }
+        let v = match v {
+            Val::Num { r, .. } => Val::Num { r, from: Some(l) },
+            other => other,
+        };
+        if v.runtime() {
+            if let Some(c) = v.range().and_then(Range::as_const) {
+                self.push(Val::num(Range::constant(i128::from(c))).with_from(v))?;
+            } else {
+                self.emit(|a| a.load(0, Loc::Local(l)));
+                self.push_reg(v, 0);
+            }
+        } else {
+            self.push(v)?;
+        }
+        Ok(true)
+    }
+
+    fn get_field(&mut self, keep: bool, op: &Operand) -> R<Next> {
+        let Operand::Atom(atom) = op else {
+            return Err(self.err("field without a name"));
+        };
+        let name = atom.text();
+        let obj = *self
+            .st
+            .stack
+            .last()
+            .ok_or_else(|| self.err("operand stack underflow"))?;
+        if !keep {
+            self.st.stack.pop();
+        }
+        let v = match (obj, name.as_str(), keep) {
+            (Val::Ctx, "readU8" | "readU16LE" | "readU32LE", true) if self.env.readable() => {
+                Val::CtxRead(match name.as_str() {
+                    "readU8" => Read::U8,
+                    "readU16LE" => Read::U16,
+                    _ => Read::U32,
+                })
+            }
+            (Val::Ctx, _, false) => match self.env.field(&name) {
+                Some(Field::Header { off, wide }) => {
+                    let h = off;
+                    let d = self.depth();
+                    self.emit(|a| {
+                        a.line(&format!(
+                            "ldx{} %r0, [%r{R_BLOB}+{h}]",
+                            if wide { "dw" } else { "w" }
+                        ));
+                        a.store(Loc::depth(d), 0);
+                    });
+                    let r = if wide {
+                        Range::new(0, (1 << 64) - 1)
+                    } else {
+                        Range::UINT32
+                    };
+                    self.st.stack.push(Val::num(r));
+                    return Ok(self.fall());
+                }
+                Some(Field::Zero) => Val::num(Range::constant(0)),
+                Some(Field::DataLen) => {
+                    let d = self.depth();
+                    let h = self.env.header;
+                    self.emit(|a| {
+                        a.line(&format!("mov %r0, %r{R_LEN}"));
+                        a.line(&format!("sub %r0, {h}"));
+                        a.store(Loc::depth(d), 0);
+                    });
+                    self.st.stack.push(Val::num(Range::UINT32));
+                    return Ok(self.fall());
+                }
+                None if ["readU8", "readU16LE", "readU32LE", "readBytes"]
+                    .contains(&name.as_str()) =>
+                {
+                    return Err(self.err("a ctx method used as a value"));
+                }
+                None => Val::Undef,
+            },
+            (Val::Maps, _, false) => self.env.map(&name).map_or(Val::Undef, Val::Map),
+            (Val::Map(m), "lookup" | "update" | "delete", true) => {
+                let op = match name.as_str() {
+                    "lookup" => MapOp::Lookup,
+                    "update" => MapOp::Update,
+                    _ => MapOp::Delete,
+                };
+                Val::MapFn(m, op)
+            }
+            (Val::Buf(k), "length", false) => {
+                let len = self.buf(k)?.1;
+                Val::num(Range::constant(i128::from(len)))
+            }
+            _ => {
+                return Err(self.err(format!("property `{name}` of {}", obj.describe())));
+            }
+        };
+        self.push(v)?;
+        Ok(self.fall())
+    }
+
+    /// The index of a buffer access in `reg`, proven inside `len`.
+    fn buf_index(&mut self, reg: u8, len: u32) -> R<()> {
+        let r = self.pop_num(reg, "the index")?;
+        if !r.within(Range::new(0, i128::from(len) - 1)) {
+            return Err(self.err(format!("the index may be outside the {len}-byte buffer")));
+        }
+        Ok(())
+    }
+
+    fn get_array_el(&mut self) -> R<Next> {
+        let idx = self
+            .st
+            .stack
+            .pop()
+            .ok_or_else(|| self.err("operand stack underflow"))?;
+        let obj = self.pop()?;
+        let Val::Buf(k) = obj else {
+            return Err(self.err(format!("indexing {}", obj.describe())));
+        };
+        self.st.stack.push(obj);
+        self.st.stack.push(idx);
+        let (off, len) = self.buf(k)?;
+        self.buf_index(0, len)?;
+        self.st.stack.pop();
+        let g = self.env.globals;
+        self.emit(|a| {
+            a.line(&format!("lddw %r1, map_value {g}, {off}"));
+            a.line("add %r1, %r0");
+            a.line("ldxb %r0, [%r1+0]");
+        });
+        self.push_reg(Val::num(Range::new(0, 255)), 0);
+        Ok(self.fall())
+    }
+
+    fn put_array_el(&mut self) -> R<Next> {
+        let v = self.pop()?;
+        let i = self.depth();
+        match v {
+            Val::Num { r, .. } | Val::Bool { r, .. } => {
+                self.require_exact(r)?;
+                self.load(2, i, v);
+            }
+            // ToNumber(undefined) is NaN, stored as 0.
+            Val::Undef => self.emit(|a| a.mov_const(2, 0)),
+            _ => return Err(self.err(format!("storing {} in a Uint8Array", v.describe()))),
+        }
+        let idx = self.pop()?;
+        let obj = self.pop()?;
+        let Val::Buf(k) = obj else {
+            return Err(self.err(format!("indexing {}", obj.describe())));
+        };
+        self.st.stack.push(idx);
+        let (off, len) = self.buf(k)?;
+        self.buf_index(0, len)?;
+        let g = self.env.globals;
+        self.emit(|a| {
+            a.line(&format!("lddw %r1, map_value {g}, {off}"));
+            a.line("add %r1, %r0");
+            a.line("stxb [%r1+0], %r2");
+        });
+        Ok(self.fall())
+    }
+
+    /// Conditional branches on `v`: to `target` when its truth is `when`.
+    fn branch(&mut self, v: Val, when: bool, target: u32) -> R<Next> {
+        let (r, test) = match v {
+            Val::Num { r, .. } => (r, None),
+            Val::Bool { r, test } => (r, test),
+            Val::Undef | Val::Null => (Range::constant(0), None),
+            Val::Buf(_) | Val::Ctx | Val::Maps | Val::Map(_) => (Range::constant(1), None),
+            _ => return Err(self.err(format!("branch on {}", v.describe()))),
+        };
+        let truth = if r.lo > 0 || r.hi < 0 {
+            Some(true)
+        } else if r.as_const() == Some(0) {
+            Some(false)
+        } else {
+            None
+        };
+        let mut taken = self.st.clone();
+        let mut fall = self.st.clone();
+        if let Some((l, op, k)) = test {
+            let (t_op, f_op) = if when {
+                (op, op.negate())
+            } else {
+                (op.negate(), op)
+            };
+            for (s, o) in [(&mut taken, t_op), (&mut fall, f_op)] {
+                if let Val::Num { r, from } = s.locals[usize::from(l)] {
+                    s.locals[usize::from(l)] = Val::Num {
+                        r: r.narrow(o, k),
+                        from,
+                    };
+                }
+            }
+        }
+        match truth {
+            Some(t) if t == when => {
+                self.emit(|a| a.jump_to(target));
+                Ok(Next {
+                    fall: None,
+                    jump: Some((target, taken)),
+                })
+            }
+            Some(_) => Ok(Next {
+                fall: Some(fall),
+                jump: None,
+            }),
+            None => {
+                let i = self.depth();
+                self.emit(|a| {
+                    a.load(0, Loc::depth(i));
+                    a.line(&format!(
+                        "{} %r0, 0, {}",
+                        if when { "jne" } else { "jeq" },
+                        Asm::label_of(target)
+                    ));
+                });
+                Ok(Next {
+                    fall: Some(fall),
+                    jump: Some((target, taken)),
+                })
+            }
+        }
+    }
+
+    fn arith(&mut self, name: &str) -> R<Option<Next>> {
+        let unary = matches!(
+            name,
+            "neg" | "plus" | "inc" | "dec" | "not" | "lnot" | "post_inc" | "post_dec"
+        );
+        let binary = matches!(
+            name,
+            "add" | "sub" | "mul" | "and" | "or" | "xor" | "shl" | "sar" | "shr"
+        );
+        if !unary && !binary {
+            return Ok(None);
+        }
+        if unary {
+            let v = self.pop()?;
+            let i = self.depth();
+            let Some(a) = v.range() else {
+                return Err(self.err(format!("`{name}` of {}", v.describe())));
+            };
+            self.require_exact(a)?;
+            if name == "post_inc" || name == "post_dec" {
+                // Old value stays, new value on top.
+                let old = match v {
+                    Val::Num { .. } => v,
+                    _ => Val::num(a),
+                };
+                self.st.stack.push(old);
+                if let Some(c) = a.as_const() {
+                    self.emit(|s| s.store_const(Loc::depth(i), c));
+                }
+                self.load(0, i, v);
+                let (r, line) = if name == "post_inc" {
+                    (a.add(Range::constant(1)), "add %r0, 1")
+                } else {
+                    (a.sub(Range::constant(1)), "sub %r0, 1")
+                };
+                if !r.exact() {
+                    return Err(self.err("the result may leave ±2^53, where doubles are inexact"));
+                }
+                self.emit(|s| s.line(line));
+                self.push_reg(Val::num(r), 0);
+                return Ok(Some(self.fall()));
+            }
+            self.load(0, i, v);
+            let (r, lines): (Range, &[&str]) = match name {
+                "neg" => (Range::new(-a.hi, -a.lo), &["neg %r0"]),
+                "plus" => (a, &[]),
+                "inc" => (a.add(Range::constant(1)), &["add %r0, 1"]),
+                "dec" => (a.sub(Range::constant(1)), &["sub %r0, 1"]),
+                "not" => {
+                    let b = a.int32();
+                    (
+                        Range::new(-b.hi - 1, -b.lo - 1),
+                        &["xor %r0, -1", "lsh %r0, 32", "arsh %r0, 32"],
+                    )
+                }
+                _ => {
+                    // lnot
+                    let r = match (a.lo > 0 || a.hi < 0, a.as_const() == Some(0)) {
+                        (true, _) => Range::constant(0),
+                        (_, true) => Range::constant(1),
+                        _ => Range::BOOL,
+                    };
+                    self.emit(|s| {
+                        s.line("mov %r1, 0");
+                        s.line("jne %r0, 0, +1");
+                        s.line("mov %r1, 1");
+                        s.line("mov %r0, %r1");
+                    });
+                    self.push_reg(Val::boolean(r), 0);
+                    return Ok(Some(self.fall()));
+                }
+            };
+            if !r.exact() {
+                return Err(self.err("the result may leave ±2^53, where doubles are inexact"));
+            }
+            self.emit(|s| {
+                for l in lines {
+                    s.line(l);
+                }
+            });
+            self.push_reg(Val::num(r), 0);
+            return Ok(Some(self.fall()));
+        }
+        let b = self.pop_num(1, "the right operand")?;
+        let a = self.pop_num(0, "the left operand")?;
+        let shift = |r: Range| r.as_const().map(|c| (c & 31) as u32);
+        let (r, lines): (Range, Vec<&str>) = match name {
+            "add" => (a.add(b), vec!["add %r0, %r1"]),
+            "sub" => (a.sub(b), vec!["sub %r0, %r1"]),
+            "mul" => (a.mul(b), vec!["mul %r0, %r1"]),
+            "and" | "or" | "xor" => {
+                let (x, y) = (a.int32(), b.int32());
+                let r = match name {
+                    "and" if x.lo >= 0 || y.lo >= 0 => Range::new(
+                        0,
+                        if x.lo >= 0 && y.lo >= 0 {
+                            x.hi.min(y.hi)
+                        } else if x.lo >= 0 {
+                            x.hi
+                        } else {
+                            y.hi
+                        },
+                    ),
+                    "or" | "xor" if x.lo >= 0 && y.lo >= 0 => {
+                        let m = x.hi.max(y.hi);
+                        Range::new(0, i128::from((m as u64 + 1).next_power_of_two() - 1))
+                    }
+                    _ => Range::INT32,
+                };
+                let op = match name {
+                    "and" => "and %r0, %r1",
+                    "or" => "or %r0, %r1",
+                    _ => "xor %r0, %r1",
+                };
+                (r, vec![op, "lsh %r0, 32", "arsh %r0, 32"])
+            }
+            "shl" => {
+                let x = a.int32();
+                let r = match shift(b) {
+                    Some(s) if x.lo >= 0 && (x.hi << s) < (1 << 31) => {
+                        Range::new(x.lo << s, x.hi << s)
+                    }
+                    _ => Range::INT32,
+                };
+                (
+                    r,
+                    vec!["and %r1, 31", "lsh %r0, %r1", "lsh %r0, 32", "arsh %r0, 32"],
+                )
+            }
+            "sar" => {
+                let x = a.int32();
+                let r = match shift(b) {
+                    Some(s) => Range::new(x.lo >> s, x.hi >> s),
+                    None => Range::new(x.lo.min(0), x.hi.max(0)),
+                };
+                (
+                    r,
+                    vec![
+                        "lsh %r0, 32",
+                        "arsh %r0, 32",
+                        "and %r1, 31",
+                        "arsh %r0, %r1",
+                    ],
+                )
+            }
+            _ => {
+                // shr
+                let x = a.uint32();
+                let r = match shift(b) {
+                    Some(s) => Range::new(x.lo >> s, x.hi >> s),
+                    None => Range::new(0, x.hi),
+                };
+                (r, vec!["mov32 %r0, %r0", "and %r1, 31", "rsh %r0, %r1"])
+            }
+        };
+        if !r.exact() {
+            return Err(self.err("the result may leave ±2^53, where doubles are inexact"));
+        }
+        self.emit(|s| {
+            for l in &lines {
+                s.line(l);
+            }
+        });
+        self.push_reg(Val::num(r), 0);
+        Ok(Some(self.fall()))
+    }
+
+    fn compare(&mut self, name: &str) -> R<Option<Next>> {
+        let (cmp, strict, loose) = match name {
+            "lt" => (Cmp::Lt, false, false),
+            "lte" => (Cmp::Le, false, false),
+            "gt" => (Cmp::Gt, false, false),
+            "gte" => (Cmp::Ge, false, false),
+            "strict_eq" => (Cmp::Eq, true, false),
+            "strict_neq" => (Cmp::Ne, true, false),
+            "eq" => (Cmp::Eq, false, true),
+            "neq" => (Cmp::Ne, false, true),
+            _ => return Ok(None),
+        };
+        let vb = self.pop()?;
+        let va = self.pop()?;
+        let d = self.depth();
+        // Values of different types: decided without running anything.
+        let decided = match (va, vb) {
+            (Val::Num { .. }, Val::Num { .. }) | (Val::Bool { .. }, Val::Bool { .. }) => None,
+            (Val::Num { .. } | Val::Bool { .. }, Val::Num { .. } | Val::Bool { .. }) if strict => {
+                Some(cmp == Cmp::Ne)
+            }
+            (Val::Num { .. } | Val::Bool { .. }, Val::Num { .. } | Val::Bool { .. }) => None,
+            (Val::Undef | Val::Null, Val::Undef | Val::Null) if strict || loose => {
+                Some((va == vb || loose) == (cmp == Cmp::Eq))
+            }
+            (Val::Undef | Val::Null, Val::Num { .. } | Val::Bool { .. })
+            | (Val::Num { .. } | Val::Bool { .. }, Val::Undef | Val::Null)
+                if strict || loose =>
+            {
+                Some(cmp == Cmp::Ne)
+            }
+            _ => {
+                return Err(self.err(format!(
+                    "comparison of {} and {}",
+                    va.describe(),
+                    vb.describe()
+                )));
+            }
+        };
+        let (ra, rb) = (va.range(), vb.range());
+        // `local op k`: kept even where this visit decides it, as the branch's states are
+        // joined over the visits.
+        let test = match (va, vb, ra, rb) {
+            (Val::Num { from: Some(l), .. }, _, _, Some(rb))
+                if rb.as_const().is_some() && decided.is_none() =>
+            {
+                Some((l, cmp, rb.lo))
+            }
+            (_, Val::Num { from: Some(l), .. }, Some(ra), _)
+                if ra.as_const().is_some() && decided.is_none() =>
+            {
+                Some((l, cmp.swap(), ra.lo))
+            }
+            _ => None,
+        };
+        let decided = decided.or_else(|| cmp.decide(ra?, rb?));
+        if let Some(t) = decided {
+            let r = Range::constant(i128::from(t));
+            self.push(Val::Bool { r, test })?;
+            return Ok(Some(self.fall()));
+        }
+        let (ra, rb) = (ra.unwrap_or(Range::BOOL), rb.unwrap_or(Range::BOOL));
+        if !(ra.exact() || rb.exact()) {
+            return Err(self.err("comparison of two numbers beyond ±2^53 (inexact as doubles)"));
+        }
+        self.load(0, d, va);
+        let b_imm = rb.as_const().filter(|c| i32::try_from(*c).is_ok());
+        if b_imm.is_none() {
+            self.load(1, d + 1, vb);
+        }
+        let rhs = b_imm.map_or("%r1".to_owned(), |c| c.to_string());
+        // A branch right after, on this result alone: one conditional jump.
+        if let Some(next) = self.fuse_next {
+            let nn = next.info().name;
+            if let (Some(when), Operand::Label(t)) = (
+                match nn {
+                    "if_false" | "if_false8" => Some(false),
+                    "if_true" | "if_true8" => Some(true),
+                    _ => None,
+                },
+                &next.operand,
+            ) && self.asm.is_some()
+            {
+                let j = if when { cmp } else { cmp.negate() };
+                let t = *t;
+                self.emit(|a| a.line(&format!("{} %r0, {rhs}, {}", j.jump(), Asm::label_of(t))));
+                self.fused = true;
+                // The state after the branch instruction, as the analysis computed it.
+                let v = Val::Bool {
+                    r: Range::BOOL,
+                    test,
+                };
+                return self.branch_states(v, when, t).map(Some);
+            }
+        }
+        self.emit(|a| {
+            a.line("mov %r2, 1");
+            a.line(&format!("{} %r0, {rhs}, +1", cmp.jump()));
+            a.line("mov %r2, 0");
+        });
+        self.push_reg(
+            Val::Bool {
+                r: Range::BOOL,
+                test,
+            },
+            2,
+        );
+        Ok(Some(self.fall()))
+    }
+
+    /// The successor states of a fused branch (no code).
+    fn branch_states(&mut self, v: Val, when: bool, target: u32) -> R<Next> {
+        let asm = self.asm.take();
+        let r = self.branch(v, when, target);
+        self.asm = asm;
+        r
+    }
+
+    fn call_method(&mut self, argc: i64) -> R<Next> {
+        if !(0..=8).contains(&argc) || self.depth() < argc as usize + 2 {
+            return Err(self.err("call with a bad argument count"));
+        }
+        let argc = argc as usize;
+        let base = self.depth() - argc - 2;
+        let func = self.st.stack[base + 1];
+        let args: Vec<Val> = self.st.stack[base + 2..].to_vec();
+        let arg = |i: usize| args.get(i).copied().unwrap_or(Val::Undef);
+        match func {
+            Val::CtxRead(w) => self.ctx_read(base, w, arg(0)),
+            Val::MapFn(m, op) => self.map_call(base, m, op, arg(0), arg(1)),
+            _ => Err(self.err(format!("call of {}", func.describe()))),
+        }
+    }
+
+    /// Drops the call's values and pushes its result (in `reg`).
+    fn finish_call(&mut self, base: usize, result: Val, reg: u8) -> Next {
+        self.st.stack.truncate(base);
+        self.push_reg(result, reg);
+        self.fall()
+    }
+
+    fn ctx_read(&mut self, base: usize, w: Read, off: Val) -> R<Next> {
+        let Some(r) = off.range().filter(|_| matches!(off, Val::Num { .. })) else {
+            // `typeof off !== "number"`: a TypeError.
+            return Ok(self.fail());
+        };
+        self.require_exact(r)?;
+        let h = self.env.header;
+        let width = w.width();
+        self.load(0, base + 2, off);
+        let r = if r.within(Range::INT32) {
+            r
+        } else {
+            self.emit(|a| {
+                a.line("lsh %r0, 32");
+                a.line("arsh %r0, 32");
+            });
+            Range::INT32
+        };
+        if r.hi < 0 {
+            return Ok(self.fail());
+        }
+        self.emit(|a| {
+            if r.lo < 0 {
+                a.line("jslt %r0, 0, Lfail");
+            }
+            a.line("mov %r1, %r0");
+            a.line(&format!("add %r1, {}", i64::from(h) + width));
+            a.line(&format!("jgt %r1, %r{R_LEN}, Lfail"));
+            a.line(&format!("mov %r1, %r{R_BLOB}"));
+            a.line("add %r1, %r0");
+            match w {
+                Read::U8 => a.line(&format!("ldxb %r0, [%r1+{h}]")),
+                Read::U16 => {
+                    a.line(&format!("ldxh %r0, [%r1+{h}]"));
+                    a.line("le16 %r0");
+                }
+                Read::U32 => {
+                    a.line(&format!("ldxw %r0, [%r1+{h}]"));
+                    a.line("le32 %r0");
+                }
+            }
+        });
+        let range = match w {
+            Read::U8 => Range::new(0, 255),
+            Read::U16 => Range::new(0, 65535),
+            Read::U32 => Range::UINT32,
+        };
+        Ok(self.finish_call(base, Val::num(range), 0))
+    }
+
+    fn map_call(&mut self, base: usize, m: u32, op: MapOp, key: Val, second: Val) -> R<Next> {
+        let decl = &self.env.maps[m as usize];
+        let array = decl.kind == MapKind::Array;
+        if !matches!(decl.kind, MapKind::Array | MapKind::Hash | MapKind::LruHash) {
+            return Err(self.err(format!("methods of {:?} maps are not lowered", decl.kind)));
+        }
+        let (vsize, ksize) = (decl.value_size, decl.key_size);
+        // Every call counts first, then needs its capability.
+        self.emit(Asm::count_helper);
+        let cap = if op == MapOp::Lookup {
+            CAP_MAP_READ
+        } else {
+            CAP_MAP_WRITE
+        };
+        if self.env.caps & cap == 0 {
+            return Ok(self.fail());
+        }
+        let g = self.env.globals;
+        // The key: an index (arrays) in the key scratch slot, or a buffer's address.
+        let key_ptr = if array {
+            let Some(r) = key.range().filter(|_| matches!(key, Val::Num { .. })) else {
+                return Ok(self.fail());
+            };
+            if r.hi < 0 || r.lo > i128::from(u32::MAX) {
+                return Ok(self.fail());
+            }
+            self.require_exact(r)?;
+            self.load(0, base + 2, key);
+            self.emit(|a| {
+                if r.lo < 0 {
+                    a.line("jslt %r0, 0, Lfail");
+                }
+                if r.hi > i128::from(u32::MAX) {
+                    a.line("lddw %r1, 0xffffffff");
+                    a.line("jgt %r0, %r1, Lfail");
+                }
+                a.store_key(0);
+            });
+            None
+        } else {
+            match key {
+                Val::Buf(k) => {
+                    let (off, len) = self.buf(k)?;
+                    if len < ksize {
+                        return Ok(self.fail());
+                    }
+                    Some(off)
+                }
+                _ => return Err(self.err(format!("a map key that is {}", key.describe()))),
+            }
+        };
+        let key_to = |a: &mut Asm, reg: u8| match key_ptr {
+            None => a.key_address(reg),
+            Some(off) => a.line(&format!("lddw %r{reg}, map_value {g}, {off}")),
+        };
+        let buf = |s: &Self, v: Val| -> R<Option<(u32, u32)>> {
+            match v {
+                Val::Buf(k) => s.buf(k).map(Some),
+                _ => Ok(None),
+            }
+        };
+        let written = self.env.written[m as usize];
+        let (l_false, l_end) = self
+            .asm
+            .as_deref_mut()
+            .map_or((String::new(), String::new()), |a| (a.fresh(), a.fresh()));
+        match op {
+            MapOp::Lookup => {
+                let Some((out, out_len)) = buf(self, second)? else {
+                    return Err(self.err(format!("a lookup into {}", second.describe())));
+                };
+                self.emit(|a| {
+                    if let Some(w) = written {
+                        a.line(&format!("lddw %r1, map_fd {w}"));
+                        key_to(a, 2);
+                        a.line("call 1");
+                        a.line(&format!("jeq %r0, 0, {l_false}"));
+                        a.line("ldxb %r1, [%r0+0]");
+                        a.line(&format!("jne %r1, 1, {l_false}"));
+                    }
+                    a.line(&format!("lddw %r1, map_fd {m}"));
+                    key_to(a, 2);
+                    a.line("call 1");
+                    a.line(&format!("jeq %r0, 0, {l_false}"));
+                    if out_len < vsize {
+                        // Found, but `out` is too short: a TypeError.
+                        a.fail();
+                    } else {
+                        a.line(&format!("lddw %r1, map_value {g}, {out}"));
+                        a.copy(vsize);
+                    }
+                });
+            }
+            MapOp::Update => {
+                let Some((v, v_len)) = buf(self, second)? else {
+                    return Err(self.err(format!("a map value that is {}", second.describe())));
+                };
+                if v_len < vsize {
+                    return Ok(self.fail());
+                }
+                self.emit(|a| {
+                    a.line(&format!("lddw %r1, map_fd {m}"));
+                    key_to(a, 2);
+                    a.line(&format!("lddw %r3, map_value {g}, {v}"));
+                    a.line("mov %r4, 0");
+                    a.line("call 2");
+                    a.line(&format!("jne %r0, 0, {l_false}"));
+                    if let Some(w) = written {
+                        a.line(&format!("lddw %r1, map_fd {w}"));
+                        key_to(a, 2);
+                        a.line("call 1");
+                        a.line("jeq %r0, 0, +1");
+                        a.line("stb [%r0+0], 1");
+                    }
+                });
+            }
+            MapOp::Delete => {
+                if array {
+                    return Err(self.err("`delete` of an ARRAY map (it has none)"));
+                }
+                self.emit(|a| {
+                    a.line(&format!("lddw %r1, map_fd {m}"));
+                    key_to(a, 2);
+                    a.line("call 3");
+                    a.line(&format!("jne %r0, 0, {l_false}"));
+                });
+            }
+        }
+        self.emit(|a| {
+            a.line("mov %r0, 1");
+            a.line(&format!("ja {l_end}"));
+            a.label(&l_false);
+            a.line("mov %r0, 0");
+            a.label(&l_end);
+        });
+        Ok(self.finish_call(base, Val::boolean(Range::BOOL), 0))
+    }
+}
+
+/// A `let` before its initialisation.
+const UNINIT: Val = Val::Uninit;
+
+trait WithFrom {
+    fn with_from(self, v: Val) -> Val;
+}
+
+impl WithFrom for Val {
+    /// Keeps the local `v` was read from.
+    fn with_from(self, v: Val) -> Val {
+        match (self, v) {
+            (Val::Num { r, .. }, Val::Num { from, .. }) => Val::Num { r, from },
+            (s, _) => s,
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! Lowered `.mbpf` JavaScript against QuickJS: the bundle examples in the subset and randomly
+//! generated programs run on QuickJS and, lowered to eBPF, on the interpreter, the JIT and AOT,
+//! over random contexts; every run must give the same return code and leave the same map
+//! contents.
+
+use oxbpf::mbpf::container::{self, section};
+use oxbpf::mbpf::manifest::{self, CAP_MAP_READ, CAP_MAP_WRITE, Hook, Manifest, MapDecl, MapKind};
+use oxbpf::mbpf::{Bundle, LoadPolicy, Payload};
+use oxbpf::quickjs::{HookInput, Instance, lower};
+use oxbpf::{BACKENDS, Loaded, MapSet, Vm};
+
+/// xorshift64*: the test's deterministic randomness.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+fn array_map(name: &str, entries: u32) -> MapDecl {
+    MapDecl {
+        name: name.into(),
+        kind: MapKind::Array,
+        key_size: 4,
+        value_size: 4,
+        max_entries: entries,
+        flags: 0,
+    }
+}
+
+/// A bundle of `js` with its lowering in `EBPF_TEXT` (unsigned: the loader lowers it again).
+fn lowered_bundle(js: &str, m: &Manifest) -> Result<Bundle, String> {
+    let bytecode = oxbpf::quickjs::compile(js, &m.entry).map_err(|e| e.to_string())?;
+    let insns = lower::lower(&bytecode, m).map_err(|e| e.to_string())?;
+    let bytes = container::write(
+        &[
+            (section::MANIFEST, &manifest::encode(m)),
+            (section::JS_SOURCE, js.as_bytes()),
+            (section::EBPF_TEXT, &oxbpf::isa::encode(&insns)),
+        ],
+        0,
+        true,
+    )
+    .map_err(|e| e.to_string())?;
+    let policy = LoadPolicy {
+        trusted: Vec::new(),
+        allow_unsigned: true,
+    };
+    Bundle::open(&bytes, &policy).map_err(|e| e.to_string())
+}
+
+/// A map's name and its entries (key, value).
+type Contents = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
+
+/// The manifest maps' contents (internal maps left out).
+fn contents(maps: &MapSet) -> Contents {
+    maps.iter()
+        .filter(|m| !m.name().starts_with('.'))
+        .map(|m| (m.name().to_owned(), m.entries()))
+        .collect()
+}
+
+/// Runs `inputs` on QuickJS and on every backend's lowering; panics on the first difference.
+/// Returns the number of runs compared.
+fn compare(what: &str, js: &str, m: &Manifest, inputs: &[HookInput]) -> usize {
+    let bundle = lowered_bundle(js, m).unwrap_or_else(|e| panic!("{what}: {e}\n{js}"));
+    let mut reference = Instance::new(&Bundle {
+        ebpf: None,
+        ..bundle.clone()
+    })
+    .unwrap();
+    let lowered: Vec<(&str, Loaded)> = BACKENDS
+        .iter()
+        .map(|&b| {
+            let vm = Vm::new(b).unwrap();
+            let l = vm
+                .load_opened_bundle(&bundle)
+                .unwrap_or_else(|e| panic!("{what} on {b}: {e}\n{js}"));
+            // The lowered text, not the two-instruction QuickJS runner.
+            assert!(l.program().insns().len() > 2, "{what} on {b}: not lowered");
+            (b, l)
+        })
+        .collect();
+    let mut runs = 0;
+    for input in inputs {
+        let want = reference.run(input).rc as u32;
+        let want_maps = contents(reference.maps());
+        for (b, l) in &lowered {
+            let got = l.execute(&mut input.to_blob());
+            assert_eq!(
+                got,
+                Ok(u64::from(want)),
+                "{what} on {b}: return code for {input:?}\n{js}"
+            );
+            assert_eq!(
+                contents(l.maps()),
+                want_maps,
+                "{what} on {b}: maps after {input:?}\n{js}"
+            );
+            runs += 1;
+        }
+    }
+    runs
+}
+
+/// Random inputs of `hook`: every field random (small or full-width), data of 0 to 15 bytes.
+fn inputs(rng: &mut Rng, hook: Hook, n: usize) -> Vec<HookInput> {
+    (0..n)
+        .map(|_| {
+            let len = rng.below(16) as usize;
+            let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            let mut input = HookInput::new(hook, data);
+            for &f in oxbpf::quickjs::blob_fields(hook) {
+                let v = match rng.below(3) {
+                    0 => rng.below(4) as f64,
+                    1 => 1000.0 + rng.below(8) as f64,
+                    _ => f64::from(rng.next() as u32),
+                };
+                input = input.with(f, v);
+            }
+            input
+        })
+        .collect()
+}
+
+#[test]
+fn the_bundle_examples_in_the_subset_lower_and_agree_with_quickjs() {
+    let mut rng = Rng(0x5eed);
+    let drop = include_str!("../examples/mbpf/net_rx_drop_ff.js");
+    let m = Manifest::new("drop_ff", "1.0", Hook::NetRx);
+    let mut cases = inputs(&mut rng, Hook::NetRx, 200);
+    for c in cases.iter_mut().step_by(3) {
+        if let Some(d) = c.data.as_mut().filter(|d| !d.is_empty()) {
+            d[0] = 0xff;
+        }
+    }
+    assert_eq!(compare("net_rx_drop_ff", drop, &m, &cases), 600);
+
+    let deny = include_str!("../examples/mbpf/security_deny.js");
+    let m = Manifest::new("deny", "1.0", Hook::Security);
+    let mut cases = inputs(&mut rng, Hook::Security, 200);
+    for (i, c) in cases.iter_mut().enumerate() {
+        if i % 2 == 0 {
+            *c = c
+                .clone()
+                .with("subject_id", 1000.0)
+                .with("action", (i % 5) as f64);
+        }
+    }
+    compare("security_deny", deny, &m, &cases);
+
+    let ticks = include_str!("../examples/mbpf/timer_count.js");
+    let mut m = Manifest::new("ticks", "1.0", Hook::Timer);
+    m.capabilities = CAP_MAP_READ | CAP_MAP_WRITE;
+    m.maps = vec![array_map("ticks", 1)];
+    compare(
+        "timer_count",
+        ticks,
+        &m,
+        &inputs(&mut rng, Hook::Timer, 100),
+    );
+}
+
+#[test]
+fn programs_outside_the_subset_are_refused_with_the_reason_and_run_on_quickjs() {
+    let m = Manifest::new("t", "1.0", Hook::Tracepoint);
+    for (js, reason) in [
+        (
+            "function mbpf_prog(ctx) { return ctx.readU8(0) / 3; }",
+            "opcode outside the lowered subset",
+        ),
+        (
+            "function mbpf_prog(ctx) { const s = 'a' + ctx.data_len; return s.length; }",
+            "push_atom_value",
+        ),
+        (
+            "function mbpf_prog(ctx) { try { return ctx.readU8(0); } catch (e) { return 7; } }",
+            "catch",
+        ),
+        (
+            "function f(x) { return x + 1; }\nfunction mbpf_prog(ctx) { return f(ctx.data_len); }",
+            "calls to other functions are not lowered",
+        ),
+        (
+            "function mbpf_prog(ctx) { let x = 1; while (ctx.data_len > 0) { x = x * 3; } return x; }",
+            "2^53",
+        ),
+        (
+            "function mbpf_prog(ctx) { return ctx.timestamp | 0; }",
+            "which a double rounds",
+        ),
+    ] {
+        let bytecode = oxbpf::quickjs::compile(js, "mbpf_prog").unwrap();
+        let e = lower::lower(&bytecode, &m).unwrap_err().to_string();
+        assert!(e.starts_with("mbpf_prog"), "{e}");
+        assert!(e.contains(reason), "{js}: {e}");
+        // The bundle without a lowering runs on QuickJS, through the same VM entry.
+        let vm = Vm::new("jit").unwrap();
+        let b = Bundle {
+            manifest: m.clone(),
+            payload: Payload::Source(js.into()),
+            ebpf: None,
+            signed: false,
+        };
+        let l = vm.load_opened_bundle(&b).unwrap();
+        let input = HookInput::new(Hook::Tracepoint, vec![5]).with("timestamp", 1e17);
+        let mut ctx = input.to_blob();
+        let want = Instance::new(&b).unwrap().run(&input).rc;
+        assert_eq!(l.execute(&mut ctx), Ok(u64::from(want as u32)), "{js}");
+    }
+}
+
+/// A random integer expression of depth `d` over `ctx` and the locals `vars`.
+fn expr(rng: &mut Rng, d: u32, vars: &[String]) -> String {
+    if d == 0 || rng.below(4) == 0 {
+        return match rng.below(7) {
+            0 => rng.below(300).to_string(),
+            1 => format!("-{}", rng.below(5)),
+            2 => {
+                format!("ctx.{}", rng.pick(&["readU8", "readU16LE", "readU32LE"]))
+                    + &format!("({})", rng.below(10))
+            }
+            3 => "ctx.data_len".into(),
+            4 => format!(
+                "ctx.{}",
+                rng.pick(&["ifindex", "pkt_len", "l2_proto", "flags"])
+            ),
+            _ if !vars.is_empty() => vars[rng.below(vars.len() as u64) as usize].clone(),
+            _ => rng.below(70_000).to_string(),
+        };
+    }
+    let a = expr(rng, d - 1, vars);
+    let b = expr(rng, d - 1, vars);
+    match rng.below(14) {
+        0 => format!("(({a} + {b}) | 0)"),
+        1 => format!("(({a} - {b}) | 0)"),
+        2 => format!("(({a} & 0xffff) * ({b} & 0x7fff))"),
+        3 => format!("({a} & {b})"),
+        4 => format!("({a} | {b})"),
+        5 => format!("({a} ^ {b})"),
+        6 => format!("({a} << ({b} & 7))"),
+        7 => format!("({a} >> {})", rng.below(32)),
+        8 => format!("({a} >>> {})", rng.below(32)),
+        9 => format!("(~{a})"),
+        10 => format!("({} ? {a} : {b})", cond(rng, d - 1, vars)),
+        11 => format!("(-({a} & 0xfff))"),
+        12 => format!("({a} >>> 0)"),
+        _ => format!("(({a} + 1) | 0)"),
+    }
+}
+
+/// A random condition.
+fn cond(rng: &mut Rng, d: u32, vars: &[String]) -> String {
+    let a = expr(rng, d, vars);
+    let b = expr(rng, d, vars);
+    match rng.below(9) {
+        0 => format!("{a} < {b}"),
+        1 => format!("{a} <= {b}"),
+        2 => format!("{a} > {b}"),
+        3 => format!("{a} >= {b}"),
+        4 => format!("{a} === {b}"),
+        5 => format!("{a} !== {b}"),
+        6 => format!("({a} & 1)"),
+        7 => format!("!({a})"),
+        _ => format!("({a} == {b}) || ({b} > 3)"),
+    }
+}
+
+/// A random program: locals, assignments, branches, a bounded loop, an array map and a module
+/// buffer, and returns.
+fn program(rng: &mut Rng) -> String {
+    let mut body = String::new();
+    let mut vars: Vec<String> = Vec::new();
+    for i in 0..1 + rng.below(4) {
+        let e = expr(rng, 2, &vars);
+        body.push_str(&format!("  let v{i} = {e};\n"));
+        vars.push(format!("v{i}"));
+    }
+    for _ in 0..1 + rng.below(4) {
+        let v = vars[rng.below(vars.len() as u64) as usize].clone();
+        match rng.below(6) {
+            0 => {
+                let c = cond(rng, 1, &vars);
+                let a = expr(rng, 2, &vars);
+                let b = expr(rng, 2, &vars);
+                body.push_str(&format!(
+                    "  if ({c}) {{ {v} = {a}; }} else {{ {v} = {b}; }}\n"
+                ));
+            }
+            1 => {
+                let n = 1 + rng.below(6);
+                let e = expr(rng, 1, &vars);
+                body.push_str(&format!(
+                    "  for (let i = 0; i < {n}; i++) {{ {v} = (({v} ^ {e}) + i) | 0; }}\n"
+                ));
+            }
+            2 => {
+                let k = rng.below(5);
+                let e = expr(rng, 1, &vars);
+                body.push_str(&format!(
+                    "  buf[{}] = {e}; buf[3] = {v}; maps.arr.update({k}, buf);\n",
+                    rng.below(3)
+                ));
+            }
+            3 => {
+                let k = rng.below(5);
+                body.push_str(&format!(
+                    "  if (maps.arr.lookup({k}, buf)) {{ {v} = (buf[0] | (buf[1] << 8)) + buf[3]; }}\n"
+                ));
+            }
+            4 => {
+                let c = cond(rng, 1, &vars);
+                let e = expr(rng, 1, &vars);
+                body.push_str(&format!("  if ({c}) {{ return {e}; }}\n"));
+            }
+            _ => {
+                let e = expr(rng, 2, &vars);
+                body.push_str(&format!("  {v} = {e};\n"));
+            }
+        }
+    }
+    // The result: a value, or the outcome of comparisons (which see every bit of the values
+    // compared, where a returned value is cut to its low 32 bits).
+    let e = expr(rng, 2, &vars);
+    let ret = match rng.below(3) {
+        0 => format!("({e}) + K"),
+        1 => format!("({}) ? 1 : 2", cond(rng, 2, &vars)),
+        _ => format!(
+            "(({e}) > 0 ? 4 : 0) + (({e}) < -5 ? 2 : 0) + (({e}) === {} ? 1 : 0)",
+            rng.below(3)
+        ),
+    };
+    format!(
+        "const buf = new Uint8Array(4);\nconst K = {};\nfunction mbpf_prog(ctx) {{\n{body}  return {ret};\n}}\n",
+        rng.below(100)
+    )
+}
+
+#[test]
+fn random_programs_in_the_subset_give_the_same_results_lowered_and_on_quickjs() {
+    let mut rng = Rng(0xdead_beef);
+    let mut m = Manifest::new("random", "1.0", Hook::NetRx);
+    m.capabilities = CAP_MAP_READ | CAP_MAP_WRITE;
+    m.maps = vec![array_map("arr", 4)];
+    let mut runs = 0;
+    let mut programs = 0;
+    let mut refused = Vec::new();
+    while runs < 10_500 {
+        let js = program(&mut rng);
+        let bytecode = oxbpf::quickjs::compile(&js, "mbpf_prog").unwrap();
+        if let Err(e) = lower::lower(&bytecode, &m) {
+            refused.push(format!("{e}\n{js}"));
+            assert!(refused.len() < 50, "too many refusals: {refused:#?}");
+            continue;
+        }
+        let cases = inputs(&mut rng, Hook::NetRx, 25);
+        runs += compare(&format!("program {programs}"), &js, &m, &cases);
+        programs += 1;
+    }
+    assert!(programs >= 100, "{programs} programs");
+    eprintln!(
+        "{programs} programs, {runs} runs compared, {} refused",
+        refused.len()
+    );
+}
