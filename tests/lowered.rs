@@ -122,7 +122,7 @@ fn inputs(rng: &mut Rng, hook: Hook, n: usize) -> Vec<HookInput> {
             let len = rng.below(16) as usize;
             let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
             let mut input = HookInput::new(hook, data);
-            for &f in oxbpf::quickjs::blob_fields(hook) {
+            for f in oxbpf::quickjs::blob_fields(hook) {
                 let v = match rng.below(3) {
                     0 => rng.below(4) as f64,
                     1 => 1000.0 + rng.below(8) as f64,

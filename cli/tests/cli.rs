@@ -529,39 +529,41 @@ fn build_example(dir: &Path, js: &str, hook: &str, extra: &[&str]) -> PathBuf {
     out
 }
 
+/// A new signing key in `dir`: the keypair file and the public key file's path.
+fn keygen(dir: &Path) -> (PathBuf, String) {
+    let key = dir.join("key");
+    let o = oxbpf(&["mbpf", "keygen", "-o", key.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let public = format!("{}.pub", key.display());
+    (key, public)
+}
+
+/// Signs bundle `b` with `key` into `B.signed.mbpf`; its path.
+fn sign_bundle(key: &Path, b: &Path) -> String {
+    let signed = b.with_extension("signed.mbpf");
+    let o = oxbpf(&[
+        "mbpf",
+        "sign",
+        "-k",
+        key.to_str().unwrap(),
+        "-i",
+        b.to_str().unwrap(),
+        "-o",
+        signed.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    signed.to_str().unwrap().to_owned()
+}
+
 #[test]
 fn the_bundle_examples_build_sign_verify_and_run() {
     let dir = scratch("mbpf-examples");
-    let key = dir.join("key");
-    assert!(
-        oxbpf(&["mbpf", "keygen", "-o", key.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let public = dir.join("key.pub").to_str().unwrap().to_owned();
+    let (key, public) = keygen(&dir);
     let sign = |b: &Path| {
-        let signed = b.with_extension("signed.mbpf");
-        let o = oxbpf(&[
-            "mbpf",
-            "sign",
-            "-k",
-            key.to_str().unwrap(),
-            "-i",
-            b.to_str().unwrap(),
-            "-o",
-            signed.to_str().unwrap(),
-        ]);
+        let signed = sign_bundle(&key, b);
+        let o = oxbpf(&["mbpf", "verify", "-k", &public, "-i", &signed]);
         assert!(o.status.success(), "{}", stderr(&o));
-        let o = oxbpf(&[
-            "mbpf",
-            "verify",
-            "-k",
-            &public,
-            "-i",
-            signed.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        signed.to_str().unwrap().to_owned()
+        signed
     };
     let run = |b: &str, args: &[&str]| {
         let mut all = vec!["run", b, "--trust", &public];
@@ -807,28 +809,8 @@ fn hostile_bundles_get_their_error() {
 #[test]
 fn lowered_bundles_run_their_ebpf_and_inspect_shows_it_or_why_not() {
     let dir = scratch("mbpf-lowered");
-    let key = dir.join("key");
-    assert!(
-        oxbpf(&["mbpf", "keygen", "-o", key.to_str().unwrap()])
-            .status
-            .success()
-    );
-    let public = format!("{}.pub", key.display());
-    let sign = |b: &Path| {
-        let signed = b.with_extension("signed.mbpf");
-        let o = oxbpf(&[
-            "mbpf",
-            "sign",
-            "-k",
-            key.to_str().unwrap(),
-            "-i",
-            b.to_str().unwrap(),
-            "-o",
-            signed.to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        signed.to_str().unwrap().to_owned()
-    };
+    let (key, public) = keygen(&dir);
+    let sign = |b: &Path| sign_bundle(&key, b);
     let drop = sign(&build_example(
         &dir,
         "net_rx_drop_ff",

@@ -245,11 +245,15 @@ impl FnTranslator<'_, '_> {
             .b
             .ins()
             .load(types::I64, VM_FIXED, self.vmctx, off::CTX_START);
-        let count = self
-            .b
+        (start, self.ctx_count(size))
+    }
+
+    /// The context region's count of valid starts for an access of `size` bytes (its length
+    /// for 1), a load Cranelift merges and hoists like [`ctx_bounds`](Self::ctx_bounds)'.
+    fn ctx_count(&mut self, size: u32) -> Value {
+        self.b
             .ins()
-            .load(types::I64, VM_FIXED, self.vmctx, ctx_count_offset(size));
-        (start, count)
+            .load(types::I64, VM_FIXED, self.vmctx, ctx_count_offset(size))
     }
 
     /// Emits the check of an access of `size` bytes at `addr` (= `base + off`) by the
@@ -294,10 +298,7 @@ impl FnTranslator<'_, '_> {
                 self.b.ins().isub(addr, self.env.floor),
                 self.env.stack_count[slot],
             ),
-            CheckKind::Context => {
-                let (_, count) = self.ctx_bounds(size);
-                (self.ctx_offset(addr), count)
-            }
+            CheckKind::Context => (self.ctx_offset(addr), self.ctx_count(size)),
         };
         self.flush_charges();
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, rel, count);
@@ -336,7 +337,7 @@ impl FnTranslator<'_, '_> {
 
     /// Whether `size` bytes at `addr` lie in the context.
     fn in_context(&mut self, addr: Value, size: u32) -> Value {
-        let (_, count) = self.ctx_bounds(size);
+        let count = self.ctx_count(size);
         let rel = self.ctx_offset(addr);
         self.b.ins().icmp(IntCC::UnsignedLessThan, rel, count)
     }
@@ -393,9 +394,9 @@ impl FnTranslator<'_, '_> {
         let span = hi - lo;
         let count = match span {
             // The counts of the access sizes are in the context block.
-            1 | 2 | 4 | 8 => self.ctx_bounds(span as u32).1,
+            1 | 2 | 4 | 8 => self.ctx_count(span as u32),
             _ => {
-                let len = self.ctx_bounds(1).1;
+                let len = self.ctx_count(1);
                 valid_starts(&mut self.b, len, span)
             }
         };

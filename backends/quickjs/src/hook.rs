@@ -55,32 +55,7 @@ impl HookInput {
     /// The hook's `ctx` fields and their values.
     pub fn fields(&self) -> Vec<(&'static str, f64)> {
         let len = self.data.as_ref().map_or(0, Vec::len) as f64;
-        let names: &[&'static str] = match self.hook {
-            Hook::Tracepoint => &[
-                "tracepoint_id",
-                "timestamp",
-                "cpu",
-                "pid",
-                "data_len",
-                "flags",
-            ],
-            Hook::Timer => &[
-                "timer_id",
-                "period_us",
-                "invocation_count",
-                "timestamp",
-                "flags",
-            ],
-            Hook::NetRx | Hook::NetTx => &["ifindex", "pkt_len", "data_len", "l2_proto", "flags"],
-            Hook::Security => &["subject_id", "object_id", "action", "data_len", "flags"],
-            Hook::Custom => &[
-                "custom_hook_id",
-                "schema_version",
-                "field_count",
-                "data_len",
-                "flags",
-            ],
-        };
+        let names = ctx_fields(self.hook);
         names
             .iter()
             .map(|&n| {
@@ -100,12 +75,17 @@ impl HookInput {
     }
 }
 
-/// The fields of `hook` in the context blob, in order (see [`HookInput::to_blob`]): every field
-/// of its `ctx` but those the blob's length gives (`data_len`) or that describe a descriptor
-/// table (`field_count`). `timestamp` is a 64-bit value, every other field 32-bit.
-pub fn blob_fields(hook: Hook) -> &'static [&'static str] {
+/// The fields of `hook`'s `ctx`, in order.
+fn ctx_fields(hook: Hook) -> &'static [&'static str] {
     match hook {
-        Hook::Tracepoint => &["tracepoint_id", "timestamp", "cpu", "pid", "flags"],
+        Hook::Tracepoint => &[
+            "tracepoint_id",
+            "timestamp",
+            "cpu",
+            "pid",
+            "data_len",
+            "flags",
+        ],
         Hook::Timer => &[
             "timer_id",
             "period_us",
@@ -113,10 +93,27 @@ pub fn blob_fields(hook: Hook) -> &'static [&'static str] {
             "timestamp",
             "flags",
         ],
-        Hook::NetRx | Hook::NetTx => &["ifindex", "pkt_len", "l2_proto", "flags"],
-        Hook::Security => &["subject_id", "object_id", "action", "flags"],
-        Hook::Custom => &["custom_hook_id", "schema_version", "flags"],
+        Hook::NetRx | Hook::NetTx => &["ifindex", "pkt_len", "data_len", "l2_proto", "flags"],
+        Hook::Security => &["subject_id", "object_id", "action", "data_len", "flags"],
+        Hook::Custom => &[
+            "custom_hook_id",
+            "schema_version",
+            "field_count",
+            "data_len",
+            "flags",
+        ],
     }
+}
+
+/// The fields of `hook` in the context blob, in order (see [`HookInput::to_blob`]): every field
+/// of its `ctx` but those the blob's length gives (`data_len`) or that describe a descriptor
+/// table (`field_count`). `timestamp` is a 64-bit value, every other field 32-bit.
+pub fn blob_fields(hook: Hook) -> Vec<&'static str> {
+    ctx_fields(hook)
+        .iter()
+        .copied()
+        .filter(|&n| n != "data_len" && n != "field_count")
+        .collect()
 }
 
 /// Bytes of each field in the context blob (a 64-bit little-endian slot; 32-bit fields use its
@@ -149,7 +146,7 @@ impl HookInput {
         for name in blob_fields(self.hook) {
             let v = fields
                 .iter()
-                .find(|(n, _)| n == name)
+                .find(|(n, _)| *n == name)
                 .map_or(0.0, |&(_, v)| v);
             let v = if blob_field_is_wide(name) {
                 v as u64

@@ -144,13 +144,14 @@ impl Asm {
         self.line("exit");
     }
 
-    /// Counts a helper call against the budget (failing beyond it).
-    pub(crate) fn count_helper(&mut self) {
+    /// Counts a helper call against the budget of `max` calls (failing beyond it).
+    pub(crate) fn count_helper(&mut self, max: u32) {
         let c = self.counter();
         self.line(&format!("ldxdw %r0, [%r10{c}]"));
         self.line("add %r0, 1");
         self.line(&format!("stxdw [%r10{c}], %r0"));
-        self.line("jgt %r0, %r5, Lfail");
+        self.mov_const(1, i64::from(max));
+        self.line("jgt %r0, %r1, Lfail");
     }
 
     /// Stores the 32-bit map index in `reg` to the key slot.
@@ -220,10 +221,6 @@ pub(crate) fn run(env: &Env<'_>, states: &[Option<State>]) -> Result<String, Low
             .code
             .get(i + 1)
             .filter(|n| !jump_targets.contains(&n.pc) && states[i + 1].is_some());
-        // The helper budget's limit, for `count_helper`.
-        if ins.info().name == "call_method" {
-            a.mov_const(5, i64::from(env.max_helpers));
-        }
         let mut step = Step {
             env,
             ins,

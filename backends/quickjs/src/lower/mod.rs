@@ -66,6 +66,23 @@ impl LowerError {
     }
 }
 
+/// The maps of a program lowered for `manifest` before [`GLOBALS`] (which comes last), by
+/// position: the manifest's, then the written flags of its arrays in manifest order.
+fn map_names(manifest: &Manifest) -> Vec<String> {
+    manifest
+        .maps
+        .iter()
+        .map(|d| d.name.clone())
+        .chain(
+            manifest
+                .maps
+                .iter()
+                .filter(|d| has_written_flags(d.kind))
+                .map(|d| written_name(&d.name)),
+        )
+        .collect()
+}
+
 /// Lowers the entry function of `bytecode` (written by [`compile`](crate::compile) for a bundle
 /// with `manifest`) to eBPF instructions.
 pub fn lower(bytecode: &[u8], manifest: &Manifest) -> Result<Vec<oxbpf_core::Insn>, LowerError> {
@@ -88,14 +105,7 @@ pub fn lower(bytecode: &[u8], manifest: &Manifest) -> Result<Vec<oxbpf_core::Ins
 /// program's QuickJS instance, so both paths share them), and a new [`GLOBALS`].
 pub fn lowered_maps(maps: &MapSet, manifest: &Manifest) -> Result<MapSet, MapError> {
     let mut set = MapSet::new();
-    let names = manifest.maps.iter().map(|d| d.name.clone()).chain(
-        manifest
-            .maps
-            .iter()
-            .filter(|d| has_written_flags(d.kind))
-            .map(|d| written_name(&d.name)),
-    );
-    for name in names {
+    for name in map_names(manifest) {
         let map = maps.get(&name).ok_or(MapError::NotFound)?;
         set.insert(map.clone());
     }

@@ -5,7 +5,7 @@
 use super::{GLOBALS_BYTES, LowerError};
 use crate::bytecode::{Atom, Constant, Function, Module, Operand};
 use crate::hook::{blob_field_is_wide, blob_fields, blob_header_len, has_read_methods};
-use crate::maps::has_written_flags;
+use crate::maps::written_name;
 use oxbpf_loader::mbpf::manifest::{Hook, Manifest, MapDecl};
 
 /// A module-level variable the entry function reads.
@@ -102,16 +102,12 @@ impl<'a> Env<'a> {
             };
             vars.push(var);
         }
-        let mut next = manifest.maps.len() as u32;
+        let names = super::map_names(manifest);
+        let position = |n: &str| names.iter().position(|m| m == n).map(|i| i as u32);
         let written = manifest
             .maps
             .iter()
-            .map(|d| {
-                has_written_flags(d.kind).then(|| {
-                    next += 1;
-                    next - 1
-                })
-            })
+            .map(|d| position(&written_name(&d.name)))
             .collect();
         Ok(Env {
             f,
@@ -121,7 +117,7 @@ impl<'a> Env<'a> {
             header: blob_header_len(manifest.hook) as i32,
             maps: &manifest.maps,
             written,
-            globals: next,
+            globals: names.len() as u32,
             caps: manifest.capabilities,
             max_helpers: manifest.budgets.max_helpers,
             default_rc: manifest.hook.default_return() as u32,

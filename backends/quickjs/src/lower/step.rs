@@ -488,7 +488,7 @@ impl Step<'_, '_> {
                     .stack
                     .last()
                     .ok_or_else(|| self.err("operand stack underflow"))?;
-                if kind == "put_check" && self.st.locals[usize::from(l)] == UNINIT {
+                if kind == "put_check" && self.st.locals[usize::from(l)] == Val::Uninit {
                     // Assignment before `let` initialised it: a ReferenceError.
                     return Ok(Some(self.fail()));
                 }
@@ -509,7 +509,7 @@ impl Step<'_, '_> {
             }
             "uninit" => {
                 self.forget_local(l);
-                self.st.locals[usize::from(l)] = UNINIT;
+                self.st.locals[usize::from(l)] = Val::Uninit;
             }
             _ => {
                 // inc_loc, dec_loc, add_loc.
@@ -547,7 +547,7 @@ impl Step<'_, '_> {
     /// Pushes local `l`; `false` when reading it throws (a `let` before its initialisation).
     fn get_local(&mut self, l: u16, checked: bool) -> R<bool> {
         let v = self.st.locals[usize::from(l)];
-        if v == UNINIT {
+        if v == Val::Uninit {
             if checked {
                 return Ok(false);
             }
@@ -557,13 +557,9 @@ impl Step<'_, '_> {
             Val::Num { r, .. } => Val::Num { r, from: Some(l) },
             other => other,
         };
-        if v.runtime() {
-            if let Some(c) = v.range().and_then(Range::as_const) {
-                self.push(Val::num(Range::constant(i128::from(c))).with_from(v))?;
-            } else {
-                self.emit(|a| a.load(0, Loc::Local(l)));
-                self.push_reg(v, 0);
-            }
+        if v.runtime() && v.range().and_then(Range::as_const).is_none() {
+            self.emit(|a| a.load(0, Loc::Local(l)));
+            self.push_reg(v, 0);
         } else {
             self.push(v)?;
         }
@@ -593,11 +589,10 @@ impl Step<'_, '_> {
             }
             (Val::Ctx, _, false) => match self.env.field(&name) {
                 Some(Field::Header { off, wide }) => {
-                    let h = off;
                     let d = self.depth();
                     self.emit(|a| {
                         a.line(&format!(
-                            "ldx{} %r0, [%r{R_BLOB}+{h}]",
+                            "ldx{} %r0, [%r{R_BLOB}+{off}]",
                             if wide { "dw" } else { "w" }
                         ));
                         a.store(Loc::depth(d), 0);
@@ -1142,7 +1137,8 @@ impl Step<'_, '_> {
         }
         let (vsize, ksize) = (decl.value_size, decl.key_size);
         // Every call counts first, then needs its capability.
-        self.emit(Asm::count_helper);
+        let max = self.env.max_helpers;
+        self.emit(|a| a.count_helper(max));
         let cap = if op == MapOp::Lookup {
             CAP_MAP_READ
         } else {
@@ -1270,22 +1266,5 @@ impl Step<'_, '_> {
             a.label(&l_end);
         });
         Ok(self.finish_call(base, Val::boolean(Range::BOOL), 0))
-    }
-}
-
-/// A `let` before its initialisation.
-const UNINIT: Val = Val::Uninit;
-
-trait WithFrom {
-    fn with_from(self, v: Val) -> Val;
-}
-
-impl WithFrom for Val {
-    /// Keeps the local `v` was read from.
-    fn with_from(self, v: Val) -> Val {
-        match (self, v) {
-            (Val::Num { r, .. }, Val::Num { from, .. }) => Val::Num { r, from },
-            (s, _) => s,
-        }
     }
 }
