@@ -4,10 +4,13 @@
 //! contents.
 
 use oxbpf::mbpf::container::{self, section};
-use oxbpf::mbpf::manifest::{self, CAP_MAP_READ, CAP_MAP_WRITE, Hook, Manifest, MapDecl, MapKind};
+use oxbpf::mbpf::manifest::{
+    self, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_TIME, Hook, Manifest, MapDecl, MapKind,
+};
 use oxbpf::mbpf::{Bundle, LoadPolicy, Payload};
 use oxbpf::quickjs::{HookInput, Instance, lower};
 use oxbpf::{BACKENDS, Loaded, MapSet, Vm};
+use std::sync::{Arc, Mutex};
 
 /// xorshift64*: the test's deterministic randomness.
 struct Rng(u64);
@@ -35,6 +38,17 @@ fn array_map(name: &str, entries: u32) -> MapDecl {
         kind: MapKind::Array,
         key_size: 4,
         value_size: 4,
+        max_entries: entries,
+        flags: 0,
+    }
+}
+
+fn counter_map(name: &str, entries: u32) -> MapDecl {
+    MapDecl {
+        name: name.into(),
+        kind: MapKind::Counter,
+        key_size: 4,
+        value_size: 8,
         max_entries: entries,
         flags: 0,
     }
@@ -81,23 +95,24 @@ fn compare(what: &str, js: &str, m: &Manifest, inputs: &[HookInput]) -> usize {
         ..bundle.clone()
     })
     .unwrap();
-    let lowered: Vec<(&str, Loaded)> = BACKENDS
+    let lowered: Vec<(&str, Loaded, Logs)> = BACKENDS
         .iter()
         .map(|&b| {
-            let vm = Vm::new(b).unwrap();
+            let (vm, logs) = logging_vm(b);
             let l = vm
                 .load_opened_bundle(&bundle)
                 .unwrap_or_else(|e| panic!("{what} on {b}: {e}\n{js}"));
             // The lowered text, not the two-instruction QuickJS runner.
             assert!(l.program().insns().len() > 2, "{what} on {b}: not lowered");
-            (b, l)
+            (b, l, logs)
         })
         .collect();
     let mut runs = 0;
     for input in inputs {
         let want = reference.run(input).rc as u32;
         let want_maps = contents(reference.maps());
-        for (b, l) in &lowered {
+        let want_logs = reference.take_logs();
+        for (b, l, logs) in &lowered {
             let got = l.execute(&mut input.to_blob());
             assert_eq!(
                 got,
@@ -109,10 +124,27 @@ fn compare(what: &str, js: &str, m: &Manifest, inputs: &[HookInput]) -> usize {
                 want_maps,
                 "{what} on {b}: maps after {input:?}\n{js}"
             );
+            assert_eq!(
+                std::mem::take(&mut *logs.lock().unwrap()),
+                want_logs,
+                "{what} on {b}: log lines for {input:?}\n{js}"
+            );
             runs += 1;
         }
     }
     runs
+}
+
+/// The lines a VM's programs log.
+type Logs = Arc<Mutex<Vec<String>>>;
+
+/// A VM on backend `b` whose `trace_printk` lines are kept.
+fn logging_vm(b: &str) -> (Vm, Logs) {
+    let mut vm = Vm::new(b).unwrap();
+    let logs = Logs::default();
+    let sink = logs.clone();
+    vm.host_env_mut().trace = Arc::new(move |l: &str| sink.lock().unwrap().push(l.to_owned()));
+    (vm, logs)
 }
 
 /// Random inputs of `hook`: every field random (small or full-width), data of 0 to 15 bytes.
@@ -174,8 +206,100 @@ fn the_bundle_examples_in_the_subset_lower_and_agree_with_quickjs() {
 }
 
 #[test]
+fn mbpf_helpers_and_counters_lower_and_agree_with_quickjs() {
+    let mut rng = Rng(0x106);
+    // The tracepoint logger example: a message of three numbers, one in hexadecimal.
+    let log = include_str!("../examples/mbpf/tracepoint_log.js");
+    let mut m = Manifest::new("tp_log", "1.0", Hook::Tracepoint);
+    m.capabilities = CAP_LOG;
+    let cases = inputs(&mut rng, Hook::Tracepoint, 100);
+    compare("tracepoint_log", log, &m, &cases);
+    // Without CAP_LOG, `mbpf.log` is absent: calling it is a TypeError, the hook's default.
+    m.capabilities = 0;
+    compare("tracepoint_log without CAP_LOG", log, &m, &cases);
+
+    // Levels clamped at run time, `%` in the text, template literals, `undefined` and booleans.
+    let js = "function mbpf_prog(ctx) {\n\
+        const lv = ctx.cpu - 2;\n\
+        mbpf.log(lv, `cpu ${ctx.cpu}: 100% of ${ctx.data_len > 3 ? 1 : 0} ${false}`);\n\
+        mbpf.log(true, 'u ' + undefined + ' ' + (ctx.pid >>> 0).toString(16) + ' ' + null);\n\
+        return mbpf.apiVersion;\n}\n";
+    let mut m = Manifest::new("levels", "1.0", Hook::Tracepoint);
+    m.capabilities = CAP_LOG;
+    let mut cases = inputs(&mut rng, Hook::Tracepoint, 60);
+    for (i, c) in cases.iter_mut().enumerate() {
+        *c = c.clone().with("cpu", (i % 8) as f64);
+    }
+    compare("log levels", js, &m, &cases);
+
+    // COUNTER add/set/get, an index outside the counter, and a missing capability.
+    let js = "function mbpf_prog(ctx) {\n\
+        const i = ctx.cpu & 7;\n\
+        const added = maps.hits.add(i, ctx.data_len + 1);\n\
+        if (ctx.flags & 1) { maps.hits.set(0, -5); }\n\
+        const v = maps.hits.get(i & 3);\n\
+        return (added ? 16 : 0) + (v > 20 ? 2 : 0) + (v < 0 ? 1 : 0);\n}\n";
+    let mut m = Manifest::new("hits", "1.0", Hook::Tracepoint);
+    m.capabilities = CAP_MAP_READ | CAP_MAP_WRITE;
+    m.maps = vec![counter_map("hits", 4)];
+    let cases = inputs(&mut rng, Hook::Tracepoint, 100);
+    compare("counter", js, &m, &cases);
+    m.capabilities = CAP_MAP_WRITE;
+    compare("counter without CAP_MAP_READ", js, &m, &cases);
+}
+
+#[test]
+fn now_ns_reads_the_clock_once_per_run_on_both_paths() {
+    let js = "const b = new Uint8Array(8);\n\
+        function mbpf_prog(ctx) {\n\
+        const t = [0, 0];\n\
+        const u = [0, 0];\n\
+        mbpf.nowNs(t);\n\
+        let x = 0;\n\
+        for (let i = 0; i < 200; i++) { x = (x + ctx.cpu) | 0; }\n\
+        mbpf.nowNs(u);\n\
+        mbpf.u64StoreLE(b, 0, t);\n\
+        maps.last.update(0, b);\n\
+        return t[0] === u[0] && t[1] === u[1] ? 1 : 0;\n}\n";
+    let mut m = Manifest::new("now", "1.0", Hook::Tracepoint);
+    m.capabilities = CAP_TIME | CAP_MAP_WRITE;
+    m.maps = vec![MapDecl {
+        value_size: 8,
+        ..array_map("last", 1)
+    }];
+    let bundle = lowered_bundle(js, &m).unwrap();
+    let input = HookInput::new(Hook::Tracepoint, vec![1, 2]).with("cpu", 3.0);
+    let stored = |maps: &MapSet| {
+        let v = maps
+            .get("last")
+            .unwrap()
+            .lookup(&0u32.to_le_bytes())
+            .unwrap();
+        u64::from_le_bytes(v[..8].try_into().unwrap())
+    };
+    let mut quickjs = Instance::new(&Bundle {
+        ebpf: None,
+        ..bundle.clone()
+    })
+    .unwrap();
+    let before = oxbpf_helpers::env::ktime_ns();
+    assert_eq!(quickjs.run(&input).rc, 1);
+    let after = oxbpf_helpers::env::ktime_ns();
+    assert!((before..=after).contains(&stored(quickjs.maps())));
+    for b in BACKENDS {
+        let l = Vm::new(b).unwrap().load_opened_bundle(&bundle).unwrap();
+        let before = oxbpf_helpers::env::ktime_ns();
+        assert_eq!(l.execute(&mut input.to_blob()), Ok(1), "{b}");
+        let after = oxbpf_helpers::env::ktime_ns();
+        let t = stored(l.maps());
+        assert!(before <= t && t <= after, "{b}: {before} <= {t} <= {after}");
+    }
+}
+
+#[test]
 fn programs_outside_the_subset_are_refused_with_the_reason_and_run_on_quickjs() {
-    let m = Manifest::new("t", "1.0", Hook::Tracepoint);
+    let mut m = Manifest::new("t", "1.0", Hook::Tracepoint);
+    m.capabilities = CAP_LOG;
     for (js, reason) in [
         (
             "function mbpf_prog(ctx) { return ctx.readU8(0) / 3; }",
@@ -183,7 +307,19 @@ fn programs_outside_the_subset_are_refused_with_the_reason_and_run_on_quickjs() 
         ),
         (
             "function mbpf_prog(ctx) { const s = 'a' + ctx.data_len; return s.length; }",
-            "push_atom_value",
+            "`.length` of a string",
+        ),
+        (
+            "const b = new Uint8Array(2);\nfunction mbpf_prog(ctx) { mbpf.emit(1, b); return 0; }",
+            "`mbpf.emit` is not lowered",
+        ),
+        (
+            "function mbpf_prog(ctx) { mbpf.log(1, 'a' + ctx.cpu + ctx.pid + 'b' + ctx.flags + ctx.data_len); return 0; }",
+            "more than 3 numbers",
+        ),
+        (
+            "function mbpf_prog(ctx) { mbpf.log(1, 'big ' + (ctx.cpu > 2)); return 0; }",
+            "a string made from a boolean",
         ),
         (
             "function mbpf_prog(ctx) { try { return ctx.readU8(0); } catch (e) { return 7; } }",
@@ -290,7 +426,49 @@ fn program(rng: &mut Rng) -> String {
     }
     for _ in 0..1 + rng.below(4) {
         let v = vars[rng.below(vars.len() as u64) as usize].clone();
-        match rng.below(6) {
+        match rng.below(10) {
+            6 => {
+                let level = match rng.below(3) {
+                    0 => (rng.below(6) as i64 - 1).to_string(),
+                    1 => "(ctx.l2_proto & 7)".into(),
+                    _ => v.clone(),
+                };
+                let e = expr(rng, 1, &vars);
+                let msg = match rng.below(3) {
+                    0 => format!("\"v \" + {v} + \" h \" + (({e}) >>> 0).toString(16)"),
+                    1 => format!("`t ${{{v}}} 100%`"),
+                    _ => "\"plain\"".into(),
+                };
+                body.push_str(&format!("  mbpf.log({level}, {msg});\n"));
+            }
+            7 => {
+                let k = rng.below(5);
+                let e = expr(rng, 1, &vars);
+                body.push_str(&match rng.below(3) {
+                    0 => format!("  {v} = maps.cnt.add({k}, ({e}) & 0xffff) ? 1 : 0;\n"),
+                    1 => format!("  maps.cnt.set({k}, {e});\n"),
+                    _ => format!(
+                        "  if (maps.cnt.get({k}) > {}) {{ {v} = {e}; }}\n",
+                        rng.below(200) as i64 - 50
+                    ),
+                });
+            }
+            8 => {
+                let e = expr(rng, 1, &vars);
+                let off = rng.below(3);
+                body.push_str(&format!(
+                    "  {{ const p = [({e}) >>> 0, {}]; p[1] = {v} & 0xff; \
+                     mbpf.u64StoreLE(b8, {off}, p); maps.arr.update(1, b8); \
+                     mbpf.u64LoadLE(b8, 0, p); {v} = (p[0] ^ p[1]) + p.length + mbpf.apiVersion; }}\n",
+                    rng.below(9)
+                ));
+            }
+            9 => {
+                let e = expr(rng, 1, &vars);
+                body.push_str(&format!(
+                    "  {{ const q = [{e}, 1]; mbpf.u64LoadLE(b8, 0, q); {v} = q[1] - q[0]; }}\n"
+                ));
+            }
             0 => {
                 let c = cond(rng, 1, &vars);
                 let a = expr(rng, 2, &vars);
@@ -343,7 +521,7 @@ fn program(rng: &mut Rng) -> String {
         ),
     };
     format!(
-        "const buf = new Uint8Array(4);\nconst K = {};\nfunction mbpf_prog(ctx) {{\n{body}  return {ret};\n}}\n",
+        "const buf = new Uint8Array(4);\nconst b8 = new Uint8Array(8);\nconst K = {};\nfunction mbpf_prog(ctx) {{\n{body}  return {ret};\n}}\n",
         rng.below(100)
     )
 }
@@ -352,8 +530,8 @@ fn program(rng: &mut Rng) -> String {
 fn random_programs_in_the_subset_give_the_same_results_lowered_and_on_quickjs() {
     let mut rng = Rng(0xdead_beef);
     let mut m = Manifest::new("random", "1.0", Hook::NetRx);
-    m.capabilities = CAP_MAP_READ | CAP_MAP_WRITE;
-    m.maps = vec![array_map("arr", 4)];
+    m.capabilities = CAP_MAP_READ | CAP_MAP_WRITE | CAP_LOG;
+    m.maps = vec![array_map("arr", 4), counter_map("cnt", 4)];
     let mut runs = 0;
     let mut programs = 0;
     let mut refused = Vec::new();

@@ -13,11 +13,10 @@ use oxbpf_loader::mbpf::manifest::{
 use rquickjs::{Array, Ctx, Exception, Function, Object, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
 
 /// Log levels and their prefixes.
-const LEVELS: [&str; 4] = ["[DEBUG]", "[INFO]", "[WARN]", "[ERROR]"];
+pub(crate) const LEVELS: [&str; 4] = ["[DEBUG]", "[INFO]", "[WARN]", "[ERROR]"];
 /// Largest record `mbpf.emit` takes.
 pub const EMIT_MAX_RECORD: usize = 256;
 /// Bytes of the per-program emit ring (records `[u32 id][u32 len][data]`).
@@ -57,21 +56,21 @@ pub struct Helpers {
     logs: Mutex<Vec<String>>,
 }
 
-/// Monotonic nanoseconds since the first call in this process.
-fn monotonic_ns() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+/// The helper calls a run of a program with `manifest` may make (0 in the manifest means the
+/// default, 100).
+pub(crate) fn helper_limit(manifest: &Manifest) -> u32 {
+    match manifest.budgets.max_helpers {
+        0 => 100,
+        n => n,
+    }
 }
 
 impl Helpers {
-    /// Helpers for `manifest` (0 helper calls allowed means the default, 100).
+    /// Helpers for `manifest`.
     pub(crate) fn new(manifest: &Manifest) -> Helpers {
         Helpers {
             caps: manifest.capabilities,
-            max_calls: match manifest.budgets.max_helpers {
-                0 => 100,
-                n => n,
-            },
+            max_calls: helper_limit(manifest),
             calls: AtomicU32::new(0),
             exceeded: AtomicBool::new(false),
             now_ns: AtomicU64::new(0),
@@ -91,7 +90,8 @@ impl Helpers {
     pub(crate) fn start_run(&self) {
         self.calls.store(0, Ordering::Relaxed);
         self.exceeded.store(false, Ordering::Relaxed);
-        self.now_ns.store(monotonic_ns(), Ordering::Relaxed);
+        self.now_ns
+            .store(oxbpf_helpers::env::ktime_ns(), Ordering::Relaxed);
     }
 
     /// Whether the run went over the helper budget (even if the program caught it).

@@ -38,6 +38,7 @@ pub(crate) fn run(env: &Env<'_>) -> Result<Vec<Option<State>>, LowerError> {
     states[0] = Some(State {
         stack: Vec::new(),
         locals: vec![Val::Undef; env.f.var_count as usize],
+        pairs: vec![[Val::Undef; 2]; env.pair_sites.len()],
     });
     let mut work = BTreeSet::from([0usize]);
     let mut steps = 0;

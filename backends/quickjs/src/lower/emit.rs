@@ -10,12 +10,16 @@ use super::LowerError;
 use super::analyze::targets;
 use super::module::Env;
 use super::step::{State, Step};
+use super::text::ARG_SLOTS;
 use std::fmt::Write as _;
 
 /// The context blob's address.
 pub(crate) const R_BLOB: u8 = 6;
 /// The context blob's length.
 pub(crate) const R_LEN: u8 = 7;
+
+/// The longest prefix of a log line (`[ERROR] `).
+pub(crate) const LOG_PREFIX_BYTES: usize = 8;
 
 /// The largest data length the lowered code handles (its lengths are 32-bit numbers); a longer
 /// context gets the hook's default.
@@ -28,6 +32,12 @@ pub(crate) enum Loc {
     Depth(usize),
     /// A local.
     Local(u16),
+    /// The slot of a live string's integer (see [`text`](super::text)).
+    Arg(u8),
+    /// Element 0 or 1 of a `[lo, hi]` array literal.
+    Pair(u16, u8),
+    /// The clock, read as the run starts (`nowNs`).
+    Clock,
 }
 
 impl Loc {
@@ -48,24 +58,58 @@ pub(crate) struct Asm {
     /// Operand-stack slots in the frame (depths 2 and up).
     frame_depths: usize,
     locals: usize,
+    /// Array literals.
+    pairs: usize,
+    /// Bytes for the format strings of log calls, at the bottom of the frame.
+    format_bytes: usize,
     next: u32,
 }
 
+/// 8-byte slots after the locals, before the string slots: the helper-call counter, the key
+/// scratch slot and the clock.
+const FIXED_SLOTS: usize = 3;
+
 impl Asm {
+    /// The frame offset of the `n`th 8-byte slot after the operand stack and locals (from 1).
+    fn slot(&self, n: usize) -> i64 {
+        -8 * (self.frame_depths + self.locals + n) as i64
+    }
+
     fn place(&self, loc: Loc) -> Place {
+        let strings = usize::from(ARG_SLOTS);
         match loc {
             Loc::Depth(d) if d < 2 => Place::Reg(8 + d as u8),
             Loc::Depth(d) => Place::Frame(-8 * (d as i64 - 1)),
             Loc::Local(l) => Place::Frame(-8 * (self.frame_depths as i64 + i64::from(l) + 1)),
+            Loc::Clock => Place::Frame(self.slot(3)),
+            Loc::Arg(k) => Place::Frame(self.slot(FIXED_SLOTS + 1 + usize::from(k))),
+            Loc::Pair(p, e) => Place::Frame(
+                self.slot(FIXED_SLOTS + strings + 1 + 2 * usize::from(p) + usize::from(e)),
+            ),
         }
     }
 
+    /// Bytes of the frame in use.
+    fn frame_bytes(&self) -> usize {
+        8 * (self.frame_depths
+            + self.locals
+            + FIXED_SLOTS
+            + usize::from(ARG_SLOTS)
+            + 2 * self.pairs)
+            + self.format_bytes
+    }
+
+    /// The frame offset of the format area (its lowest address).
+    pub(crate) fn format_area(&self) -> i64 {
+        -(self.frame_bytes() as i64)
+    }
+
     fn counter(&self) -> i64 {
-        -8 * (self.frame_depths + self.locals + 1) as i64
+        self.slot(1)
     }
 
     fn key(&self) -> i64 {
-        -8 * (self.frame_depths + self.locals + 2) as i64
+        self.slot(2)
     }
 
     /// Appends one line.
@@ -167,6 +211,25 @@ impl Asm {
         self.line(&format!("add %r{reg}, {k}"));
     }
 
+    /// Calls `trace_printk` with the NUL-terminated format `fmt`, written to the format area,
+    /// and the integers in string slots `args`.
+    pub(crate) fn trace_printk(&mut self, fmt: &[u8], args: &[u8]) {
+        let area = self.format_area();
+        for (i, chunk) in fmt.chunks(8).enumerate() {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.mov_const(1, i64::from_le_bytes(b));
+            self.line(&format!("stxdw [%r10{}], %r1", area + 8 * i as i64));
+        }
+        self.line("mov %r1, %r10");
+        self.line(&format!("add %r1, {area}"));
+        self.line(&format!("mov %r2, {}", fmt.len()));
+        for (j, &k) in args.iter().enumerate() {
+            self.load(3 + j as u8, Loc::Arg(k));
+        }
+        self.line("call 6");
+    }
+
     /// Copies `n` bytes from `[r0]` to `[r1]` (through `r2`).
     pub(crate) fn copy(&mut self, n: u32) {
         let mut i = 0;
@@ -183,22 +246,27 @@ impl Asm {
 /// Writes the program: prologue, every reachable instruction, the failure exit.
 pub(crate) fn run(env: &Env<'_>, states: &[Option<State>]) -> Result<String, LowerError> {
     let f = env.f;
-    let frame_depths = (f.stack_size as usize).saturating_sub(2);
-    let locals = f.var_count as usize;
-    let frame = 8 * (frame_depths + locals + 2);
+    let mut a = Asm {
+        out: String::new(),
+        frame_depths: (f.stack_size as usize).saturating_sub(2),
+        locals: f.var_count as usize,
+        pairs: env.pair_sites.len(),
+        format_bytes: env
+            .strings
+            .max_format_len(LOG_PREFIX_BYTES)
+            .next_multiple_of(8),
+        next: 0,
+    };
+    let frame = a.frame_bytes();
     if frame > 512 {
         return Err(LowerError::new(
             &env.name,
             None,
-            format!("needs a {frame}-byte frame (stack and locals); eBPF has 512"),
+            format!(
+                "needs a {frame}-byte frame (stack, locals, arrays and log formats); eBPF has 512"
+            ),
         ));
     }
-    let mut a = Asm {
-        out: String::new(),
-        frame_depths,
-        locals,
-        next: 0,
-    };
     let h = env.header;
     a.line(&format!("mov %r{R_BLOB}, %r1"));
     a.line(&format!("mov %r{R_LEN}, %r2"));
@@ -207,6 +275,11 @@ pub(crate) fn run(env: &Env<'_>, states: &[Option<State>]) -> Result<String, Low
     a.line(&format!("jgt %r{R_LEN}, %r0, Lfail"));
     let c = a.counter();
     a.line(&format!("stdw [%r10{c}], 0"));
+    if env.uses_clock {
+        // `nowNs` is constant within a run, as on QuickJS.
+        a.line("call 5");
+        a.store(Loc::Clock, 0);
+    }
     let jump_targets = targets(f);
     let mut skip = false;
     for (i, ins) in f.code.iter().enumerate() {

@@ -15,6 +15,13 @@
 //!   maps, with buffers as keys and values, as map helper calls 1, 2 and 3; every call counts
 //!   against `max_helpers` first, and a missing capability gives the hook's default, as the
 //!   error it throws does on QuickJS.
+//! - COUNTER `add/set/get` (the counter's slot through `map_lookup_elem`, `add` atomic); a
+//!   counter's value may be any 64-bit integer, so it is only compared.
+//! - `mbpf.log(level, msg)` as `trace_printk` (helper 6), `msg` a literal or a concatenation of
+//!   literals and integers (`+`, template literals, `n.toString(16)`), at most three integers;
+//!   `mbpf.nowNs(out)` from the clock read once per run (helper 5); `mbpf.u64LoadLE/u64StoreLE`
+//!   with `[lo, hi]` array literals; `mbpf.apiVersion`. A helper without its capability is
+//!   absent, and calling it gives the hook's default, as its TypeError does on QuickJS.
 //! - `return` of a number (ToInt32), of anything else (0), or a failure (the hook's default).
 //!
 //! # The program it gives
@@ -28,9 +35,11 @@
 //! instruction budget instead) and the heap limit (the data is not copied).
 
 mod analyze;
+mod calls;
 mod emit;
 mod module;
 mod step;
+mod text;
 mod value;
 
 use crate::bytecode::{self, Instr};

@@ -2,6 +2,7 @@
 //! the module-level constants and buffers it reads, the hook's context layout, the maps and the
 //! budgets.
 
+use super::text::Strings;
 use super::{GLOBALS_BYTES, LowerError};
 use crate::bytecode::{Atom, Constant, Function, Module, Operand};
 use crate::hook::{blob_field_is_wide, blob_fields, blob_header_len, has_read_methods};
@@ -46,6 +47,13 @@ pub(crate) struct Env<'a> {
     pub(crate) max_helpers: u32,
     /// The hook's default return code.
     pub(crate) default_rc: u32,
+    /// The strings met so far.
+    pub(crate) strings: Strings,
+    /// The byte offsets of the function's two-element array literals (`[lo, hi]` pairs), by
+    /// pair index.
+    pub(crate) pair_sites: Vec<u32>,
+    /// Whether the function names `nowNs` (the clock is then read once, as the run starts).
+    pub(crate) uses_clock: bool,
 }
 
 impl<'a> Env<'a> {
@@ -119,8 +127,19 @@ impl<'a> Env<'a> {
             written,
             globals: names.len() as u32,
             caps: manifest.capabilities,
-            max_helpers: manifest.budgets.max_helpers,
+            max_helpers: crate::api::helper_limit(manifest),
             default_rc: manifest.hook.default_return() as u32,
+            strings: Strings::default(),
+            pair_sites: f
+                .code
+                .iter()
+                .filter(|i| i.info().name == "array_from")
+                .map(|i| i.pc)
+                .collect(),
+            uses_clock: f
+                .code
+                .iter()
+                .any(|i| matches!(&i.operand, Operand::Atom(Atom::Text(a)) if a == "nowNs")),
         })
     }
 

@@ -5,7 +5,7 @@
 use super::LowerError;
 use super::emit::{Asm, Loc, R_BLOB, R_LEN};
 use super::module::{Env, Field, ModVar};
-use super::value::{Cmp, MapOp, Range, Read, Val};
+use super::value::{Cmp, MapOp, Range, Read, TextFn, Val};
 use crate::bytecode::{Atom, Constant, Instr, Operand};
 use oxbpf_loader::mbpf::manifest::{CAP_MAP_READ, CAP_MAP_WRITE, MapKind};
 
@@ -14,6 +14,8 @@ use oxbpf_loader::mbpf::manifest::{CAP_MAP_READ, CAP_MAP_WRITE, MapKind};
 pub(crate) struct State {
     pub(crate) stack: Vec<Val>,
     pub(crate) locals: Vec<Val>,
+    /// The elements of each `[lo, hi]` array literal (see [`Val::Pair`]).
+    pub(crate) pairs: Vec<[Val; 2]>,
 }
 
 impl State {
@@ -37,9 +39,12 @@ impl State {
                 })
                 .collect::<Result<Vec<_>, _>>()
         };
+        let flat = |p: &[[Val; 2]]| p.iter().flatten().copied().collect::<Vec<_>>();
+        let pairs = j(&flat(&self.pairs), &flat(&o.pairs), "array element")?;
         Ok(State {
             stack: j(&self.stack, &o.stack, "stack slot")?,
             locals: j(&self.locals, &o.locals, "local")?,
+            pairs: pairs.chunks(2).map(|c| [c[0], c[1]]).collect(),
         })
     }
 }
@@ -65,7 +70,7 @@ pub(crate) struct Step<'e, 'a> {
     pub(crate) fused: bool,
 }
 
-type R<T> = Result<T, LowerError>;
+pub(super) type R<T> = Result<T, LowerError>;
 
 /// What an operand names, as an integer.
 fn int(o: &Operand) -> Option<i64> {
@@ -81,30 +86,30 @@ fn suffix(name: &str, prefix: &str) -> Option<i64> {
 }
 
 impl Step<'_, '_> {
-    fn err(&self, reason: impl Into<String>) -> LowerError {
+    pub(super) fn err(&self, reason: impl Into<String>) -> LowerError {
         LowerError::new(&self.env.name, Some(self.ins), reason)
     }
 
-    fn pop(&mut self) -> R<Val> {
+    pub(super) fn pop(&mut self) -> R<Val> {
         self.st
             .stack
             .pop()
             .ok_or_else(|| self.err("operand stack underflow"))
     }
 
-    fn depth(&self) -> usize {
+    pub(super) fn depth(&self) -> usize {
         self.st.stack.len()
     }
 
     /// Emits with the assembler, if emitting.
-    fn emit(&mut self, f: impl FnOnce(&mut Asm)) {
+    pub(super) fn emit(&mut self, f: impl FnOnce(&mut Asm)) {
         if let Some(a) = self.asm.as_deref_mut() {
             f(a);
         }
     }
 
     /// Pushes `v`; a run-time value's bits are in `reg` (ignored for the others).
-    fn push_reg(&mut self, v: Val, reg: u8) {
+    pub(super) fn push_reg(&mut self, v: Val, reg: u8) {
         let d = self.depth();
         if v.runtime() {
             if let Some(c) = v.range().and_then(Range::as_const) {
@@ -117,7 +122,7 @@ impl Step<'_, '_> {
     }
 
     /// Pushes a value whose bits are nowhere yet (a constant, or an object).
-    fn push(&mut self, v: Val) -> R<()> {
+    pub(super) fn push(&mut self, v: Val) -> R<()> {
         if v.runtime() && v.range().and_then(Range::as_const).is_none() {
             return Err(self.err("internal error: a run-time value without bits"));
         }
@@ -126,7 +131,7 @@ impl Step<'_, '_> {
     }
 
     /// Loads the value at stack position `i` (0 = bottom) into `reg`.
-    fn load(&mut self, reg: u8, i: usize, v: Val) {
+    pub(super) fn load(&mut self, reg: u8, i: usize, v: Val) {
         match v.range().and_then(Range::as_const) {
             Some(c) => self.emit(|a| a.mov_const(reg, c)),
             None => self.emit(|a| a.load(reg, Loc::depth(i))),
@@ -147,7 +152,7 @@ impl Step<'_, '_> {
 
     /// Refuses a value a double may hold rounded (a 64-bit field beyond 2^53): only
     /// comparisons with exact values see it the same way as QuickJS.
-    fn require_exact(&self, r: Range) -> R<()> {
+    pub(super) fn require_exact(&self, r: Range) -> R<()> {
         if r.exact() {
             Ok(())
         } else {
@@ -156,7 +161,7 @@ impl Step<'_, '_> {
     }
 
     /// A failure: the hook's default return (an exception on QuickJS).
-    fn fail(&mut self) -> Next {
+    pub(super) fn fail(&mut self) -> Next {
         self.emit(Asm::fail);
         Next {
             fall: None,
@@ -164,7 +169,7 @@ impl Step<'_, '_> {
         }
     }
 
-    fn fall(&self) -> Next {
+    pub(super) fn fall(&self) -> Next {
         Next {
             fall: Some(self.st.clone()),
             jump: None,
@@ -236,6 +241,25 @@ impl Step<'_, '_> {
                 self.push(Val::Null)?;
                 return Ok(self.fall());
             }
+            "push_atom_value" => {
+                return match &op {
+                    Operand::Atom(Atom::Text(t)) => self.string_literal(t),
+                    _ => Err(self.err("a string literal without text")),
+                };
+            }
+            "push_empty_string" => return self.string_literal(""),
+            "add"
+                if self
+                    .st
+                    .stack
+                    .iter()
+                    .rev()
+                    .take(2)
+                    .any(|v| matches!(v, Val::Str(_))) =>
+            {
+                return self.concat();
+            }
+            "array_from" => return self.array_literal(int(&op).unwrap_or(-1)),
             _ => {}
         }
         if let Some(n) = self.stack_op(name)? {
@@ -275,11 +299,16 @@ impl Step<'_, '_> {
                 Ok(self.fall())
             }
             "get_var" => match &op {
-                Operand::Atom(Atom::Text(g)) if g == "maps" => {
-                    self.push(Val::Maps)?;
+                Operand::Atom(Atom::Text(g)) if ["maps", "mbpf", "undefined"].contains(&&**g) => {
+                    self.push(match g.as_str() {
+                        "maps" => Val::Maps,
+                        "mbpf" => Val::Mbpf,
+                        // A read-only global.
+                        _ => Val::Undef,
+                    })?;
                     Ok(self.fall())
                 }
-                _ => Err(self.err("a global other than `maps`")),
+                _ => Err(self.err("a global other than `maps` and `mbpf`")),
             },
             "get_field" | "get_field2" => self.get_field(name == "get_field2", &op),
             "get_length" => {
@@ -288,6 +317,10 @@ impl Step<'_, '_> {
                     Val::Buf(k) => {
                         let len = self.buf(k)?.1;
                         self.push(Val::num(Range::constant(i128::from(len))))?;
+                        Ok(self.fall())
+                    }
+                    Val::Pair(_) => {
+                        self.push(Val::num(Range::constant(2)))?;
                         Ok(self.fall())
                     }
                     _ => Err(self.err(format!("`.length` of {}", v.describe()))),
@@ -309,7 +342,10 @@ impl Step<'_, '_> {
                         | Val::Buf(_)
                         | Val::Ctx
                         | Val::Maps
-                        | Val::Map(_),
+                        | Val::Map(_)
+                        | Val::Mbpf
+                        | Val::Pair(_)
+                        | Val::Str(_),
                     ) => 0,
                     ("is_undefined", Val::Undef) | ("is_null", Val::Null) => 1,
                     ("is_undefined_or_null", Val::Undef | Val::Null) => 1,
@@ -373,7 +409,7 @@ impl Step<'_, '_> {
     }
 
     /// The module buffer of module variable `k`: its offset in the globals and length.
-    fn buf(&self, k: u16) -> R<(u32, u32)> {
+    pub(super) fn buf(&self, k: u16) -> R<(u32, u32)> {
         match self.env.vars.get(usize::from(k)) {
             Some(ModVar::Buf { off, len }) => Ok((*off, *len)),
             _ => Err(self.err("internal error: not a buffer")),
@@ -625,14 +661,24 @@ impl Step<'_, '_> {
                 None => Val::Undef,
             },
             (Val::Maps, _, false) => self.env.map(&name).map_or(Val::Undef, Val::Map),
-            (Val::Map(m), "lookup" | "update" | "delete", true) => {
-                let op = match name.as_str() {
-                    "lookup" => MapOp::Lookup,
-                    "update" => MapOp::Update,
-                    _ => MapOp::Delete,
+            (Val::Map(m), _, true) => {
+                let counter = self.env.maps[m as usize].kind == MapKind::Counter;
+                let op = match (counter, name.as_str()) {
+                    (false, "lookup") => MapOp::Lookup,
+                    (false, "update") => MapOp::Update,
+                    (false, "delete") => MapOp::Delete,
+                    (true, "add") => MapOp::Add,
+                    (true, "set") => MapOp::Set,
+                    (true, "get") => MapOp::Get,
+                    _ => {
+                        return Err(self.err(format!("property `{name}` of {}", obj.describe())));
+                    }
                 };
                 Val::MapFn(m, op)
             }
+            (Val::Mbpf, _, _) => self.mbpf_field(&name)?,
+            (Val::Num { .. }, "toString", true) => Val::TextFn(TextFn::ToString),
+            (Val::Str(_), "concat", true) => Val::TextFn(TextFn::Concat),
             (Val::Buf(k), "length", false) => {
                 let len = self.buf(k)?.1;
                 Val::num(Range::constant(i128::from(len)))
@@ -661,6 +707,9 @@ impl Step<'_, '_> {
             .pop()
             .ok_or_else(|| self.err("operand stack underflow"))?;
         let obj = self.pop()?;
+        if let Val::Pair(p) = obj {
+            return self.pair_get(p, idx);
+        }
         let Val::Buf(k) = obj else {
             return Err(self.err(format!("indexing {}", obj.describe())));
         };
@@ -682,6 +731,10 @@ impl Step<'_, '_> {
     fn put_array_el(&mut self) -> R<Next> {
         let v = self.pop()?;
         let i = self.depth();
+        if let [.., Val::Pair(p), idx] = self.st.stack[..] {
+            self.st.stack.truncate(i - 2);
+            return self.pair_put(p, idx, v, i);
+        }
         match v {
             Val::Num { r, .. } | Val::Bool { r, .. } => {
                 self.require_exact(r)?;
@@ -1067,13 +1120,20 @@ impl Step<'_, '_> {
         let arg = |i: usize| args.get(i).copied().unwrap_or(Val::Undef);
         match func {
             Val::CtxRead(w) => self.ctx_read(base, w, arg(0)),
+            Val::MapFn(m, op @ (MapOp::Add | MapOp::Set | MapOp::Get)) => {
+                self.counter_call(base, m, op, arg(0), arg(1))
+            }
             Val::MapFn(m, op) => self.map_call(base, m, op, arg(0), arg(1)),
+            Val::MbpfFn(h) => self.helper_call(base, h, &args),
+            Val::TextFn(f) => self.text_call(base, f, &args),
+            // Not a function: a TypeError.
+            Val::Undef | Val::Null | Val::Num { .. } | Val::Bool { .. } => Ok(self.fail()),
             _ => Err(self.err(format!("call of {}", func.describe()))),
         }
     }
 
     /// Drops the call's values and pushes its result (in `reg`).
-    fn finish_call(&mut self, base: usize, result: Val, reg: u8) -> Next {
+    pub(super) fn finish_call(&mut self, base: usize, result: Val, reg: u8) -> Next {
         self.st.stack.truncate(base);
         self.push_reg(result, reg);
         self.fall()
@@ -1150,24 +1210,9 @@ impl Step<'_, '_> {
         let g = self.env.globals;
         // The key: an index (arrays) in the key scratch slot, or a buffer's address.
         let key_ptr = if array {
-            let Some(r) = key.range().filter(|_| matches!(key, Val::Num { .. })) else {
-                return Ok(self.fail());
-            };
-            if r.hi < 0 || r.lo > i128::from(u32::MAX) {
+            if !self.index_key(base + 2, key)? {
                 return Ok(self.fail());
             }
-            self.require_exact(r)?;
-            self.load(0, base + 2, key);
-            self.emit(|a| {
-                if r.lo < 0 {
-                    a.line("jslt %r0, 0, Lfail");
-                }
-                if r.hi > i128::from(u32::MAX) {
-                    a.line("lddw %r1, 0xffffffff");
-                    a.line("jgt %r0, %r1, Lfail");
-                }
-                a.store_key(0);
-            });
             None
         } else {
             match key {
@@ -1246,6 +1291,9 @@ impl Step<'_, '_> {
                     }
                 });
             }
+            MapOp::Add | MapOp::Set | MapOp::Get => {
+                return Err(self.err("internal error: a COUNTER method on another map"));
+            }
             MapOp::Delete => {
                 if array {
                     return Err(self.err("`delete` of an ARRAY map (it has none)"));
@@ -1266,5 +1314,29 @@ impl Step<'_, '_> {
             a.label(&l_end);
         });
         Ok(self.finish_call(base, Val::boolean(Range::BOOL), 0))
+    }
+
+    /// An array index (at stack position `at`) stored to the key slot, checked at run time to
+    /// be a 32-bit unsigned integer; `false` when it never is (a Type- or RangeError).
+    pub(super) fn index_key(&mut self, at: usize, key: Val) -> R<bool> {
+        let Some(r) = key.range().filter(|_| matches!(key, Val::Num { .. })) else {
+            return Ok(false);
+        };
+        if r.hi < 0 || r.lo > i128::from(u32::MAX) {
+            return Ok(false);
+        }
+        self.require_exact(r)?;
+        self.load(0, at, key);
+        self.emit(|a| {
+            if r.lo < 0 {
+                a.line("jslt %r0, 0, Lfail");
+            }
+            if r.hi > i128::from(u32::MAX) {
+                a.line("lddw %r1, 0xffffffff");
+                a.line("jgt %r0, %r1, Lfail");
+            }
+            a.store_key(0);
+        });
+        Ok(true)
     }
 }

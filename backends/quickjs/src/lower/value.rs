@@ -198,6 +198,30 @@ pub(crate) enum MapOp {
     Lookup,
     Update,
     Delete,
+    /// COUNTER `add(i, d)`.
+    Add,
+    /// COUNTER `set(i, v)`.
+    Set,
+    /// COUNTER `get(i)`.
+    Get,
+}
+
+/// A lowered `mbpf.*` helper.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Helper {
+    Log,
+    NowNs,
+    U64LoadLE,
+    U64StoreLE,
+}
+
+/// A method of a number or a string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TextFn {
+    /// `n.toString(radix)`, the number below it on the stack.
+    ToString,
+    /// `s.concat(...)`, the string below it on the stack.
+    Concat,
 }
 
 /// What a stack slot or local holds.
@@ -229,6 +253,17 @@ pub(crate) enum Val {
     MapFn(u32, MapOp),
     /// A module buffer: the module variable with this index.
     Buf(u16),
+    /// The global `mbpf`.
+    Mbpf,
+    /// One of its helpers (present: the program has its capability).
+    MbpfFn(Helper),
+    /// A `[lo, hi]` array: the array literal with this index in the function, its elements in
+    /// the state's pairs.
+    Pair(u16),
+    /// A string: its shape, interned in the strings of the [`Env`](super::module::Env).
+    Str(u16),
+    /// A method of the number or string below it.
+    TextFn(TextFn),
 }
 
 impl Val {
@@ -287,6 +322,11 @@ impl Val {
             Val::Map(_) => "a map".into(),
             Val::MapFn(..) => "a map method".into(),
             Val::Buf(_) => "a module Uint8Array".into(),
+            Val::Mbpf => "mbpf".into(),
+            Val::MbpfFn(_) => "an mbpf helper".into(),
+            Val::Pair(_) => "an array".into(),
+            Val::Str(_) => "a string".into(),
+            Val::TextFn(_) => "a string method".into(),
         }
     }
 }

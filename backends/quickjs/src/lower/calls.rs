@@ -1,0 +1,445 @@
+//! The `mbpf.*` helpers, COUNTER map methods, strings for log messages and `[lo, hi]` arrays.
+//!
+//! - `mbpf.log(level, msg)` becomes `trace_printk` (helper 6) with the line QuickJS logs
+//!   (`[INFO] msg`) as its format and the message's integers as its arguments; the level is
+//!   clamped as on QuickJS (chosen at run time when it is not a constant).
+//! - `mbpf.nowNs(out)` stores the clock read once as the run starts (`ktime_get_ns`, helper 5,
+//!   the clock QuickJS samples too), so it is constant within a run.
+//! - `mbpf.u64LoadLE/u64StoreLE` move eight bytes between a module buffer and a `[lo, hi]`
+//!   array; an array literal of two numbers lives in two frame slots.
+//! - COUNTER `add/set/get` reach the counter's 64-bit slot through `map_lookup_elem`; `add` is
+//!   an atomic add, as the host's is.
+//!
+//! Every helper and map method counts against the helper budget first, as on QuickJS; an
+//! `mbpf` helper the program lacks the capability for is absent (calling it is a TypeError,
+//! the hook's default).
+
+use super::emit::{Asm, Loc};
+use super::step::{Next, R, Step};
+use super::text::{self, ARG_SLOTS, Part};
+use super::value::{Helper, MapOp, Range, TextFn, Val};
+use crate::api::LEVELS;
+use oxbpf_loader::mbpf::manifest::{API_VERSION, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_TIME};
+
+/// The range of a COUNTER's value.
+const I64: Range = Range::new(i64::MIN as i128, i64::MAX as i128);
+
+impl Step<'_, '_> {
+    /// `mbpf.<name>`.
+    pub(super) fn mbpf_field(&self, name: &str) -> R<Val> {
+        let has = |cap: u32| self.env.caps & cap != 0;
+        Ok(match name {
+            "apiVersion" => Val::num(Range::constant(i128::from(API_VERSION))),
+            "log" if has(CAP_LOG) => Val::MbpfFn(Helper::Log),
+            "nowNs" if has(CAP_TIME) => Val::MbpfFn(Helper::NowNs),
+            "u64LoadLE" => Val::MbpfFn(Helper::U64LoadLE),
+            "u64StoreLE" => Val::MbpfFn(Helper::U64StoreLE),
+            "emit" | "stats" | "mapLookup" | "mapUpdate" | "mapDelete" => {
+                return Err(self.err(format!("`mbpf.{name}` is not lowered")));
+            }
+            // Absent (no capability, or no such helper).
+            _ => Val::Undef,
+        })
+    }
+
+    /// A call of `mbpf` helper `h`; the call's values start at stack position `base`.
+    pub(super) fn helper_call(&mut self, base: usize, h: Helper, args: &[Val]) -> R<Next> {
+        let arg = |i: usize| args.get(i).copied().unwrap_or(Val::Undef);
+        let max = self.env.max_helpers;
+        self.emit(|a| a.count_helper(max));
+        match h {
+            Helper::Log => return self.log(base, arg(0), arg(1)),
+            Helper::NowNs => {
+                let Some(p) = self.pair_out(arg(0))? else {
+                    return Ok(self.fail());
+                };
+                self.emit(|a| {
+                    a.load(0, Loc::Clock);
+                    a.line("mov32 %r1, %r0");
+                    a.store(Loc::Pair(p, 0), 1);
+                    a.line("rsh %r0, 32");
+                    a.store(Loc::Pair(p, 1), 0);
+                });
+                self.st.pairs[usize::from(p)] = [Val::num(Range::UINT32); 2];
+            }
+            Helper::U64LoadLE | Helper::U64StoreLE => {
+                let Val::Buf(k) = arg(0) else {
+                    // Not a Uint8Array: a TypeError.
+                    return Ok(self.fail());
+                };
+                let (boff, len) = self.buf(k)?;
+                let Some(p) = self.pair_out(arg(2))? else {
+                    return Ok(self.fail());
+                };
+                if h == Helper::U64StoreLE {
+                    for e in self.st.pairs[usize::from(p)] {
+                        if !e.range().is_some_and(|r| r.within(Range::UINT32)) {
+                            return Err(self.err(format!(
+                                "a [lo, hi] element that is {}, not a 32-bit unsigned integer",
+                                e.describe()
+                            )));
+                        }
+                    }
+                }
+                if !self.offset(base + 3, arg(1), 8, len)? {
+                    return Ok(self.fail());
+                }
+                let g = self.env.globals;
+                self.emit(|a| {
+                    a.line(&format!("lddw %r1, map_value {g}, {boff}"));
+                    a.line("add %r1, %r0");
+                });
+                if h == Helper::U64LoadLE {
+                    self.emit(|a| {
+                        a.line("ldxdw %r0, [%r1+0]");
+                        a.line("mov32 %r2, %r0");
+                        a.store(Loc::Pair(p, 0), 2);
+                        a.line("rsh %r0, 32");
+                        a.store(Loc::Pair(p, 1), 0);
+                    });
+                    self.st.pairs[usize::from(p)] = [Val::num(Range::UINT32); 2];
+                } else {
+                    self.emit(|a| {
+                        a.load(2, Loc::Pair(p, 1));
+                        a.line("lsh %r2, 32");
+                        a.load(3, Loc::Pair(p, 0));
+                        a.line("or %r2, %r3");
+                        a.line("stxdw [%r1+0], %r2");
+                    });
+                }
+            }
+        }
+        Ok(self.finish_call(base, Val::Undef, 0))
+    }
+
+    /// The array an `out` argument names; `None` when it is not an object (a TypeError).
+    fn pair_out(&self, v: Val) -> R<Option<u16>> {
+        match v {
+            Val::Pair(p) => Ok(Some(p)),
+            Val::Num { .. } | Val::Bool { .. } | Val::Undef | Val::Null | Val::Str(_) => Ok(None),
+            _ => Err(self.err(format!("a [lo, hi] out argument that is {}", v.describe()))),
+        }
+    }
+
+    /// An offset argument (at stack position `at`) into `r0`, checked to leave `width` bytes in
+    /// a `len`-byte buffer at run time; `false` when it never does (a Type- or RangeError).
+    fn offset(&mut self, at: usize, off: Val, width: u32, len: u32) -> R<bool> {
+        let Val::Num { r, .. } = off else {
+            return Ok(false);
+        };
+        self.require_exact(r)?;
+        let last = i128::from(len) - i128::from(width);
+        if last < 0 || r.hi < 0 || r.lo > last {
+            return Ok(false);
+        }
+        self.load(0, at, off);
+        self.emit(|a| {
+            if r.lo < 0 {
+                a.line("jslt %r0, 0, Lfail");
+            }
+            if r.hi > last {
+                a.line(&format!("jsgt %r0, {last}, Lfail"));
+            }
+        });
+        Ok(true)
+    }
+
+    /// `mbpf.log(level, msg)`.
+    fn log(&mut self, base: usize, level: Val, msg: Val) -> R<Next> {
+        let Val::Str(s) = msg else {
+            // "msg must be a string": a TypeError.
+            return Ok(self.fail());
+        };
+        let parts = self.env.strings.get(s);
+        // A level that is not a number is INFO; numbers are clamped to 0..=3.
+        let (lo, hi) = match level {
+            Val::Num { r, .. } => (r.lo.clamp(0, 3) as usize, r.hi.clamp(0, 3) as usize),
+            _ => (1, 1),
+        };
+        let mut formats = Vec::new();
+        for (lv, prefix) in LEVELS.iter().enumerate().take(hi + 1).skip(lo) {
+            let (fmt, args) =
+                text::format(&format!("{prefix} "), &parts).map_err(|r| self.err(r))?;
+            formats.push((lv, fmt, args));
+        }
+        if lo != hi {
+            self.load(0, base + 2, level);
+        }
+        self.emit(|a| {
+            if lo != hi {
+                a.line("jsge %r0, 0, +1");
+                a.line("mov %r0, 0");
+                a.line("jsle %r0, 3, +1");
+                a.line("mov %r0, 3");
+            }
+            let end = a.fresh();
+            let last = formats.len() - 1;
+            for (i, (lv, fmt, args)) in formats.iter().enumerate() {
+                let next = a.fresh();
+                if i < last {
+                    a.line(&format!("jne %r0, {lv}, {next}"));
+                }
+                a.trace_printk(fmt, args);
+                if i < last {
+                    a.line(&format!("ja {end}"));
+                    a.label(&next);
+                }
+            }
+            a.label(&end);
+        });
+        Ok(self.finish_call(base, Val::Undef, 0))
+    }
+
+    /// The string slots no live string uses.
+    fn free_slots(&self) -> Vec<u8> {
+        let used: Vec<u8> = self
+            .st
+            .stack
+            .iter()
+            .chain(&self.st.locals)
+            .filter_map(|v| match v {
+                Val::Str(s) => Some(*s),
+                _ => None,
+            })
+            .flat_map(|s| self.env.strings.get(s))
+            .filter_map(|p| p.slot())
+            .collect();
+        (0..ARG_SLOTS).filter(|k| !used.contains(k)).collect()
+    }
+
+    /// The parts of `v` (at stack position `at`) as a piece of a string, its integers copied to
+    /// string slots taken from `free`.
+    fn parts_of(&mut self, v: Val, at: usize, free: &mut Vec<u8>) -> R<Vec<Part>> {
+        Ok(match v {
+            Val::Str(s) => self.env.strings.get(s),
+            Val::Num { r, .. } => {
+                self.require_exact(r)?;
+                vec![self.number_part(v, at, free, false)?]
+            }
+            Val::Bool { r, .. } => match r.as_const() {
+                Some(c) => vec![Part::Lit((if c == 1 { "true" } else { "false" }).into())],
+                None => return Err(self.err("a string made from a boolean")),
+            },
+            Val::Undef => vec![Part::Lit("undefined".into())],
+            Val::Null => vec![Part::Lit("null".into())],
+            _ => return Err(self.err(format!("a string made from {}", v.describe()))),
+        })
+    }
+
+    /// A number (at stack position `at`) as a string part, in decimal or hexadecimal.
+    fn number_part(&mut self, v: Val, at: usize, free: &mut Vec<u8>, hex: bool) -> R<Part> {
+        if free.is_empty() {
+            return Err(self.err(format!(
+                "more than {ARG_SLOTS} numbers in the strings alive at once"
+            )));
+        }
+        let k = free.remove(0);
+        self.load(0, at, v);
+        self.emit(|a| a.store(Loc::Arg(k), 0));
+        Ok(if hex { Part::Hex(k) } else { Part::Dec(k) })
+    }
+
+    /// Pushes the string of `parts`.
+    fn push_string(&mut self, parts: Vec<Part>) -> R<()> {
+        let id = self.env.strings.intern(parts).map_err(|r| self.err(r))?;
+        self.push(Val::Str(id))
+    }
+
+    /// A string literal.
+    pub(super) fn string_literal(&mut self, s: &str) -> R<Next> {
+        self.push_string(vec![Part::Lit(s.to_owned())])?;
+        Ok(self.fall())
+    }
+
+    /// `a + b` where one of them is a string.
+    pub(super) fn concat(&mut self) -> R<Next> {
+        let mut free = self.free_slots();
+        let b = self.pop()?;
+        let a = self.pop()?;
+        let d = self.depth();
+        let mut parts = self.parts_of(a, d, &mut free)?;
+        parts.extend(self.parts_of(b, d + 1, &mut free)?);
+        self.push_string(parts)?;
+        Ok(self.fall())
+    }
+
+    /// `n.toString(radix)` or `s.concat(...)`.
+    pub(super) fn text_call(&mut self, base: usize, f: TextFn, args: &[Val]) -> R<Next> {
+        let mut free = self.free_slots();
+        let this = self.st.stack[base];
+        let parts = match f {
+            TextFn::ToString => {
+                let Val::Num { r, .. } = this else {
+                    return Err(self.err(format!("`toString` of {}", this.describe())));
+                };
+                self.require_exact(r)?;
+                let radix = match args.first() {
+                    None | Some(Val::Undef) => Some(10),
+                    Some(v) => v.range().and_then(Range::as_const),
+                };
+                let hex = match radix {
+                    Some(10) => false,
+                    Some(16) if r.lo >= 0 => true,
+                    _ => {
+                        return Err(self.err(
+                            "a number written other than in decimal, or in hexadecimal when \
+                             it is never negative",
+                        ));
+                    }
+                };
+                vec![self.number_part(this, base, &mut free, hex)?]
+            }
+            TextFn::Concat => {
+                let mut parts = self.parts_of(this, base, &mut free)?;
+                for (i, v) in args.iter().enumerate() {
+                    parts.extend(self.parts_of(*v, base + 2 + i, &mut free)?);
+                }
+                parts
+            }
+        };
+        self.st.stack.truncate(base);
+        self.push_string(parts)?;
+        Ok(self.fall())
+    }
+
+    /// `[a, b]`: a `[lo, hi]` array literal of two numbers.
+    pub(super) fn array_literal(&mut self, argc: i64) -> R<Next> {
+        let site = self
+            .env
+            .pair_sites
+            .iter()
+            .position(|&pc| pc == self.ins.pc)
+            .ok_or_else(|| self.err("internal error: an unknown array literal"))?
+            as u16;
+        if argc != 2 {
+            return Err(self.err("an array literal of other than two numbers"));
+        }
+        let live = self
+            .st
+            .stack
+            .iter()
+            .chain(&self.st.locals)
+            .any(|v| *v == Val::Pair(site));
+        if live {
+            return Err(
+                self.err("an array literal evaluated again while its earlier array is in use")
+            );
+        }
+        let b = self.pop()?;
+        let a = self.pop()?;
+        let d = self.depth();
+        for (e, v) in [a, b].into_iter().enumerate() {
+            let Val::Num { r, .. } = v else {
+                return Err(self.err(format!("an array element that is {}", v.describe())));
+            };
+            self.require_exact(r)?;
+            self.load(0, d + e, v);
+            self.emit(|asm| asm.store(Loc::Pair(site, e as u8), 0));
+        }
+        self.st.pairs[usize::from(site)] = [a, b].map(|v| Val::num(v.range().unwrap_or(I64)));
+        self.push(Val::Pair(site))?;
+        Ok(self.fall())
+    }
+
+    /// The element of array `p` a constant index names (`None` for another index).
+    fn element(&self, idx: Val) -> R<Option<u8>> {
+        match idx.range().and_then(Range::as_const) {
+            Some(e @ (0 | 1)) if matches!(idx, Val::Num { .. }) => Ok(Some(e as u8)),
+            Some(_) => Ok(None),
+            None => Err(self.err("an array index that is not a constant")),
+        }
+    }
+
+    /// `t[i]` of a `[lo, hi]` array.
+    pub(super) fn pair_get(&mut self, p: u16, idx: Val) -> R<Next> {
+        match self.element(idx)? {
+            Some(e) => {
+                let v = self.st.pairs[usize::from(p)][usize::from(e)];
+                self.emit(|a| a.load(0, Loc::Pair(p, e)));
+                self.push_reg(v, 0);
+            }
+            None => self.push(Val::Undef)?,
+        }
+        Ok(self.fall())
+    }
+
+    /// `t[i] = v` of a `[lo, hi]` array; `v` is at stack position `at`.
+    pub(super) fn pair_put(&mut self, p: u16, idx: Val, v: Val, at: usize) -> R<Next> {
+        let Some(e) = self.element(idx)? else {
+            return Err(self.err("an array index other than 0 or 1"));
+        };
+        let Val::Num { r, .. } = v else {
+            return Err(self.err(format!("an array element that is {}", v.describe())));
+        };
+        self.require_exact(r)?;
+        self.load(0, at, v);
+        self.emit(|a| a.store(Loc::Pair(p, e), 0));
+        self.st.pairs[usize::from(p)][usize::from(e)] = Val::num(r);
+        Ok(self.fall())
+    }
+
+    /// A COUNTER method: `add(i, d)`, `set(i, v)` (true, or false for an index outside the
+    /// counter) and `get(i)` (the value, 0 outside).
+    pub(super) fn counter_call(
+        &mut self,
+        base: usize,
+        m: u32,
+        op: MapOp,
+        key: Val,
+        second: Val,
+    ) -> R<Next> {
+        let max = self.env.max_helpers;
+        self.emit(|a| a.count_helper(max));
+        let cap = if op == MapOp::Get {
+            CAP_MAP_READ
+        } else {
+            CAP_MAP_WRITE
+        };
+        if self.env.caps & cap == 0 || !self.index_key(base + 2, key)? {
+            return Ok(self.fail());
+        }
+        if op != MapOp::Get && !matches!(second, Val::Num { .. }) {
+            // The amount is not a number: a TypeError.
+            return Ok(self.fail());
+        }
+        if let Some(r) = second.range().filter(|_| op != MapOp::Get) {
+            self.require_exact(r)?;
+        }
+        let (l_none, l_end) = self
+            .asm
+            .as_deref_mut()
+            .map_or((String::new(), String::new()), |a| (a.fresh(), a.fresh()));
+        self.emit(|a: &mut Asm| {
+            a.line(&format!("lddw %r1, map_fd {m}"));
+            a.key_address(2);
+            a.line("call 1");
+            a.line(&format!("jeq %r0, 0, {l_none}"));
+        });
+        if op == MapOp::Get {
+            self.emit(|a| a.line("ldxdw %r0, [%r0+0]"));
+        } else {
+            // After the call, which takes r1-r5.
+            self.load(3, base + 3, second);
+            self.emit(|a| {
+                a.line(if op == MapOp::Add {
+                    "lock add [%r0+0], %r3"
+                } else {
+                    "stxdw [%r0+0], %r3"
+                });
+                a.line("mov %r0, 1");
+            });
+        }
+        self.emit(|a| {
+            a.line(&format!("ja {l_end}"));
+            a.label(&l_none);
+            a.line("mov %r0, 0");
+            a.label(&l_end);
+        });
+        let result = if op == MapOp::Get {
+            Val::num(I64)
+        } else {
+            Val::boolean(Range::BOOL)
+        };
+        Ok(self.finish_call(base, result, 0))
+    }
+}
