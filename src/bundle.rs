@@ -18,6 +18,7 @@
 
 use crate::{Access, Error, HelperStop, Loaded, Program, Vm};
 use oxbpf_core::Insn;
+use oxbpf_loader::mbpf::manifest::Manifest;
 use oxbpf_loader::mbpf::{Bundle, LoadPolicy, Payload};
 use oxbpf_quickjs::{HookInput, Instance};
 use std::sync::{Arc, Mutex};
@@ -39,7 +40,7 @@ impl Vm {
     pub fn load_opened_bundle(&self, bundle: &Bundle) -> Result<Loaded, Error> {
         let instance = Instance::new(bundle)?;
         let maps = instance.maps().clone();
-        if let Some(insns) = lowered_text(bundle)? {
+        if let Some(insns) = lowered_text(self, bundle)? {
             let set = oxbpf_quickjs::lower::lowered_maps(&maps, &bundle.manifest)
                 .map_err(|e| Error::Lowered(e.to_string()))?;
             let mut loaded = self.load_with_maps(insns, &set)?;
@@ -47,6 +48,21 @@ impl Vm {
             return Ok(loaded);
         }
         self.load_on_quickjs(bundle, instance)
+    }
+
+    /// Lowers the entry function of `bytecode` (a bundle's, with `manifest`) to eBPF and
+    /// verifies the result as a load would: what `oxbpf mbpf build --lower` stores. An error
+    /// names why it was not lowered (the lowering's reason, or the verifier's).
+    pub fn lower_bundle(&self, bytecode: &[u8], manifest: &Manifest) -> Result<Vec<Insn>, Error> {
+        let insns = oxbpf_quickjs::lower::lower(bytecode, manifest)
+            .map_err(|e| Error::Lowered(e.to_string()))?;
+        let maps = oxbpf_quickjs::maps::create(&manifest.maps)
+            .and_then(|m| {
+                oxbpf_quickjs::lower::lowered_maps(&m, manifest).map_err(|e| (String::new(), e))
+            })
+            .map_err(|(name, e)| Error::Lowered(format!("map {name}: {e}")))?;
+        self.verify_with_maps(insns.clone(), &maps, false).0?;
+        Ok(insns)
     }
 
     /// The bundle on QuickJS, behind the run helper.
@@ -90,9 +106,9 @@ impl Vm {
 }
 
 /// The lowered eBPF a bundle runs, if it carries a lowering: the stored text under a trusted
-/// signature; otherwise its source lowered again (`None` when that no longer lowers, and the
-/// bundle runs on QuickJS).
-fn lowered_text(bundle: &Bundle) -> Result<Option<Vec<Insn>>, Error> {
+/// signature; otherwise its source lowered and verified again (`None` when it no longer lowers
+/// or the verifier rejects the lowering: the bundle then runs on QuickJS).
+fn lowered_text(vm: &Vm, bundle: &Bundle) -> Result<Option<Vec<Insn>>, Error> {
     let Some(text) = &bundle.ebpf else {
         return Ok(None);
     };
@@ -105,5 +121,5 @@ fn lowered_text(bundle: &Bundle) -> Result<Option<Vec<Insn>>, Error> {
         Payload::Bytecode(b) => b.clone(),
         Payload::Source(s) => oxbpf_quickjs::compile(s, &bundle.manifest.entry)?,
     };
-    Ok(oxbpf_quickjs::lower::lower(&bytecode, &bundle.manifest).ok())
+    Ok(vm.lower_bundle(&bytecode, &bundle.manifest).ok())
 }

@@ -5,7 +5,8 @@
 
 use oxbpf::mbpf::container::{self, section};
 use oxbpf::mbpf::manifest::{
-    self, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_TIME, Hook, Manifest, MapDecl, MapKind,
+    self, CAP_EMIT, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_TIME, Hook, Manifest, MapDecl,
+    MapKind,
 };
 use oxbpf::mbpf::{Bundle, LoadPolicy, Payload};
 use oxbpf::quickjs::{HookInput, Instance, lower};
@@ -54,10 +55,16 @@ fn counter_map(name: &str, entries: u32) -> MapDecl {
     }
 }
 
+/// The lowering of `js` for `m`, verified (as `oxbpf mbpf build --lower` makes it).
+fn lower_verified(js: &str, m: &Manifest) -> Result<Vec<oxbpf::Insn>, String> {
+    let bytecode = oxbpf::quickjs::compile(js, &m.entry).map_err(|e| e.to_string())?;
+    let vm = Vm::new("interp").map_err(|e| e.to_string())?;
+    vm.lower_bundle(&bytecode, m).map_err(|e| e.to_string())
+}
+
 /// A bundle of `js` with its lowering in `EBPF_TEXT` (unsigned: the loader lowers it again).
 fn lowered_bundle(js: &str, m: &Manifest) -> Result<Bundle, String> {
-    let bytecode = oxbpf::quickjs::compile(js, &m.entry).map_err(|e| e.to_string())?;
-    let insns = lower::lower(&bytecode, m).map_err(|e| e.to_string())?;
+    let insns = lower_verified(js, m)?;
     let bytes = container::write(
         &[
             (section::MANIFEST, &manifest::encode(m)),
@@ -75,14 +82,26 @@ fn lowered_bundle(js: &str, m: &Manifest) -> Result<Bundle, String> {
     Bundle::open(&bytes, &policy).map_err(|e| e.to_string())
 }
 
-/// A map's name and its entries (key, value).
-type Contents = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>;
+/// A map's name, its entries (key, value) or ring records (empty key), and records a ring
+/// dropped.
+type Contents = Vec<(String, Vec<(Vec<u8>, Vec<u8>)>, u64)>;
 
-/// The manifest maps' contents (internal maps left out).
+/// The contents of the maps both paths share: the manifest's and the runtime's own (written
+/// flags, emit ring), not the lowered code's globals.
 fn contents(maps: &MapSet) -> Contents {
     maps.iter()
-        .filter(|m| !m.name().starts_with('.'))
-        .map(|m| (m.name().to_owned(), m.entries()))
+        .filter(|m| m.name() != lower::GLOBALS)
+        .map(|m| {
+            let entries = if m.def().map_type == oxbpf::MapType::RingBuf {
+                m.pending_records()
+                    .into_iter()
+                    .map(|r| (Vec::new(), r))
+                    .collect()
+            } else {
+                m.entries()
+            };
+            (m.name().to_owned(), entries, m.ring_dropped())
+        })
         .collect()
 }
 
@@ -249,6 +268,114 @@ fn mbpf_helpers_and_counters_lower_and_agree_with_quickjs() {
 }
 
 #[test]
+fn rings_emit_and_per_cpu_maps_lower_and_agree_with_quickjs() {
+    let mut rng = Rng(0x41b6);
+    // The ring example: 300 records of 4 bytes overflow the 4096-byte ring, which drops its
+    // oldest on both paths.
+    let events = include_str!("../examples/mbpf/net_rx_events.js");
+    let mut m = Manifest::new("events", "1.0", Hook::NetRx);
+    m.capabilities = CAP_MAP_WRITE;
+    m.maps = vec![MapDecl {
+        name: "events".into(),
+        kind: MapKind::Ring,
+        key_size: 0,
+        value_size: 4,
+        max_entries: 64,
+        flags: 0,
+    }];
+    compare(
+        "net_rx_events",
+        events,
+        &m,
+        &inputs(&mut rng, Hook::NetRx, 300),
+    );
+    m.capabilities = 0;
+    compare(
+        "net_rx_events without CAP_MAP_WRITE",
+        events,
+        &m,
+        &inputs(&mut rng, Hook::NetRx, 20),
+    );
+
+    // mbpf.emit: ids cut to 32 bits, a record too long, a full emit ring dropping its oldest.
+    let js = "const rec = new Uint8Array(12);\nconst big = new Uint8Array(300);\n\
+        function mbpf_prog(ctx) {\n\
+          rec[0] = ctx.data_len & 0xff;\n\
+          rec[11] = ctx.ifindex & 0xff;\n\
+          const a = mbpf.emit(ctx.ifindex - 3, rec);\n\
+          const b = mbpf.emit(ctx.pkt_len * 4, big);\n\
+          const c = ctx.data_len > 3 ? mbpf.emit(7, rec) : mbpf.emit(8, 5);\n\
+          return (a ? 1 : 0) + (b ? 2 : 0) + (c ? 4 : 0);\n\
+        }\n";
+    let mut m = Manifest::new("emit", "1.0", Hook::NetRx);
+    m.capabilities = CAP_EMIT;
+    compare("emit", js, &m, &inputs(&mut rng, Hook::NetRx, 200));
+
+    // Per-CPU maps: the calling CPU's values, and cpuId().
+    let js = "const k = new Uint8Array(4);\nconst v = new Uint8Array(8);\n\
+        function mbpf_prog(ctx) {\n\
+          const c = maps.pa.cpuId();\n\
+          k[0] = ctx.data_len & 3;\n\
+          v[0] = c;\n\
+          v[1] = ctx.ifindex & 0xff;\n\
+          if (ctx.flags & 1) { maps.ph.update(k, v); }\n\
+          maps.pa.update(ctx.data_len & 3, v);\n\
+          const found = maps.pa.lookup(1, v) ? 1 : 0;\n\
+          const del = ctx.flags & 2 ? (maps.ph.delete(k) ? 2 : 0) : 0;\n\
+          return found + del + (v[1] & 0xf0) + (maps.ph.lookup(k, v) ? 4 : 0);\n\
+        }\n";
+    let mut m = Manifest::new("percpu", "1.0", Hook::NetRx);
+    m.capabilities = CAP_MAP_READ | CAP_MAP_WRITE;
+    m.maps = vec![
+        MapDecl {
+            kind: MapKind::PercpuArray,
+            value_size: 8,
+            ..array_map("pa", 4)
+        },
+        MapDecl {
+            name: "ph".into(),
+            kind: MapKind::PercpuHash,
+            key_size: 4,
+            value_size: 8,
+            max_entries: 8,
+            flags: 0,
+        },
+    ];
+    compare("per-CPU maps", js, &m, &inputs(&mut rng, Hook::NetRx, 100));
+}
+
+#[test]
+fn module_functions_are_inlined_and_agree_with_quickjs() {
+    // Early returns, a missing argument (`undefined`), `ctx` passed down with a read that may
+    // fail inside the callee, tail calls, a call in a loop, and a module constant in a callee.
+    let js = "const LIMIT = 40;\n\
+        function clamp(x, lo, hi) { if (x < lo) return lo; if (x > hi) return hi; return x; }\n\
+        function opt(x, y) { return y === undefined ? x * 2 : x + y; }\n\
+        function hdr(ctx, off) { return ctx.readU8(off) | (ctx.readU8(off + 1) << 8); }\n\
+        function classify(ctx) {\n\
+          return ctx.data_len < 2 ? 0 : clamp(hdr(ctx, ctx.ifindex & 1), 0, LIMIT);\n\
+        }\n\
+        function mbpf_prog(ctx) {\n\
+          const c = classify(ctx);\n\
+          let t = 0;\n\
+          for (let i = 0; i < 4; i++) { t = (t + opt(i, c)) | 0; }\n\
+          return opt(c) + opt(c, 1) + t + (c > 10 ? 100 : 0);\n\
+        }\n";
+    let m = Manifest::new("calls", "1.0", Hook::NetRx);
+    let mut rng = Rng(0xca11);
+    let mut cases = inputs(&mut rng, Hook::NetRx, 150);
+    for (i, c) in cases.iter_mut().enumerate() {
+        if i % 4 == 0 {
+            c.data = Some(vec![(i % 50) as u8, 0, 0]);
+        }
+    }
+    assert_eq!(compare("inlined calls", js, &m, &cases), 450);
+    // Calling something that is not a function is a TypeError: the hook's default.
+    let js = "const K = 3;\nfunction mbpf_prog(ctx) { return ctx.data_len > 2 ? K(1) : 7; }\n";
+    compare("call of a number", js, &m, &cases);
+}
+
+#[test]
 fn now_ns_reads_the_clock_once_per_run_on_both_paths() {
     let js = "const b = new Uint8Array(8);\n\
         function mbpf_prog(ctx) {\n\
@@ -310,8 +437,8 @@ fn programs_outside_the_subset_are_refused_with_the_reason_and_run_on_quickjs() 
             "`.length` of a string",
         ),
         (
-            "const b = new Uint8Array(2);\nfunction mbpf_prog(ctx) { mbpf.emit(1, b); return 0; }",
-            "`mbpf.emit` is not lowered",
+            "const b = new Uint8Array(2);\nfunction mbpf_prog(ctx) { mbpf.stats(b); return 0; }",
+            "`mbpf.stats` is not lowered",
         ),
         (
             "function mbpf_prog(ctx) { mbpf.log(1, 'a' + ctx.cpu + ctx.pid + 'b' + ctx.flags + ctx.data_len); return 0; }",
@@ -326,8 +453,8 @@ fn programs_outside_the_subset_are_refused_with_the_reason_and_run_on_quickjs() 
             "catch",
         ),
         (
-            "function f(x) { return x + 1; }\nfunction mbpf_prog(ctx) { return f(ctx.data_len); }",
-            "calls to other functions are not lowered",
+            "function f(x) { return x > 0 ? f(x - 1) + 1 : 0; }\nfunction mbpf_prog(ctx) { return f(ctx.data_len); }",
+            "`f` calls itself (recursion is not lowered)",
         ),
         (
             "function mbpf_prog(ctx) { let x = 1; while (ctx.data_len > 0) { x = x * 3; } return x; }",
@@ -340,7 +467,9 @@ fn programs_outside_the_subset_are_refused_with_the_reason_and_run_on_quickjs() 
     ] {
         let bytecode = oxbpf::quickjs::compile(js, "mbpf_prog").unwrap();
         let e = lower::lower(&bytecode, &m).unwrap_err().to_string();
-        assert!(e.starts_with("mbpf_prog"), "{e}");
+        // The error names the function at fault.
+        let function = e.split([',', ':']).next().unwrap();
+        assert!(js.contains(&format!("function {function}(")), "{e}");
         assert!(e.contains(reason), "{js}: {e}");
         // The bundle without a lowering runs on QuickJS, through the same VM entry.
         let vm = Vm::new("jit").unwrap();
@@ -379,6 +508,13 @@ fn expr(rng: &mut Rng, d: u32, vars: &[String]) -> String {
     }
     let a = expr(rng, d - 1, vars);
     let b = expr(rng, d - 1, vars);
+    // Calls of the module's functions (inlined), now and then.
+    match rng.below(40) {
+        0 => return format!("mix({a}, {b})"),
+        1 => return format!("pick({a})"),
+        2 => return format!("sum(({a}) & 7, ({b}) & 0xff)"),
+        _ => {}
+    }
     match rng.below(14) {
         0 => format!("(({a} + {b}) | 0)"),
         1 => format!("(({a} - {b}) | 0)"),
@@ -413,6 +549,21 @@ fn cond(rng: &mut Rng, d: u32, vars: &[String]) -> String {
         _ => format!("({a} == {b}) || ({b} > 3)"),
     }
 }
+
+/// The module functions random programs call: branches, a loop, nested calls, side effects.
+const FUNCTIONS: &str = "function mix(a, b) {
+  let t = (a ^ b) | 0;
+  if (t < 0) { t = (-t) | 0; }
+  return t & 0xffff;
+}
+function pick(x) { return x > 100 ? mix(x, 3) : x; }
+function sum(n, k) {
+  let s = 0;
+  for (let i = 0; i < n; i++) { s = (s + k + i) | 0; }
+  return s;
+}
+function store(k, v) { buf[1] = v; maps.arr.update(k, buf); return v & 7; }
+";
 
 /// A random program: locals, assignments, branches, a bounded loop, an array map and a module
 /// buffer, and returns.
@@ -501,7 +652,16 @@ fn program(rng: &mut Rng) -> String {
             4 => {
                 let c = cond(rng, 1, &vars);
                 let e = expr(rng, 1, &vars);
-                body.push_str(&format!("  if ({c}) {{ return {e}; }}\n"));
+                if rng.below(3) == 0 {
+                    // A tail call.
+                    body.push_str(&format!("  if ({c}) {{ return pick({e}); }}\n"));
+                } else {
+                    body.push_str(&format!("  if ({c}) {{ return {e}; }}\n"));
+                }
+            }
+            5 if rng.below(2) == 0 => {
+                let e = expr(rng, 1, &vars);
+                body.push_str(&format!("  {v} = store({}, {e});\n", rng.below(5)));
             }
             _ => {
                 let e = expr(rng, 2, &vars);
@@ -521,7 +681,8 @@ fn program(rng: &mut Rng) -> String {
         ),
     };
     format!(
-        "const buf = new Uint8Array(4);\nconst b8 = new Uint8Array(8);\nconst K = {};\nfunction mbpf_prog(ctx) {{\n{body}  return {ret};\n}}\n",
+        "const buf = new Uint8Array(4);\nconst b8 = new Uint8Array(8);\nconst K = {};\n{FUNCTIONS}\
+         function mbpf_prog(ctx) {{\n{body}  return {ret};\n}}\n",
         rng.below(100)
     )
 }
@@ -537,8 +698,7 @@ fn random_programs_in_the_subset_give_the_same_results_lowered_and_on_quickjs() 
     let mut refused = Vec::new();
     while runs < 10_500 {
         let js = program(&mut rng);
-        let bytecode = oxbpf::quickjs::compile(&js, "mbpf_prog").unwrap();
-        if let Err(e) = lower::lower(&bytecode, &m) {
+        if let Err(e) = lower_verified(&js, &m) {
             refused.push(format!("{e}\n{js}"));
             assert!(refused.len() < 50, "too many refusals: {refused:#?}");
             continue;

@@ -197,15 +197,23 @@ fn build(args: &BuildArgs) -> Result<ExitCode, String> {
     }
     let text;
     if args.lower {
-        match oxbpf_quickjs::lower::lower(&bytecode, &m) {
+        let vm = oxbpf::Vm::new("interp").map_err(|e| e.to_string())?;
+        match vm.lower_bundle(&bytecode, &m) {
             Ok(insns) => {
                 text = oxbpf::isa::encode(&insns);
                 sections.push((section::EBPF_TEXT, &text));
             }
-            Err(e) => eprintln!(
-                "oxbpf: {}: not lowered, the bundle runs on QuickJS: {e}",
-                args.input.display()
-            ),
+            Err(e) => {
+                // The lowering's own reason as it gives it; the verifier's with its prefix.
+                let why = match e {
+                    oxbpf::Error::Lowered(why) => why,
+                    e => e.to_string(),
+                };
+                eprintln!(
+                    "oxbpf: {}: not lowered, the bundle runs on QuickJS: {why}",
+                    args.input.display()
+                );
+            }
         }
     }
     let bundle = container::write(&sections, 0, true).map_err(|e| e.to_string())?;

@@ -844,42 +844,70 @@ fn lowered_bundles_run_their_ebpf_and_inspect_shows_it_or_why_not() {
     assert!(text.contains(&"ldxb %r0, [%r1+32]"), "{text:?}");
     assert_eq!(text.last(), Some(&"exit"));
 
-    // Outside the subset: built without the section, reported, and still run on QuickJS.
-    let out = dir.join("log.mbpf");
-    let o = oxbpf(&[
-        "mbpf",
-        "build",
-        "examples/mbpf/tracepoint_log.js",
-        "--name",
-        "log",
-        "--version",
-        "1.0",
-        "--hook",
-        "tracepoint",
-        "--caps",
-        "CAP_LOG",
-        "--lower",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    // `mbpf.log` lowers to trace_printk: the same line as on QuickJS, on standard error.
+    let build = |js: &str, out: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "mbpf",
+            "build",
+            js,
+            "--name",
+            "t",
+            "--version",
+            "1.0",
+            "--lower",
+        ];
+        a.extend(extra);
+        a.extend(["-o", out.to_str().unwrap()]);
+        oxbpf(&a)
+    };
+    let log_out = dir.join("log.mbpf");
+    let extra = ["--hook", "tracepoint", "--caps", "CAP_LOG"];
+    let o = build("examples/mbpf/tracepoint_log.js", &log_out, &extra);
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("not lowered"), "{}", stderr(&o));
+    let log = sign(&log_out);
+    let o = oxbpf(&["mbpf", "inspect", &log]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["lowering"], "lowers");
+    let o = oxbpf(&["run", &log, "--trust", &public, "--mem-hex", "01 00 00 00"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "0x0");
     assert!(
-        stderr(&o)
-            .contains("not lowered, the bundle runs on QuickJS: mbpf_prog, 0027 get_var \"mbpf\""),
+        stderr(&o).contains("[INFO] tracepoint 0: 4 bytes, first word 0x1"),
         "{}",
         stderr(&o)
     );
-    let log = sign(&out);
-    let o = oxbpf(&["mbpf", "inspect", &log]);
+
+    // Outside the subset (a division): built without the section, reported, and still run on
+    // QuickJS.
+    let js = dir.join("third.js");
+    std::fs::write(
+        &js,
+        "function mbpf_prog(ctx) { return ctx.data_len / 3 > 1 ? 1 : 0; }\n",
+    )
+    .unwrap();
+    let third_out = dir.join("third.mbpf");
+    let o = build(js.to_str().unwrap(), &third_out, &["--hook", "net_rx"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not lowered, the bundle runs on QuickJS: mbpf_prog, ")
+            && stderr(&o).contains(" div: opcode outside the lowered subset"),
+        "{}",
+        stderr(&o)
+    );
+    let third = sign(&third_out);
+    let o = oxbpf(&["mbpf", "inspect", &third]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(v["lowered_ebpf"].is_null());
     assert!(
         v["lowering"]["not_lowered"]
             .as_str()
             .unwrap()
-            .contains("a global other than `maps`")
+            .contains("opcode outside the lowered subset")
     );
-    let o = oxbpf(&["run", &log, "--trust", &public, "--mem-hex", "01 00 00 00"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&o).trim(), "0x0");
+    for (hex, rc) in [("01 00 00 00", "0x1"), ("01 00", "0x0")] {
+        let o = oxbpf(&["run", &third, "--trust", &public, "--mem-hex", hex]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o).trim(), rc);
+    }
 }

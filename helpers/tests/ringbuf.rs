@@ -85,3 +85,65 @@ fn a_full_ring_refuses_records_until_drained() {
     assert_eq!(rb.drain(|_| {}), 256);
     assert_eq!(run(&maps, &src), Ok(0));
 }
+
+#[test]
+fn an_overwrite_ring_drops_its_oldest_records_to_make_room() {
+    let def = MapDef {
+        map_type: MapType::RingBuf,
+        key_size: 0,
+        value_size: 0,
+        max_entries: 4096,
+        flags: oxbpf_helpers::map::RINGBUF_OVERWRITE,
+    };
+    let rb = Map::new("rb", def.clone()).unwrap();
+    // 1008 bytes per record of 1000 bytes: four fit.
+    for i in 0..6u8 {
+        assert_eq!(rb.output(&[i; 1000]), Ok(()), "record {i}");
+    }
+    assert_eq!(rb.ring_dropped(), 2);
+    let left: Vec<u8> = rb.pending_records().iter().map(|r| r[0]).collect();
+    assert_eq!(left, [2, 3, 4, 5]);
+    // A record larger than the whole ring is refused without dropping anything.
+    assert!(rb.output(&[9; 4096]).is_err());
+    assert_eq!(rb.pending_records().len(), 4);
+    // Without the flag, a full ring refuses.
+    let plain = Map::new("plain", MapDef { flags: 0, ..def }).unwrap();
+    for i in 0..4u8 {
+        assert_eq!(plain.output(&[i; 1000]), Ok(()));
+    }
+    assert!(plain.output(&[4; 1000]).is_err());
+    assert_eq!(plain.ring_dropped(), 0);
+}
+
+#[test]
+fn an_overwrite_ring_keeps_a_reserved_record_and_what_follows_it() {
+    let mut maps = MapSet::new();
+    let def = MapDef {
+        map_type: MapType::RingBuf,
+        key_size: 0,
+        value_size: 0,
+        max_entries: 4096,
+        flags: oxbpf_helpers::map::RINGBUF_OVERWRITE,
+    };
+    let rb = maps.add(Map::new("rb", def).unwrap());
+    let h = rb.handle();
+    // Reserve one record (kept reserved), output one, then another: no room, since the oldest
+    // record is still reserved and cannot be dropped.
+    let src = format!(
+        "lddw %r1, {h:#x}\nmov %r2, 2040\nmov %r3, 0\ncall 131\nmov %r6, %r0\n\
+         jne %r6, 0, +2\nmov %r0, 99\nexit\n\
+         lddw %r1, {h:#x}\nmov %r2, 2040\nmov %r3, 0\ncall 131\nmov %r7, %r0\n\
+         jne %r7, 0, +2\nmov %r0, 98\nexit\n\
+         stw [%r7], 7\nmov %r1, %r7\nmov %r2, 0\ncall 132\n\
+         stw [%r10-8], 8\n\
+         lddw %r1, {h:#x}\nmov %r2, %r10\nadd %r2, -8\nmov %r3, 4\nmov %r4, 0\ncall 130\n\
+         mov %r8, %r0\n\
+         mov %r1, %r6\nmov %r2, 0\ncall 133\n\
+         mov %r0, %r8\nexit"
+    );
+    // Two records of 2048 bytes fill the ring; the oldest is still reserved, so the output
+    // finds no room (-EAGAIN) and nothing is dropped.
+    assert_eq!(run(&maps, &src), Ok((-11i64) as u64));
+    assert_eq!(rb.ring_dropped(), 0);
+    assert_eq!(rb.pending_records().len(), 1);
+}

@@ -5,13 +5,12 @@
 //! hook's default even if the program catches it.
 
 use crate::maps::{bytes_of, write_into};
-use oxbpf_helpers::{MapSet, MapType};
+use oxbpf_helpers::{Map, MapSet, MapType};
 use oxbpf_loader::mbpf::manifest::{
     API_VERSION, CAP_EMIT, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_STATS, CAP_TIME, Manifest,
     MapDecl, MapKind,
 };
 use rquickjs::{Array, Ctx, Exception, Function, Object, Value};
-use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -19,8 +18,9 @@ use std::sync::{Arc, Mutex};
 pub(crate) const LEVELS: [&str; 4] = ["[DEBUG]", "[INFO]", "[WARN]", "[ERROR]"];
 /// Largest record `mbpf.emit` takes.
 pub const EMIT_MAX_RECORD: usize = 256;
-/// Bytes of the per-program emit ring (records `[u32 id][u32 len][data]`).
-pub const EMIT_RING_BYTES: usize = 4096;
+/// Bytes of the per-program emit ring (records `[u32 id][u32 len][data]`, each with the ring's
+/// 8-byte header, rounded up to 8 bytes).
+pub const EMIT_RING_BYTES: u32 = 4096;
 
 /// The names of `mbpf.stats` fields, in order.
 pub const STAT_NAMES: [&str; 7] = [
@@ -51,8 +51,8 @@ pub struct Helpers {
     exceeded: AtomicBool,
     now_ns: AtomicU64,
     pub(crate) stats: [AtomicU64; 7],
-    dropped: Mutex<HashMap<String, u64>>,
-    emitted: Mutex<(VecDeque<Vec<u8>>, usize)>,
+    /// The emit ring ([`EMIT_RING`](crate::maps::EMIT_RING)).
+    emitted: Arc<Map>,
     logs: Mutex<Vec<String>>,
 }
 
@@ -66,8 +66,8 @@ pub(crate) fn helper_limit(manifest: &Manifest) -> u32 {
 }
 
 impl Helpers {
-    /// Helpers for `manifest`.
-    pub(crate) fn new(manifest: &Manifest) -> Helpers {
+    /// Helpers for `manifest`, emitting into ring `emitted`.
+    pub(crate) fn new(manifest: &Manifest, emitted: Arc<Map>) -> Helpers {
         Helpers {
             caps: manifest.capabilities,
             max_calls: helper_limit(manifest),
@@ -75,8 +75,7 @@ impl Helpers {
             exceeded: AtomicBool::new(false),
             now_ns: AtomicU64::new(0),
             stats: Default::default(),
-            dropped: Mutex::new(HashMap::new()),
-            emitted: Mutex::new((VecDeque::new(), 0)),
+            emitted,
             logs: Mutex::new(Vec::new()),
         }
     }
@@ -109,26 +108,6 @@ impl Helpers {
         Ok(())
     }
 
-    /// A ring map dropped its oldest record.
-    pub(crate) fn ring_dropped(&self, map: &str) {
-        *self
-            .dropped
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(map.to_owned())
-            .or_default() += 1;
-    }
-
-    /// Records a ring map has dropped.
-    pub(crate) fn dropped(&self, map: &str) -> u64 {
-        self.dropped
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(map)
-            .copied()
-            .unwrap_or(0)
-    }
-
     /// Adds one to statistic `i`.
     pub(crate) fn bump(&self, i: usize) {
         self.stats[i].fetch_add(1, Ordering::Relaxed);
@@ -136,9 +115,7 @@ impl Helpers {
 
     /// The records emitted with `mbpf.emit`, oldest first (`[u32 id][u32 len][data]`); drained.
     pub(crate) fn take_emitted(&self) -> Vec<Vec<u8>> {
-        let mut e = self.emitted.lock().unwrap_or_else(|e| e.into_inner());
-        e.1 = 0;
-        e.0.drain(..).collect()
+        std::iter::from_fn(|| self.emitted.consume_one()).collect()
     }
 
     /// The lines logged with `mbpf.log`; drained.
@@ -146,6 +123,8 @@ impl Helpers {
         std::mem::take(&mut *self.logs.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// Emits record `[id][len][data]` into the emit ring, which drops its oldest records to
+    /// make room; false when `data` is longer than [`EMIT_MAX_RECORD`].
     fn emit(&self, id: u32, data: &[u8]) -> bool {
         if data.len() > EMIT_MAX_RECORD {
             return false;
@@ -154,16 +133,7 @@ impl Helpers {
         rec.extend_from_slice(&id.to_le_bytes());
         rec.extend_from_slice(&(data.len() as u32).to_le_bytes());
         rec.extend_from_slice(data);
-        let mut e = self.emitted.lock().unwrap_or_else(|e| e.into_inner());
-        while e.1 + rec.len() > EMIT_RING_BYTES {
-            match e.0.pop_front() {
-                Some(old) => e.1 -= old.len(),
-                None => break,
-            }
-        }
-        e.1 += rec.len();
-        e.0.push_back(rec);
-        true
+        self.emitted.output(&rec).is_ok()
     }
 }
 
@@ -311,16 +281,16 @@ fn install_map_helpers<'js>(
     maps: &MapSet,
     helpers: &Arc<Helpers>,
 ) -> rquickjs::Result<()> {
-    let table: Arc<Vec<(MapDecl, Arc<oxbpf_helpers::Map>)>> = Arc::new(
+    let table: Arc<Vec<(MapDecl, Arc<Map>)>> = Arc::new(
         decls
             .iter()
             .filter_map(|d| maps.get(&d.name).map(|m| (d.clone(), m.clone())))
             .collect(),
     );
-    let find = |table: &Arc<Vec<(MapDecl, Arc<oxbpf_helpers::Map>)>>,
+    let find = |table: &Arc<Vec<(MapDecl, Arc<Map>)>>,
                 ctx: &Ctx<'js>,
                 id: &Value<'js>|
-     -> rquickjs::Result<(MapDecl, Arc<oxbpf_helpers::Map>)> {
+     -> rquickjs::Result<(MapDecl, Arc<Map>)> {
         let i = id.as_number().filter(|n| *n >= 0.0 && n.fract() == 0.0);
         match i.and_then(|i| table.get(i as usize)) {
             Some((d, _)) if matches!(d.kind, MapKind::Ring | MapKind::Counter) => Err(
@@ -330,7 +300,7 @@ fn install_map_helpers<'js>(
             None => Err(Exception::throw_range(ctx, "no map with that id")),
         }
     };
-    let key_of = |ctx: &Ctx<'js>, d: &MapDecl, m: &oxbpf_helpers::Map, k: &Value<'js>| {
+    let key_of = |ctx: &Ctx<'js>, d: &MapDecl, m: &Map, k: &Value<'js>| {
         if m.def().map_type == MapType::Array || m.def().map_type == MapType::PercpuArray {
             match k.as_number() {
                 Some(n) if n >= 0.0 && n.fract() == 0.0 => Ok((n as u32).to_le_bytes().to_vec()),

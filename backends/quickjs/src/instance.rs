@@ -123,8 +123,8 @@ impl Instance {
     /// kept from an earlier version of the program, or shared with eBPF programs).
     pub fn with_maps(bundle: &Bundle, mut maps: MapSet) -> Result<Instance, JsError> {
         let manifest = bundle.manifest.clone();
-        crate::maps::add_written_flags(&mut maps, &manifest.maps)
-            .map_err(|e| JsError::Load(format!("written flags: {e}")))?;
+        crate::maps::add_internal(&mut maps, &manifest.maps)
+            .map_err(|e| JsError::Load(format!("runtime maps: {e}")))?;
         crate::compat::check(&manifest)?;
         for d in &manifest.maps {
             if !maps.get(&d.name).is_some_and(|m| crate::maps::serves(m, d)) {
@@ -160,7 +160,11 @@ impl Instance {
             intrinsic::Promise,
         )>(&runtime)
         .map_err(|e| JsError::Load(e.to_string()))?;
-        let helpers = Arc::new(Helpers::new(&manifest));
+        let emitted = maps
+            .get(crate::maps::EMIT_RING)
+            .cloned()
+            .ok_or_else(|| JsError::Load("no emit ring".into()))?;
+        let helpers = Arc::new(Helpers::new(&manifest, emitted));
         let (make_ctx, entries) = context.with(|ctx| -> Result<_, JsError> {
             let load = |what: &str, e: rquickjs::Error| {
                 JsError::Load(format!("{what}: {}", describe(&ctx, e)))

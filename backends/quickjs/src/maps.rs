@@ -8,6 +8,7 @@
 //! throws `Error('CAP_MAP_… required')`, as in the reference.
 
 use crate::api::Helpers;
+use oxbpf_helpers::map::RINGBUF_OVERWRITE;
 use oxbpf_helpers::{Map, MapDef, MapError, MapSet, MapType};
 use oxbpf_loader::mbpf::manifest::{
     CAP_MAP_ITERATE, CAP_MAP_READ, CAP_MAP_WRITE, MapDecl, MapKind, capability_name,
@@ -37,9 +38,18 @@ pub fn map_def(d: &MapDecl) -> MapDef {
         key_size,
         value_size,
         max_entries,
-        flags: 0,
+        // A full RING drops its oldest records, as the reference's does.
+        flags: if d.kind == MapKind::Ring {
+            RINGBUF_OVERWRITE
+        } else {
+            0
+        },
     }
 }
+
+/// The ring `mbpf.emit` writes to (records `[u32 id][u32 len][data]`), shared by QuickJS and
+/// the lowered eBPF; full, it drops its oldest records.
+pub const EMIT_RING: &str = ".emit";
 
 /// Whether `map` can serve declaration `d` (same type, key size and value size; the capacity
 /// may differ), as when maps are shared or kept across an update.
@@ -50,15 +60,15 @@ pub fn serves(map: &Map, d: &MapDecl) -> bool {
         && map.def().value_size == def.value_size
 }
 
-/// Creates the manifest's maps, in order, followed by the written flags of its arrays (see
-/// [`written_name`]).
+/// Creates the manifest's maps, in order, followed by the runtime's own (see
+/// [`add_internal`]).
 pub fn create(decls: &[MapDecl]) -> Result<MapSet, (String, MapError)> {
     let mut set = MapSet::new();
     for d in decls {
         let map = Map::new(&d.name, map_def(d)).map_err(|e| (d.name.clone(), e))?;
         set.add(map);
     }
-    add_written_flags(&mut set, decls).map_err(|e| (String::new(), e))?;
+    add_internal(&mut set, decls).map_err(|e| (String::new(), e))?;
     Ok(set)
 }
 
@@ -75,8 +85,19 @@ pub fn has_written_flags(kind: MapKind) -> bool {
     matches!(kind, MapKind::Array | MapKind::PercpuArray)
 }
 
-/// Adds to `set` the written flags of the arrays of `decls` that it lacks.
-pub fn add_written_flags(set: &mut MapSet, decls: &[MapDecl]) -> Result<(), MapError> {
+/// Adds to `set` the runtime's maps it lacks: the written flags of the arrays of `decls` and
+/// the [`EMIT_RING`].
+pub fn add_internal(set: &mut MapSet, decls: &[MapDecl]) -> Result<(), MapError> {
+    if set.get(EMIT_RING).is_none() {
+        let def = MapDef {
+            map_type: MapType::RingBuf,
+            key_size: 0,
+            value_size: 0,
+            max_entries: crate::api::EMIT_RING_BYTES,
+            flags: RINGBUF_OVERWRITE,
+        };
+        set.add(Map::new(EMIT_RING, def)?);
+    }
     for d in decls.iter().filter(|d| has_written_flags(d.kind)) {
         let name = written_name(&d.name);
         if set.get(&name).is_none() {
@@ -419,14 +440,8 @@ fn ring_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqui
                     return Ok(false);
                 }
                 let data = bytes_of(&ctx, &b, n, "record")?;
-                // Full: the oldest records make room, as the reference drops them.
-                while mm.map.output(&data).is_err() {
-                    if mm.map.consume_one().is_none() {
-                        return Ok(false);
-                    }
-                    mm.helpers.ring_dropped(&mm.decl.name);
-                }
-                Ok(true)
+                // Full: the ring drops its oldest records to make room (RINGBUF_OVERWRITE).
+                Ok(mm.map.output(&data).is_ok())
             },
         )?,
     )?;
@@ -443,7 +458,7 @@ fn ring_methods<'js>(ctx: &Ctx<'js>, obj: &Object<'js>, m: &Arc<MapCtx>) -> rqui
         "dropped",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>| -> rquickjs::Result<f64> {
             mm.enter(&ctx, CAP_MAP_READ)?;
-            Ok(mm.helpers.dropped(&mm.decl.name) as f64)
+            Ok(mm.map.ring_dropped() as f64)
         })?,
     )?;
     let mm = m.clone();

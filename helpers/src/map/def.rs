@@ -81,6 +81,11 @@ pub const BPF_ANY: u64 = 0;
 pub const BPF_NOEXIST: u64 = 1;
 /// `BPF_EXIST`: replace only (for queues and stacks: push even when full, dropping the oldest).
 pub const BPF_EXIST: u64 = 2;
+/// Map flag of oxbpf's own (outside the bits Linux defines): a ring buffer that, when full,
+/// drops its oldest consumed-or-submitted records to make room for a new one instead of
+/// refusing it, counting what it dropped ([`Map::ring_dropped`](super::Map::ring_dropped)).
+pub const RINGBUF_OVERWRITE: u32 = 1 << 31;
+
 /// Map flag `BPF_F_RDONLY_PROG`: programs may read the values but not write them.
 pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
 

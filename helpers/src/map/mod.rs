@@ -13,6 +13,7 @@ mod slab;
 
 pub use def::{
     BPF_ANY, BPF_EXIST, BPF_F_RDONLY_PROG, BPF_NOEXIST, MAX_MAP_BYTES, MapDef, MapError, MapType,
+    RINGBUF_OVERWRITE,
 };
 
 use array::ArrayMap;
@@ -123,7 +124,10 @@ impl Map {
                 def.max_entries,
                 def.map_type == MapType::Stack,
             )),
-            MapType::RingBuf => Store::RingBuf(RingBuf::new(def.max_entries)),
+            MapType::RingBuf => Store::RingBuf(RingBuf::new(
+                def.max_entries,
+                def.flags & RINGBUF_OVERWRITE != 0,
+            )),
             MapType::ProgArray => {
                 let n = (def.max_entries as usize).min(1 << 20);
                 Store::ProgArray(Mutex::new(vec![None; n]))
@@ -284,6 +288,14 @@ impl Map {
         let mut out = None;
         r.drain_up_to(1, |rec| out = Some(rec.to_vec()));
         out
+    }
+
+    /// Records a ring buffer in overwrite mode ([`RINGBUF_OVERWRITE`]) dropped to make room.
+    pub fn ring_dropped(&self) -> u64 {
+        match &self.store {
+            Store::RingBuf(r) => r.dropped(),
+            _ => 0,
+        }
     }
 
     /// The submitted records of a ring buffer not yet consumed, oldest first (a snapshot).

@@ -39,33 +39,68 @@ struct Inner {
     used: u64,
     prod_pos: u64,
     cons_pos: u64,
+    /// Records dropped to make room (overwrite mode).
+    dropped: u64,
+}
+
+impl Inner {
+    /// Drops the oldest record, if it is no longer reserved; false when it cannot.
+    fn drop_oldest(&mut self) -> bool {
+        match self.records.front() {
+            Some(r) if r.state != State::Reserved => {}
+            _ => return false,
+        }
+        let Some(r) = self.records.pop_front() else {
+            return false;
+        };
+        self.used -= r.cost;
+        self.cons_pos += r.cost;
+        if r.state == State::Submitted {
+            self.dropped += 1;
+        }
+        true
+    }
 }
 
 /// A ring buffer's storage.
 #[derive(Debug)]
 pub(crate) struct RingBuf {
     capacity: u64,
+    /// Full: drop the oldest records rather than refuse a new one.
+    overwrite: bool,
     inner: Mutex<Inner>,
 }
 
 impl RingBuf {
-    pub(crate) fn new(capacity: u32) -> RingBuf {
+    pub(crate) fn new(capacity: u32, overwrite: bool) -> RingBuf {
         RingBuf {
             capacity: u64::from(capacity),
+            overwrite,
             inner: Mutex::new(Inner::default()),
         }
+    }
+
+    /// Records dropped to make room for newer ones (overwrite mode).
+    pub(crate) fn dropped(&self) -> u64 {
+        self.lock().dropped
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A new record of `size` bytes, or `None` when the ring has no room.
+    /// A new record of `size` bytes, or `None` when the ring has no room (in overwrite mode:
+    /// not even after dropping every record older than the first still reserved).
     pub(crate) fn reserve(&self, size: u64) -> Option<Arc<SharedMemory>> {
         let cost = round8(usize::try_from(size).ok()?.checked_add(8)?) as u64;
         let mut inner = self.lock();
-        if size == 0 || inner.used + cost > self.capacity {
+        if size == 0 || cost > self.capacity {
             return None;
+        }
+        while inner.used + cost > self.capacity {
+            if !self.overwrite || !inner.drop_oldest() {
+                return None;
+            }
         }
         let mem = Arc::new(SharedMemory::new(size as usize));
         inner.used += cost;

@@ -18,8 +18,11 @@ use super::emit::{Asm, Loc};
 use super::step::{Next, R, Step};
 use super::text::{self, ARG_SLOTS, Part};
 use super::value::{Helper, MapOp, Range, TextFn, Val};
+use crate::api::EMIT_MAX_RECORD;
 use crate::api::LEVELS;
-use oxbpf_loader::mbpf::manifest::{API_VERSION, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_TIME};
+use oxbpf_loader::mbpf::manifest::{
+    API_VERSION, CAP_EMIT, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_TIME,
+};
 
 /// The range of a COUNTER's value.
 const I64: Range = Range::new(i64::MIN as i128, i64::MAX as i128);
@@ -32,9 +35,10 @@ impl Step<'_, '_> {
             "apiVersion" => Val::num(Range::constant(i128::from(API_VERSION))),
             "log" if has(CAP_LOG) => Val::MbpfFn(Helper::Log),
             "nowNs" if has(CAP_TIME) => Val::MbpfFn(Helper::NowNs),
+            "emit" if has(CAP_EMIT) => Val::MbpfFn(Helper::Emit),
             "u64LoadLE" => Val::MbpfFn(Helper::U64LoadLE),
             "u64StoreLE" => Val::MbpfFn(Helper::U64StoreLE),
-            "emit" | "stats" | "mapLookup" | "mapUpdate" | "mapDelete" => {
+            "stats" | "mapLookup" | "mapUpdate" | "mapDelete" => {
                 return Err(self.err(format!("`mbpf.{name}` is not lowered")));
             }
             // Absent (no capability, or no such helper).
@@ -49,6 +53,7 @@ impl Step<'_, '_> {
         self.emit(|a| a.count_helper(max));
         match h {
             Helper::Log => return self.log(base, arg(0), arg(1)),
+            Helper::Emit => return self.emit_record(base, arg(0), arg(1)),
             Helper::NowNs => {
                 let Some(p) = self.pair_out(arg(0))? else {
                     return Ok(self.fail());
@@ -305,12 +310,12 @@ impl Step<'_, '_> {
     /// `[a, b]`: a `[lo, hi]` array literal of two numbers.
     pub(super) fn array_literal(&mut self, argc: i64) -> R<Next> {
         let site = self
-            .env
+            .fi
             .pair_sites
             .iter()
             .position(|&pc| pc == self.ins.pc)
-            .ok_or_else(|| self.err("internal error: an unknown array literal"))?
-            as u16;
+            .map(|i| (self.inst.pair_base + i) as u16)
+            .ok_or_else(|| self.err("internal error: an unknown array literal"))?;
         if argc != 2 {
             return Err(self.err("an array literal of other than two numbers"));
         }
@@ -441,5 +446,89 @@ impl Step<'_, '_> {
             Val::boolean(Range::BOOL)
         };
         Ok(self.finish_call(base, result, 0))
+    }
+
+    /// `mbpf.emit(id, bytes)`: the record `[id][len][bytes]` reserved in the emit ring
+    /// (`ringbuf_reserve`, 131), filled and submitted (132); false for more than
+    /// [`EMIT_MAX_RECORD`] bytes or when the ring has no room.
+    fn emit_record(&mut self, base: usize, id: Val, bytes: Val) -> R<Next> {
+        let (Val::Num { r, .. }, Val::Buf(k)) = (id, bytes) else {
+            // A non-number id or bytes that are not a Uint8Array: a TypeError.
+            return Ok(self.fail());
+        };
+        let (off, len) = self.buf(k)?;
+        if len as usize > EMIT_MAX_RECORD {
+            return Ok(self.finish_call(base, Val::boolean(Range::constant(0)), 0));
+        }
+        // `id as u32` of the number: negatives are 0, beyond 2^32 - 1 is 2^32 - 1.
+        self.load(0, base + 2, id);
+        let (ring, g) = (self.env.emit_ring, self.env.globals);
+        let (l_false, l_end) = self
+            .asm
+            .as_deref_mut()
+            .map_or((String::new(), String::new()), |a| (a.fresh(), a.fresh()));
+        self.emit(|a| {
+            if r.lo < 0 {
+                a.line("jsge %r0, 0, +1");
+                a.line("mov %r0, 0");
+            }
+            if r.hi > i128::from(u32::MAX) {
+                a.line("lddw %r1, 0xffffffff");
+                a.line("jle %r0, %r1, +1");
+                a.line("mov %r0, %r1");
+            }
+            a.store_key(0);
+            a.line(&format!("lddw %r1, map_fd {ring}"));
+            a.line(&format!("mov %r2, {}", 8 + len));
+            a.line("mov %r3, 0");
+            a.line("call 131");
+            a.line(&format!("jeq %r0, 0, {l_false}"));
+            a.line("mov %r1, %r0");
+            a.load_key(2);
+            a.line("stxw [%r1+0], %r2");
+            a.line(&format!("stw [%r1+4], {len}"));
+            a.line(&format!("lddw %r0, map_value {g}, {off}"));
+            a.copy_to(len, 8);
+            a.line("mov %r2, 0");
+            a.line("call 132");
+            a.line("mov %r0, 1");
+            a.line(&format!("ja {l_end}"));
+            a.label(&l_false);
+            a.line("mov %r0, 0");
+            a.label(&l_end);
+        });
+        Ok(self.finish_call(base, Val::boolean(Range::BOOL), 0))
+    }
+
+    /// RING `submit(b)`: `ringbuf_output` (130) of the buffer; false when it is longer than the
+    /// map's value size or empty (the ring drops its oldest records to make room).
+    pub(super) fn ring_submit(&mut self, base: usize, m: u32, b: Val) -> R<Next> {
+        let max = self.env.max_helpers;
+        self.emit(|a| a.count_helper(max));
+        let Val::Buf(k) = b else {
+            // Not a Uint8Array: a TypeError.
+            return Ok(self.fail());
+        };
+        if self.env.caps & CAP_MAP_WRITE == 0 {
+            return Ok(self.fail());
+        }
+        let (off, len) = self.buf(k)?;
+        if len > self.env.maps[m as usize].value_size || len == 0 {
+            return Ok(self.finish_call(base, Val::boolean(Range::constant(0)), 0));
+        }
+        let g = self.env.globals;
+        self.emit(|a| {
+            a.line(&format!("lddw %r1, map_fd {m}"));
+            a.line(&format!("lddw %r2, map_value {g}, {off}"));
+            a.line(&format!("mov %r3, {len}"));
+            a.line("mov %r4, 0");
+            a.line("call 130");
+            // 0 on success: true.
+            a.line("jeq %r0, 0, +2");
+            a.line("mov %r0, 0");
+            a.line("ja +1");
+            a.line("mov %r0, 1");
+        });
+        Ok(self.finish_call(base, Val::boolean(Range::BOOL), 0))
     }
 }

@@ -7,9 +7,9 @@
 //! 8-byte scratch slot for map keys. `r0`–`r5` are scratch.
 
 use super::LowerError;
-use super::analyze::targets;
-use super::module::Env;
-use super::step::{State, Step};
+use super::analyze::States;
+use super::module::{Env, FnInfo, Inst};
+use super::step::Step;
 use super::text::ARG_SLOTS;
 use std::fmt::Write as _;
 
@@ -63,6 +63,8 @@ pub(crate) struct Asm {
     /// Bytes for the format strings of log calls, at the bottom of the frame.
     format_bytes: usize,
     next: u32,
+    /// The instance whose code is being written (labels are per instance).
+    inst: u16,
 }
 
 /// 8-byte slots after the locals, before the string slots: the helper-call counter, the key
@@ -129,13 +131,18 @@ impl Asm {
         format!("T{}", self.next)
     }
 
-    /// The label of the bytecode instruction at `pc`.
-    pub(crate) fn label_of(pc: u32) -> String {
-        format!("L{pc}")
+    /// The label of the bytecode instruction at `pc` of the instance being written.
+    pub(crate) fn label_of(&self, pc: u32) -> String {
+        format!("L{}_{pc}", self.inst)
     }
 
     pub(crate) fn jump_to(&mut self, pc: u32) {
-        self.line(&format!("ja {}", Asm::label_of(pc)));
+        self.line(&format!("ja {}", self.label_of(pc)));
+    }
+
+    /// Jumps to the instruction at `pc` of instance `n`.
+    pub(crate) fn goto(&mut self, n: u16, pc: u32) {
+        self.line(&format!("ja L{n}_{pc}"));
     }
 
     /// The hook's default return.
@@ -230,32 +237,52 @@ impl Asm {
         self.line("call 6");
     }
 
+    /// The 32-bit number in the key slot into `reg`.
+    pub(crate) fn load_key(&mut self, reg: u8) {
+        let k = self.key();
+        self.line(&format!("ldxw %r{reg}, [%r10{k}]"));
+    }
+
     /// Copies `n` bytes from `[r0]` to `[r1]` (through `r2`).
     pub(crate) fn copy(&mut self, n: u32) {
+        self.copy_to(n, 0);
+    }
+
+    /// Copies `n` bytes from `[r0]` to `[r1 + at]` (through `r2`).
+    pub(crate) fn copy_to(&mut self, n: u32, at: u32) {
         let mut i = 0;
         for (w, s) in [(8, "dw"), (4, "w"), (2, "h"), (1, "b")] {
             while n - i >= w {
                 self.line(&format!("ldx{s} %r2, [%r0+{i}]"));
-                self.line(&format!("stx{s} [%r1+{i}], %r2"));
+                self.line(&format!("stx{s} [%r1+{}], %r2", at + i));
                 i += w;
             }
         }
     }
 }
 
-/// Writes the program: prologue, every reachable instruction, the failure exit.
-pub(crate) fn run(env: &Env<'_>, states: &[Option<State>]) -> Result<String, LowerError> {
-    let f = env.f;
+/// Writes the program: prologue, every reachable instruction of every instance, the failure
+/// exit.
+pub(crate) fn run(env: &Env<'_>, states: &States) -> Result<String, LowerError> {
+    let insts: Vec<_> = (0..env.inst_count() as u16).map(|n| env.inst(n)).collect();
+    let extent = |f: &dyn Fn(&Inst, &FnInfo<'_>) -> usize| {
+        insts
+            .iter()
+            .map(|x| f(x, &env.funcs[x.func]))
+            .max()
+            .unwrap_or(0)
+    };
     let mut a = Asm {
         out: String::new(),
-        frame_depths: (f.stack_size as usize).saturating_sub(2),
-        locals: f.var_count as usize,
-        pairs: env.pair_sites.len(),
+        frame_depths: extent(&|x, fi| x.stack_base + fi.f.stack_size as usize).saturating_sub(2),
+        locals: extent(&|x, fi| x.local_base + fi.f.var_count as usize),
+        pairs: extent(&|x, fi| x.pair_base + fi.pair_sites.len()),
         format_bytes: env
             .strings
             .max_format_len(LOG_PREFIX_BYTES)
             .next_multiple_of(8),
         next: 0,
+        inst: 0,
     };
     let frame = a.frame_bytes();
     if frame > 512 {
@@ -280,36 +307,46 @@ pub(crate) fn run(env: &Env<'_>, states: &[Option<State>]) -> Result<String, Low
         a.line("call 5");
         a.store(Loc::Clock, 0);
     }
-    let jump_targets = targets(f);
-    let mut skip = false;
-    for (i, ins) in f.code.iter().enumerate() {
-        a.label(&Asm::label_of(ins.pc));
-        if std::mem::take(&mut skip) {
-            continue;
-        }
-        let Some(st) = &states[i] else {
-            continue;
-        };
-        let fuse_next = f
-            .code
-            .get(i + 1)
-            .filter(|n| !jump_targets.contains(&n.pc) && states[i + 1].is_some());
-        let mut step = Step {
-            env,
-            ins,
-            fuse_next,
-            asm: Some(&mut a),
-            st: st.clone(),
-            fused: false,
-        };
-        let next = step.run()?;
-        skip = step.fused;
-        if next.fall.is_some() && i + 1 == f.code.len() {
-            return Err(LowerError::new(
-                &env.name,
-                Some(ins),
-                "falls off the end of the code",
-            ));
+    for (n, inst) in insts.iter().enumerate() {
+        let fi = &env.funcs[inst.func];
+        let code = &fi.f.code;
+        let n = n as u16;
+        a.inst = n;
+        let states = &states[usize::from(n)];
+        let mut skip = false;
+        for (i, ins) in code.iter().enumerate() {
+            let l = a.label_of(ins.pc);
+            a.label(&l);
+            if std::mem::take(&mut skip) {
+                continue;
+            }
+            let Some(st) = &states[i] else {
+                continue;
+            };
+            let fuse_next = code
+                .get(i + 1)
+                .filter(|x| !fi.targets.contains(&x.pc) && states[i + 1].is_some());
+            let mut step = Step {
+                env,
+                n,
+                inst: *inst,
+                fi,
+                ins,
+                idx: i,
+                fuse_next,
+                asm: Some(&mut a),
+                st: st.clone(),
+                fused: false,
+            };
+            let next = step.run()?;
+            skip = step.fused;
+            if next.fall.is_some() && i + 1 == code.len() {
+                return Err(LowerError::new(
+                    &fi.name,
+                    Some(ins),
+                    "falls off the end of the code",
+                ));
+            }
         }
     }
     a.label("Lfail");

@@ -22,14 +22,18 @@
 //!   `mbpf.nowNs(out)` from the clock read once per run (helper 5); `mbpf.u64LoadLE/u64StoreLE`
 //!   with `[lo, hi]` array literals; `mbpf.apiVersion`. A helper without its capability is
 //!   absent, and calling it gives the hook's default, as its TypeError does on QuickJS.
+//! - Calls of the module's other top-level functions, inlined at each call site (tail calls
+//!   too), their arguments in the caller's operand-stack slots and their locals after the
+//!   caller's; recursion is refused, as are calls nested more than 8 deep.
 //! - `return` of a number (ToInt32), of anything else (0), or a failure (the hook's default).
 //!
 //! # The program it gives
 //! `r1` is the context blob ([`HookInput::to_blob`](crate::HookInput::to_blob): the hook's
 //! fields, then the data) and `r2` its length, as on the QuickJS path, and `r0` the hook's
 //! return code as an unsigned 32-bit number. The program's maps are, by position (`lddw
-//! map_fd N`): the manifest's maps, the written flags of its arrays (in manifest order), and
-//! [`GLOBALS`] holding the module's buffers ([`lowered_maps`] builds that set).
+//! map_fd N`): the manifest's maps, the written flags of its arrays (in manifest order), the
+//! [`EMIT_RING`], and [`GLOBALS`] holding the module's buffers ([`lowered_maps`] builds that
+//! set).
 //!
 //! Not carried over: the step and wall-time budgets (lowered code runs under the VM's
 //! instruction budget instead) and the heap limit (the data is not copied).
@@ -43,7 +47,7 @@ mod text;
 mod value;
 
 use crate::bytecode::{self, Instr};
-use crate::maps::{has_written_flags, written_name};
+use crate::maps::{EMIT_RING, has_written_flags, written_name};
 use oxbpf_helpers::{Map, MapDef, MapError, MapSet, MapType};
 use oxbpf_loader::mbpf::manifest::Manifest;
 
@@ -76,7 +80,8 @@ impl LowerError {
 }
 
 /// The maps of a program lowered for `manifest` before [`GLOBALS`] (which comes last), by
-/// position: the manifest's, then the written flags of its arrays in manifest order.
+/// position: the manifest's, the written flags of its arrays in manifest order, and the
+/// [`EMIT_RING`].
 fn map_names(manifest: &Manifest) -> Vec<String> {
     manifest
         .maps
@@ -89,6 +94,7 @@ fn map_names(manifest: &Manifest) -> Vec<String> {
                 .filter(|d| has_written_flags(d.kind))
                 .map(|d| written_name(&d.name)),
         )
+        .chain([EMIT_RING.to_owned()])
         .collect()
 }
 
@@ -110,8 +116,8 @@ pub fn lower(bytecode: &[u8], manifest: &Manifest) -> Result<Vec<oxbpf_core::Ins
 }
 
 /// The maps a program lowered for `manifest` uses, in the order its `lddw`s name them: the
-/// manifest's maps and the written flags of its arrays taken from `maps` (those of the
-/// program's QuickJS instance, so both paths share them), and a new [`GLOBALS`].
+/// manifest's maps, the written flags of its arrays and the emit ring, taken from `maps` (those
+/// of the program's QuickJS instance, so both paths share them), and a new [`GLOBALS`].
 pub fn lowered_maps(maps: &MapSet, manifest: &Manifest) -> Result<MapSet, MapError> {
     let mut set = MapSet::new();
     for name in map_names(manifest) {

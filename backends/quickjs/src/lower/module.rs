@@ -8,14 +8,18 @@ use crate::bytecode::{Atom, Constant, Function, Module, Operand};
 use crate::hook::{blob_field_is_wide, blob_fields, blob_header_len, has_read_methods};
 use crate::maps::written_name;
 use oxbpf_loader::mbpf::manifest::{Hook, Manifest, MapDecl};
+use std::cell::RefCell;
+use std::collections::HashSet;
 
-/// A module-level variable the entry function reads.
+/// A module-level variable a function reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ModVar {
     /// `const X = <integer>`.
     Const(i64),
     /// `const b = new Uint8Array(len)`: at `off` in the globals.
     Buf { off: u32, len: u32 },
+    /// A top-level function: its index in [`Env::funcs`].
+    Func(usize),
     /// Anything else (why it is not lowered).
     Other(String),
 }
@@ -31,11 +35,72 @@ pub(crate) enum Field {
     Zero,
 }
 
-/// Everything the passes share.
-pub(crate) struct Env<'a> {
+/// A top-level function of the module, as the lowering sees it.
+pub(crate) struct FnInfo<'a> {
     pub(crate) f: &'a Function,
     pub(crate) name: String,
+    /// Its closure variables, resolved.
     pub(crate) vars: Vec<ModVar>,
+    /// The byte offsets of its two-element array literals (`[lo, hi]` pairs), by index.
+    pub(crate) pair_sites: Vec<u32>,
+    /// The byte offsets its jumps land on.
+    pub(crate) targets: HashSet<u32>,
+    /// Why it cannot be inlined, if it cannot.
+    pub(crate) unfit: Option<String>,
+}
+
+/// Where an inlined function's `return` goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cont {
+    /// The program returns (the entry function, or a tail call from it).
+    Exit,
+    /// To instruction `idx` of instance `inst`, the result at stack position `depth`, the
+    /// locals and arrays cut back to `locals` and `pairs`.
+    To {
+        inst: u16,
+        idx: usize,
+        depth: usize,
+        locals: usize,
+        pairs: usize,
+    },
+}
+
+/// One copy of a function in the program: the entry function, or a function inlined at one
+/// call site of another instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Inst {
+    /// The function ([`Env::funcs`]).
+    pub(crate) func: usize,
+    /// The calling instance and the byte offset of the call.
+    pub(crate) parent: Option<(u16, u32)>,
+    /// Its first local among the state's locals.
+    pub(crate) local_base: usize,
+    /// Its first array among the state's arrays.
+    pub(crate) pair_base: usize,
+    /// The stack position of its first argument (none for the entry: its argument is `ctx`).
+    pub(crate) arg_base: Option<usize>,
+    /// The stack position its own operand stack starts at.
+    pub(crate) stack_base: usize,
+    /// Where its `return` goes.
+    pub(crate) cont: Cont,
+    /// Calls between it and the entry.
+    pub(crate) depth: u32,
+}
+
+/// Functions inlined into one another at most this deep.
+const MAX_INLINE_DEPTH: u32 = 8;
+
+/// Instances (inlined copies of functions) at most.
+const MAX_INSTANCES: usize = 64;
+
+/// Everything the passes share.
+pub(crate) struct Env<'a> {
+    /// The module's top-level functions.
+    pub(crate) funcs: Vec<FnInfo<'a>>,
+    /// The entry function's name.
+    pub(crate) name: String,
+    /// The instances, the entry's first; more are added as the analysis meets calls.
+    insts: RefCell<Vec<Inst>>,
     pub(crate) hook: Hook,
     pub(crate) header: i32,
     pub(crate) maps: &'a [MapDecl],
@@ -43,16 +108,15 @@ pub(crate) struct Env<'a> {
     pub(crate) written: Vec<Option<u32>>,
     /// Map index of the globals.
     pub(crate) globals: u32,
+    /// Map index of the emit ring.
+    pub(crate) emit_ring: u32,
     pub(crate) caps: u32,
     pub(crate) max_helpers: u32,
     /// The hook's default return code.
     pub(crate) default_rc: u32,
     /// The strings met so far.
     pub(crate) strings: Strings,
-    /// The byte offsets of the function's two-element array literals (`[lo, hi]` pairs), by
-    /// pair index.
-    pub(crate) pair_sites: Vec<u32>,
-    /// Whether the function names `nowNs` (the clock is then read once, as the run starts).
+    /// Whether a function names `nowNs` (the clock is then read once, as the run starts).
     pub(crate) uses_clock: bool,
 }
 
@@ -61,55 +125,52 @@ impl<'a> Env<'a> {
         let name = manifest.entry.clone();
         let err = |r: String| LowerError::new(&name, None, r);
         let top = &module.function;
-        let f = top
+        let funcs_of: Vec<&Function> = top
             .constants
             .iter()
-            .find_map(|c| match c {
-                Constant::Function(g) if g.name == Atom::Text(name.clone()) => Some(&**g),
+            .filter_map(|c| match c {
+                Constant::Function(g) => Some(&**g),
                 _ => None,
             })
+            .collect();
+        let entry = funcs_of
+            .iter()
+            .position(|g| g.name == Atom::Text(name.clone()))
             .ok_or_else(|| err("no top-level function of that name".into()))?;
-        if f.kind != 0 {
-            return Err(err("a generator or async function".into()));
+        if funcs_of[entry].arg_count > 1 {
+            return Err(err("takes more than `ctx`".into()));
         }
-        if f.arg_count > 1 || f.vars.iter().any(|v| v.captured.is_some()) {
-            return Err(err(
-                "takes more than `ctx` or has variables captured by closures".into(),
-            ));
-        }
-        let inits = module_inits(top);
+        // Module variables: their values, buffers laid out in the globals in order.
         let mut globals_used = 0u32;
-        let mut vars = Vec::new();
-        for cv in &f.closure_vars {
-            let var = match inits.iter().find(|(n, _)| *n == cv.name) {
-                Some((_, Init::Func)) => ModVar::Other(format!(
-                    "`{}` is a function: calls to other functions are not lowered",
-                    cv.name.text()
-                )),
-                _ if !cv.is_const => ModVar::Other(format!(
-                    "module variable `{}` is not `const`",
-                    cv.name.text()
-                )),
-                Some((_, Init::Int(v))) => ModVar::Const(*v),
-                Some((_, Init::Buf(len))) => {
-                    let off = globals_used.next_multiple_of(8);
-                    match off.checked_add(*len) {
-                        Some(end) if end <= GLOBALS_BYTES => {
-                            globals_used = end;
-                            ModVar::Buf { off, len: *len }
+        let inits: Vec<(Atom, ModVar)> = module_inits(top)
+            .into_iter()
+            .map(|(atom, init)| {
+                let v = match init {
+                    Init::Int(v) => ModVar::Const(v),
+                    Init::Func(k) => match top.constants.get(k) {
+                        Some(Constant::Function(g)) => funcs_of
+                            .iter()
+                            .position(|h| std::ptr::eq(*h, &**g))
+                            .map_or(ModVar::Other("an unknown function".into()), ModVar::Func),
+                        _ => ModVar::Other("an unknown function".into()),
+                    },
+                    Init::Buf(len) => {
+                        let off = globals_used.next_multiple_of(8);
+                        match off.checked_add(len) {
+                            Some(end) if end <= GLOBALS_BYTES => {
+                                globals_used = end;
+                                ModVar::Buf { off, len }
+                            }
+                            _ => ModVar::Other(format!(
+                                "module buffers larger than {GLOBALS_BYTES} bytes"
+                            )),
                         }
-                        _ => ModVar::Other(format!(
-                            "module buffers larger than {GLOBALS_BYTES} bytes"
-                        )),
                     }
-                }
-                _ => ModVar::Other(format!(
-                    "module variable `{}` is not an integer constant or `new Uint8Array(N)`",
-                    cv.name.text()
-                )),
-            };
-            vars.push(var);
-        }
+                };
+                (atom, v)
+            })
+            .collect();
+        let funcs = funcs_of.iter().map(|g| FnInfo::new(g, &inits)).collect();
         let names = super::map_names(manifest);
         let position = |n: &str| names.iter().position(|m| m == n).map(|i| i as u32);
         let written = manifest
@@ -117,30 +178,87 @@ impl<'a> Env<'a> {
             .iter()
             .map(|d| position(&written_name(&d.name)))
             .collect();
-        Ok(Env {
-            f,
+        let env = Env {
+            funcs,
             name,
-            vars,
+            insts: RefCell::new(vec![Inst {
+                func: entry,
+                parent: None,
+                local_base: 0,
+                pair_base: 0,
+                arg_base: None,
+                stack_base: 0,
+                cont: Cont::Exit,
+                depth: 0,
+            }]),
             hook: manifest.hook,
             header: blob_header_len(manifest.hook) as i32,
             maps: &manifest.maps,
             written,
             globals: names.len() as u32,
+            emit_ring: position(crate::maps::EMIT_RING).unwrap_or(0),
             caps: manifest.capabilities,
             max_helpers: crate::api::helper_limit(manifest),
             default_rc: manifest.hook.default_return() as u32,
             strings: Strings::default(),
-            pair_sites: f
-                .code
-                .iter()
-                .filter(|i| i.info().name == "array_from")
-                .map(|i| i.pc)
-                .collect(),
-            uses_clock: f
-                .code
-                .iter()
-                .any(|i| matches!(&i.operand, Operand::Atom(Atom::Text(a)) if a == "nowNs")),
-        })
+            uses_clock: funcs_of.iter().any(|g| {
+                g.code
+                    .iter()
+                    .any(|i| matches!(&i.operand, Operand::Atom(Atom::Text(a)) if a == "nowNs"))
+            }),
+        };
+        if let Some(why) = &env.funcs[entry].unfit {
+            return Err(LowerError::new(&env.name, None, why.clone()));
+        }
+        Ok(env)
+    }
+
+    /// Instance `i`.
+    pub(crate) fn inst(&self, i: u16) -> Inst {
+        self.insts.borrow()[usize::from(i)]
+    }
+
+    /// The instances so far.
+    pub(crate) fn inst_count(&self) -> usize {
+        self.insts.borrow().len()
+    }
+
+    /// The function of instance `i`.
+    pub(crate) fn func_of(&self, i: u16) -> &FnInfo<'a> {
+        &self.funcs[self.inst(i).func]
+    }
+
+    /// The instance of function `func` inlined at the call at byte offset `pc` of instance
+    /// `parent`, made on first use: `new` describes it (its parent and call are filled in).
+    pub(crate) fn callee(&self, parent: u16, pc: u32, new: Inst) -> Result<u16, String> {
+        let key = Some((parent, pc));
+        if let Some(i) = self.insts.borrow().iter().position(|x| x.parent == key) {
+            return Ok(i as u16);
+        }
+        let fi = &self.funcs[new.func];
+        if let Some(why) = &fi.unfit {
+            return Err(format!("`{}` is not inlined: {why}", fi.name));
+        }
+        let mut up = Some(parent);
+        while let Some(p) = up {
+            let x = self.inst(p);
+            if x.func == new.func {
+                return Err(format!(
+                    "`{}` calls itself (recursion is not lowered)",
+                    fi.name
+                ));
+            }
+            up = x.parent.map(|(q, _)| q);
+        }
+        if new.depth > MAX_INLINE_DEPTH {
+            return Err(format!("calls nested more than {MAX_INLINE_DEPTH} deep"));
+        }
+        let mut insts = self.insts.borrow_mut();
+        if insts.len() >= MAX_INSTANCES {
+            return Err(format!("more than {MAX_INSTANCES} inlined calls"));
+        }
+        insts.push(Inst { parent: key, ..new });
+        Ok((insts.len() - 1) as u16)
     }
 
     /// The `ctx` field `name`, if the hook has it.
@@ -172,11 +290,55 @@ impl<'a> Env<'a> {
     }
 }
 
+impl<'a> FnInfo<'a> {
+    /// Function `f`, its closure variables resolved against the module's `inits`.
+    fn new(f: &'a Function, inits: &[(Atom, ModVar)]) -> FnInfo<'a> {
+        let vars = f
+            .closure_vars
+            .iter()
+            .map(|cv| match inits.iter().find(|(n, _)| *n == cv.name) {
+                Some((_, v @ ModVar::Func(_))) => v.clone(),
+                _ if !cv.is_const => ModVar::Other(format!(
+                    "module variable `{}` is not `const`",
+                    cv.name.text()
+                )),
+                Some((_, v)) => v.clone(),
+                None => ModVar::Other(format!(
+                    "module variable `{}` is not an integer constant, `new Uint8Array(N)` or a \
+                     function",
+                    cv.name.text()
+                )),
+            })
+            .collect();
+        let unfit = if f.kind != 0 {
+            Some("a generator or async function".into())
+        } else if f.vars.iter().any(|v| v.captured.is_some()) {
+            Some("has variables captured by closures".into())
+        } else {
+            None
+        };
+        FnInfo {
+            f,
+            name: f.name.text(),
+            vars,
+            pair_sites: f
+                .code
+                .iter()
+                .filter(|i| i.info().name == "array_from")
+                .map(|i| i.pc)
+                .collect(),
+            targets: super::analyze::targets(f),
+            unfit,
+        }
+    }
+}
+
 /// A module variable's initial value.
 enum Init {
     Int(i64),
     Buf(u32),
-    Func,
+    /// A function: its index in the top level's constants.
+    Func(usize),
 }
 
 /// What a straight stretch of the top level leaves on the stack, as far as this scan follows.
@@ -185,7 +347,7 @@ enum Known {
     Int(i64),
     Uint8Array,
     Buf(u32),
-    Func,
+    Func(usize),
     Unknown,
 }
 
@@ -224,7 +386,9 @@ fn module_inits(top: &Function) -> Vec<(Atom, Init)> {
                 Some(Known::Uint8Array)
             }
             "dup" => stack.last().cloned(),
-            "fclosure" | "fclosure8" => Some(Known::Func),
+            "fclosure" | "fclosure8" => {
+                Some(int(&ins.operand).map_or(Known::Unknown, |k| Known::Func(k as usize)))
+            }
             _ => None,
         };
         if let Some(k) = pushed {
@@ -283,7 +447,7 @@ fn module_inits(top: &Function) -> Vec<(Atom, Init)> {
         .filter_map(|(a, v)| match v {
             Known::Int(i) => Some((a, Init::Int(i))),
             Known::Buf(n) => Some((a, Init::Buf(n))),
-            Known::Func => Some((a, Init::Func)),
+            Known::Func(k) => Some((a, Init::Func(k))),
             _ => None,
         })
         .collect()

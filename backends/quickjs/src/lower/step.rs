@@ -4,7 +4,7 @@
 
 use super::LowerError;
 use super::emit::{Asm, Loc, R_BLOB, R_LEN};
-use super::module::{Env, Field, ModVar};
+use super::module::{Cont, Env, Field, FnInfo, Inst, ModVar};
 use super::value::{Cmp, MapOp, Range, Read, TextFn, Val};
 use crate::bytecode::{Atom, Constant, Instr, Operand};
 use oxbpf_loader::mbpf::manifest::{CAP_MAP_READ, CAP_MAP_WRITE, MapKind};
@@ -55,12 +55,21 @@ pub(crate) struct Next {
     pub(crate) fall: Option<State>,
     /// Jumps to the instruction at this byte offset with this state.
     pub(crate) jump: Option<(u32, State)>,
+    /// Goes to instruction `.1` of instance `.0` (a call or a return) with this state.
+    pub(crate) goto: Option<(u16, usize, State)>,
 }
 
 /// The context of one step.
 pub(crate) struct Step<'e, 'a> {
     pub(crate) env: &'e Env<'a>,
+    /// The instance.
+    pub(crate) n: u16,
+    pub(crate) inst: Inst,
+    /// Its function.
+    pub(crate) fi: &'e FnInfo<'a>,
     pub(crate) ins: &'e Instr,
+    /// The instruction's index in the function's code.
+    pub(crate) idx: usize,
     /// The next instruction, when it may be fused with this one (a compare and its branch).
     pub(crate) fuse_next: Option<&'e Instr>,
     /// The code being emitted (none during the analysis).
@@ -87,7 +96,7 @@ fn suffix(name: &str, prefix: &str) -> Option<i64> {
 
 impl Step<'_, '_> {
     pub(super) fn err(&self, reason: impl Into<String>) -> LowerError {
-        LowerError::new(&self.env.name, Some(self.ins), reason)
+        LowerError::new(&self.fi.name, Some(self.ins), reason)
     }
 
     pub(super) fn pop(&mut self) -> R<Val> {
@@ -166,6 +175,7 @@ impl Step<'_, '_> {
         Next {
             fall: None,
             jump: None,
+            goto: None,
         }
     }
 
@@ -173,6 +183,7 @@ impl Step<'_, '_> {
         Next {
             fall: Some(self.st.clone()),
             jump: None,
+            goto: None,
         }
     }
 
@@ -187,9 +198,11 @@ impl Step<'_, '_> {
         }
     }
 
+    /// Local `l` of the function, as an index into the state's locals.
     fn local(&self, l: i64) -> R<u16> {
-        if (0..self.st.locals.len() as i64).contains(&l) {
-            Ok(l as u16)
+        let at = self.inst.local_base as i64 + l;
+        if (0..i64::from(self.fi.f.var_count)).contains(&l) && at < self.st.locals.len() as i64 {
+            Ok(at as u16)
         } else {
             Err(self.err("local index out of range"))
         }
@@ -211,7 +224,7 @@ impl Step<'_, '_> {
         }
         match name {
             "push_const" | "push_const8" => {
-                let c = int(&op).and_then(|i| self.env.f.constants.get(i as usize));
+                let c = int(&op).and_then(|i| self.fi.f.constants.get(i as usize));
                 return match c {
                     Some(Constant::Int(v)) => {
                         self.push(Val::num(Range::constant(i128::from(*v))))?;
@@ -275,24 +288,33 @@ impl Step<'_, '_> {
             return Ok(n);
         }
         match name {
-            "get_arg0" => {
-                self.push(Val::Ctx)?;
-                Ok(self.fall())
+            "get_arg" | "get_arg0" | "get_arg1" | "get_arg2" | "get_arg3" => {
+                let k = int(&op).or_else(|| suffix(name, "get_arg")).unwrap_or(-1);
+                self.get_arg(k)
             }
-            "get_arg" if int(&op) == Some(0) => {
-                self.push(Val::Ctx)?;
-                Ok(self.fall())
+            "put_arg" | "put_arg0" | "put_arg1" | "put_arg2" | "put_arg3" | "set_arg"
+            | "set_arg0" | "set_arg1" | "set_arg2" | "set_arg3" => {
+                let k = int(&op)
+                    .or_else(|| suffix(name, "put_arg"))
+                    .or_else(|| suffix(name, "set_arg"))
+                    .unwrap_or(-1);
+                self.put_arg(k, name.starts_with("put"))
+            }
+            "call" | "tail_call" => self.call(int(&op).unwrap_or(-1), name == "tail_call"),
+            "call0" | "call1" | "call2" | "call3" => {
+                self.call(suffix(name, "call").unwrap_or(-1), false)
             }
             "get_var_ref" | "get_var_ref_check" | "get_var_ref0" | "get_var_ref1"
             | "get_var_ref2" | "get_var_ref3" => {
                 let k = int(&op)
                     .or_else(|| suffix(name, "get_var_ref"))
                     .unwrap_or(-1);
-                match self.env.vars.get(k as usize) {
+                match self.fi.vars.get(k as usize) {
                     Some(ModVar::Const(c)) => {
                         self.push(Val::num(Range::constant(i128::from(*c))))?
                     }
                     Some(ModVar::Buf { .. }) => self.push(Val::Buf(k as u16))?,
+                    Some(ModVar::Func(g)) => self.push(Val::Func(*g as u16))?,
                     Some(ModVar::Other(why)) => return Err(self.err(why.clone())),
                     None => return Err(self.err("unknown module variable")),
                 }
@@ -345,7 +367,8 @@ impl Step<'_, '_> {
                         | Val::Map(_)
                         | Val::Mbpf
                         | Val::Pair(_)
-                        | Val::Str(_),
+                        | Val::Str(_)
+                        | Val::Func(_),
                     ) => 0,
                     ("is_undefined", Val::Undef) | ("is_null", Val::Null) => 1,
                     ("is_undefined_or_null", Val::Undef | Val::Null) => 1,
@@ -369,39 +392,29 @@ impl Step<'_, '_> {
                     Ok(Next {
                         fall: None,
                         jump: Some((t, self.st.clone())),
+                        goto: None,
                     })
                 }
                 _ => Err(self.err("jump without a target")),
             },
             "return" => {
                 let v = self.pop()?;
-                let i = self.depth();
-                match v {
-                    Val::Num { r, .. } => match self.require_exact(r).map(|()| r.as_const())? {
-                        Some(c) => self.emit(|a| a.ret_const(c as u32)),
-                        None => self.emit(|a| {
-                            a.load(0, Loc::depth(i));
-                            a.ret_reg0();
-                        }),
-                    },
-                    // ToInt32 applies to numbers only; a boolean result is 0.
-                    _ => self.emit(|a| a.ret_const(0)),
-                }
-                Ok(Next {
-                    fall: None,
-                    jump: None,
-                })
+                self.ret(v)
             }
-            "return_undef" => {
-                self.emit(|a| a.ret_const(0));
-                Ok(Next {
-                    fall: None,
-                    jump: None,
-                })
-            }
+            "return_undef" => self.ret(Val::Undef),
             "call_method" => {
                 let argc = int(&op).unwrap_or(-1);
                 self.call_method(argc)
+            }
+            "tail_call_method" => {
+                // The call, then `return` of its result.
+                let next = self.call_method(int(&op).unwrap_or(-1))?;
+                let Some(st) = next.fall else {
+                    return Ok(next);
+                };
+                self.st = st;
+                let v = self.pop()?;
+                self.ret(v)
             }
             "nop" => Ok(self.fall()),
             _ => Err(self.err("opcode outside the lowered subset")),
@@ -410,7 +423,7 @@ impl Step<'_, '_> {
 
     /// The module buffer of module variable `k`: its offset in the globals and length.
     pub(super) fn buf(&self, k: u16) -> R<(u32, u32)> {
-        match self.env.vars.get(usize::from(k)) {
+        match self.fi.vars.get(usize::from(k)) {
             Some(ModVar::Buf { off, len }) => Ok((*off, *len)),
             _ => Err(self.err("internal error: not a buffer")),
         }
@@ -662,19 +675,28 @@ impl Step<'_, '_> {
             },
             (Val::Maps, _, false) => self.env.map(&name).map_or(Val::Undef, Val::Map),
             (Val::Map(m), _, true) => {
-                let counter = self.env.maps[m as usize].kind == MapKind::Counter;
-                let op = match (counter, name.as_str()) {
-                    (false, "lookup") => MapOp::Lookup,
-                    (false, "update") => MapOp::Update,
-                    (false, "delete") => MapOp::Delete,
-                    (true, "add") => MapOp::Add,
-                    (true, "set") => MapOp::Set,
-                    (true, "get") => MapOp::Get,
-                    _ => {
-                        return Err(self.err(format!("property `{name}` of {}", obj.describe())));
+                let kind = self.env.maps[m as usize].kind;
+                let percpu = matches!(kind, MapKind::PercpuArray | MapKind::PercpuHash);
+                let keyed = !matches!(kind, MapKind::Counter | MapKind::Ring);
+                let array = matches!(kind, MapKind::Array | MapKind::PercpuArray);
+                match (kind, name.as_str()) {
+                    (MapKind::Counter, "add") => Val::MapFn(m, MapOp::Add),
+                    (MapKind::Counter, "set") => Val::MapFn(m, MapOp::Set),
+                    (MapKind::Counter, "get") => Val::MapFn(m, MapOp::Get),
+                    (MapKind::Ring, "submit") => Val::MapFn(m, MapOp::Submit),
+                    (_, "cpuId") if percpu => Val::MapFn(m, MapOp::CpuId),
+                    (_, "lookup") if keyed => Val::MapFn(m, MapOp::Lookup),
+                    (_, "update") if keyed => Val::MapFn(m, MapOp::Update),
+                    (_, "delete") if keyed && !array => Val::MapFn(m, MapOp::Delete),
+                    (MapKind::Ring, "count" | "dropped" | "peek" | "consume") | (_, "nextKey") => {
+                        return Err(self.err(format!(
+                            "`{name}` of a {} map is not lowered",
+                            kind.name().to_uppercase()
+                        )));
                     }
-                };
-                Val::MapFn(m, op)
+                    // No such method: calling it is a TypeError.
+                    _ => Val::Undef,
+                }
             }
             (Val::Mbpf, _, _) => self.mbpf_field(&name)?,
             (Val::Num { .. }, "toString", true) => Val::TextFn(TextFn::ToString),
@@ -800,11 +822,13 @@ impl Step<'_, '_> {
                 Ok(Next {
                     fall: None,
                     jump: Some((target, taken)),
+                    goto: None,
                 })
             }
             Some(_) => Ok(Next {
                 fall: Some(fall),
                 jump: None,
+                goto: None,
             }),
             None => {
                 let i = self.depth();
@@ -813,12 +837,13 @@ impl Step<'_, '_> {
                     a.line(&format!(
                         "{} %r0, 0, {}",
                         if when { "jne" } else { "jeq" },
-                        Asm::label_of(target)
+                        a.label_of(target)
                     ));
                 });
                 Ok(Next {
                     fall: Some(fall),
                     jump: Some((target, taken)),
+                    goto: None,
                 })
             }
         }
@@ -1031,18 +1056,14 @@ impl Step<'_, '_> {
             }
         };
         let (ra, rb) = (va.range(), vb.range());
-        // `local op k`: kept even where this visit decides it, as the branch's states are
-        // joined over the visits.
+        // `local op x`, with the range of `x`: kept even where this visit decides it, as the
+        // branch's states are joined over the visits.
         let test = match (va, vb, ra, rb) {
-            (Val::Num { from: Some(l), .. }, _, _, Some(rb))
-                if rb.as_const().is_some() && decided.is_none() =>
-            {
-                Some((l, cmp, rb.lo))
+            (Val::Num { from: Some(l), .. }, _, _, Some(rb)) if decided.is_none() => {
+                Some((l, cmp, rb))
             }
-            (_, Val::Num { from: Some(l), .. }, Some(ra), _)
-                if ra.as_const().is_some() && decided.is_none() =>
-            {
-                Some((l, cmp.swap(), ra.lo))
+            (_, Val::Num { from: Some(l), .. }, Some(ra), _) if decided.is_none() => {
+                Some((l, cmp.swap(), ra))
             }
             _ => None,
         };
@@ -1076,7 +1097,7 @@ impl Step<'_, '_> {
             {
                 let j = if when { cmp } else { cmp.negate() };
                 let t = *t;
-                self.emit(|a| a.line(&format!("{} %r0, {rhs}, {}", j.jump(), Asm::label_of(t))));
+                self.emit(|a| a.line(&format!("{} %r0, {rhs}, {}", j.jump(), a.label_of(t))));
                 self.fused = true;
                 // The state after the branch instruction, as the analysis computed it.
                 let v = Val::Bool {
@@ -1122,6 +1143,15 @@ impl Step<'_, '_> {
             Val::CtxRead(w) => self.ctx_read(base, w, arg(0)),
             Val::MapFn(m, op @ (MapOp::Add | MapOp::Set | MapOp::Get)) => {
                 self.counter_call(base, m, op, arg(0), arg(1))
+            }
+            Val::MapFn(m, MapOp::Submit) => self.ring_submit(base, m, arg(0)),
+            Val::MapFn(_, MapOp::CpuId) => {
+                let max = self.env.max_helpers;
+                self.emit(|a| {
+                    a.count_helper(max);
+                    a.line("call 8");
+                });
+                Ok(self.finish_call(base, Val::num(Range::UINT32), 0))
             }
             Val::MapFn(m, op) => self.map_call(base, m, op, arg(0), arg(1)),
             Val::MbpfFn(h) => self.helper_call(base, h, &args),
@@ -1191,10 +1221,7 @@ impl Step<'_, '_> {
 
     fn map_call(&mut self, base: usize, m: u32, op: MapOp, key: Val, second: Val) -> R<Next> {
         let decl = &self.env.maps[m as usize];
-        let array = decl.kind == MapKind::Array;
-        if !matches!(decl.kind, MapKind::Array | MapKind::Hash | MapKind::LruHash) {
-            return Err(self.err(format!("methods of {:?} maps are not lowered", decl.kind)));
-        }
+        let array = matches!(decl.kind, MapKind::Array | MapKind::PercpuArray);
         let (vsize, ksize) = (decl.value_size, decl.key_size);
         // Every call counts first, then needs its capability.
         let max = self.env.max_helpers;
@@ -1291,8 +1318,8 @@ impl Step<'_, '_> {
                     }
                 });
             }
-            MapOp::Add | MapOp::Set | MapOp::Get => {
-                return Err(self.err("internal error: a COUNTER method on another map"));
+            MapOp::Add | MapOp::Set | MapOp::Get | MapOp::Submit | MapOp::CpuId => {
+                return Err(self.err("internal error: not a keyed map method"));
             }
             MapOp::Delete => {
                 if array {
@@ -1338,5 +1365,180 @@ impl Step<'_, '_> {
             a.store_key(0);
         });
         Ok(true)
+    }
+
+    /// Argument `k`: `ctx` for the entry function, else the caller's value (or `undefined`).
+    fn get_arg(&mut self, k: i64) -> R<Next> {
+        let Some(base) = self.inst.arg_base else {
+            self.push(if k == 0 { Val::Ctx } else { Val::Undef })?;
+            return Ok(self.fall());
+        };
+        if !(0..i64::from(self.fi.f.arg_count)).contains(&k) {
+            return Err(self.err("argument index out of range"));
+        }
+        let at = base + k as usize;
+        let v = self.st.stack[at];
+        if v.runtime() && v.range().and_then(Range::as_const).is_none() {
+            self.emit(|a| a.load(0, Loc::depth(at)));
+            self.push_reg(v, 0);
+        } else {
+            self.push(v)?;
+        }
+        Ok(self.fall())
+    }
+
+    /// Assigns argument `k` the value on top (`pop`: and drops it).
+    fn put_arg(&mut self, k: i64, pop: bool) -> R<Next> {
+        let (Some(base), true) = (
+            self.inst.arg_base,
+            (0..i64::from(self.fi.f.arg_count)).contains(&k),
+        ) else {
+            return Err(self.err("assignment to an argument of the entry function"));
+        };
+        let at = base + k as usize;
+        let v = *self
+            .st
+            .stack
+            .last()
+            .ok_or_else(|| self.err("operand stack underflow"))?;
+        if v.runtime() {
+            let i = self.depth() - 1;
+            self.load(0, i, v);
+            self.emit(|a| a.store(Loc::depth(at), 0));
+        }
+        self.st.stack[at] = v;
+        if pop {
+            self.st.stack.pop();
+        }
+        Ok(self.fall())
+    }
+
+    /// A call of a module function with `argc` arguments, inlined (`tail`: its result is also
+    /// this function's).
+    fn call(&mut self, argc: i64, tail: bool) -> R<Next> {
+        if argc < 0 || self.depth() < argc as usize + 1 {
+            return Err(self.err("call with a bad argument count"));
+        }
+        let base = self.depth() - argc as usize - 1;
+        let func = self.st.stack[base];
+        let k = match func {
+            Val::Func(k) => usize::from(k),
+            // Not a function: a TypeError.
+            Val::Undef | Val::Null | Val::Num { .. } | Val::Bool { .. } => return Ok(self.fail()),
+            _ => return Err(self.err(format!("call of {}", func.describe()))),
+        };
+        let callee = &self.env.funcs[k];
+        let params = callee.f.arg_count as usize;
+        while self.depth() < base + 1 + params {
+            self.st.stack.push(Val::Undef);
+        }
+        let cont = if tail {
+            self.inst.cont
+        } else {
+            Cont::To {
+                inst: self.n,
+                idx: self.idx + 1,
+                depth: base,
+                locals: self.st.locals.len(),
+                pairs: self.st.pairs.len(),
+            }
+        };
+        let new = Inst {
+            func: k,
+            parent: None,
+            local_base: self.st.locals.len(),
+            pair_base: self.st.pairs.len(),
+            arg_base: Some(base + 1),
+            stack_base: self.depth(),
+            cont,
+            depth: self.inst.depth + 1,
+        };
+        let m = self
+            .env
+            .callee(self.n, self.ins.pc, new)
+            .map_err(|r| self.err(r))?;
+        if self.env.inst(m)
+            != (Inst {
+                parent: Some((self.n, self.ins.pc)),
+                ..new
+            })
+        {
+            return Err(self.err("internal error: a call reached with another frame"));
+        }
+        let first = callee.f.code.first().map_or(0, |i| i.pc);
+        self.st
+            .locals
+            .extend(std::iter::repeat_n(Val::Undef, callee.f.var_count as usize));
+        self.st.pairs.extend(std::iter::repeat_n(
+            [Val::Undef; 2],
+            callee.pair_sites.len(),
+        ));
+        self.emit(|a| a.goto(m, first));
+        Ok(Next {
+            fall: None,
+            jump: None,
+            goto: Some((m, 0, self.st.clone())),
+        })
+    }
+
+    /// `return v`: the program's result (ToInt32 of a number, else 0), or an inlined function's,
+    /// back at its caller.
+    fn ret(&mut self, v: Val) -> R<Next> {
+        let Cont::To {
+            inst,
+            idx,
+            depth,
+            locals,
+            pairs,
+        } = self.inst.cont
+        else {
+            let i = self.depth();
+            match v {
+                Val::Num { r, .. } => match self.require_exact(r).map(|()| r.as_const())? {
+                    Some(c) => self.emit(|a| a.ret_const(c as u32)),
+                    None => self.emit(|a| {
+                        a.load(0, Loc::depth(i));
+                        a.ret_reg0();
+                    }),
+                },
+                // ToInt32 applies to numbers only; anything else is 0.
+                _ => self.emit(|a| a.ret_const(0)),
+            }
+            return Ok(Next {
+                fall: None,
+                jump: None,
+                goto: None,
+            });
+        };
+        if matches!(v, Val::Pair(p) if usize::from(p) >= pairs) {
+            return Err(self.err("returns an array it made"));
+        }
+        let v = match v {
+            Val::Num { r, .. } => Val::num(r),
+            Val::Bool { r, .. } => Val::boolean(r),
+            other => other,
+        };
+        let i = self.depth();
+        if v.runtime() && v.range().and_then(Range::as_const).is_none() {
+            self.load(0, i, v);
+        }
+        for l in locals..self.st.locals.len() {
+            self.forget_local(l as u16);
+        }
+        self.st.stack.truncate(depth);
+        self.st.locals.truncate(locals);
+        self.st.pairs.truncate(pairs);
+        self.push_reg(v, 0);
+        let target = self.env.func_of(inst);
+        let pc = target.f.code.get(idx).map(|x| x.pc);
+        let Some(pc) = pc else {
+            return Err(self.err("internal error: a call at the end of the code"));
+        };
+        self.emit(|a| a.goto(inst, pc));
+        Ok(Next {
+            fall: None,
+            jump: None,
+            goto: Some((inst, idx, self.st.clone())),
+        })
     }
 }

@@ -45,11 +45,23 @@ impl Range {
         self.within(Range::new(-EXACT + 1, EXACT - 1))
     }
 
-    /// Widening: an end that moved goes to infinity.
+    /// Widening: an end that moved goes to the next of the bounds JavaScript's integer
+    /// operators produce (int32, uint32, ±2^53), then to infinity, so that a loop whose value
+    /// is cut by `| 0` or `>>> 0` settles inside those bounds.
     pub(crate) fn widen(self, new: Range) -> Range {
+        const HI: [i128; 4] = [(1 << 31) - 1, (1 << 32) - 1, EXACT - 1, INF];
+        const LO: [i128; 4] = [0, -(1 << 31), -EXACT + 1, -INF];
         Range::new(
-            if new.lo < self.lo { -INF } else { self.lo },
-            if new.hi > self.hi { INF } else { self.hi },
+            if new.lo < self.lo {
+                LO.into_iter().find(|&b| b <= new.lo).unwrap_or(-INF)
+            } else {
+                self.lo
+            },
+            if new.hi > self.hi {
+                HI.into_iter().find(|&b| b >= new.hi).unwrap_or(INF)
+            } else {
+                self.hi
+            },
         )
     }
 
@@ -92,14 +104,14 @@ impl Range {
         }
     }
 
-    /// Narrows by `self op k` holding.
-    pub(crate) fn narrow(self, op: Cmp, k: i128) -> Range {
+    /// Narrows by `self op x` holding for some `x` in `o`.
+    pub(crate) fn narrow(self, op: Cmp, o: Range) -> Range {
         let r = match op {
-            Cmp::Lt => Range::new(self.lo, self.hi.min(k - 1)),
-            Cmp::Le => Range::new(self.lo, self.hi.min(k)),
-            Cmp::Gt => Range::new(self.lo.max(k + 1), self.hi),
-            Cmp::Ge => Range::new(self.lo.max(k), self.hi),
-            Cmp::Eq => Range::new(self.lo.max(k), self.hi.min(k)),
+            Cmp::Lt => Range::new(self.lo, self.hi.min(o.hi - 1)),
+            Cmp::Le => Range::new(self.lo, self.hi.min(o.hi)),
+            Cmp::Gt => Range::new(self.lo.max(o.lo + 1), self.hi),
+            Cmp::Ge => Range::new(self.lo.max(o.lo), self.hi),
+            Cmp::Eq => Range::new(self.lo.max(o.lo), self.hi.min(o.hi)),
             Cmp::Ne => self,
         };
         // An empty range means the branch cannot be taken; keep a valid range anyway.
@@ -204,12 +216,17 @@ pub(crate) enum MapOp {
     Set,
     /// COUNTER `get(i)`.
     Get,
+    /// RING `submit(b)`.
+    Submit,
+    /// PERCPU_* `cpuId()`.
+    CpuId,
 }
 
 /// A lowered `mbpf.*` helper.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Helper {
     Log,
+    Emit,
     NowNs,
     U64LoadLE,
     U64StoreLE,
@@ -230,10 +247,11 @@ pub(crate) enum Val {
     /// An integer-valued number in a range (a run-time value in the slot's location). `from`:
     /// the local it was read from, while that local is unchanged (for narrowing on branches).
     Num { r: Range, from: Option<u16> },
-    /// A boolean (0 or 1 in the slot's location); `test`: it is `local op k`, for narrowing.
+    /// A boolean (0 or 1 in the slot's location); `test`: it is `local op x` for an `x` in
+    /// the range, for narrowing.
     Bool {
         r: Range,
-        test: Option<(u16, Cmp, i128)>,
+        test: Option<(u16, Cmp, Range)>,
     },
     /// `undefined`.
     Undef,
@@ -264,6 +282,8 @@ pub(crate) enum Val {
     Str(u16),
     /// A method of the number or string below it.
     TextFn(TextFn),
+    /// A top-level function of the module (its index in the lowering's functions).
+    Func(u16),
 }
 
 impl Val {
@@ -327,6 +347,7 @@ impl Val {
             Val::Pair(_) => "an array".into(),
             Val::Str(_) => "a string".into(),
             Val::TextFn(_) => "a string method".into(),
+            Val::Func(_) => "a function".into(),
         }
     }
 }
