@@ -342,6 +342,46 @@ fn rings_emit_and_per_cpu_maps_lower_and_agree_with_quickjs() {
         },
     ];
     compare("per-CPU maps", js, &m, &inputs(&mut rng, Hook::NetRx, 100));
+
+    // mbpf.mapLookup/mapUpdate/mapDelete: maps by manifest index, update flags (create only,
+    // update only, out of range), array indices cut to 32 bits, no written flags.
+    let js = "const k = new Uint8Array(4);\nconst v = new Uint8Array(4);\n\
+        function mbpf_prog(ctx) {\n\
+          k[0] = ctx.data_len & 3;\n\
+          v[0] = ctx.ifindex & 0xff;\n\
+          const f = (ctx.flags & 7) - 2;\n\
+          const u = mbpf.mapUpdate(1, k, v, f) ? 1 : 0;\n\
+          const a = mbpf.mapUpdate(0, ctx.pkt_len * 3, v, 0) ? 2 : 0;\n\
+          const l = mbpf.mapLookup(0, ctx.data_len & 3, v) ? 4 : 0;\n\
+          const d = ctx.ifindex & 1 ? (mbpf.mapDelete(1, k) ? 8 : 0) : 0;\n\
+          const h = mbpf.mapLookup(1, k, v) ? 16 : 0;\n\
+          return u + a + l + d + h + (v[0] & 0xe0) + (ctx.l2_proto === 7 ? mbpf.mapLookup(2, k, v) : 0);\n\
+        }\n";
+    let mut m = Manifest::new("by_id", "1.0", Hook::NetRx);
+    m.capabilities = CAP_MAP_READ | CAP_MAP_WRITE;
+    m.maps = vec![
+        array_map("arr", 4),
+        MapDecl {
+            name: "h".into(),
+            kind: MapKind::Hash,
+            key_size: 4,
+            value_size: 4,
+            max_entries: 3,
+            flags: 0,
+        },
+    ];
+    let mut cases = inputs(&mut rng, Hook::NetRx, 150);
+    for (i, c) in cases.iter_mut().enumerate() {
+        if i % 5 == 0 {
+            *c = c
+                .clone()
+                .with("l2_proto", 7.0)
+                .with("pkt_len", (i % 3) as f64);
+        }
+    }
+    compare("maps by id", js, &m, &cases);
+    m.capabilities = CAP_MAP_WRITE;
+    compare("maps by id without CAP_MAP_READ", js, &m, &cases);
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The `mbpf.*` helpers, COUNTER map methods, strings for log messages and `[lo, hi]` arrays.
+//! The `mbpf.*` helpers, COUNTER and RING map methods, strings for log messages and `[lo, hi]`
+//! arrays.
 //!
 //! - `mbpf.log(level, msg)` becomes `trace_printk` (helper 6) with the line QuickJS logs
 //!   (`[INFO] msg`) as its format and the message's integers as its arguments; the level is
@@ -7,6 +8,11 @@
 //!   the clock QuickJS samples too), so it is constant within a run.
 //! - `mbpf.u64LoadLE/u64StoreLE` move eight bytes between a module buffer and a `[lo, hi]`
 //!   array; an array literal of two numbers lives in two frame slots.
+//! - `mbpf.emit(id, bytes)` reserves `[id][len][bytes]` in the emit ring (`ringbuf_reserve`,
+//!   131), fills it and submits it (132); RING `submit(b)` is `ringbuf_output` (130). Both rings
+//!   drop their oldest records when full, for QuickJS and the lowered code alike.
+//! - `mbpf.mapLookup/mapUpdate/mapDelete(id, ...)` with a constant `id` are the keyed methods of
+//!   that manifest map, without the written flags of arrays (as on QuickJS).
 //! - COUNTER `add/set/get` reach the counter's 64-bit slot through `map_lookup_elem`; `add` is
 //!   an atomic add, as the host's is.
 //!
@@ -21,7 +27,7 @@ use super::value::{Helper, MapOp, Range, TextFn, Val};
 use crate::api::EMIT_MAX_RECORD;
 use crate::api::LEVELS;
 use oxbpf_loader::mbpf::manifest::{
-    API_VERSION, CAP_EMIT, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_TIME,
+    API_VERSION, CAP_EMIT, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_TIME, MapKind,
 };
 
 /// The range of a COUNTER's value.
@@ -38,7 +44,10 @@ impl Step<'_, '_> {
             "emit" if has(CAP_EMIT) => Val::MbpfFn(Helper::Emit),
             "u64LoadLE" => Val::MbpfFn(Helper::U64LoadLE),
             "u64StoreLE" => Val::MbpfFn(Helper::U64StoreLE),
-            "stats" | "mapLookup" | "mapUpdate" | "mapDelete" => {
+            "mapLookup" if has(CAP_MAP_READ) => Val::MbpfFn(Helper::ById(MapOp::Lookup)),
+            "mapUpdate" if has(CAP_MAP_WRITE) => Val::MbpfFn(Helper::ById(MapOp::Update)),
+            "mapDelete" if has(CAP_MAP_WRITE) => Val::MbpfFn(Helper::ById(MapOp::Delete)),
+            "stats" => {
                 return Err(self.err(format!("`mbpf.{name}` is not lowered")));
             }
             // Absent (no capability, or no such helper).
@@ -49,9 +58,13 @@ impl Step<'_, '_> {
     /// A call of `mbpf` helper `h`; the call's values start at stack position `base`.
     pub(super) fn helper_call(&mut self, base: usize, h: Helper, args: &[Val]) -> R<Next> {
         let arg = |i: usize| args.get(i).copied().unwrap_or(Val::Undef);
+        if let Helper::ById(op) = h {
+            return self.map_by_id(base, op, args);
+        }
         let max = self.env.max_helpers;
         self.emit(|a| a.count_helper(max));
         match h {
+            Helper::ById(_) => return Err(self.err("internal error: a map helper")),
             Helper::Log => return self.log(base, arg(0), arg(1)),
             Helper::Emit => return self.emit_record(base, arg(0), arg(1)),
             Helper::NowNs => {
@@ -530,5 +543,51 @@ impl Step<'_, '_> {
             a.line("mov %r0, 1");
         });
         Ok(self.finish_call(base, Val::boolean(Range::BOOL), 0))
+    }
+
+    /// `mbpf.mapLookup(id, k, out)`, `mapUpdate(id, k, v, flags)`, `mapDelete(id, k)`: the
+    /// manifest map with index `id` (a constant), as its `maps.<name>` method but without the
+    /// written flags of arrays.
+    fn map_by_id(&mut self, base: usize, op: MapOp, args: &[Val]) -> R<Next> {
+        let arg = |i: usize| args.get(i).copied().unwrap_or(Val::Undef);
+        let id = arg(0);
+        let m = match id {
+            Val::Num { r, .. } => match r.as_const() {
+                Some(i) => usize::try_from(i).ok().filter(|&i| i < self.env.maps.len()),
+                None => {
+                    return Err(self.err(format!(
+                        "a map id that is {}, not a constant",
+                        id.describe()
+                    )));
+                }
+            },
+            _ => None,
+        };
+        let Some(m) = m else {
+            // No map with that id: a RangeError (counted first, as every helper call).
+            let max = self.env.max_helpers;
+            self.emit(|a| a.count_helper(max));
+            return Ok(self.fail());
+        };
+        match self.env.maps[m].kind {
+            MapKind::Ring | MapKind::Counter => {
+                let max = self.env.max_helpers;
+                self.emit(|a| a.count_helper(max));
+                Ok(self.fail())
+            }
+            MapKind::PercpuArray | MapKind::PercpuHash => Err(self.err(
+                "`mbpf.mapLookup/mapUpdate/mapDelete` of a PERCPU map (every CPU's values) \
+                 is not lowered",
+            )),
+            _ => {
+                let flags = if op == MapOp::Update {
+                    arg(3)
+                } else {
+                    Val::Undef
+                };
+                let by_id = Some((base + 5, flags));
+                self.keyed_call(base, base + 3, m as u32, op, [arg(1), arg(2)], by_id)
+            }
+        }
     }
 }

@@ -15,11 +15,15 @@
 //!   maps, with buffers as keys and values, as map helper calls 1, 2 and 3; every call counts
 //!   against `max_helpers` first, and a missing capability gives the hook's default, as the
 //!   error it throws does on QuickJS.
-//! - COUNTER `add/set/get` (the counter's slot through `map_lookup_elem`, `add` atomic); a
-//!   counter's value may be any 64-bit integer, so it is only compared.
+//! - PERCPU maps as their base type (the calling CPU's values) and their `cpuId()` (helper 8);
+//!   COUNTER `add/set/get` (the counter's slot through `map_lookup_elem`, `add` atomic; a
+//!   counter's value may be any 64-bit integer, so it is only compared); RING `submit` as
+//!   `ringbuf_output` (130) into a ring that drops its oldest records when full, as on QuickJS.
 //! - `mbpf.log(level, msg)` as `trace_printk` (helper 6), `msg` a literal or a concatenation of
 //!   literals and integers (`+`, template literals, `n.toString(16)`), at most three integers;
-//!   `mbpf.nowNs(out)` from the clock read once per run (helper 5); `mbpf.u64LoadLE/u64StoreLE`
+//!   `mbpf.nowNs(out)` from the clock read once per run (helper 5); `mbpf.emit(id, bytes)` as
+//!   `ringbuf_reserve`/`ringbuf_submit` (131, 132) into the emit ring QuickJS writes too;
+//!   `mbpf.mapLookup/mapUpdate/mapDelete` with a constant map id; `mbpf.u64LoadLE/u64StoreLE`
 //!   with `[lo, hi]` array literals; `mbpf.apiVersion`. A helper without its capability is
 //!   absent, and calling it gives the hook's default, as its TypeError does on QuickJS.
 //! - Calls of the module's other top-level functions, inlined at each call site (tail calls

@@ -1220,6 +1220,22 @@ impl Step<'_, '_> {
     }
 
     fn map_call(&mut self, base: usize, m: u32, op: MapOp, key: Val, second: Val) -> R<Next> {
+        self.keyed_call(base, base + 2, m, op, [key, second], None)
+    }
+
+    /// A lookup, update or delete of map `m`, its key at stack position `key_at` and its
+    /// value or out buffer after it; `by_id`: through `mbpf.mapLookup/mapUpdate/mapDelete`
+    /// (no written flags, indices beyond 2^32 - 1 cut to it, and the update's flags at this
+    /// stack position).
+    pub(super) fn keyed_call(
+        &mut self,
+        base: usize,
+        key_at: usize,
+        m: u32,
+        op: MapOp,
+        [key, second]: [Val; 2],
+        by_id: Option<(usize, Val)>,
+    ) -> R<Next> {
         let decl = &self.env.maps[m as usize];
         let array = matches!(decl.kind, MapKind::Array | MapKind::PercpuArray);
         let (vsize, ksize) = (decl.value_size, decl.key_size);
@@ -1237,7 +1253,7 @@ impl Step<'_, '_> {
         let g = self.env.globals;
         // The key: an index (arrays) in the key scratch slot, or a buffer's address.
         let key_ptr = if array {
-            if !self.index_key(base + 2, key)? {
+            if !self.array_key(key_at, key, by_id.is_some())? {
                 return Ok(self.fail());
             }
             None
@@ -1263,7 +1279,7 @@ impl Step<'_, '_> {
                 _ => Ok(None),
             }
         };
-        let written = self.env.written[m as usize];
+        let written = self.env.written[m as usize].filter(|_| by_id.is_none());
         let (l_false, l_end) = self
             .asm
             .as_deref_mut()
@@ -1302,11 +1318,34 @@ impl Step<'_, '_> {
                 if v_len < vsize {
                     return Ok(self.fail());
                 }
+                // The flags: 0 (any), 1 (create only), 2 (update only); a negative number is
+                // 0, anything but a number too, and more than 2 a RangeError.
+                let flags = match by_id {
+                    Some((at, f @ Val::Num { r, .. })) => {
+                        if r.lo > 2 {
+                            return Ok(self.fail());
+                        }
+                        self.load(4, at, f);
+                        self.emit(|a| {
+                            if r.lo < 0 {
+                                a.line("jsge %r4, 0, +1");
+                                a.line("mov %r4, 0");
+                            }
+                            if r.hi > 2 {
+                                a.line("jsgt %r4, 2, Lfail");
+                            }
+                        });
+                        true
+                    }
+                    _ => false,
+                };
                 self.emit(|a| {
                     a.line(&format!("lddw %r1, map_fd {m}"));
                     key_to(a, 2);
                     a.line(&format!("lddw %r3, map_value {g}, {v}"));
-                    a.line("mov %r4, 0");
+                    if !flags {
+                        a.line("mov %r4, 0");
+                    }
                     a.line("call 2");
                     a.line(&format!("jne %r0, 0, {l_false}"));
                     if let Some(w) = written {
@@ -1346,13 +1385,21 @@ impl Step<'_, '_> {
     /// An array index (at stack position `at`) stored to the key slot, checked at run time to
     /// be a 32-bit unsigned integer; `false` when it never is (a Type- or RangeError).
     pub(super) fn index_key(&mut self, at: usize, key: Val) -> R<bool> {
+        self.array_key(at, key, false)
+    }
+
+    /// An array index (at stack position `at`) stored to the key slot; `saturate`: one beyond
+    /// 2^32 - 1 becomes 2^32 - 1 (`n as u32`) instead of failing.
+    fn array_key(&mut self, at: usize, key: Val, saturate: bool) -> R<bool> {
         let Some(r) = key.range().filter(|_| matches!(key, Val::Num { .. })) else {
             return Ok(false);
         };
-        if r.hi < 0 || r.lo > i128::from(u32::MAX) {
+        if r.hi < 0 || (r.lo > i128::from(u32::MAX) && !saturate) {
             return Ok(false);
         }
-        self.require_exact(r)?;
+        if !saturate {
+            self.require_exact(r)?;
+        }
         self.load(0, at, key);
         self.emit(|a| {
             if r.lo < 0 {
@@ -1360,7 +1407,12 @@ impl Step<'_, '_> {
             }
             if r.hi > i128::from(u32::MAX) {
                 a.line("lddw %r1, 0xffffffff");
-                a.line("jgt %r0, %r1, Lfail");
+                if saturate {
+                    a.line("jle %r0, %r1, +1");
+                    a.line("mov %r0, %r1");
+                } else {
+                    a.line("jgt %r0, %r1, Lfail");
+                }
             }
             a.store_key(0);
         });

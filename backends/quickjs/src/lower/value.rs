@@ -227,6 +227,8 @@ pub(crate) enum MapOp {
 pub(crate) enum Helper {
     Log,
     Emit,
+    /// `mapLookup`, `mapUpdate`, `mapDelete`: a keyed map method, the map by manifest index.
+    ById(MapOp),
     NowNs,
     U64LoadLE,
     U64StoreLE,
