@@ -181,6 +181,58 @@ mod never_panics {
         m
     }
 
+    /// A program using every lowered feature: calls, logs, arrays, counters, rings, emits.
+    const RICH: &str = "const buf = new Uint8Array(8);\nconst K = 5;\n\
+        function mix(a, b) { let t = (a ^ b) | 0; if (t < 0) { t = (-t) | 0; } return t & 0xff; }\n\
+        function sum(n) { let s = 0; for (let i = 0; i < n; i++) { s = (s + i) | 0; } return s; }\n\
+        function mbpf_prog(ctx) {\n\
+          const t = [0, 0];\n\
+          mbpf.nowNs(t);\n\
+          mbpf.u64StoreLE(buf, 0, t);\n\
+          const x = mix(ctx.data_len, K) + sum(ctx.data_len & 7);\n\
+          mbpf.log(ctx.data_len & 3, 'x ' + x + ' 0x' + (t[0] >>> 0).toString(16));\n\
+          maps.hits.add(x & 3, 1);\n\
+          maps.events.submit(buf);\n\
+          mbpf.emit(x, buf);\n\
+          if (maps.arr.lookup(0, buf) && mbpf.mapUpdate(0, 1, buf, 0)) { return 1; }\n\
+          return maps.hits.get(0) > 3 ? mix(x, 1) : 2;\n\
+        }\n";
+
+    /// The manifest [`RICH`] lowers for.
+    fn rich_manifest() -> oxbpf_loader::mbpf::manifest::Manifest {
+        use oxbpf_loader::mbpf::manifest::{self, Hook, MapDecl, MapKind};
+        let mut m = manifest::Manifest::new("rich", "1.0", Hook::NetRx);
+        m.capabilities = manifest::CAP_MAP_READ
+            | manifest::CAP_MAP_WRITE
+            | manifest::CAP_LOG
+            | manifest::CAP_TIME
+            | manifest::CAP_EMIT;
+        let map = |name: &str, kind, value_size| MapDecl {
+            name: name.into(),
+            kind,
+            key_size: 4,
+            value_size,
+            max_entries: 4,
+            flags: 0,
+        };
+        m.maps = vec![
+            map("arr", MapKind::Array, 8),
+            map("hits", MapKind::Counter, 8),
+            map("events", MapKind::Ring, 8),
+        ];
+        m
+    }
+
+    #[test]
+    fn the_rich_program_lowers() {
+        let b = compile(RICH, "mbpf_prog").unwrap();
+        let insns = oxbpf_quickjs::lower::lower(&b, &rich_manifest()).unwrap();
+        let text: Vec<String> = insns.iter().map(ToString::to_string).collect();
+        for call in ["call 5", "call 6", "call 130", "call 131", "call 132"] {
+            assert!(text.iter().any(|l| l == call), "{call}: {text:?}");
+        }
+    }
+
     #[test]
     fn the_timer_example_lowers() {
         let js = include_str!("../../../examples/mbpf/timer_count.js");
@@ -197,8 +249,12 @@ mod never_panics {
         #![proptest_config(ProptestConfig::with_cases(3000))]
 
         #[test]
-        fn mutated_bytecode(edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in any::<usize>()) {
-            let js = include_str!("../../../examples/mbpf/timer_count.js");
+        fn mutated_bytecode(edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in any::<usize>(), rich in any::<bool>()) {
+            let (js, manifest) = if rich {
+                (RICH, rich_manifest())
+            } else {
+                (include_str!("../../../examples/mbpf/timer_count.js"), timer_manifest())
+            };
             let mut b = unchecked(compile(js, "mbpf_prog").unwrap());
             for (at, v) in edits {
                 let i = 5 + at % (b.len() - 5);
@@ -208,7 +264,7 @@ mod never_panics {
             b.truncate(keep);
             if bytecode::read(&b).is_ok() {
                 // What reads lowers to a program or refuses, never panics.
-                let _ = oxbpf_quickjs::lower::lower(&b, &timer_manifest());
+                let _ = oxbpf_quickjs::lower::lower(&b, &manifest);
             }
         }
 

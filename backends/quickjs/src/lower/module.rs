@@ -87,6 +87,9 @@ pub(crate) struct Inst {
     pub(crate) depth: u32,
 }
 
+/// The 8-byte values an eBPF frame holds.
+const FRAME_VALUES: u32 = 64;
+
 /// Functions inlined into one another at most this deep.
 const MAX_INLINE_DEPTH: u32 = 8;
 
@@ -312,6 +315,14 @@ impl<'a> FnInfo<'a> {
             .collect();
         let unfit = if f.kind != 0 {
             Some("a generator or async function".into())
+        } else if [f.var_count, f.arg_count, f.stack_size]
+            .iter()
+            .any(|&n| n > FRAME_VALUES)
+        {
+            Some(format!(
+                "more than {FRAME_VALUES} locals, arguments or stack slots (eBPF's frame holds \
+                 {FRAME_VALUES} values)"
+            ))
         } else if f.vars.iter().any(|v| v.captured.is_some()) {
             Some("has variables captured by closures".into())
         } else {

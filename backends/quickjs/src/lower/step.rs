@@ -100,10 +100,23 @@ impl Step<'_, '_> {
     }
 
     pub(super) fn pop(&mut self) -> R<Val> {
-        self.st
-            .stack
-            .pop()
-            .ok_or_else(|| self.err("operand stack underflow"))
+        let v = self.top()?;
+        self.st.stack.pop();
+        Ok(v)
+    }
+
+    /// The value on top of this function's operand stack (not its caller's).
+    pub(super) fn top(&self) -> R<Val> {
+        self.need(1)?;
+        Ok(self.st.stack[self.depth() - 1])
+    }
+
+    /// Fails unless this function's operand stack holds `n` values (its caller's do not count).
+    pub(super) fn need(&self, n: usize) -> R<()> {
+        if self.depth() < self.inst.stack_base + n {
+            return Err(self.err("operand stack underflow"));
+        }
+        Ok(())
     }
 
     pub(super) fn depth(&self) -> usize {
@@ -350,7 +363,7 @@ impl Step<'_, '_> {
             }
             "get_array_el" => self.get_array_el(),
             "put_array_el" => self.put_array_el(),
-            "to_propkey" | "to_propkey2" => match self.st.stack.last() {
+            "to_propkey" | "to_propkey2" => match self.top().ok() {
                 Some(v) if v.runtime() => Ok(self.fall()),
                 _ => Err(self.err("a property key that is not a number")),
             },
@@ -432,10 +445,8 @@ impl Step<'_, '_> {
     /// Moves stack values: the new stack's slot `i` takes the old slot `from[i]` of the top
     /// `n` (positions relative to the first of them).
     fn shuffle(&mut self, n: usize, from: &[usize]) -> R<Next> {
+        self.need(n)?;
         let d = self.depth();
-        if d < n {
-            return Err(self.err("operand stack underflow"));
-        }
         let base = d - n;
         let old: Vec<Val> = self.st.stack[base..].to_vec();
         let mut new = Vec::with_capacity(from.len());
@@ -532,11 +543,7 @@ impl Step<'_, '_> {
                 }
             }
             "put" | "put_check" | "set" => {
-                let v = *self
-                    .st
-                    .stack
-                    .last()
-                    .ok_or_else(|| self.err("operand stack underflow"))?;
+                let v = self.top()?;
                 if kind == "put_check" && self.st.locals[usize::from(l)] == Val::Uninit {
                     // Assignment before `let` initialised it: a ReferenceError.
                     return Ok(Some(self.fail()));
@@ -620,11 +627,7 @@ impl Step<'_, '_> {
             return Err(self.err("field without a name"));
         };
         let name = atom.text();
-        let obj = *self
-            .st
-            .stack
-            .last()
-            .ok_or_else(|| self.err("operand stack underflow"))?;
+        let obj = self.top()?;
         if !keep {
             self.st.stack.pop();
         }
@@ -723,11 +726,7 @@ impl Step<'_, '_> {
     }
 
     fn get_array_el(&mut self) -> R<Next> {
-        let idx = self
-            .st
-            .stack
-            .pop()
-            .ok_or_else(|| self.err("operand stack underflow"))?;
+        let idx = self.pop()?;
         let obj = self.pop()?;
         if let Val::Pair(p) = obj {
             return self.pair_get(p, idx);
@@ -753,6 +752,7 @@ impl Step<'_, '_> {
     fn put_array_el(&mut self) -> R<Next> {
         let v = self.pop()?;
         let i = self.depth();
+        self.need(2)?;
         if let [.., Val::Pair(p), idx] = self.st.stack[..] {
             self.st.stack.truncate(i - 2);
             return self.pair_put(p, idx, v, i);
@@ -1131,9 +1131,10 @@ impl Step<'_, '_> {
     }
 
     fn call_method(&mut self, argc: i64) -> R<Next> {
-        if !(0..=8).contains(&argc) || self.depth() < argc as usize + 2 {
+        if !(0..=8).contains(&argc) {
             return Err(self.err("call with a bad argument count"));
         }
+        self.need(argc as usize + 2)?;
         let argc = argc as usize;
         let base = self.depth() - argc - 2;
         let func = self.st.stack[base + 1];
@@ -1429,7 +1430,11 @@ impl Step<'_, '_> {
             return Err(self.err("argument index out of range"));
         }
         let at = base + k as usize;
-        let v = self.st.stack[at];
+        let v = *self
+            .st
+            .stack
+            .get(at)
+            .ok_or_else(|| self.err("internal error: an argument outside the stack"))?;
         if v.runtime() && v.range().and_then(Range::as_const).is_none() {
             self.emit(|a| a.load(0, Loc::depth(at)));
             self.push_reg(v, 0);
@@ -1448,17 +1453,14 @@ impl Step<'_, '_> {
             return Err(self.err("assignment to an argument of the entry function"));
         };
         let at = base + k as usize;
-        let v = *self
-            .st
-            .stack
-            .last()
-            .ok_or_else(|| self.err("operand stack underflow"))?;
+        let v = self.top()?;
         if v.runtime() {
             let i = self.depth() - 1;
             self.load(0, i, v);
             self.emit(|a| a.store(Loc::depth(at), 0));
         }
-        self.st.stack[at] = v;
+        let e = self.err("internal error: an argument outside the stack");
+        *self.st.stack.get_mut(at).ok_or(e)? = v;
         if pop {
             self.st.stack.pop();
         }
@@ -1468,9 +1470,10 @@ impl Step<'_, '_> {
     /// A call of a module function with `argc` arguments, inlined (`tail`: its result is also
     /// this function's).
     fn call(&mut self, argc: i64, tail: bool) -> R<Next> {
-        if argc < 0 || self.depth() < argc as usize + 1 {
+        if !(0..=255).contains(&argc) {
             return Err(self.err("call with a bad argument count"));
         }
+        self.need(argc as usize + 1)?;
         let base = self.depth() - argc as usize - 1;
         let func = self.st.stack[base];
         let k = match func {
