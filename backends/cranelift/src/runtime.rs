@@ -49,25 +49,31 @@ fn resolve_helpers(
 /// The run's memory map, built the first time the runtime needs it (a bounds check's slow path
 /// or a helper call): most short runs never leave compiled code, and building it is most of the
 /// cost of a call.
-struct LazyMap<'a> {
+enum LazyMap<'a> {
     /// What the map is built from, until it is.
-    parts: Option<(&'a mut [u8], &'a mut StackBuffer, &'a Program)>,
-    map: MemoryMap<'a>,
+    Parts(&'a mut [u8], &'a mut StackBuffer, &'a Program),
+    /// Being built (only while `get` runs).
+    Taken,
+    /// Built: dropping the other two costs nothing.
+    Map(MemoryMap<'a>),
 }
 
 impl<'a> LazyMap<'a> {
     fn new(ctx: &'a mut [u8], stack: &'a mut StackBuffer, program: &'a Program) -> LazyMap<'a> {
-        LazyMap {
-            parts: Some((ctx, stack, program)),
-            map: MemoryMap::new(),
-        }
+        LazyMap::Parts(ctx, stack, program)
     }
 
     fn get(&mut self) -> &mut MemoryMap<'a> {
-        if let Some((ctx, stack, program)) = self.parts.take() {
-            self.map = MemoryMap::for_run(ctx, stack, program);
+        if let LazyMap::Parts(..) = self
+            && let LazyMap::Parts(ctx, stack, program) = std::mem::replace(self, LazyMap::Taken)
+        {
+            *self = LazyMap::Map(MemoryMap::for_run(ctx, stack, program));
         }
-        &mut self.map
+        match self {
+            LazyMap::Map(map) => map,
+            // `Parts` became `Map` above, and `Taken` lives only inside this call.
+            _ => unreachable!("the memory map is built above"),
+        }
     }
 }
 
@@ -214,6 +220,8 @@ pub(crate) unsafe trait CompiledCode: Send + Sync {
 /// A program ready to run as native code, whichever backend mapped it.
 pub(crate) struct CompiledExecutable<C> {
     program: Arc<Program>,
+    /// The stack a run needs (`program.config().stack_size()`), computed once.
+    stack_size: usize,
     registry: Arc<HelperRegistry>,
     helpers: Vec<(u32, Arc<HelperFn>)>,
     code: C,
@@ -229,6 +237,7 @@ impl<C: CompiledCode> CompiledExecutable<C> {
     ) -> Result<Self, PrepareError> {
         let helpers = resolve_helpers(backend, &program, &registry)?;
         Ok(CompiledExecutable {
+            stack_size: program.config().stack_size(),
             program,
             registry,
             helpers,
@@ -244,6 +253,7 @@ impl<C: CompiledCode> Executable for CompiledExecutable<C> {
         unsafe {
             run(
                 self.code.entry(),
+                self.stack_size,
                 &self.program,
                 &self.helpers,
                 &self.registry,
@@ -258,13 +268,15 @@ impl<C: CompiledCode> Executable for CompiledExecutable<C> {
     }
 }
 
-/// Runs compiled code whose entry is `entry` on `ctx`.
+/// Runs compiled code whose entry is `entry` on `ctx`, with a stack of at least `stack_size` bytes
+/// (`program.config().stack_size()`).
 ///
 /// # Safety
 /// `entry` must be the entry function the translator produced for `program` (with the same
 /// configuration and helper table), and its code must stay mapped for the call.
 unsafe fn run(
     entry: CompiledFn,
+    stack_size: usize,
     program: &Program,
     helpers: &[(u32, Arc<HelperFn>)],
     registry: &HelperRegistry,
@@ -277,7 +289,7 @@ unsafe fn run(
     let ctx_start = ctx.as_ptr() as u64;
     let ctx_len = ctx.len() as u64;
     // Compiled code uses the stack before any map exists: it must have its full size now.
-    stack.ensure(config.stack_size());
+    stack.ensure(stack_size);
     let stack_end = stack.top();
     let mut state = RunState {
         mem: LazyMap::new(ctx, stack, program),
@@ -315,19 +327,28 @@ unsafe fn run(
     // bounds checks, and calls back only through the table above.
     unsafe { entry(&raw mut vm, stack_end) };
     let instructions = config.reported_count(budget - vm.remaining);
-    let pc = vm.trap_pc as usize;
-    let result = match (vm.stop, state.stop.take()) {
-        (0, _) => Ok(vm.regs[0]),
-        (STOP_RECORDED, Some(Stop::Exit(v))) => Ok(v),
-        (STOP_RECORDED, Some(Stop::Trap(t))) => Err(t),
-        (code, _) => Err(Trap::new(
-            pc,
-            compiled_trap(code, vm.trap_addr, vm.trap_len),
-        )),
+    let result = if vm.stop == 0 {
+        Ok(vm.regs[0])
+    } else {
+        stopped(&vm, &mut state)
     };
     Execution {
         result,
         instructions,
+    }
+}
+
+/// How a run that stopped before its final `exit` ended.
+#[cold]
+#[inline(never)]
+fn stopped(vm: &VmCtx, state: &mut RunState<'_, '_>) -> Result<u64, Trap> {
+    match (vm.stop, state.stop.take()) {
+        (STOP_RECORDED, Some(Stop::Exit(v))) => Ok(v),
+        (STOP_RECORDED, Some(Stop::Trap(t))) => Err(t),
+        (code, _) => Err(Trap::new(
+            vm.trap_pc as usize,
+            compiled_trap(code, vm.trap_addr, vm.trap_len),
+        )),
     }
 }
 
