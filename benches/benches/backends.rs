@@ -115,6 +115,11 @@ fn call_overhead(c: &mut Criterion) {
         group.bench_function(*backend, |b| {
             b.iter(|| black_box(exe.execute_on(black_box(&mut []), &mut stack)))
         });
+        // Only `r0` kept, as the native variant keeps its result (no copy of the whole
+        // `Execution`, trap included, through memory).
+        group.bench_function(format!("{backend}-r0"), |b| {
+            b.iter(|| black_box(exe.execute_on(black_box(&mut []), &mut stack).result.ok()))
+        });
         group.bench_function(format!("{backend}-execute"), |b| {
             b.iter(|| black_box(exe.execute(black_box(&mut []))))
         });

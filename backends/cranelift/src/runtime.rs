@@ -49,6 +49,10 @@ fn resolve_helpers(
 /// The run's memory map, built the first time the runtime needs it (a bounds check's slow path
 /// or a helper call): most short runs never leave compiled code, and building it is most of the
 /// cost of a call.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "lives on the stack of one run; boxing the map would allocate in every run that needs it"
+)]
 enum LazyMap<'a> {
     /// What the map is built from, until it is.
     Parts(&'a mut [u8], &'a mut StackBuffer, &'a Program),

@@ -80,11 +80,13 @@ impl FnTranslator<'_, '_> {
         let fp = self.b.ins().iadd_imm_s(self.fp, -self.opts.frame);
         self.b.ins().call(callee, &[self.vmctx, fp]);
         self.b.ins().store(VM, depth, self.vmctx, off::DEPTH);
-        let rem = self
-            .b
-            .ins()
-            .load(types::I64, VM, self.vmctx, off::REMAINING);
-        self.b.def_var(self.remaining, rem);
+        if self.opts.count {
+            let rem = self
+                .b
+                .ins()
+                .load(types::I64, VM, self.vmctx, off::REMAINING);
+            self.b.def_var(self.remaining, rem);
+        }
         for i in 0..6 {
             let v = self.b.ins().load(types::I64, VM, self.vmctx, reg_offset(i));
             self.b.def_var(self.regs[i], v);

@@ -202,12 +202,25 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         b.switch_to_block(entry);
         let (vmctx, fp) = (b.block_params(entry)[0], b.block_params(entry)[1]);
         let regs: [Variable; 10] = std::array::from_fn(|_| b.declare_var(types::I64));
+        // The program's entry, when no local call enters it too, starts as every run does: `r1`
+        // and `r2` from the host, the other registers 0 (see `runtime::run`); nothing else needs
+        // loading. Other functions take their caller's registers.
+        let outermost = start == 0 && !called(program, 0);
         for (i, &var) in regs.iter().enumerate() {
-            let v = b.ins().load(types::I64, VM, vmctx, reg_offset(i));
+            let v = if outermost && i != 1 && i != 2 {
+                b.ins().iconst(types::I64, 0)
+            } else {
+                b.ins().load(types::I64, VM, vmctx, reg_offset(i))
+            };
             b.def_var(var, v);
         }
+        // Without counting the budget is never read or written.
         let remaining = b.declare_var(types::I64);
-        let rem = b.ins().load(types::I64, VM, vmctx, off::REMAINING);
+        let rem = if opts.count {
+            b.ins().load(types::I64, VM, vmctx, off::REMAINING)
+        } else {
+            b.ins().iconst(types::I64, 0)
+        };
         b.def_var(remaining, rem);
 
         let ro = VM.with_readonly();
@@ -266,7 +279,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             funcs,
             helper_index,
             slow_path,
-            outermost: start == 0 && !called(program, 0),
+            outermost,
             prov: provenance::entry_state(start == 0),
             block_states,
             helper_sig: None,
@@ -477,8 +490,10 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
 
     fn save_budget(&mut self) {
         self.flush_charges();
-        let rem = self.b.use_var(self.remaining);
-        self.b.ins().store(VM, rem, self.vmctx, off::REMAINING);
+        if self.opts.count {
+            let rem = self.b.use_var(self.remaining);
+            self.b.ins().store(VM, rem, self.vmctx, off::REMAINING);
+        }
     }
 
     /// The shared trap and stop blocks.
