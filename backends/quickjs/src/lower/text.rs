@@ -13,6 +13,9 @@ pub(crate) const ARG_SLOTS: u8 = 4;
 /// Largest format string (with its NUL) a log call builds.
 pub(crate) const MAX_FORMAT: usize = 256;
 
+/// Distinct strings one lowering keeps at most (each lookup scans them).
+const MAX_STRINGS: usize = 1024;
+
 /// Arguments `trace_printk` takes after its format.
 const MAX_ARGS: usize = 3;
 
@@ -59,8 +62,8 @@ impl Strings {
         if let Some(i) = all.iter().position(|s| *s == merged) {
             return Ok(i as u16);
         }
-        if all.len() >= usize::from(u16::MAX) {
-            return Err("too many strings".into());
+        if all.len() >= MAX_STRINGS {
+            return Err(format!("more than {MAX_STRINGS} different strings"));
         }
         all.push(merged);
         Ok((all.len() - 1) as u16)
