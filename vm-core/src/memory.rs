@@ -275,12 +275,20 @@ impl StackBuffer {
     /// Makes this a zeroed stack of `len` bytes (rounded up as in [`new`](Self::new)), reusing the
     /// allocation when it is large enough.
     pub fn reset(&mut self, len: usize) {
+        self.resize(len, true);
+    }
+
+    /// Makes this a stack of `len` bytes as [`reset`](Self::reset) does, zeroing it (`zero`) or
+    /// leaving what a reused allocation holds.
+    fn resize(&mut self, len: usize, zero: bool) {
         let rounded = len.div_ceil(Self::ALIGN).saturating_mul(Self::ALIGN);
         if rounded > self.buf.len().saturating_sub(self.start) {
             *self = StackBuffer::new(len);
         } else {
             self.len = rounded;
-            self.as_mut_slice().fill(0);
+            if zero {
+                self.as_mut_slice().fill(0);
+            }
         }
     }
 
@@ -303,12 +311,23 @@ impl StackBuffer {
     /// Runs `f` with a zeroed stack of `len` bytes, reusing one allocation per thread (a nested
     /// call on the same thread gets a fresh one).
     pub fn with_cached<R>(len: usize, f: impl FnOnce(&mut StackBuffer) -> R) -> R {
+        StackBuffer::with_thread_stack(len, true, f)
+    }
+
+    /// [`with_cached`](Self::with_cached) without zeroing a reused stack: for programs proven to
+    /// read only the stack bytes they write (see
+    /// [`Program::stack_reads_proven`](crate::Program::stack_reads_proven)).
+    pub fn with_cached_unzeroed<R>(len: usize, f: impl FnOnce(&mut StackBuffer) -> R) -> R {
+        StackBuffer::with_thread_stack(len, false, f)
+    }
+
+    fn with_thread_stack<R>(len: usize, zero: bool, f: impl FnOnce(&mut StackBuffer) -> R) -> R {
         thread_local! {
             static CACHE: core::cell::Cell<Option<StackBuffer>> = const { core::cell::Cell::new(None) };
         }
         let mut stack = match CACHE.with(|c| c.take()) {
             Some(mut s) => {
-                s.reset(len);
+                s.resize(len, zero);
                 s
             }
             None => StackBuffer::new(len),

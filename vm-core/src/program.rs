@@ -46,6 +46,8 @@ pub struct Program {
     config: Config,
     shared: Vec<SharedRegion>,
     proven: Vec<bool>,
+    /// Whether a verifier proved that runs read no stack byte they did not write.
+    stack_proven: bool,
 }
 
 impl Program {
@@ -87,6 +89,7 @@ impl Program {
             config: config.clone(),
             shared: Vec::new(),
             proven: Vec::new(),
+            stack_proven: false,
         })
     }
 
@@ -140,9 +143,20 @@ impl Program {
     /// Like turning [`Config::bounds_check`] off, this moves memory safety onto the proof: mark
     /// only what a verifier proved of this very program, with the context description its runs
     /// will get. (`Vm::load` and the ELF loader do it when they verify.)
+    ///
+    /// It also records that the verifier accepted the program, which proves that no run reads a
+    /// stack byte it did not write: [`Executable::execute`](crate::Executable::execute) then
+    /// reuses the thread's stack without zeroing it, as no run can see what an earlier one left.
     pub fn with_proofs(mut self, proven: Vec<bool>) -> Program {
         self.proven = proven;
+        self.stack_proven = true;
         self
+    }
+
+    /// Whether the program was verified (see [`with_proofs`](Self::with_proofs)): its runs read
+    /// only stack bytes they wrote.
+    pub fn stack_reads_proven(&self) -> bool {
+        self.stack_proven
     }
 
     /// Whether the access at `pc` was marked proven in bounds (see
