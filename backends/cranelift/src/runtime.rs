@@ -278,6 +278,7 @@ impl<C: CompiledCode> Executable for CompiledExecutable<C> {
 /// # Safety
 /// `entry` must be the entry function the translator produced for `program` (with the same
 /// configuration and helper table), and its code must stay mapped for the call.
+#[inline(always)]
 unsafe fn run(
     entry: CompiledFn,
     stack_size: usize,
