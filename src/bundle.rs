@@ -15,6 +15,10 @@
 //!   [`MBPF_RUN_HELPER`] reads the blob (bounds-checked, as any helper reads program memory),
 //!   runs the JavaScript on QuickJS and returns the return code. Runs of one bundle take turns
 //!   (one QuickJS runtime per program instance).
+//!
+//! Either way, `mbpf.log` lines go to the VM's trace sink ([`HostEnv::trace`](crate::HostEnv),
+//! standard error by default), and `mbpf.emit` records to the bundle's emit ring
+//! ([`EMIT_RING`](oxbpf_quickjs::maps::EMIT_RING) in [`Loaded::maps`]).
 
 use crate::{Access, Error, HelperStop, Loaded, Program, Vm};
 use oxbpf_core::Insn;
@@ -71,6 +75,7 @@ impl Vm {
         let hook = bundle.manifest.hook;
         let default = hook.default_return() as u32;
         let instance = Arc::new(Mutex::new(instance));
+        let trace = self.host.trace.clone();
         let mut helpers = self.helpers.clone();
         helpers.register(MBPF_RUN_HELPER, "mbpf_run", move |hc, [addr, len, ..]| {
             if !hc.memory.contains(addr, len, Access::Read) {
@@ -88,6 +93,10 @@ impl Vm {
             };
             let mut js = instance.lock().unwrap_or_else(|e| e.into_inner());
             let result = js.run(&input);
+            // `mbpf.log` lines go where the lowered code's `trace_printk` lines go.
+            for line in js.take_logs() {
+                trace(&line);
+            }
             Ok(u64::from(result.rc as u32))
         });
         let program = Program::from_asm(

@@ -183,3 +183,43 @@ fn a_javascript_program_and_an_ebpf_program_share_a_map() {
         .unwrap();
     assert_eq!(host, 202u64.to_le_bytes());
 }
+
+#[test]
+fn log_lines_reach_the_vms_trace_sink_lowered_or_not() {
+    use std::sync::{Arc, Mutex};
+    let js = include_str!("../examples/mbpf/tracepoint_log.js");
+    let mut m = manifest::Manifest::new("t", "1.0", Hook::Tracepoint);
+    m.capabilities = manifest::CAP_LOG;
+    let bytecode = oxbpf::quickjs::compile(js, "mbpf_prog").unwrap();
+    let lowered = Vm::new("interp")
+        .unwrap()
+        .lower_bundle(&bytecode, &m)
+        .unwrap();
+    let quickjs_only = bundle(js, Hook::Tracepoint, Vec::new(), manifest::CAP_LOG);
+    let with_lowering = container::write(
+        &[
+            (section::MANIFEST, &manifest::encode(&m)),
+            (section::JS_SOURCE, js.as_bytes()),
+            (section::EBPF_TEXT, &oxbpf::isa::encode(&lowered)),
+        ],
+        0,
+        true,
+    )
+    .unwrap();
+    for (what, bytes) in [("QuickJS", quickjs_only), ("lowered", with_lowering)] {
+        let mut vm = Vm::new("jit").unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        vm.host_env_mut().trace = Arc::new(move |l: &str| sink.lock().unwrap().push(l.to_owned()));
+        let loaded = vm.load_bundle(&bytes, &UNSIGNED).unwrap();
+        // Lowered or not: the lowered text is longer than the two-instruction runner.
+        assert_eq!(loaded.program().insns().len() > 2, what == "lowered");
+        let mut ctx = blob(Hook::Tracepoint, &[0x78, 0x56, 0x34, 0x12]);
+        assert_eq!(loaded.execute(&mut ctx), Ok(0), "{what}");
+        assert_eq!(
+            *lines.lock().unwrap(),
+            ["[INFO] tracepoint 0: 4 bytes, first word 0x12345678"],
+            "{what}"
+        );
+    }
+}
