@@ -466,7 +466,7 @@ fn now_ns_reads_the_clock_once_per_run_on_both_paths() {
 #[test]
 fn programs_outside_the_subset_are_refused_with_the_reason_and_run_on_quickjs() {
     let mut m = Manifest::new("t", "1.0", Hook::Tracepoint);
-    m.capabilities = CAP_LOG;
+    m.capabilities = CAP_LOG | manifest::CAP_STATS;
     for (js, reason) in [
         (
             "function mbpf_prog(ctx) { return ctx.readU8(0) / 3; }",

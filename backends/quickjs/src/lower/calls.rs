@@ -24,10 +24,9 @@ use super::emit::{Asm, Loc};
 use super::step::{Next, R, Step};
 use super::text::{self, ARG_SLOTS, Part};
 use super::value::{Helper, MapOp, Range, TextFn, Val};
-use crate::api::EMIT_MAX_RECORD;
-use crate::api::LEVELS;
+use crate::api::{EMIT_MAX_RECORD, LEVELS};
 use oxbpf_loader::mbpf::manifest::{
-    API_VERSION, CAP_EMIT, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_TIME, MapKind,
+    API_VERSION, CAP_EMIT, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_STATS, CAP_TIME, MapKind,
 };
 
 /// The range of a COUNTER's value.
@@ -47,7 +46,8 @@ impl Step<'_, '_> {
             "mapLookup" if has(CAP_MAP_READ) => Val::MbpfFn(Helper::ById(MapOp::Lookup)),
             "mapUpdate" if has(CAP_MAP_WRITE) => Val::MbpfFn(Helper::ById(MapOp::Update)),
             "mapDelete" if has(CAP_MAP_WRITE) => Val::MbpfFn(Helper::ById(MapOp::Delete)),
-            "stats" => {
+            // The runtime's statistics: no helper gives them to eBPF.
+            "stats" if has(CAP_STATS) => {
                 return Err(self.err(format!("`mbpf.{name}` is not lowered")));
             }
             // Absent (no capability, or no such helper).
