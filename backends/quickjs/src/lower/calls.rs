@@ -423,10 +423,7 @@ impl Step<'_, '_> {
         if let Some(r) = second.range().filter(|_| op != MapOp::Get) {
             self.require_exact(r)?;
         }
-        let (l_none, l_end) = self
-            .asm
-            .as_deref_mut()
-            .map_or((String::new(), String::new()), |a| (a.fresh(), a.fresh()));
+        let (l_none, l_end) = self.fresh_labels();
         self.emit(|a: &mut Asm| {
             a.line(&format!("lddw %r1, map_fd {m}"));
             a.key_address(2);
@@ -447,12 +444,7 @@ impl Step<'_, '_> {
                 a.line("mov %r0, 1");
             });
         }
-        self.emit(|a| {
-            a.line(&format!("ja {l_end}"));
-            a.label(&l_none);
-            a.line("mov %r0, 0");
-            a.label(&l_end);
-        });
+        self.emit(|a| a.else_zero(&l_none, &l_end));
         let result = if op == MapOp::Get {
             Val::num(I64)
         } else {
@@ -476,10 +468,7 @@ impl Step<'_, '_> {
         // `id as u32` of the number: negatives are 0, beyond 2^32 - 1 is 2^32 - 1.
         self.load(0, base + 2, id);
         let (ring, g) = (self.env.emit_ring, self.env.globals);
-        let (l_false, l_end) = self
-            .asm
-            .as_deref_mut()
-            .map_or((String::new(), String::new()), |a| (a.fresh(), a.fresh()));
+        let (l_false, l_end) = self.fresh_labels();
         self.emit(|a| {
             if r.lo < 0 {
                 a.line("jsge %r0, 0, +1");
@@ -505,10 +494,7 @@ impl Step<'_, '_> {
             a.line("mov %r2, 0");
             a.line("call 132");
             a.line("mov %r0, 1");
-            a.line(&format!("ja {l_end}"));
-            a.label(&l_false);
-            a.line("mov %r0, 0");
-            a.label(&l_end);
+            a.else_zero(&l_false, &l_end);
         });
         Ok(self.finish_call(base, Val::boolean(Range::BOOL), 0))
     }

@@ -136,6 +136,14 @@ impl Asm {
         format!("L{}_{pc}", self.inst)
     }
 
+    /// Ends a result in `r0`: from here, jumps to `l_end`; at `l_zero`, `r0` is 0.
+    pub(crate) fn else_zero(&mut self, l_zero: &str, l_end: &str) {
+        self.line(&format!("ja {l_end}"));
+        self.label(l_zero);
+        self.line("mov %r0, 0");
+        self.label(l_end);
+    }
+
     pub(crate) fn jump_to(&mut self, pc: u32) {
         self.line(&format!("ja {}", self.label_of(pc)));
     }

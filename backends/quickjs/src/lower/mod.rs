@@ -45,6 +45,8 @@
 mod analyze;
 mod calls;
 mod emit;
+mod inline;
+mod keyed;
 mod module;
 mod step;
 mod text;
