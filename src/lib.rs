@@ -30,7 +30,7 @@ pub use oxbpf_core::{
     HelperStop, Insn, LoadError, PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind, asm,
     isa,
 };
-pub use oxbpf_cranelift::{Aot, Jit, Target, aot};
+pub use oxbpf_cranelift::{Aot, Jit, NativeEntry, Target, aot, native_entry};
 pub use oxbpf_helpers::{HostEnv, Map, MapDef, MapError, MapSet, MapType};
 pub use oxbpf_interp::Interpreter;
 pub use oxbpf_loader::mbpf;
@@ -504,6 +504,12 @@ impl Loaded {
     /// runs on the same buffers see the same addresses, whichever backend runs them.
     pub fn execute_on(&self, mem: &mut [u8], stack: &mut StackBuffer) -> Execution {
         self.exe.execute_on(mem, stack)
+    }
+
+    /// The program's compiled code as one native function, when it is JIT or AOT code that never
+    /// calls into the host (see [`NativeEntry`]): the cheapest way to run it.
+    pub fn native_entry(&self) -> Option<NativeEntry<'_>> {
+        native_entry(&*self.exe)
     }
 
     /// The same program (with its proofs, helpers and maps) prepared on the backend named

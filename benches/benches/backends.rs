@@ -1,7 +1,8 @@
 //! Every workload on interp, jit and aot (without instruction counting, like rbpf and native
 //! code), on jit with counting (`jit-counted`), without bounds checks (`jit-unchecked`, as
 //! rbpf's JIT runs) and verified (`jit-verified`, `aot-verified`: the checks of accesses proven
-//! in bounds dropped), on the `rbpf` crate (interpreter and JIT) and natively; the per-call cost
+//! in bounds dropped; `jit-direct`, `aot-direct`: that code called through its direct entry, as a
+//! native function), on the `rbpf` crate (interpreter and JIT) and natively; the per-call cost
 //! of a 2-instruction program; compile (prepare) time per backend; loading an AOT object;
 //! verification time per workload and for a 100,000-instruction program (`verify/*`).
 //!
@@ -79,6 +80,16 @@ fn workloads(c: &mut Criterion) {
                     black_box(exe.execute_on(black_box(&mut mem), &mut stack))
                 })
             });
+            // The same code called as a native function, as C hosts call `ebpf_compile`'s: `r0`,
+            // or `u64::MAX` for a trap (a `u64` kept, as the native variant keeps its result).
+            let entry = prog.native_entry().expect("workloads have direct entries");
+            group.bench_function(format!("{backend}-direct"), |b| {
+                b.iter(|| {
+                    mem.copy_from_slice(&input);
+                    let r = entry.call_on(black_box(&mut mem), &mut stack);
+                    black_box(r.unwrap_or(u64::MAX))
+                })
+            });
         }
         let rprog = with_len_in_r2(w.bytecode, input.len());
         let mut rvm = rbpf::EbpfVmRaw::new(Some(&rprog)).unwrap();
@@ -123,6 +134,14 @@ fn call_overhead(c: &mut Criterion) {
         group.bench_function(format!("{backend}-execute"), |b| {
             b.iter(|| black_box(exe.execute(black_box(&mut []))))
         });
+        if let Some(entry) = prog.native_entry() {
+            group.bench_function(format!("{backend}-direct"), |b| {
+                b.iter(|| {
+                    let r = entry.call_on(black_box(&mut []), &mut stack);
+                    black_box(r.unwrap_or(u64::MAX))
+                })
+            });
+        }
     }
     group.bench_function("native", |b| {
         b.iter(|| black_box(w.run_native(black_box(&mut []))))

@@ -49,7 +49,7 @@ pub trait Backend: Send + Sync {
 }
 
 /// A prepared program.
-pub trait Executable: Send + Sync {
+pub trait Executable: Send + Sync + std::any::Any {
     /// Runs the program with `r1` = address of `ctx` and `r2` = its length, on `stack`, which the
     /// caller provides zeroed and at least [`Config::stack_size`](crate::Config::stack_size)
     /// bytes long (see [`StackBuffer::reset`]). The program may read and write `ctx`; pass a copy

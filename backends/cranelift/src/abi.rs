@@ -10,6 +10,11 @@
 //! function's frame pointer (`r10`). Registers `r0`–`r9` cross function boundaries through
 //! [`VmCtx::regs`], exactly as the interpreter shares one register file: a callee starts with its
 //! caller's registers and the caller gets `r0`–`r5` back, keeping its own `r6`–`r9`.
+//!
+//! A program whose compiled code never calls into the host (no helper or local calls, no access
+//! left to a bounds check's slow path, no instruction counting) is compiled instead as one
+//! direct entry, [`DirectFn`], that takes its memory, stack and trap record as arguments: a run
+//! then builds no context block at all, and costs what a call of a native function does.
 
 use core::mem::offset_of;
 
@@ -35,6 +40,36 @@ pub(crate) type HelperCallFn =
 
 /// The signature of every compiled function.
 pub(crate) type CompiledFn = unsafe extern "C" fn(*mut VmCtx, u64);
+
+/// The signature of a direct entry (see [`crate::translate::define_program`]): `(mem, mem_len,
+/// stack_end, outcome) -> r0`. A program whose code never calls into the host gets one: it runs
+/// with `r1` = `mem`, `r2` = `mem_len` and `r10` = `stack_end`, keeps no context block, and
+/// writes `outcome` only when it traps (`r0` is then meaningless).
+pub(crate) type DirectFn = unsafe extern "C" fn(*mut u8, u64, u64, *mut Outcome) -> u64;
+
+/// How a direct entry's run ended, written by compiled code only when it traps. The fields mirror
+/// [`VmCtx::stop`], [`VmCtx::trap_pc`], [`VmCtx::trap_addr`] and [`VmCtx::trap_len`].
+#[repr(C)]
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// A [`oxbpf_core::TrapCode`], or 0 while the run has not trapped.
+    pub stop: u64,
+    /// Instruction index of the trap.
+    pub trap_pc: u64,
+    /// Address involved in the trap.
+    pub trap_addr: u64,
+    /// Access length of an out-of-bounds packet load.
+    pub trap_len: u64,
+}
+
+/// The compiled entry of a program: through a context block, or direct.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Entry {
+    /// [`CompiledFn`], with a [`VmCtx`] set up by the runtime.
+    Framed(CompiledFn),
+    /// [`DirectFn`]: code that never leaves itself.
+    Direct(DirectFn),
+}
 
 /// Values of [`VmCtx::stop`]: 0 while running, a [`oxbpf_core::TrapCode`] for traps raised by
 /// compiled code itself, or [`STOP_RECORDED`] when the runtime recorded how the run ended.
@@ -131,6 +166,41 @@ pub(crate) mod off {
     pub const CALL_HELPER: i32 = offset_of!(VmCtx, call_helper) as i32;
     /// [`VmCtx::call_helper_id`].
     pub const CALL_HELPER_ID: i32 = offset_of!(VmCtx, call_helper_id) as i32;
+}
+
+/// Marks a trap record's length as that of a write (see [`trap_len`]).
+const TRAP_WRITE: u64 = 1 << 32;
+
+/// The length word of an out-of-bounds trap record: the access's size, marked for a write.
+pub(crate) const fn trap_len(size: u64, access: oxbpf_core::Access) -> u64 {
+    match access {
+        oxbpf_core::Access::Write => size | TRAP_WRITE,
+        oxbpf_core::Access::Read => size,
+    }
+}
+
+/// Splits a trap record's length word into the access's size and direction.
+pub(crate) const fn split_trap_len(len: u64) -> (u64, oxbpf_core::Access) {
+    if len & TRAP_WRITE != 0 {
+        (len & !TRAP_WRITE, oxbpf_core::Access::Write)
+    } else {
+        (len, oxbpf_core::Access::Read)
+    }
+}
+
+/// Offsets of the trap record `(stop, pc, addr, len)` in the block compiled code writes it to:
+/// the context block, or a direct entry's [`Outcome`].
+pub(crate) const fn trap_fields(direct: bool) -> [i32; 4] {
+    if direct {
+        [
+            offset_of!(Outcome, stop) as i32,
+            offset_of!(Outcome, trap_pc) as i32,
+            offset_of!(Outcome, trap_addr) as i32,
+            offset_of!(Outcome, trap_len) as i32,
+        ]
+    } else {
+        [off::STOP, off::TRAP_PC, off::TRAP_ADDR, off::TRAP_LEN]
+    }
 }
 
 /// Number of valid start offsets for an access of `size` bytes in a region of `len` bytes.

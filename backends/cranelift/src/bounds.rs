@@ -62,7 +62,7 @@ use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, UserFuncName, Valu
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module};
-use oxbpf_core::{Access, Insn, Program, Reg};
+use oxbpf_core::{Access, Insn, Program, Reg, TrapCode};
 use std::collections::{HashMap, HashSet};
 
 /// Flags for fields of the context block that never change during a run (the context region's
@@ -241,19 +241,37 @@ impl FnTranslator<'_, '_> {
     /// The loads are marked as never changing during a run, so Cranelift merges them and hoists
     /// them out of loops.
     pub(crate) fn ctx_bounds(&mut self, size: u32) -> (Value, Value) {
-        let start = self
-            .b
-            .ins()
-            .load(types::I64, VM_FIXED, self.vmctx, off::CTX_START);
+        let start = match self.direct {
+            Some((mem, _)) => mem,
+            None => self
+                .b
+                .ins()
+                .load(types::I64, VM_FIXED, self.vmctx, off::CTX_START),
+        };
         (start, self.ctx_count(size))
     }
 
     /// The context region's count of valid starts for an access of `size` bytes (its length
     /// for 1), a load Cranelift merges and hoists like [`ctx_bounds`](Self::ctx_bounds)'.
     fn ctx_count(&mut self, size: u32) -> Value {
-        self.b
-            .ins()
-            .load(types::I64, VM_FIXED, self.vmctx, ctx_count_offset(size))
+        let Some((_, len)) = self.direct else {
+            return self
+                .b
+                .ins()
+                .load(types::I64, VM_FIXED, self.vmctx, ctx_count_offset(size));
+        };
+        // A direct entry computes `start_count(len, size)` itself: `len + 1 - size`, or 0.
+        if size == 1 {
+            return len;
+        }
+        let ends = self.b.ins().iadd_imm_s(len, 1);
+        let fits =
+            self.b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, ends, i64::from(size));
+        let count = self.b.ins().iadd_imm_s(ends, -i64::from(size));
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().select(fits, count, zero)
     }
 
     /// Emits the check of an access of `size` bytes at `addr` (= `base + off`) by the
@@ -308,6 +326,12 @@ impl FnTranslator<'_, '_> {
         self.b.ins().brif(inside, cont, &[], slow, &[]);
 
         self.b.switch_to_block(slow);
+        if self.direct.is_some() {
+            self.direct_slow_path(pc, kind, addr, size, access);
+            self.b.ins().jump(cont, &[]);
+            self.b.switch_to_block(cont);
+            return;
+        }
         let info = check_info(pc as u64, u64::from(size), access == Access::Write);
         let info = self.b.ins().iconst(types::I64, info as i64);
         for (v, field) in [
@@ -317,6 +341,7 @@ impl FnTranslator<'_, '_> {
         ] {
             self.b.ins().store(VM, v, self.vmctx, field);
         }
+        self.leaves = true;
         self.b.ins().call(self.slow_path, &[self.vmctx]);
         let stop = self.b.ins().load(types::I64, VM, self.vmctx, off::STOP);
         self.b.ins().brif(stop, self.stop_block, &[], cont, &[]);
@@ -324,10 +349,38 @@ impl FnTranslator<'_, '_> {
         self.b.switch_to_block(cont);
     }
 
+    /// The slow path of a check in a direct entry, whose program reaches no memory but the
+    /// context and the stack (no helpers, no shared regions: see [`crate::abi::DirectFn`]): an
+    /// access the fast check (`kind`) refused is allowed if it lies in the other region, and
+    /// traps as the runtime's slow path would otherwise. Control continues where it is allowed.
+    fn direct_slow_path(
+        &mut self,
+        pc: usize,
+        kind: CheckKind,
+        addr: Value,
+        size: u32,
+        access: Access,
+    ) {
+        let inside = match kind {
+            CheckKind::Stack => self.in_context(addr, size),
+            _ => {
+                let rel = self.b.ins().isub(addr, self.env.floor);
+                let count = self.env.stack_count[size.trailing_zeros() as usize];
+                self.b.ins().icmp(IntCC::UnsignedLessThan, rel, count)
+            }
+        };
+        let outside = self.b.ins().icmp_imm_u(IntCC::Equal, inside, 0);
+        let len = crate::abi::trap_len(u64::from(size), access);
+        self.trap_if(outside, TrapCode::OutOfBounds, pc, Some(addr), len as i64);
+    }
+
     /// `addr - ctx_start`, computed as `addr + ctx_neg_start`: a single three-operand `lea` that
     /// folds the access's own offset, where a subtraction would need a copy of `addr` first on
     /// x86.
     fn ctx_offset(&mut self, addr: Value) -> Value {
+        if let Some((mem, _)) = self.direct {
+            return self.b.ins().isub(addr, mem);
+        }
         let neg = self
             .b
             .ins()

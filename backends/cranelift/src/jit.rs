@@ -4,7 +4,7 @@
     reason = "turns finalized code into a function pointer and frees it"
 )]
 
-use crate::abi::CompiledFn;
+use crate::abi::{CompiledFn, DirectFn, Entry};
 use crate::isa::{Target, build};
 use crate::runtime::{CompiledCode, CompiledExecutable};
 use crate::translate::define_program;
@@ -25,9 +25,9 @@ fn error(message: impl Into<String>) -> PrepareError {
 }
 
 /// Finalized code owned by its module.
-struct JitCode {
+pub(crate) struct JitCode {
     module: Option<JITModule>,
-    entry: CompiledFn,
+    entry: Entry,
 }
 
 // SAFETY: after `finalize_definitions` the module is never mutated again; its code memory is
@@ -39,7 +39,7 @@ unsafe impl Sync for JitCode {}
 // SAFETY: `entry` is the entry function `prepare` defined from the program it pairs the code with,
 // and the module (owned here) keeps it mapped until drop.
 unsafe impl CompiledCode for JitCode {
-    fn entry(&self) -> CompiledFn {
+    fn entry(&self) -> Entry {
         self.entry
     }
 }
@@ -66,13 +66,18 @@ impl Backend for Jit {
     ) -> Result<Box<dyn Executable>, PrepareError> {
         let isa = build(Target::Host, false).map_err(error)?;
         let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
-        let id = define_program(&mut module, &program, Linkage::Export).map_err(error)?;
+        let (id, direct) = define_program(&mut module, &program, Linkage::Export).map_err(error)?;
         module
             .finalize_definitions()
             .map_err(|e| error(e.to_string()))?;
         let ptr = module.get_finalized_function(id);
-        // SAFETY: `ptr` is the entry function just defined with the signature `CompiledFn`.
-        let entry = unsafe { std::mem::transmute::<*const u8, CompiledFn>(ptr) };
+        let entry = if direct {
+            // SAFETY: `ptr` is the direct entry just defined with the signature `DirectFn`.
+            Entry::Direct(unsafe { std::mem::transmute::<*const u8, DirectFn>(ptr) })
+        } else {
+            // SAFETY: `ptr` is the entry function just defined with the signature `CompiledFn`.
+            Entry::Framed(unsafe { std::mem::transmute::<*const u8, CompiledFn>(ptr) })
+        };
         let code = JitCode {
             module: Some(module),
             entry,

@@ -30,3 +30,4 @@ mod translate;
 pub use aot::Aot;
 pub use isa::Target;
 pub use jit::Jit;
+pub use runtime::{NativeEntry, native_entry};

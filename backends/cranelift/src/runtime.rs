@@ -6,7 +6,7 @@
     reason = "calls compiled code and is called back by it through raw pointers"
 )]
 
-use crate::abi::{CompiledFn, STOP_RECORDED, VmCtx, start_count};
+use crate::abi::{CompiledFn, DirectFn, Entry, Outcome, STOP_RECORDED, VmCtx, start_count};
 use oxbpf_core::{
     Access, Executable, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap,
     PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind,
@@ -214,11 +214,11 @@ unsafe extern "C" fn call_helper_id(
 ///
 /// # Safety
 /// [`entry`](Self::entry) must return the entry function the translator produced for the program
-/// the owner is paired with in [`CompiledExecutable`] (same bytecode and configuration), mapped
-/// executable for as long as the owner lives.
-pub(crate) unsafe trait CompiledCode: Send + Sync {
+/// the owner is paired with in [`CompiledExecutable`] (same bytecode, configuration and proofs),
+/// of the kind it produced, mapped executable for as long as the owner lives.
+pub(crate) unsafe trait CompiledCode: Send + Sync + 'static {
     /// The entry function.
-    fn entry(&self) -> CompiledFn;
+    fn entry(&self) -> Entry;
 }
 
 /// A program ready to run as native code, whichever backend mapped it.
@@ -250,20 +250,42 @@ impl<C: CompiledCode> CompiledExecutable<C> {
     }
 }
 
+impl<C: CompiledCode> CompiledExecutable<C> {
+    /// The program's direct entry, if it has one.
+    fn native_entry(&self) -> Option<NativeEntry<'_>> {
+        match self.code.entry() {
+            Entry::Direct(func) => Some(NativeEntry {
+                func,
+                stack_size: self.stack_size,
+                _code: std::marker::PhantomData,
+            }),
+            Entry::Framed(_) => None,
+        }
+    }
+}
+
 impl<C: CompiledCode> Executable for CompiledExecutable<C> {
     fn execute_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Execution {
-        // SAFETY: `CompiledCode` guarantees the entry was compiled from `self.program`, whose
-        // helper table `self.helpers` is, and stays mapped while `self.code` lives.
-        unsafe {
-            run(
-                self.code.entry(),
-                self.stack_size,
-                &self.program,
-                &self.helpers,
-                &self.registry,
-                ctx,
-                stack,
-            )
+        match self.code.entry() {
+            // SAFETY: `CompiledCode` guarantees the entry was compiled from `self.program`, whose
+            // helper table `self.helpers` is, and stays mapped while `self.code` lives.
+            Entry::Framed(entry) => unsafe {
+                run(
+                    entry,
+                    self.stack_size,
+                    &self.program,
+                    &self.helpers,
+                    &self.registry,
+                    ctx,
+                    stack,
+                )
+            },
+            // A direct entry exists only for programs that do not count instructions.
+            Entry::Direct(func) => Execution {
+                // SAFETY: as above; the code behind a direct entry never calls back.
+                result: unsafe { run_direct(func, self.stack_size, ctx, stack) },
+                instructions: 0,
+            },
         }
     }
 
@@ -343,6 +365,84 @@ unsafe fn run(
     }
 }
 
+/// A compiled program that never leaves its own code, as a native function: each
+/// [`call_on`](Self::call_on) is one call of compiled code, with no context block, memory map or
+/// runtime state set up around it. It gives what [`Executable::execute_on`] gives on the same
+/// buffers (which itself runs through this entry when there is one), without the instruction
+/// count, which such programs do not keep.
+///
+/// A program has one when its code needs nothing from the host: one function, no helper calls,
+/// no instruction counting (see [`Config::counts_instructions`](oxbpf_core::Config)), and every
+/// memory access proven in bounds by the verifier or unchecked by configuration. Get it with
+/// [`native_entry`].
+#[derive(Clone, Copy, Debug)]
+pub struct NativeEntry<'a> {
+    func: DirectFn,
+    stack_size: usize,
+    _code: std::marker::PhantomData<&'a ()>,
+}
+
+impl NativeEntry<'_> {
+    /// Runs the program with `r1` = address of `ctx` and `r2` = its length on `stack`, under the
+    /// contract of [`Executable::execute_on`], and returns `r0` or the trap.
+    #[inline]
+    pub fn call_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Result<u64, Trap> {
+        // SAFETY: a `NativeEntry` is made only from a live executable's direct entry, which it
+        // borrows, so the code stays mapped for the call.
+        unsafe { run_direct(self.func, self.stack_size, ctx, stack) }
+    }
+}
+
+/// The direct entry of `exe`, when it is a JIT or AOT executable whose program has one (see
+/// [`NativeEntry`]).
+pub fn native_entry(exe: &dyn Executable) -> Option<NativeEntry<'_>> {
+    let any: &dyn std::any::Any = exe;
+    if let Some(jit) = any.downcast_ref::<CompiledExecutable<crate::jit::JitCode>>() {
+        return jit.native_entry();
+    }
+    any.downcast_ref::<CompiledExecutable<crate::aot::load::MappedCode>>()
+        .and_then(CompiledExecutable::native_entry)
+}
+
+/// Runs the direct entry `func` on `ctx` with a stack of at least `stack_size` bytes.
+///
+/// # Safety
+/// `func` must be a direct entry produced by the translator, mapped for the call.
+#[inline(always)]
+unsafe fn run_direct(
+    func: DirectFn,
+    stack_size: usize,
+    ctx: &mut [u8],
+    stack: &mut StackBuffer,
+) -> Result<u64, Trap> {
+    stack.ensure(stack_size);
+    let mut outcome = Outcome::default();
+    // SAFETY: guaranteed by the caller. Compiled code touches memory only inside `ctx` and the
+    // top `stack_size` bytes of `stack` (its accesses are proven, or the host turned checks off
+    // for code it trusts), and writes `outcome` only, on a trap.
+    let r0 = unsafe {
+        func(
+            ctx.as_mut_ptr(),
+            ctx.len() as u64,
+            stack.top(),
+            &raw mut outcome,
+        )
+    };
+    if outcome.stop == 0 {
+        Ok(r0)
+    } else {
+        Err(direct_trap(&outcome))
+    }
+}
+
+/// The trap a direct entry recorded.
+#[cold]
+#[inline(never)]
+fn direct_trap(outcome: &Outcome) -> Trap {
+    let kind = compiled_trap(outcome.stop, outcome.trap_addr, outcome.trap_len);
+    Trap::new(outcome.trap_pc as usize, kind)
+}
+
 /// How a run that stopped before its final `exit` ended.
 #[cold]
 #[inline(never)]
@@ -366,11 +466,11 @@ fn compiled_trap(code: u64, addr: u64, len: u64) -> TrapKind {
         Some(TrapCode::BudgetExhausted) => TrapKind::BudgetExhausted,
         Some(TrapCode::CallDepthExceeded) => TrapKind::CallDepthExceeded,
         Some(TrapCode::UnalignedAtomic) => TrapKind::UnalignedAtomic { addr },
-        // Compiled code raises out-of-bounds itself only for legacy packet loads.
-        _ => TrapKind::OutOfBounds {
-            addr,
-            len,
-            access: Access::Read,
-        },
+        // Compiled code raises out-of-bounds itself for legacy packet loads, and in a direct
+        // entry for any access outside the context and the stack.
+        _ => {
+            let (len, access) = crate::abi::split_trap_len(len);
+            TrapKind::OutOfBounds { addr, len, access }
+        }
     }
 }

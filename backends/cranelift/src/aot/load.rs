@@ -5,9 +5,9 @@
 
 use super::AotError;
 use super::header::{Header, SECTION};
-use crate::abi::CompiledFn;
+use crate::abi::{CompiledFn, DirectFn, Entry};
 use crate::runtime::CompiledCode;
-use crate::translate::ENTRY_SYMBOL;
+use crate::translate::{DIRECT_SYMBOL, ENTRY_SYMBOL};
 use object::{Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationTarget};
 
 /// `R_X86_64_PC32` and `R_X86_64_PLT32`: `S + A - P`, 32 bits.
@@ -30,6 +30,8 @@ pub(crate) fn header(bytes: &[u8]) -> Result<Header, AotError> {
 pub(crate) struct MappedCode {
     alloc: region::Allocation,
     entry: usize,
+    /// Whether the entry is a direct one ([`DIRECT_SYMBOL`]).
+    direct: bool,
 }
 
 // SAFETY: the mapping is read-only and executable after `map`, never written again, and freed only
@@ -38,15 +40,21 @@ unsafe impl Send for MappedCode {}
 // SAFETY: as above.
 unsafe impl Sync for MappedCode {}
 
-// SAFETY: `entry` is the offset of the `oxbpf_entry` symbol inside the mapped `.text`, compiled
-// with the `CompiledFn` signature (the header's format number guarantees it); `aot::load` pairs
-// the code only with the program whose hash the header records, and the allocation lives as long
-// as this value.
+// SAFETY: `entry` is the offset inside the mapped `.text` of the `oxbpf_direct` symbol, compiled
+// with the `DirectFn` signature, when `direct` is set, or else of the `oxbpf_entry` symbol,
+// compiled with the `CompiledFn` signature (the header's format number guarantees both);
+// `aot::load` pairs the code only with the program whose hash the header records, and the
+// allocation lives as long as this value.
 unsafe impl CompiledCode for MappedCode {
-    fn entry(&self) -> CompiledFn {
+    fn entry(&self) -> Entry {
         let ptr = self.alloc.as_ptr::<u8>().wrapping_add(self.entry);
-        // SAFETY: as above, `ptr` is the start of the compiled entry function.
-        unsafe { std::mem::transmute::<*const u8, CompiledFn>(ptr) }
+        if self.direct {
+            // SAFETY: as above, `ptr` is the start of the direct entry.
+            Entry::Direct(unsafe { std::mem::transmute::<*const u8, DirectFn>(ptr) })
+        } else {
+            // SAFETY: as above, `ptr` is the start of the compiled entry function.
+            Entry::Framed(unsafe { std::mem::transmute::<*const u8, CompiledFn>(ptr) })
+        }
     }
 }
 
@@ -73,15 +81,24 @@ pub(crate) fn map(bytes: &[u8]) -> Result<MappedCode, AotError> {
         }
         Ok(sym.address())
     };
-    let entry = file
-        .symbols()
-        .find(|s| s.name() == Ok(ENTRY_SYMBOL))
-        .ok_or_else(|| AotError::Object(format!("no `{ENTRY_SYMBOL}` symbol")))?;
-    let entry = symbol_in_text(Some(ENTRY_SYMBOL), entry.index())? as usize;
+    let find = |name: &str| file.symbols().find(|s| s.name() == Ok(name));
+    let (name, symbol, direct) = match (find(DIRECT_SYMBOL), find(ENTRY_SYMBOL)) {
+        (Some(s), None) => (DIRECT_SYMBOL, s, true),
+        (None, Some(s)) => (ENTRY_SYMBOL, s, false),
+        (Some(_), Some(_)) => {
+            return Err(AotError::Object(format!(
+                "both `{DIRECT_SYMBOL}` and `{ENTRY_SYMBOL}` symbols"
+            )));
+        }
+        (None, None) => {
+            return Err(AotError::Object(format!(
+                "no `{ENTRY_SYMBOL}` or `{DIRECT_SYMBOL}` symbol"
+            )));
+        }
+    };
+    let entry = symbol_in_text(Some(name), symbol.index())? as usize;
     if entry >= code.len() {
-        return Err(AotError::Object(format!(
-            "`{ENTRY_SYMBOL}` lies outside `.text`"
-        )));
+        return Err(AotError::Object(format!("`{name}` lies outside `.text`")));
     }
     for (offset, reloc) in text.relocations() {
         let r_type = match reloc.flags() {
@@ -137,5 +154,9 @@ pub(crate) fn map(bytes: &[u8]) -> Result<MappedCode, AotError> {
     // never written after this point.
     unsafe { region::protect(dst.cast_const(), len, region::Protection::READ_EXECUTE) }
         .map_err(|e| AotError::Memory(e.to_string()))?;
-    Ok(MappedCode { alloc, entry })
+    Ok(MappedCode {
+        alloc,
+        entry,
+        direct,
+    })
 }

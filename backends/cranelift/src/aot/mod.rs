@@ -10,7 +10,7 @@
 mod compile;
 mod features;
 mod header;
-mod load;
+pub(crate) mod load;
 
 pub use compile::compile;
 pub use header::{FORMAT, Header, SECTION, program_hash};

@@ -29,6 +29,7 @@ impl FnTranslator<'_, '_> {
 
     /// Calls the runtime entry at `field` with `selector` (helper index or id) and `r1`–`r5`.
     fn runtime_helper_call(&mut self, pc: usize, field: i32, selector: Value) {
+        self.leaves = true;
         let sig = self.helper_sig();
         let callee = self.b.ins().load(types::I64, VM, self.vmctx, field);
         let pcv = self.b.ins().iconst(types::I64, pc as i64);
@@ -58,6 +59,7 @@ impl FnTranslator<'_, '_> {
     }
 
     pub(super) fn call_local(&mut self, pc: usize, insn: &Insn) {
+        self.leaves = true;
         let target = insn.target_index(pc).unwrap_or(0);
         let Some(&callee) = self.funcs.get(&target) else {
             // Checked programs only call function entries.
@@ -95,10 +97,15 @@ impl FnTranslator<'_, '_> {
     }
 
     pub(super) fn exit(&mut self) {
+        if self.direct.is_some() {
+            let r0 = self.get(Reg::R0);
+            self.ret(Some(r0));
+            return;
+        }
         // A local call's caller gets `r0`-`r5` back; the host reads only `r0`, and keeping just
         // that live shortens every register's live range in the outermost function.
         self.spill_regs(if self.outermost { 1 } else { 6 });
         self.save_budget();
-        self.b.ins().return_(&[]);
+        self.ret(None);
     }
 }

@@ -25,8 +25,12 @@ use cranelift_module::{FuncId, Linkage, Module};
 use oxbpf_core::{Insn, Program, TrapCode};
 use std::collections::HashMap;
 
-/// Name of the exported entry function in objects.
+/// Name of the exported entry function in objects (a [`crate::abi::CompiledFn`]).
 pub(crate) const ENTRY_SYMBOL: &str = "oxbpf_entry";
+
+/// Name of the exported direct entry in objects (a [`crate::abi::DirectFn`]), which an object
+/// holds instead of [`ENTRY_SYMBOL`] when its program has one.
+pub(crate) const DIRECT_SYMBOL: &str = "oxbpf_direct";
 
 /// Code-shaping settings taken from the program's [`Config`](oxbpf_core::Config).
 #[derive(Clone, Copy, Debug)]
@@ -62,14 +66,74 @@ pub(crate) fn signature(call_conv: CallConv) -> Signature {
     sig
 }
 
-/// Defines every function of `program` in `module`; returns the entry function's id.
+/// The signature of a direct entry: `(mem, mem_len, stack_end, outcome) -> r0`.
+fn direct_signature(call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params
+        .extend(std::iter::repeat_n(AbiParam::new(types::I64), 4));
+    sig.returns.push(AbiParam::new(types::I64));
+    sig
+}
+
+/// Whether `program` gets a direct entry: one function, no helper calls, no counting, and no
+/// memory but the context and the stack (no shared regions), so that compiled code decides every
+/// access itself.
+fn direct_candidate(program: &Program, opts: &Options) -> bool {
+    !opts.count
+        && program.functions().len() == 1
+        && program.shared().is_empty()
+        && !program.insns().iter().any(|insn| {
+            matches!(
+                insn,
+                Insn::Call { .. }
+                    | Insn::Callx { .. }
+                    | Insn::CallLocal { .. }
+                    | Insn::CallRuntime { .. }
+            )
+        })
+}
+
+/// Defines every function of `program` in `module`; returns the entry function's id and whether
+/// it is a direct entry (see [`crate::abi::DirectFn`]), which is then the only function.
 pub(crate) fn define_program<M: Module>(
     module: &mut M,
     program: &Program,
     entry_linkage: Linkage,
-) -> Result<FuncId, String> {
+) -> Result<(FuncId, bool), String> {
     let big_endian = module.isa().endianness() == cranelift_codegen::ir::Endianness::Big;
     let opts = Options::new(program, big_endian);
+    let helper_index: HashMap<u32, u32> = crate::runtime::helper_ids(program)
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| (id, i as u32))
+        .collect();
+    let mut ctx = module.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    let slow = crate::bounds::define_slow_path(module, &mut ctx, &mut fctx)?;
+    if direct_candidate(program, &opts) {
+        let call_conv = module.isa().default_call_conv();
+        ctx.func.signature = direct_signature(call_conv);
+        let slow_ref = module.declare_func_in_func(slow, &mut ctx.func);
+        let no_funcs = HashMap::new();
+        let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+        let range = (0, program.len());
+        let mut tx = FnTranslator::new(b, program, opts, range, &no_funcs, &helper_index, slow_ref);
+        tx.translate();
+        tx.b.seal_all_blocks();
+        tx.b.finalize(module.target_config());
+        if !tx.leaves {
+            let id = module
+                .declare_function(DIRECT_SYMBOL, entry_linkage, &direct_signature(call_conv))
+                .map_err(|e| e.to_string())?;
+            ctx.func.name = UserFuncName::user(0, id.as_u32());
+            module
+                .define_function(id, &mut ctx)
+                .map_err(|e| format!("direct entry: {e:?}"))?;
+            return Ok((id, true));
+        }
+        // Some access needs the runtime: the program gets the entry through a context block.
+        module.clear_context(&mut ctx);
+    }
     let sig = signature(module.isa().default_call_conv());
     let entries = program.functions();
     let mut ids = Vec::with_capacity(entries.len());
@@ -84,14 +148,6 @@ pub(crate) fn define_program<M: Module>(
             .map_err(|e| e.to_string())?;
         ids.push((pc, id));
     }
-    let helper_index: HashMap<u32, u32> = crate::runtime::helper_ids(program)
-        .into_iter()
-        .enumerate()
-        .map(|(i, id)| (id, i as u32))
-        .collect();
-    let mut ctx = module.make_context();
-    let mut fctx = FunctionBuilderContext::new();
-    let slow = crate::bounds::define_slow_path(module, &mut ctx, &mut fctx)?;
     for (i, &(start, id)) in ids.iter().enumerate() {
         let end = entries.get(i + 1).copied().unwrap_or(program.len());
         ctx.func.signature = sig.clone();
@@ -111,7 +167,7 @@ pub(crate) fn define_program<M: Module>(
             .map_err(|e| format!("function at insn {start}: {e:?}"))?;
         module.clear_context(&mut ctx);
     }
-    Ok(ids[0].1)
+    Ok((ids[0].1, false))
 }
 
 /// Whether any local call in `program` targets the instruction at `pc`.
@@ -182,6 +238,11 @@ pub(crate) struct FnTranslator<'a, 'b> {
     pub(crate) block_states: HashMap<usize, State>,
     /// The imported signature of helper calls, once used.
     pub(crate) helper_sig: Option<cranelift_codegen::ir::SigRef>,
+    /// For a direct entry ([`crate::abi::DirectFn`]): the memory's address and length, which
+    /// stand in for the context block's fields; `vmctx` is then the trap record.
+    pub(crate) direct: Option<(Value, Value)>,
+    /// Whether the code calls into the runtime (which a direct entry cannot).
+    pub(crate) leaves: bool,
 }
 
 /// Flags for the context block's own fields.
@@ -200,17 +261,26 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
-        let (vmctx, fp) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+        let params = b.block_params(entry).to_vec();
+        // A direct entry's parameters are `(mem, mem_len, stack_end, outcome)`.
+        let direct = (params.len() == 4).then(|| (params[0], params[1]));
+        let (vmctx, fp) = match direct {
+            Some(_) => (params[3], params[2]),
+            None => (params[0], params[1]),
+        };
         let regs: [Variable; 10] = std::array::from_fn(|_| b.declare_var(types::I64));
         // The program's entry, when no local call enters it too, starts as every run does: `r1`
         // and `r2` from the host, the other registers 0 (see `runtime::run`); nothing else needs
         // loading. Other functions take their caller's registers.
         let outermost = start == 0 && !called(program, 0);
         for (i, &var) in regs.iter().enumerate() {
-            let v = if outermost && i != 1 && i != 2 {
-                b.ins().iconst(types::I64, 0)
-            } else {
-                b.ins().load(types::I64, VM, vmctx, reg_offset(i))
+            let v = match (direct, i) {
+                (Some((mem, _)), 1) => mem,
+                (Some((_, len)), 2) => len,
+                _ if direct.is_some() || (outermost && i != 1 && i != 2) => {
+                    b.ins().iconst(types::I64, 0)
+                }
+                _ => b.ins().load(types::I64, VM, vmctx, reg_offset(i)),
             };
             b.def_var(var, v);
         }
@@ -225,7 +295,10 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
 
         let ro = VM.with_readonly();
         let floor = b.ins().iadd_imm_s(fp, -opts.frame);
-        let stack_end = b.ins().load(types::I64, ro, vmctx, off::STACK_END);
+        let stack_end = match direct {
+            Some(_) => fp,
+            None => b.ins().load(types::I64, ro, vmctx, off::STACK_END),
+        };
         let span = b.ins().isub(stack_end, floor);
         let stack_count = [1i64, 2, 4, 8].map(|n| crate::bounds::valid_starts(&mut b, span, n));
 
@@ -283,6 +356,8 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             prov: provenance::entry_state(start == 0),
             block_states,
             helper_sig: None,
+            direct,
+            leaves: false,
         }
     }
 
@@ -454,7 +529,14 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
     }
 
     /// Branches to the trap block when `cond` holds, recording `code` at `pc`.
-    fn trap_if(&mut self, cond: Value, code: TrapCode, pc: usize, addr: Option<Value>, len: i64) {
+    pub(crate) fn trap_if(
+        &mut self,
+        cond: Value,
+        code: TrapCode,
+        pc: usize,
+        addr: Option<Value>,
+        len: i64,
+    ) {
         self.flush_charges();
         let cont = self.b.create_block();
         let code = self.b.ins().iconst(types::I64, code as i64);
@@ -480,6 +562,17 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         self.b.switch_to_block(cont);
     }
 
+    /// Returns from the function: with `r0` (or 0, for a run that stopped early) from a direct
+    /// entry, with nothing from a function whose registers live in the context block.
+    pub(crate) fn ret(&mut self, r0: Option<Value>) {
+        if self.direct.is_some() {
+            let v = r0.unwrap_or_else(|| self.b.ins().iconst(types::I64, 0));
+            self.b.ins().return_(&[v]);
+        } else {
+            self.b.ins().return_(&[]);
+        }
+    }
+
     /// Stores `r0`–`r9` (or `r0`–`r5`) into the context block's register file.
     fn spill_regs(&mut self, count: usize) {
         for i in 0..count {
@@ -501,16 +594,14 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         let (trap, stop) = (self.trap_block, self.stop_block);
         self.b.switch_to_block(trap);
         let p = self.b.block_params(trap).to_vec();
-        for (v, field) in p
-            .iter()
-            .zip([off::STOP, off::TRAP_PC, off::TRAP_ADDR, off::TRAP_LEN])
-        {
+        let fields = crate::abi::trap_fields(self.direct.is_some());
+        for (v, field) in p.iter().zip(fields) {
             self.b.ins().store(VM, *v, self.vmctx, field);
         }
         self.b.ins().jump(stop, &[]);
         self.b.switch_to_block(stop);
         self.save_budget();
-        self.b.ins().return_(&[]);
+        self.ret(None);
     }
 
     /// Translates one instruction; returns whether control can fall through to the next.
