@@ -95,6 +95,61 @@ fn signed_division_overflow_and_division_by_zero() {
 }
 
 #[test]
+fn a_quotient_multiplied_back_is_exact_for_every_divisor() {
+    // `div q, b; mul q, b`, which compilers emit for `%` (compiled as `a - a % b`), counting
+    // and not counting (where JIT and AOT take their direct entries).
+    let uncounted = Config {
+        count_instructions: false,
+        ..Config::default()
+    };
+    let run = |a: u64, div_mul: &str| {
+        let src = format!("lddw %r0, {a:#x}\n{div_mul}\nexit");
+        let counted = exec_cfg(&src, &[], &Config::default()).result;
+        assert_eq!(exec_cfg(&src, &[], &uncounted).result, counted, "{src}");
+        counted.unwrap()
+    };
+    let a = 0xfedc_ba98_7654_3211u64;
+    for b in [0u64, 1, 2, 7, 0x1_0000_0001, u64::MAX] {
+        let set_b = format!("lddw %r3, {b:#x}\n");
+        let q = a.checked_div(b).unwrap_or(0);
+        assert_eq!(
+            run(a, &format!("{set_b}div %r0, %r3\nmul %r0, %r3")),
+            q.wrapping_mul(b)
+        );
+        // The whole `%`: `a - a / b * b` (the subtraction of the difference is the remainder).
+        let rem =
+            format!("{set_b}mov %r6, %r0\ndiv %r0, %r3\nmul %r0, %r3\nsub %r6, %r0\nmov %r0, %r6");
+        assert_eq!(run(a, &rem), a.checked_rem(b).unwrap_or(a));
+        let rem32 = format!(
+            "{set_b}mov %r6, %r0\ndiv32 %r0, %r3\nmul32 %r0, %r3\nsub32 %r6, %r0\nmov %r0, %r6"
+        );
+        assert_eq!(
+            run(a, &rem32),
+            u64::from((a as u32).checked_rem(b as u32).unwrap_or(a as u32))
+        );
+        let (a32, b32) = (a as u32, b as u32);
+        let q32 = a32.checked_div(b32).unwrap_or(0);
+        assert_eq!(
+            run(a, &format!("{set_b}div32 %r0, %r3\nmul32 %r0, %r3")),
+            u64::from(q32.wrapping_mul(b32))
+        );
+    }
+    assert_eq!(run(a, "div %r0, 10\nmul %r0, 10"), a / 10 * 10);
+    assert_eq!(run(a, "div %r0, 0\nmul %r0, 0"), 0);
+    // The divisor is the dividend: no remainder to use (17 / 17 * 17).
+    assert_eq!(run(17, "div %r0, %r0\nmul %r0, %r0"), 1);
+    // A different divisor in the `mul`, or a jump target between: each on its own.
+    assert_eq!(
+        run(a, "mov %r3, 7\nmov %r4, 3\ndiv %r0, %r3\nmul %r0, %r4"),
+        a / 7 * 3
+    );
+    assert_eq!(
+        run(a, "mov %r3, 7\ndiv %r0, %r3\nja +0\nmul %r0, %r3"),
+        a / 7 * 7
+    );
+}
+
+#[test]
 fn shift_amounts_are_masked_to_the_width() {
     assert_eq!(r0("mov %r0, 1\nlsh %r0, 64\nexit"), 1);
     assert_eq!(r0("mov %r0, 1\nlsh %r0, 65\nexit"), 2);

@@ -4,6 +4,12 @@
 //! by 1 and the result selected afterwards (`x / 0 = 0`, `x % 0 = x`), and a signed divisor of
 //! -1 (whose `MIN / -1` would overflow) by a negation (`x s/ -1 = -x`, `x s% -1 = 0`). Shift
 //! amounts need nothing: Cranelift masks them to the operand width, as the ISA does.
+//!
+//! A remainder written the way compilers without a `mod` write it, `div q, b; mul q, b` followed
+//! by a subtraction, is computed with one remainder instead: `q * b = a - a % b` (for `b = 0`
+//! too, where both sides are 0), so the division's remainder, which the machine's divide gives
+//! anyway, replaces a multiplication on the loop's critical path; the subtraction that follows,
+//! `a - (a - a % b)`, is then the remainder itself.
 
 use super::FnTranslator;
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -39,6 +45,63 @@ impl FnTranslator<'_, '_> {
         } else {
             self.b.ins().uextend(types::I64, v)
         }
+    }
+
+    /// If the instruction at `pc` is an unsigned `div q, b` that the next instruction of the same
+    /// block multiplies back (`mul q, b`, same width and divisor), computes both at once as
+    /// `q = a - a % b`, marks the `mul` as done, and returns true.
+    pub(super) fn fuse_div_mul(&mut self, pc: usize) -> bool {
+        let insns = self.program.insns();
+        let (Some(&div), Some(&mul)) = (insns.get(pc), insns.get(pc + 1)) else {
+            return false;
+        };
+        let (
+            oxbpf_core::Insn::Alu {
+                width,
+                op: AluOp::Div,
+                dst,
+                src,
+            },
+            oxbpf_core::Insn::Alu {
+                width: width2,
+                op: AluOp::Mul,
+                dst: dst2,
+                src: src2,
+            },
+        ) = (div, mul)
+        else {
+            return false;
+        };
+        let divisor_kept = match src {
+            Operand::Reg(b) => b != dst,
+            Operand::Imm(k) => k != 0,
+        };
+        if width != width2
+            || dst != dst2
+            || src != src2
+            || !divisor_kept
+            || pc + 1 >= self.end
+            || self.program.is_block_start(pc + 1)
+        {
+            return false;
+        }
+        let ty = match width {
+            Width::W64 => types::I64,
+            Width::W32 => types::I32,
+        };
+        let a = self.get(dst);
+        let a = self.narrow(a, ty);
+        let imm = match src {
+            Operand::Imm(i) => Some(i),
+            Operand::Reg(_) => None,
+        };
+        let s = self.operand(src, ty);
+        let rem = self.divide(AluOp::Mod, ty, a, s, imm);
+        let product = self.b.ins().isub(a, rem);
+        let v = self.widen(product, ty);
+        self.set(dst, v);
+        self.fused = Some(pc + 1);
+        true
     }
 
     pub(super) fn alu(&mut self, width: Width, op: AluOp, dst: Reg, src: Operand) {
@@ -77,7 +140,26 @@ impl FnTranslator<'_, '_> {
         self.set(dst, v);
     }
 
+    /// `y` when `s` is `a - y`, so that `a - s` is `y` (exact in wrapping arithmetic): the
+    /// remainder a fused `div`/`mul` leaves for the subtraction that follows it.
+    fn difference_from(&self, a: Value, s: Value) -> Option<Value> {
+        let dfg = &self.b.func.dfg;
+        let inst = dfg.value_def(dfg.resolve_aliases(s)).inst()?;
+        if dfg.insts[inst].opcode() != cranelift_codegen::ir::Opcode::Isub {
+            return None;
+        }
+        match *dfg.inst_args(inst) {
+            [x, y] if dfg.resolve_aliases(x) == dfg.resolve_aliases(a) => Some(y),
+            _ => None,
+        }
+    }
+
     fn binary(&mut self, op: AluOp, ty: Type, a: Value, s: Value, imm: Option<i32>) -> Value {
+        if op == AluOp::Sub
+            && let Some(y) = self.difference_from(a, s)
+        {
+            return y;
+        }
         let ins = self.b.ins();
         match op {
             AluOp::Add => ins.iadd(a, s),

@@ -243,6 +243,9 @@ pub(crate) struct FnTranslator<'a, 'b> {
     pub(crate) direct: Option<(Value, Value)>,
     /// Whether the code calls into the runtime (which a direct entry cannot).
     pub(crate) leaves: bool,
+    /// An instruction already translated with the one before it (see
+    /// [`fuse_div_mul`](Self::fuse_div_mul)).
+    pub(crate) fused: Option<usize>,
 }
 
 /// Flags for the context block's own fields.
@@ -358,6 +361,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             helper_sig: None,
             direct,
             leaves: false,
+            fused: None,
         }
     }
 
@@ -606,13 +610,20 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
 
     /// Translates one instruction; returns whether control can fall through to the next.
     fn insn(&mut self, pc: usize, insn: &Insn) -> bool {
+        if self.fused.take() == Some(pc) {
+            return true;
+        }
         match *insn {
             Insn::Alu {
                 width,
                 op,
                 dst,
                 src,
-            } => self.alu(width, op, dst, src),
+            } => {
+                if !self.fuse_div_mul(pc) {
+                    self.alu(width, op, dst, src);
+                }
+            }
             Insn::Neg { width, dst } => self.neg(width, dst),
             Insn::Endian { order, bits, dst } => self.endian(order, bits, dst),
             Insn::Load {
