@@ -246,6 +246,8 @@ pub(crate) struct FnTranslator<'a, 'b> {
     /// An instruction already translated with the one before it (see
     /// [`fuse_div_mul`](Self::fuse_div_mul)).
     pub(crate) fused: Option<usize>,
+    /// Conditional jumps whose short skips stay branches (see [`select::chained_skips`]).
+    pub(crate) chained: std::collections::HashSet<usize>,
 }
 
 /// Flags for the context block's own fields.
@@ -362,6 +364,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             direct,
             leaves: false,
             fused: None,
+            chained: select::chained_skips(program, start, end),
         }
     }
 
