@@ -42,10 +42,11 @@ pub(crate) type HelperCallFn =
 pub(crate) type CompiledFn = unsafe extern "C" fn(*mut VmCtx, u64);
 
 /// The signature of a direct entry (see [`crate::translate::define_program`]): `(mem, mem_len,
-/// stack_end, outcome) -> r0`. A program whose code never calls into the host gets one: it runs
-/// with `r1` = `mem`, `r2` = `mem_len` and `r10` = `stack_end`, keeps no context block, and
-/// writes `outcome` only when it traps (`r0` is then meaningless).
-pub(crate) type DirectFn = unsafe extern "C" fn(*mut u8, u64, u64, *mut Outcome) -> u64;
+/// stack_end, outcome, neg_mem) -> r0`. A program whose code never calls into the host gets one:
+/// it runs with `r1` = `mem`, `r2` = `mem_len` and `r10` = `stack_end`, keeps no context block,
+/// and writes `outcome` only when it traps (`r0` is then meaningless). `neg_mem` is `mem`
+/// negated, for the same reason as [`VmCtx::ctx_neg_start`].
+pub(crate) type DirectFn = unsafe extern "C" fn(*mut u8, u64, u64, *mut Outcome, u64) -> u64;
 
 /// How a direct entry's run ended, written by compiled code only when it traps. The fields mirror
 /// [`VmCtx::stop`], [`VmCtx::trap_pc`], [`VmCtx::trap_addr`] and [`VmCtx::trap_len`].

@@ -242,7 +242,7 @@ impl FnTranslator<'_, '_> {
     /// them out of loops.
     pub(crate) fn ctx_bounds(&mut self, size: u32) -> (Value, Value) {
         let start = match self.direct {
-            Some((mem, _)) => mem,
+            Some(d) => d.mem,
             None => self
                 .b
                 .ins()
@@ -254,7 +254,7 @@ impl FnTranslator<'_, '_> {
     /// The context region's count of valid starts for an access of `size` bytes (its length
     /// for 1), a load Cranelift merges and hoists like [`ctx_bounds`](Self::ctx_bounds)'.
     fn ctx_count(&mut self, size: u32) -> Value {
-        let Some((_, len)) = self.direct else {
+        let Some(crate::translate::Direct { len, .. }) = self.direct else {
             return self
                 .b
                 .ins()
@@ -378,8 +378,8 @@ impl FnTranslator<'_, '_> {
     /// folds the access's own offset, where a subtraction would need a copy of `addr` first on
     /// x86.
     fn ctx_offset(&mut self, addr: Value) -> Value {
-        if let Some((mem, _)) = self.direct {
-            return self.b.ins().isub(addr, mem);
+        if let Some(d) = self.direct {
+            return self.b.ins().iadd(addr, d.neg_mem);
         }
         let neg = self
             .b

@@ -420,12 +420,14 @@ unsafe fn run_direct(
     // SAFETY: guaranteed by the caller. Compiled code touches memory only inside `ctx` and the
     // top `stack_size` bytes of `stack` (its accesses are proven, or the host turned checks off
     // for code it trusts), and writes `outcome` only, on a trap.
+    let mem = ctx.as_mut_ptr();
     let r0 = unsafe {
         func(
-            ctx.as_mut_ptr(),
+            mem,
             ctx.len() as u64,
             stack.top(),
             &raw mut outcome,
+            (mem as u64).wrapping_neg(),
         )
     };
     if outcome.stop == 0 {

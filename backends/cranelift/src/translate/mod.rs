@@ -66,11 +66,11 @@ pub(crate) fn signature(call_conv: CallConv) -> Signature {
     sig
 }
 
-/// The signature of a direct entry: `(mem, mem_len, stack_end, outcome) -> r0`.
+/// The signature of a direct entry: `(mem, mem_len, stack_end, outcome, -mem) -> r0`.
 fn direct_signature(call_conv: CallConv) -> Signature {
     let mut sig = Signature::new(call_conv);
     sig.params
-        .extend(std::iter::repeat_n(AbiParam::new(types::I64), 4));
+        .extend(std::iter::repeat_n(AbiParam::new(types::I64), 5));
     sig.returns.push(AbiParam::new(types::I64));
     sig
 }
@@ -238,9 +238,9 @@ pub(crate) struct FnTranslator<'a, 'b> {
     pub(crate) block_states: HashMap<usize, State>,
     /// The imported signature of helper calls, once used.
     pub(crate) helper_sig: Option<cranelift_codegen::ir::SigRef>,
-    /// For a direct entry ([`crate::abi::DirectFn`]): the memory's address and length, which
-    /// stand in for the context block's fields; `vmctx` is then the trap record.
-    pub(crate) direct: Option<(Value, Value)>,
+    /// For a direct entry ([`crate::abi::DirectFn`]): its parameters that stand in for the
+    /// context block's fields; `vmctx` is then the trap record.
+    pub(crate) direct: Option<Direct>,
     /// Whether the code calls into the runtime (which a direct entry cannot).
     pub(crate) leaves: bool,
     /// An instruction already translated with the one before it (see
@@ -248,6 +248,17 @@ pub(crate) struct FnTranslator<'a, 'b> {
     pub(crate) fused: Option<usize>,
     /// Conditional jumps whose short skips stay branches (see [`select::chained_skips`]).
     pub(crate) chained: std::collections::HashSet<usize>,
+}
+
+/// The parameters of a direct entry that stand in for the context block's fields.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Direct {
+    /// The memory's address ([`VmCtx::ctx_start`](crate::abi::VmCtx::ctx_start)).
+    pub(crate) mem: Value,
+    /// Its length.
+    pub(crate) len: Value,
+    /// Its address negated ([`VmCtx::ctx_neg_start`](crate::abi::VmCtx::ctx_neg_start)).
+    pub(crate) neg_mem: Value,
 }
 
 /// Flags for the context block's own fields.
@@ -267,8 +278,12 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         let params = b.block_params(entry).to_vec();
-        // A direct entry's parameters are `(mem, mem_len, stack_end, outcome)`.
-        let direct = (params.len() == 4).then(|| (params[0], params[1]));
+        // A direct entry's parameters are `(mem, mem_len, stack_end, outcome, -mem)`.
+        let direct = (params.len() == 5).then(|| Direct {
+            mem: params[0],
+            len: params[1],
+            neg_mem: params[4],
+        });
         let (vmctx, fp) = match direct {
             Some(_) => (params[3], params[2]),
             None => (params[0], params[1]),
@@ -280,8 +295,8 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         let outermost = start == 0 && !called(program, 0);
         for (i, &var) in regs.iter().enumerate() {
             let v = match (direct, i) {
-                (Some((mem, _)), 1) => mem,
-                (Some((_, len)), 2) => len,
+                (Some(d), 1) => d.mem,
+                (Some(d), 2) => d.len,
                 _ if direct.is_some() || (outermost && i != 1 && i != 2) => {
                     b.ins().iconst(types::I64, 0)
                 }
