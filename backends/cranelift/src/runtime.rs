@@ -417,10 +417,11 @@ unsafe fn run_direct(
 ) -> Result<u64, Trap> {
     stack.ensure(stack_size);
     let mut outcome = Outcome::default();
-    // SAFETY: guaranteed by the caller. Compiled code touches memory only inside `ctx` and the
-    // top `stack_size` bytes of `stack` (its accesses are proven, or the host turned checks off
-    // for code it trusts), and writes `outcome` only, on a trap.
     let mem = ctx.as_mut_ptr();
+    // SAFETY: guaranteed by the caller. Compiled code touches memory only inside `ctx` and the
+    // top `stack_size` bytes of `stack` (each access proven, or checked by the code itself, or
+    // unchecked because the host turned checks off for code it trusts), and writes `outcome`
+    // only, on a trap.
     let r0 = unsafe {
         func(
             mem,

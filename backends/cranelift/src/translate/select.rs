@@ -132,9 +132,7 @@ pub(super) fn chained_skips(program: &Program, start: usize, end: usize) -> Hash
                 break;
             }
             // The skipped block may run or not: what it derives joins what was derived.
-            let ran = insns[at + 1..next]
-                .iter()
-                .fold(taint, |t, i| propagate(t, i));
+            let ran = insns[at + 1..next].iter().fold(taint, propagate);
             taint |= ran;
             at = next;
         }
