@@ -7,13 +7,13 @@
 //! computed unconditionally and each register they write is chosen with a `select`, which the
 //! instruction selector turns into a conditional move.
 //!
-//! Chains stay branches: when a later short skip's condition reads what an earlier one selected
-//! (`v = c1 ? v >> 16 : v; ... v > 255 ? ...`, the shape of a binary search for the top bit),
-//! every select would wait for the one before it and both sides of each would run. Branches let
-//! the processor run ahead on its prediction instead, which is what native compilers choose for
-//! such chains; on the log2 workload, converted, the loop took 1.45 times as long as with
-//! branches. [`chained_skips`] finds them by following, from each skip, the registers it
-//! selects through the straight-line code after it.
+//! Chains stay branches: when a later short skip's condition or skipped instructions read what
+//! an earlier one selected (`v = c1 ? v >> 16 : v; ... v > 255 ? ...`, the shape of a binary
+//! search for the top bit), every select would wait for the one before it and both sides of each
+//! would run. Branches let the processor run ahead on its prediction instead, which is what
+//! native compilers choose for such chains; on the log2 workload, converted, the loop took 1.45
+//! times as long as with branches. [`chained_skips`] finds them by following, from each skip,
+//! the registers it selects through the straight-line code after it.
 //!
 //! The contract is kept exactly: the skipped block is charged to the budget only when the jump is
 //! not taken (its cost is selected like a register), and a budget too small for it traps at its
@@ -101,7 +101,8 @@ fn short_skip(program: &Program, pc: usize) -> Option<(usize, u16)> {
 }
 
 /// The conditional jumps of `[start, end)` whose short skips form select chains (see the module
-/// doc): both the skip whose selected registers a later skip's condition reads, within
+/// doc): both the skip whose selected registers a later skip's condition or skipped
+/// instructions read, within
 /// [`CHAIN_WINDOW`] instructions of straight-line code and other short skips, and that later
 /// skip. They stay branches.
 pub(super) fn chained_skips(program: &Program, start: usize, end: usize) -> HashSet<usize> {
@@ -127,7 +128,10 @@ pub(super) fn chained_skips(program: &Program, start: usize, end: usize) -> Hash
             let Some((next, _)) = short_skip(program, at) else {
                 break;
             };
-            if read & taint != 0 {
+            let block_reads = insns[at + 1..next]
+                .iter()
+                .fold(0, |set, i| set | reads(i).unwrap_or(0));
+            if (read | block_reads) & taint != 0 {
                 chained.extend([pc, at]);
                 break;
             }
@@ -227,6 +231,11 @@ mod tests {
         let src = "mov %r6, %r1\nmov %r5, %r6\nrsh %r5, 16\njgt %r6, 65535, +1\nmov %r5, %r6\n\
                    mov %r8, %r5\njgt %r8, 255, +1\nmov %r0, 7\nexit";
         assert_eq!(chained(src), [3, 6]);
+        // r7 = r1 > 5 ? r7 : 1, then r4 = r3 > 5 ? r4 : r7 + 2: the second select waits for the
+        // first through its value.
+        let by_value = "mov %r7, 0\nmov %r4, 0\njgt %r1, 5, +1\nmov %r7, 1\njgt %r3, 5, +2\n\
+                        mov %r4, %r7\nadd %r4, 2\nmov %r0, %r4\nexit";
+        assert_eq!(chained(by_value), [2, 4]);
     }
 
     #[test]
@@ -234,7 +243,7 @@ mod tests {
         let independent =
             "mov %r0, 0\njgt %r1, 5, +1\nmov %r2, 1\njgt %r3, 5, +1\nmov %r4, 1\nexit";
         assert!(chained(independent).is_empty());
-        // The selected r2 is overwritten before the next test reads it.
+        // The selected r2 is overwritten before the next skip reads it.
         let overwritten = "mov %r0, 0\njgt %r1, 5, +1\nmov %r2, 1\nmov %r2, 9\njgt %r2, 5, +1\n\
                            mov %r4, 1\nexit";
         assert!(chained(overwritten).is_empty());
