@@ -149,6 +149,92 @@ fn a_quotient_multiplied_back_is_exact_for_every_divisor() {
     );
 }
 
+/// What the `cmp` program of the scanning test returns: `a[i] - b[i]` at the first difference,
+/// 0 at a shared NUL, or `Err` when `b` (the second half) runs off the end first.
+fn strcmp_halves(mem: &[u8], half: usize) -> Result<u64, ()> {
+    for i in 0.. {
+        let b = *mem.get(half + i).ok_or(())?;
+        let a = mem[i];
+        if a != b {
+            return Ok(u64::from(a).wrapping_sub(u64::from(b)));
+        }
+        if a == 0 {
+            return Ok(0);
+        }
+    }
+    unreachable!("the second half ends")
+}
+
+/// Scanning loops (a register stepped by 1, exits on the data), which compiled code versions in
+/// chunks: every length and stop position, found or run off the end, counting and not.
+#[test]
+fn scanning_loops_stop_where_the_data_says_or_trap_at_the_end() {
+    let uncounted = Config {
+        count_instructions: false,
+        ..Config::default()
+    };
+    // The sum of the bytes before the first NUL.
+    let sum = "mov %r0, 0\nloop:\nldxb %r2, [%r1+0]\njeq %r2, 0, done\nadd %r0, %r2\n\
+               add %r1, 1\nja loop\ndone:\nexit";
+    // strcmp of the two halves, the second read first.
+    let cmp = "mov %r0, 0\nrsh %r2, 1\nloop:\nmov %r4, %r1\nadd %r4, %r2\nldxb %r5, [%r4+0]\n\
+               ldxb %r3, [%r1+0]\njne %r3, %r5, diff\njeq %r3, 0, done\nadd %r1, 1\nja loop\n\
+               diff:\nmov %r0, %r3\nsub %r0, %r5\ndone:\nexit";
+    for len in 0..24usize {
+        for nul in (0..len).map(Some).chain([None]) {
+            let mut mem: Vec<u8> = (0..len).map(|i| 1 + i as u8).collect();
+            if let Some(at) = nul {
+                mem[at] = 0;
+            }
+            let expected = match nul {
+                Some(at) => Ok(mem[..at].iter().map(|&b| u64::from(b)).sum::<u64>()),
+                None => Err(len),
+            };
+            for config in [&Config::default(), &uncounted] {
+                let got = exec_cfg(sum, &mem, config).result;
+                match (&expected, &got) {
+                    (Ok(v), Ok(g)) => assert_eq!(v, g, "{len} {nul:?}"),
+                    (Err(_), Err(t)) => {
+                        assert!(
+                            matches!(t.kind, TrapKind::OutOfBounds { len: 1, .. }),
+                            "{t}"
+                        );
+                        assert_eq!(t.pc, 1, "{len} {nul:?}");
+                    }
+                    _ => panic!("{len} {nul:?}: expected {expected:?}, got {got:?}"),
+                }
+            }
+        }
+        // Two equal halves, then one byte changed.
+        let half = len / 2;
+        for diff in (0..half).map(Some).chain([None]) {
+            let mut mem: Vec<u8> = (0..len).map(|i| 1 + (i % half.max(1)) as u8).collect();
+            if half > 0 && len % 2 == 1 {
+                mem[len - 1] = 9;
+            }
+            if let Some(at) = diff {
+                mem[half + at] = 200;
+            }
+            // The program's meaning, worked out in Rust: the second half runs off the end first.
+            let expected = strcmp_halves(&mem, half);
+            for config in [&Config::default(), &uncounted] {
+                let got = exec_cfg(cmp, &mem, config).result;
+                match (&expected, &got) {
+                    (Ok(v), Ok(g)) => assert_eq!(v, g, "{len} {diff:?}"),
+                    (Err(()), Err(t)) => {
+                        assert!(
+                            matches!(t.kind, TrapKind::OutOfBounds { len: 1, .. }),
+                            "{t}"
+                        );
+                        assert_eq!(t.pc, 4, "{len} {diff:?}");
+                    }
+                    _ => panic!("{len} {diff:?}: expected {expected:?}, got {got:?}"),
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn shift_amounts_are_masked_to_the_width() {
     assert_eq!(r0("mov %r0, 1\nlsh %r0, 64\nexit"), 1);

@@ -388,10 +388,16 @@ impl FnTranslator<'_, '_> {
         self.b.ins().iadd(addr, neg)
     }
 
+    /// `addr`'s offset from the context's start and the context's count of valid starts for an
+    /// access of `size` bytes: the access is inside when the first is below the second.
+    pub(crate) fn ctx_rel_count(&mut self, addr: Value, size: u32) -> (Value, Value) {
+        let count = self.ctx_count(size);
+        (self.ctx_offset(addr), count)
+    }
+
     /// Whether `size` bytes at `addr` lie in the context.
     fn in_context(&mut self, addr: Value, size: u32) -> Value {
-        let count = self.ctx_count(size);
-        let rel = self.ctx_offset(addr);
+        let (rel, count) = self.ctx_rel_count(addr, size);
         self.b.ins().icmp(IntCC::UnsignedLessThan, rel, count)
     }
 

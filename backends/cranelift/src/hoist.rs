@@ -13,6 +13,18 @@
 //! accesses carry no check at all, and otherwise in the ordinary copy that checks every access.
 //! Both copies charge the budget identically and the fast copy cannot fault, so results, traps
 //! and counts are those of the interpreter either way.
+//!
+//! A scanning loop has no such bound: `while (*a && *a == *b) { a++; b++; }` stops on the data.
+//! When its body is a chain of blocks that only leave the loop (side exits) until the last one
+//! jumps back, and one register steps by 1 per iteration, [`analyse_scan`] finds the accesses at
+//! invariant registers plus that register plus a constant. The translator then versions the loop
+//! in chunks: a guard computes how many iterations from here keep every such access in the
+//! context (`count - rel` for each, 0 if one is outside already). The fast copy, unrolled four
+//! times, runs four iterations at a time with those accesses unchecked while at least four are
+//! covered, counting down, and the guard runs again when fewer are left; with fewer than four
+//! covered, one iteration runs in the checked copy, which returns to the guard. The side exits of
+//! the fast copy go through cold blocks, so each iteration's path is straight but for one taken
+//! branch per four iterations.
 
 use crate::bounds::{CheckKind, plain_access, plan};
 use crate::provenance::{State, step};
@@ -102,35 +114,34 @@ fn allowed(insn: &Insn) -> bool {
     )
 }
 
-/// The counted loop formed by the block `[start, end)` of `program`, entered with provenance
-/// `state`, if it is one and has context accesses to hoist.
-pub(crate) fn analyse(
+/// What one pass over a loop body knows at its end: each register as invariant registers plus a
+/// constant (relative to the iteration's start), which registers the body writes, and the
+/// context accesses `(pc, address, size)`.
+struct Body {
+    sym: [Option<Sym>; 11],
+    written: [bool; 11],
+    found: Vec<(usize, Sym, u32)>,
+}
+
+/// Runs the instructions `[start, last)` symbolically, entered with provenance `state`; `None`
+/// if one is not [`allowed`] (conditional jumps are, when `side_exits`: they change no
+/// register).
+fn run_body(
     program: &Program,
-    (start, end): (usize, usize),
+    (start, last): (usize, usize),
     mut state: State,
-    frame: i64,
-    enabled: bool,
-) -> Option<CountedLoop> {
+    (frame, enabled): (i64, bool),
+    side_exits: bool,
+) -> Option<Body> {
     let insns = program.insns();
-    let last = end.checked_sub(1).filter(|&l| l > start)?;
-    let Insn::Jump {
-        width: Width::W64,
-        cond,
-        dst,
-        src,
-        ..
-    } = insns[last]
-    else {
-        return None;
-    };
-    if insns[last].target_index(last) != Some(start) {
-        return None;
-    }
     let mut sym: [Option<Sym>; 11] = std::array::from_fn(|i| Reg::new(i as u8).map(Sym::reg));
     let mut written = [false; 11];
-    // (pc, address, size) of the context accesses.
     let mut found: Vec<(usize, Sym, u32)> = Vec::new();
     for (pc, insn) in insns.iter().enumerate().take(last).skip(start) {
+        if side_exits && matches!(insn, Insn::Jump { .. }) {
+            step(&mut state, insn);
+            continue;
+        }
         if !allowed(insn) {
             return None;
         }
@@ -170,6 +181,63 @@ pub(crate) fn analyse(
         }
         step(&mut state, insn);
     }
+    Some(Body {
+        sym,
+        written,
+        found,
+    })
+}
+
+/// The accesses of `found` whose address is invariant registers (not in `written`), plus at
+/// most `iv`, plus a constant.
+fn hoistable(found: Vec<(usize, Sym, u32)>, iv: Reg, written: &[bool; 11]) -> Vec<Hoisted> {
+    found
+        .into_iter()
+        .filter_map(|(pc, addr, size)| {
+            let regs: Vec<Reg> = addr.regs.into_iter().flatten().collect();
+            let with_iv = regs.contains(&iv);
+            let invariants: Vec<Reg> = regs.into_iter().filter(|&r| r != iv).collect();
+            let invariant = invariants.iter().all(|r| !written[r.idx()]);
+            invariant.then_some(Hoisted {
+                pc,
+                invariants,
+                with_iv,
+                off: addr.off,
+                size,
+            })
+        })
+        .collect()
+}
+
+/// The counted loop formed by the block `[start, end)` of `program`, entered with provenance
+/// `state`, if it is one and has context accesses to hoist.
+pub(crate) fn analyse(
+    program: &Program,
+    (start, end): (usize, usize),
+    state: State,
+    frame: i64,
+    enabled: bool,
+) -> Option<CountedLoop> {
+    let insns = program.insns();
+    let last = end.checked_sub(1).filter(|&l| l > start)?;
+    let Insn::Jump {
+        width: Width::W64,
+        cond,
+        dst,
+        src,
+        ..
+    } = insns[last]
+    else {
+        return None;
+    };
+    if insns[last].target_index(last) != Some(start) {
+        return None;
+    }
+    let Body {
+        sym,
+        written,
+        found,
+    } = run_body(program, (start, last), state, (frame, enabled), false)?;
     // The exit test: continue while `v + step < n` (the test after the step, as compilers emit).
     let (tested, bound) = match (cond, src) {
         (Cond::Gt, Operand::Reg(s)) => (sym[s.idx()]?, Operand::Reg(dst)),
@@ -186,28 +254,69 @@ pub(crate) fn analyse(
     {
         return None;
     }
-    let accesses: Vec<Hoisted> = found
-        .into_iter()
-        .filter_map(|(pc, addr, size)| {
-            let regs: Vec<Reg> = addr.regs.into_iter().flatten().collect();
-            let with_iv = regs.contains(&iv);
-            let invariants: Vec<Reg> = regs.into_iter().filter(|&r| r != iv).collect();
-            let invariant = invariants.iter().all(|r| !written[r.idx()]);
-            invariant.then_some(Hoisted {
-                pc,
-                invariants,
-                with_iv,
-                off: addr.off,
-                size,
-            })
-        })
-        .collect();
+    let accesses = hoistable(found, iv, &written);
     (!accesses.is_empty()).then_some(CountedLoop {
         iv,
         step,
         bound,
         accesses,
     })
+}
+
+/// A scanning loop (see the module doc): the blocks of `[start, end)`, the last of which jumps
+/// back to `start`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ScanLoop {
+    /// One past the loop's last instruction (its back edge).
+    pub(crate) end: usize,
+    /// The register stepped by 1 per iteration.
+    pub(crate) iv: Reg,
+    /// The accesses the guard covers.
+    pub(crate) accesses: Vec<Hoisted>,
+}
+
+/// The most instructions a scanning loop may have.
+const MAX_SCAN_BODY: usize = 64;
+
+/// The scanning loop whose head is the block at `start` of the function `[start_fn, end_fn)`,
+/// entered with provenance `state`, if there is one with context accesses to hoist.
+pub(crate) fn analyse_scan(
+    program: &Program,
+    (start_fn, end_fn): (usize, usize),
+    start: usize,
+    state: State,
+    frame: i64,
+    enabled: bool,
+) -> Option<ScanLoop> {
+    let insns = program.insns();
+    // The back edge: the first jump to `start` after it.
+    let last = (start..end_fn.min(start + MAX_SCAN_BODY))
+        .find(|&pc| insns[pc].jump_target(pc) == Some(start))?;
+    let end = last + 1;
+    // Every other jump of the body leaves the loop, and nothing outside enters it but at `start`.
+    for (pc, insn) in insns.iter().enumerate().take(end_fn).skip(start_fn) {
+        let Some(t) = insn.jump_target(pc) else {
+            continue;
+        };
+        let inside = (start..end).contains(&pc);
+        let into_body = (start + 1..end).contains(&t);
+        if into_body || (inside && pc != last && (t == start || !matches!(insn, Insn::Jump { .. })))
+        {
+            return None;
+        }
+    }
+    let Body {
+        sym,
+        written,
+        found,
+    } = run_body(program, (start, last), state, (frame, enabled), true)?;
+    // The induction register: one stepped by exactly 1 that an access uses.
+    let iv = (0..11u8).filter_map(Reg::new).find(|&r| {
+        sym[r.idx()] == Sym::reg(r).plus(1)
+            && found.iter().any(|(_, a, _)| a.regs.contains(&Some(r)))
+    })?;
+    let accesses = hoistable(found, iv, &written);
+    (!accesses.is_empty()).then_some(ScanLoop { end, iv, accesses })
 }
 
 #[cfg(test)]
@@ -230,6 +339,45 @@ mod tests {
                         loop:\nmov %r0, %r4\nadd %r0, %r5\nmov %r6, %r1\nadd %r6, %r5\n\
                         ldxb %r6, [%r6+0]\nstxb [%r0+0], %r6\nadd %r5, 1\njgt %r3, %r5, loop\n\
                         mov %r0, 0\nexit";
+
+    /// strcmp of the halves, as clang emits it: the head at 3, a side exit at 7, the back edge
+    /// at 10.
+    const SCAN: &str = "mov %r0, 0\nrsh %r2, 1\nldxb %r3, [%r1+0]\n\
+                        loop:\nmov %r4, %r1\nadd %r4, %r2\nldxb %r5, [%r4+0]\nmov %r6, %r3\n\
+                        jne %r6, %r5, out\nldxb %r3, [%r1+1]\nadd %r1, 1\njne %r3, 0, loop\n\
+                        out:\nexit";
+
+    fn scan(src: &str, start: usize) -> Option<ScanLoop> {
+        let p = Program::from_asm(src, &Config::default(), &HelperRegistry::new()).unwrap();
+        let states = provenance(&p, 0, p.len());
+        analyse_scan(&p, (0, p.len()), start, states[&start], 512, true)
+    }
+
+    #[test]
+    fn a_scanning_loop_covers_both_strings() {
+        let l = scan(SCAN, 3).expect("scanning loop");
+        assert_eq!((l.end, l.iv), (11, r(1)));
+        let found: Vec<(usize, Vec<Reg>, bool, i64)> = l
+            .accesses
+            .iter()
+            .map(|a| (a.pc, a.invariants.clone(), a.with_iv, a.off))
+            .collect();
+        assert_eq!(found, [(5, vec![r(2)], true, 0), (8, vec![], true, 1)]);
+    }
+
+    #[test]
+    fn scans_entered_mid_body_or_stepping_by_two_are_not_versioned() {
+        // A jump from before the loop into its second block.
+        let entered = SCAN
+            .replace(
+                "ldxb %r3, [%r1+0]\n",
+                "ldxb %r3, [%r1+0]\njeq %r3, 1, mid\n",
+            )
+            .replace("ldxb %r3, [%r1+1]", "mid:\nldxb %r3, [%r1+1]");
+        assert_eq!(scan(&entered, 4), None);
+        let by_two = SCAN.replace("add %r1, 1\n", "add %r1, 2\n");
+        assert_eq!(scan(&by_two, 3), None);
+    }
 
     #[test]
     fn a_copy_loop_hoists_both_accesses() {

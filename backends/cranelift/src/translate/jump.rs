@@ -63,12 +63,7 @@ impl FnTranslator<'_, '_> {
         }
         self.flush_charges();
         let target = self.target(pc, insn);
-        let next = self
-            .blocks
-            .get(&(pc + 1))
-            .copied()
-            .unwrap_or(self.stop_block);
-        let next = self.leave(next);
+        let next = self.edge_to(pc + 1);
         self.b.ins().brif(taken, target, &[], next, &[]);
     }
 }

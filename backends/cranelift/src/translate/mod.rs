@@ -12,6 +12,7 @@ mod alu;
 mod call;
 mod jump;
 mod memory;
+mod scan;
 mod select;
 
 use crate::abi::{off, reg_offset};
@@ -248,6 +249,11 @@ pub(crate) struct FnTranslator<'a, 'b> {
     pub(crate) fused: Option<usize>,
     /// Conditional jumps whose short skips stay branches (see [`select::chained_skips`]).
     pub(crate) chained: std::collections::HashSet<usize>,
+    /// While a copy of a scanning loop is translated: the copy's block of each of its blocks.
+    pub(crate) copies: HashMap<usize, Block>,
+    /// Whether edges out of the loop being translated go through cold trampolines (its fast
+    /// copy's).
+    pub(crate) cold_exits: bool,
 }
 
 /// The parameters of a direct entry that stand in for the context block's fields.
@@ -380,6 +386,8 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             leaves: false,
             fused: None,
             chained: select::chained_skips(program, start, end),
+            copies: HashMap::new(),
+            cold_exits: false,
         }
     }
 
@@ -426,9 +434,22 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
                 self.opts.frame,
                 self.opts.bounds_check,
             );
+            let scan = || {
+                crate::hoist::analyse_scan(
+                    self.program,
+                    (self.start, self.end),
+                    start,
+                    self.prov,
+                    self.opts.frame,
+                    self.opts.bounds_check,
+                )
+            };
             match counted {
-                None => self.translate_block(start, end),
                 Some(l) => self.translate_versioned_loop(start, end, &l),
+                None => match scan() {
+                    Some(l) => self.translate_scan_loop(start, &l),
+                    None => self.translate_block(start, end),
+                },
             }
         }
         self.emit_exits();
@@ -506,8 +527,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         }
         // Falling off the function's end is unreachable for checked programs.
         self.flush_charges();
-        let next = self.blocks.get(&to).copied().unwrap_or(self.stop_block);
-        let next = self.leave(next);
+        let next = self.edge_to(to);
         self.b.ins().jump(next, &[]);
     }
 
@@ -707,8 +727,18 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         {
             return self.leave(blk);
         }
+        self.edge_to(t)
+    }
+
+    /// The block a branch or fall-through to the program block at `pc` goes to (see
+    /// [`leave`](Self::leave)); from the fast copy of a scanning loop to outside it, a cold
+    /// trampoline, so the loop's own path is the straight one.
+    pub(crate) fn edge_to(&mut self, pc: usize) -> Block {
         // Checked programs only jump to block starts inside their function.
-        let blk = self.blocks.get(&t).copied().unwrap_or(self.stop_block);
+        let blk = self.block_at(pc).unwrap_or(self.stop_block);
+        if self.cold_exits && !self.copies.contains_key(&pc) {
+            return self.trampoline(blk);
+        }
         self.leave(blk)
     }
 
@@ -719,10 +749,24 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         if !self.cold_copy {
             return target;
         }
+        self.trampoline(target)
+    }
+
+    /// A cold block that jumps to `target` (filled once the current block's copies are done).
+    fn trampoline(&mut self, target: Block) -> Block {
         let trampoline = self.b.create_block();
         self.b.set_cold_block(trampoline);
         self.trampolines.push((trampoline, target));
         trampoline
+    }
+
+    /// The Cranelift block of the program block at `pc`: its copy while a copy of a loop is
+    /// translated (see [`scan`]), else its own.
+    pub(crate) fn block_at(&self, pc: usize) -> Option<Block> {
+        self.copies
+            .get(&pc)
+            .or_else(|| self.blocks.get(&pc))
+            .copied()
     }
 
     /// The provenance of `r` before the current instruction.

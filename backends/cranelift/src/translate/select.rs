@@ -157,7 +157,7 @@ impl FnTranslator<'_, '_> {
             return false;
         }
         let cost = self.program.block_cost(first) as usize;
-        let Some(&join) = self.blocks.get(&target) else {
+        let Some(join) = self.block_at(target) else {
             return false;
         };
         let skipped: Vec<Insn> = self.program.insns()[first..target].to_vec();
