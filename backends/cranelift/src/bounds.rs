@@ -46,7 +46,9 @@
 //! Checks are **hoisted** out of counted loops: a single-block loop stepping an induction
 //! register towards an unchanged bound is versioned, with one guard before it proving every
 //! iteration's context accesses in bounds and a copy of the loop without their checks (the
-//! analysis is [`crate::hoist`]; the guard is [`FnTranslator::hoist_guard`]).
+//! analysis is [`crate::hoist`]; the guard is [`FnTranslator::hoist_guard`]). Scanning loops,
+//! which stop on the data instead of a bound, are versioned in chunks of iterations the context
+//! covers (`translate::scan`).
 //!
 //! The context region's bounds are loads the optimizer may merge and move out of loops. The slow
 //! path is a function in the `preserve_all` calling convention, and the cold block that calls it
