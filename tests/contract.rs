@@ -235,6 +235,39 @@ fn scanning_loops_stop_where_the_data_says_or_trap_at_the_end() {
     }
 }
 
+/// A scanning loop that writes ahead of itself and reads a byte that does not move: it never
+/// meets a NUL it has not overwritten, so it stops at its store one byte past the end, with
+/// everything before it written.
+#[test]
+fn a_scanning_loop_writing_ahead_stops_at_its_store_past_the_end() {
+    let src = "mov %r5, %r1\nmov %r0, 0\nloop:\nldxb %r2, [%r1+0]\njeq %r2, 0, done\n\
+               ldxb %r3, [%r5+0]\nadd %r0, %r3\nstb [%r1+1], 0x2a\nadd %r1, 1\nja loop\n\
+               done:\nexit";
+    for len in 1..20usize {
+        let mem: Vec<u8> = (0..len).map(|i| 3 + i as u8).collect();
+        let (e, after) = exec_mem(src, &mem);
+        let trap = e.result.unwrap_err();
+        assert_eq!(trap.pc, 6, "{len}");
+        assert!(
+            matches!(
+                trap.kind,
+                TrapKind::OutOfBounds {
+                    len: 1,
+                    access: Access::Write,
+                    ..
+                }
+            ),
+            "{len}: {trap}"
+        );
+        assert_eq!(after[0], 3);
+        assert!(after[1..].iter().all(|&b| b == 0x2a), "{len}: {after:?}");
+        // A NUL at the start: no iteration at all.
+        let mut zero = mem.clone();
+        zero[0] = 0;
+        assert_eq!(exec_mem(src, &zero).0.result, Ok(0));
+    }
+}
+
 #[test]
 fn shift_amounts_are_masked_to_the_width() {
     assert_eq!(r0("mov %r0, 1\nlsh %r0, 64\nexit"), 1);
