@@ -11,10 +11,11 @@
 //! [`VmCtx::regs`], exactly as the interpreter shares one register file: a callee starts with its
 //! caller's registers and the caller gets `r0`–`r5` back, keeping its own `r6`–`r9`.
 //!
-//! A program whose compiled code never calls into the host (no helper or local calls, no access
-//! left to a bounds check's slow path, no instruction counting) is compiled instead as one
-//! direct entry, [`DirectFn`], that takes its memory, stack and trap record as arguments: a run
-//! then builds no context block at all, and costs what a call of a native function does.
+//! A program whose compiled code needs nothing from the host (one function, no helper calls, no
+//! shared memory, no instruction counting) is compiled instead as one direct entry,
+//! [`DirectFn`], that takes its memory, stack and trap record as arguments and decides every
+//! access itself: a run then builds no context block at all, and costs what a call of a native
+//! function does.
 
 use core::mem::offset_of;
 
@@ -59,7 +60,7 @@ pub(crate) struct Outcome {
     pub trap_pc: u64,
     /// Address involved in the trap.
     pub trap_addr: u64,
-    /// Access length of an out-of-bounds packet load.
+    /// Access length and direction of an out-of-bounds access (see [`trap_len`]).
     pub trap_len: u64,
 }
 

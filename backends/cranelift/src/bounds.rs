@@ -262,18 +262,11 @@ impl FnTranslator<'_, '_> {
                 .ins()
                 .load(types::I64, VM_FIXED, self.vmctx, ctx_count_offset(size));
         };
-        // A direct entry computes `start_count(len, size)` itself: `len + 1 - size`, or 0.
+        // A direct entry computes `start_count(len, size)` itself (the length, for one byte).
         if size == 1 {
             return len;
         }
-        let ends = self.b.ins().iadd_imm_s(len, 1);
-        let fits =
-            self.b
-                .ins()
-                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, ends, i64::from(size));
-        let count = self.b.ins().iadd_imm_s(ends, -i64::from(size));
-        let zero = self.b.ins().iconst(types::I64, 0);
-        self.b.ins().select(fits, count, zero)
+        valid_starts(&mut self.b, len, i64::from(size))
     }
 
     /// Emits the check of an access of `size` bytes at `addr` (= `base + off`) by the
@@ -311,14 +304,10 @@ impl FnTranslator<'_, '_> {
             self.opts.frame,
             self.opts.bounds_check,
         );
-        let slot = size.trailing_zeros() as usize;
         let (rel, count) = match kind {
             CheckKind::None => return,
-            CheckKind::Stack => (
-                self.b.ins().isub(addr, self.env.floor),
-                self.env.stack_count[slot],
-            ),
-            CheckKind::Context => (self.ctx_offset(addr), self.ctx_count(size)),
+            CheckKind::Stack => self.stack_rel_count(addr, size),
+            CheckKind::Context => self.ctx_rel_count(addr, size),
         };
         self.flush_charges();
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, rel, count);
@@ -363,14 +352,11 @@ impl FnTranslator<'_, '_> {
         size: u32,
         access: Access,
     ) {
-        let inside = match kind {
-            CheckKind::Stack => self.in_context(addr, size),
-            _ => {
-                let rel = self.b.ins().isub(addr, self.env.floor);
-                let count = self.env.stack_count[size.trailing_zeros() as usize];
-                self.b.ins().icmp(IntCC::UnsignedLessThan, rel, count)
-            }
+        let (rel, count) = match kind {
+            CheckKind::Stack => self.ctx_rel_count(addr, size),
+            _ => self.stack_rel_count(addr, size),
         };
+        let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, rel, count);
         let outside = self.b.ins().icmp_imm_u(IntCC::Equal, inside, 0);
         let len = crate::abi::trap_len(u64::from(size), access);
         self.trap_if(outside, TrapCode::OutOfBounds, pc, Some(addr), len as i64);
@@ -395,6 +381,25 @@ impl FnTranslator<'_, '_> {
     pub(crate) fn ctx_rel_count(&mut self, addr: Value, size: u32) -> (Value, Value) {
         let count = self.ctx_count(size);
         (self.ctx_offset(addr), count)
+    }
+
+    /// `addr`'s offset from the live stack frame's floor and the frame's count of valid starts
+    /// for an access of `size` bytes, as [`ctx_rel_count`](Self::ctx_rel_count) is for the
+    /// context.
+    fn stack_rel_count(&mut self, addr: Value, size: u32) -> (Value, Value) {
+        let rel = self.b.ins().isub(addr, self.env.floor);
+        (rel, self.env.stack_count[size.trailing_zeros() as usize])
+    }
+
+    /// The address of hoisted access `a` without the induction register: its constant plus its
+    /// invariant registers.
+    pub(crate) fn hoisted_base(&mut self, a: &crate::hoist::Hoisted) -> Value {
+        let mut base = self.b.ins().iconst(types::I64, a.off);
+        for &r in &a.invariants {
+            let v = self.get(r);
+            base = self.b.ins().iadd(base, v);
+        }
+        base
     }
 
     /// Whether `size` bytes at `addr` lie in the context.
@@ -422,11 +427,7 @@ impl FnTranslator<'_, '_> {
         ok = self.b.ins().band(ok, no_wrap);
         let last = self.b.ins().iadd_imm_s(n, -1);
         for a in &l.accesses {
-            let mut base = self.b.ins().iconst(types::I64, a.off);
-            for &r in &a.invariants {
-                let v = self.get(r);
-                base = self.b.ins().iadd(base, v);
-            }
+            let base = self.hoisted_base(a);
             let (first, end) = if a.with_iv {
                 (self.b.ins().iadd(base, v0), self.b.ins().iadd(base, last))
             } else {

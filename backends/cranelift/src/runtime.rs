@@ -248,9 +248,7 @@ impl<C: CompiledCode> CompiledExecutable<C> {
             code,
         })
     }
-}
 
-impl<C: CompiledCode> CompiledExecutable<C> {
     /// The program's direct entry, if it has one.
     fn native_entry(&self) -> Option<NativeEntry<'_>> {
         match self.code.entry() {
@@ -372,9 +370,10 @@ unsafe fn run(
 /// count, which such programs do not keep.
 ///
 /// A program has one when its code needs nothing from the host: one function, no helper calls,
-/// no instruction counting (see [`Config::counts_instructions`](oxbpf_core::Config)), and every
-/// memory access proven in bounds by the verifier or unchecked by configuration. Get it with
-/// [`native_entry`].
+/// no shared memory (`.rodata`, maps), and no instruction counting (see
+/// [`Config::counts_instructions`](oxbpf_core::Config)). Its code then decides every access
+/// itself: proven accesses go unchecked, the others are checked against the context and the
+/// stack. Get it with [`native_entry`].
 #[derive(Clone, Copy, Debug)]
 pub struct NativeEntry<'a> {
     func: DirectFn,

@@ -17,6 +17,14 @@ use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
 use oxbpf_core::Reg;
 use oxbpf_core::isa::{AluOp, ByteOrder, Operand, Width};
 
+/// The Cranelift type of an operation of `width`.
+pub(super) fn width_type(width: Width) -> Type {
+    match width {
+        Width::W64 => types::I64,
+        Width::W32 => types::I32,
+    }
+}
+
 impl FnTranslator<'_, '_> {
     /// The operand at `width`: a register's low bits or the immediate, sign-extended to 64 bits
     /// for 64-bit operations.
@@ -85,17 +93,8 @@ impl FnTranslator<'_, '_> {
         {
             return false;
         }
-        let ty = match width {
-            Width::W64 => types::I64,
-            Width::W32 => types::I32,
-        };
-        let a = self.get(dst);
-        let a = self.narrow(a, ty);
-        let imm = match src {
-            Operand::Imm(i) => Some(i),
-            Operand::Reg(_) => None,
-        };
-        let s = self.operand(src, ty);
+        let ty = width_type(width);
+        let (a, s, imm) = self.operands(ty, dst, src);
         let rem = self.divide(AluOp::Mod, ty, a, s, imm);
         let product = self.b.ins().isub(a, rem);
         let v = self.widen(product, ty);
@@ -104,11 +103,20 @@ impl FnTranslator<'_, '_> {
         true
     }
 
-    pub(super) fn alu(&mut self, width: Width, op: AluOp, dst: Reg, src: Operand) {
-        let ty = match width {
-            Width::W64 => types::I64,
-            Width::W32 => types::I32,
+    /// The operands of a two-operand ALU instruction at type `ty`: `dst`'s value, the source's,
+    /// and the source immediate if it is one.
+    fn operands(&mut self, ty: Type, dst: Reg, src: Operand) -> (Value, Value, Option<i32>) {
+        let a = self.get(dst);
+        let a = self.narrow(a, ty);
+        let imm = match src {
+            Operand::Imm(i) => Some(i),
+            Operand::Reg(_) => None,
         };
+        (a, self.operand(src, ty), imm)
+    }
+
+    pub(super) fn alu(&mut self, width: Width, op: AluOp, dst: Reg, src: Operand) {
+        let ty = width_type(width);
         let result = match op {
             AluOp::Mov => self.operand(src, ty),
             AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32 => {
@@ -126,13 +134,7 @@ impl FnTranslator<'_, '_> {
                 }
             }
             _ => {
-                let a = self.get(dst);
-                let a = self.narrow(a, ty);
-                let imm = match src {
-                    Operand::Imm(i) => Some(i),
-                    Operand::Reg(_) => None,
-                };
-                let s = self.operand(src, ty);
+                let (a, s, imm) = self.operands(ty, dst, src);
                 self.binary(op, ty, a, s, imm)
             }
         };

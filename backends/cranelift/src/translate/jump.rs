@@ -33,10 +33,7 @@ impl FnTranslator<'_, '_> {
         dst: Reg,
         src: Operand,
     ) {
-        let ty = match width {
-            Width::W64 => types::I64,
-            Width::W32 => types::I32,
-        };
+        let ty = super::alu::width_type(width);
         let a = self.get(dst);
         let a = if ty == types::I64 {
             a

@@ -122,18 +122,19 @@ pub(crate) fn define_program<M: Module>(
         tx.translate();
         tx.b.seal_all_blocks();
         tx.b.finalize(module.target_config());
-        if !tx.leaves {
-            let id = module
-                .declare_function(DIRECT_SYMBOL, entry_linkage, &direct_signature(call_conv))
-                .map_err(|e| e.to_string())?;
-            ctx.func.name = UserFuncName::user(0, id.as_u32());
-            module
-                .define_function(id, &mut ctx)
-                .map_err(|e| format!("direct entry: {e:?}"))?;
-            return Ok((id, true));
+        // A candidate's code has no call, and decides its accesses itself: it never reaches the
+        // runtime, which a direct entry has no context block for.
+        if tx.leaves {
+            return Err("direct entry: the code calls into the runtime".into());
         }
-        // Some access needs the runtime: the program gets the entry through a context block.
-        module.clear_context(&mut ctx);
+        let id = module
+            .declare_function(DIRECT_SYMBOL, entry_linkage, &direct_signature(call_conv))
+            .map_err(|e| e.to_string())?;
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        module
+            .define_function(id, &mut ctx)
+            .map_err(|e| format!("direct entry: {e:?}"))?;
+        return Ok((id, true));
     }
     let sig = signature(module.isa().default_call_conv());
     let entries = program.functions();
@@ -242,7 +243,8 @@ pub(crate) struct FnTranslator<'a, 'b> {
     /// For a direct entry ([`crate::abi::DirectFn`]): its parameters that stand in for the
     /// context block's fields; `vmctx` is then the trap record.
     pub(crate) direct: Option<Direct>,
-    /// Whether the code calls into the runtime (which a direct entry cannot).
+    /// Whether the code calls into the runtime (which a direct entry must not: checked after its
+    /// translation).
     pub(crate) leaves: bool,
     /// An instruction already translated with the one before it (see
     /// [`fuse_div_mul`](Self::fuse_div_mul)).
@@ -422,11 +424,7 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
                 debug_assert!(self.pending.is_none(), "charges flushed at block end");
                 self.pending = None;
             }
-            self.prov = self
-                .block_states
-                .get(&start)
-                .copied()
-                .unwrap_or_else(|| provenance::entry_state(false));
+            self.prov = self.prov_at_block(start);
             let counted = crate::hoist::analyse(
                 self.program,
                 (start, end),
@@ -767,6 +765,14 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
             .get(&pc)
             .or_else(|| self.blocks.get(&pc))
             .copied()
+    }
+
+    /// The provenance of the registers where the block at `pc` starts.
+    pub(crate) fn prov_at_block(&self, pc: usize) -> State {
+        self.block_states
+            .get(&pc)
+            .copied()
+            .unwrap_or_else(|| provenance::entry_state(false))
     }
 
     /// The provenance of `r` before the current instruction.

@@ -18,9 +18,9 @@ impl FnTranslator<'_, '_> {
         let mut chunk = self.b.ins().iconst(types::I64, -1);
         let zero = self.b.ins().iconst(types::I64, 0);
         for a in &l.accesses {
-            let mut addr = self.b.ins().iconst(types::I64, a.off);
-            for &r in a.invariants.iter().chain(a.with_iv.then_some(&l.iv)) {
-                let v = self.get(r);
+            let mut addr = self.hoisted_base(a);
+            if a.with_iv {
+                let v = self.get(l.iv);
                 addr = self.b.ins().iadd(addr, v);
             }
             let (rel, count) = self.ctx_rel_count(addr, a.size);
@@ -86,11 +86,7 @@ impl FnTranslator<'_, '_> {
                 self.b.switch_to_block(blk);
                 self.pending = None;
                 self.carry = false;
-                self.prov = self
-                    .block_states
-                    .get(&pc)
-                    .copied()
-                    .unwrap_or_else(|| crate::provenance::entry_state(false));
+                self.prov = self.prov_at_block(pc);
                 self.translate_block(pc, end);
             }
             self.hoisted.clear();

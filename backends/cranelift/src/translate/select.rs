@@ -101,10 +101,9 @@ fn short_skip(program: &Program, pc: usize) -> Option<(usize, u16)> {
 }
 
 /// The conditional jumps of `[start, end)` whose short skips form select chains (see the module
-/// doc): both the skip whose selected registers a later skip's condition or skipped
-/// instructions read, within
-/// [`CHAIN_WINDOW`] instructions of straight-line code and other short skips, and that later
-/// skip. They stay branches.
+/// doc): both the skip whose selected registers a later skip's condition or skipped instructions
+/// read, within [`CHAIN_WINDOW`] instructions of straight-line code and other short skips, and
+/// that later skip. They stay branches.
 pub(super) fn chained_skips(program: &Program, start: usize, end: usize) -> HashSet<usize> {
     let insns = program.insns();
     let mut chained = HashSet::new();
@@ -128,15 +127,14 @@ pub(super) fn chained_skips(program: &Program, start: usize, end: usize) -> Hash
             let Some((next, _)) = short_skip(program, at) else {
                 break;
             };
-            let block_reads = insns[at + 1..next]
-                .iter()
-                .fold(0, |set, i| set | reads(i).unwrap_or(0));
+            let skipped = &insns[at + 1..next];
+            let block_reads = skipped.iter().fold(0, |set, i| set | reads(i).unwrap_or(0));
             if (read | block_reads) & taint != 0 {
                 chained.extend([pc, at]);
                 break;
             }
             // The skipped block may run or not: what it derives joins what was derived.
-            let ran = insns[at + 1..next].iter().fold(taint, propagate);
+            let ran = skipped.iter().fold(taint, propagate);
             taint |= ran;
             at = next;
         }
