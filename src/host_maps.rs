@@ -16,8 +16,8 @@ impl Vm {
         let (program, helpers, loads) = self.link_host_maps(insns, maps)?;
         let program = if self.config.verify {
             let env = self.env(&helpers, map_infos(maps), link_facts(loads));
-            let proven = oxbpf_verifier::verify(&program, &env)?.proven().to_vec();
-            program.with_proofs(proven)
+            let proofs = oxbpf_verifier::verify(&program, &env)?.proofs().clone();
+            program.with_proofs(proofs)
         } else {
             program
         };
@@ -75,13 +75,7 @@ fn link_facts(map_loads: Vec<MapLoad>) -> crate::LinkFacts {
 /// The verifier's view of the host's maps, in order.
 fn map_infos(maps: &MapSet) -> Vec<MapInfo> {
     maps.iter()
-        .map(|m| MapInfo {
-            name: m.name().to_owned(),
-            map_type: m.def().map_type as u32,
-            key_size: m.def().key_size,
-            value_size: m.def().value_size,
-            read_only: false,
-        })
+        .map(|m| crate::map_info(m.name(), m.def()))
         .collect()
 }
 

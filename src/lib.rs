@@ -1,9 +1,10 @@
 //! oxbpf: an eBPF virtual machine whose backends are chosen at run time, by name, behind one trait.
 //!
 //! ```
-//! use oxbpf::Vm;
+//! use oxbpf::{Proto, Vm};
 //! let mut vm = Vm::new("interp")?;
-//! vm.register_helper(1, "double", |_, [a, ..]| Ok(a * 2));
+//! // Helper 1 takes one number and returns one: its prototype, for the verifier.
+//! vm.register_helper_with_proto(1, "double", Proto::numbers(1), |_, [a, ..]| Ok(a * 2));
 //! let prog = vm.load_asm("mov %r1, 21\ncall 1\nexit")?;
 //! assert_eq!(prog.execute(&mut [])?, 42);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -26,9 +27,9 @@ use std::sync::Arc;
 pub struct ReadmeDoctests;
 
 pub use oxbpf_core::{
-    Access, Backend, Config, Executable, Execution, HelperContext, HelperRegistry, HelperResult,
-    HelperStop, Insn, LoadError, PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind, asm,
-    isa,
+    Access, Arg, Backend, Config, Executable, Execution, HelperContext, HelperRegistry,
+    HelperResult, HelperStop, Insn, LoadError, MapArg, MapTypes, PrepareError, Program, Proto, Ret,
+    StackBuffer, Trap, TrapCode, TrapKind, asm, isa,
 };
 pub use oxbpf_cranelift::{Aot, Jit, NativeEntry, Target, aot, native_entry};
 pub use oxbpf_helpers::{HostEnv, Map, MapDef, MapError, MapSet, MapType};
@@ -40,7 +41,7 @@ pub use oxbpf_loader::{
 pub use oxbpf_quickjs as quickjs;
 pub use oxbpf_verifier::{
     ContextSize, ContextSpec, MapInfo, MapLoad, PacketFields, Settings as VerifierSettings,
-    Termination, Verified, VerifyError,
+    Termination, UnknownHelpers, Verified, VerifyError,
 };
 
 /// Names of the registered backends, the default first.
@@ -191,12 +192,28 @@ impl Vm {
         &mut self.host
     }
 
-    /// Registers `func` as helper `id` named `name` (replacing any with that id or name).
+    /// Registers `func` as helper `id` named `name` (replacing any with that id or name),
+    /// without a prototype: programs that call it load only unverified, or with
+    /// [`UnknownHelpers::AssumeWorst`] (see
+    /// [`register_helper_with_proto`](Self::register_helper_with_proto)).
     pub fn register_helper<F>(&mut self, id: u32, name: &str, func: F)
     where
         F: Fn(&mut HelperContext<'_, '_>, [u64; 5]) -> HelperResult + Send + Sync + 'static,
     {
         self.helpers.register(id, name, func);
+    }
+
+    /// Registers `func` as helper `id` named `name` with its prototype: what each argument
+    /// register must hold (a number, a map of given types, a pointer to memory it reads or writes
+    /// with its size in the next argument, the context, ...) and what it returns. The verifier
+    /// checks every call against it and assumes the helper touches nothing else: `func` must
+    /// keep to it.
+    pub fn register_helper_with_proto<F>(&mut self, id: u32, name: &str, proto: Proto, func: F)
+    where
+        F: Fn(&mut HelperContext<'_, '_>, [u64; 5]) -> HelperResult + Send + Sync + 'static,
+    {
+        self.helpers
+            .register_with_proto(id, name, Some(proto), Arc::new(func));
     }
 
     /// Decodes, checks and prepares bytecode.
@@ -259,8 +276,8 @@ impl Vm {
     /// runs with the helpers registered now.
     pub fn load_program(&self, program: Program) -> Result<Loaded, Error> {
         let program = if self.config.verify {
-            let proven = self.verify(&program)?.proven().to_vec();
-            program.with_proofs(proven)
+            let proofs = self.verify(&program)?.proofs().clone();
+            program.with_proofs(proofs)
         } else {
             program
         };
@@ -373,8 +390,8 @@ impl Object {
         let (mut program, helpers, loads) = self.link(vm, program)?;
         if vm.config.verify {
             let env = vm.env(&helpers, self.map_infos(), loads);
-            let proven = oxbpf_verifier::verify(&program, &env)?.proven().to_vec();
-            program = program.with_proofs(proven);
+            let proofs = oxbpf_verifier::verify(&program, &env)?.proofs().clone();
+            program = program.with_proofs(proofs);
         }
         let helpers = Arc::new(helpers);
         let exe = vm.backend.prepare(Arc::new(program), helpers.clone())?;
@@ -436,7 +453,11 @@ impl Object {
 
     /// The verifier's view of the maps, in the order of [`ElfObject::maps`].
     fn map_infos(&self) -> Vec<MapInfo> {
-        self.elf.maps().iter().map(map_info).collect()
+        self.elf
+            .maps()
+            .iter()
+            .map(|m| map_info(&m.name, &m.def))
+            .collect()
     }
 }
 
@@ -463,14 +484,15 @@ struct LinkFacts {
     bounded_loops: Vec<usize>,
 }
 
-/// What the verifier needs to know of a map of an object.
-fn map_info(spec: &MapSpec) -> MapInfo {
+/// What the verifier needs to know of a map named `name` defined by `def`: the one place the
+/// verifier's view of a map is made, whether it comes from an object, a bundle or the host.
+pub(crate) fn map_info(name: &str, def: &MapDef) -> MapInfo {
     MapInfo {
-        name: spec.name.clone(),
-        map_type: spec.def.map_type as u32,
-        key_size: spec.def.key_size,
-        value_size: spec.def.value_size,
-        read_only: spec.is_readonly(),
+        name: name.to_owned(),
+        map_type: def.map_type as u32,
+        key_size: def.key_size,
+        value_size: def.value_size,
+        read_only: def.flags & oxbpf_helpers::map::BPF_F_RDONLY_PROG != 0,
     }
 }
 

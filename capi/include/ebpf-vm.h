@@ -3,7 +3,8 @@
  *
  * The names and signatures of bpftime's VM header (ebpf_create(name), ebpf_load, ebpf_exec,
  * ebpf_compile, ...), so that a C host written against it builds unchanged, plus oxbpf's own
- * calls (prefixed oxbpf_) for verification, maps, the instruction budget and traps.
+ * calls (prefixed oxbpf_) for verification and helper prototypes, maps, the instruction budget
+ * and traps.
  *
  * Link with liboxbpf_capi (shared: -loxbpf_capi; static: liboxbpf_capi.a -lpthread -ldl -lm).
  *
@@ -248,6 +249,8 @@ void ebpf_set_error_print(struct ebpf_vm *vm, int (*error_printf)(FILE *stream, 
  * helper `index` named `name` (NULL: "helper_<index>"), replacing any helper with that index
  * or name. Programs call it with `call index`; it receives r1-r5 and returns r0. Programs
  * loaded afterwards see it. Returns 0, or -1 (fn NULL, bad handle).
+ * The helper has no prototype: with verification on, programs that call it do not load unless
+ * oxbpf_allow_unknown_helpers allows it; oxbpf_register_helper declares one.
  */
 int ebpf_register(struct ebpf_vm *vm, unsigned int index, const char *name, void *fn);
 
@@ -330,12 +333,117 @@ ebpf_jit_fn ebpf_load_aot_object(struct ebpf_vm *vm, const void *buf, size_t buf
 /* oxbpf additions: verification                                                             */
 /* ---------------------------------------------------------------------------------------- */
 
+/*
+ * What verification guarantees. A program the verifier accepts touches no memory outside its
+ * regions (its context, its stack, the values of its maps, memory a helper handed out, each
+ * only as that region allows: a map created with OXBPF_F_RDONLY_PROG is not written) on any
+ * backend, JIT and AOT included, whatever its input and whatever its helpers return; and it
+ * hands no host address to the host (in r0, in context or map memory, as a number given to a
+ * helper) unless oxbpf_allow_pointer_leaks allows it. Compiled code drops a run-time check
+ * only where that proof covers the access.
+ *
+ * Helper prototypes. The verifier checks every call against the called helper's prototype
+ * (what each of r1-r5 must hold, what r0 holds afterwards) and assumes the helper reads and
+ * writes nothing else. The standard helpers that serve maps (map_lookup_elem = 1, ...) come
+ * with theirs; a helper the host registers needs one too, declared with oxbpf_register_helper:
+ *
+ *     // fill(buf, size): writes size bytes at buf, returns a number
+ *     static const struct oxbpf_helper_proto fill_proto = {
+ *         .args = {OXBPF_ARG_MEM_OUT, OXBPF_ARG_SIZE}, // the other arguments: OXBPF_ARG_UNUSED
+ *         .ret = OXBPF_RET_NUMBER,
+ *     };
+ *     oxbpf_register_helper(vm, 10, "fill", (void *)fill, &fill_proto);
+ *
+ * A verified program that calls a helper without a prototype (registered with ebpf_register,
+ * or with a NULL prototype) does not load, the error naming the helper and its missing
+ * prototype, unless oxbpf_allow_unknown_helpers allows it.
+ */
+
 /**
  * Turns verification on or off for programs loaded afterwards; returns the previous setting.
  * On, a program the verifier rejects does not load, and compiled code drops the checks of the
  * accesses it proved in bounds. The default context is raw memory: r1 = mem_len bytes at mem.
  */
 bool oxbpf_toggle_verify(struct ebpf_vm *vm, bool enable);
+
+/* What a helper argument must be: the codes of oxbpf_helper_proto.args. */
+/** Not read by the helper: anything, even a register never written. */
+#define OXBPF_ARG_UNUSED        0
+/** Any value the program wrote; a pointer only where oxbpf_allow_pointer_leaks allows it (the
+ * helper then sees an address as a number). */
+#define OXBPF_ARG_ANY           1
+/** A number, never a pointer. */
+#define OXBPF_ARG_NUMBER        2
+/** A map (as an lddw of a map loads it) of any type, which the helper only reads. */
+#define OXBPF_ARG_MAP           3
+/** A map of any type whose contents the helper changes (refused for OXBPF_F_RDONLY_PROG). */
+#define OXBPF_ARG_MAP_WRITE     4
+/** A pointer to a key (key_size readable bytes) of the closest earlier map argument. */
+#define OXBPF_ARG_MAP_KEY       5
+/** A pointer to a value (value_size readable bytes) of the closest earlier map argument. */
+#define OXBPF_ARG_MAP_VALUE     6
+/** A pointer to value_size writable bytes of the closest earlier map argument, which the
+ * helper fills. */
+#define OXBPF_ARG_MAP_VALUE_OUT 7
+/** A pointer to readable memory of the size in the next argument (an OXBPF_ARG_SIZE). */
+#define OXBPF_ARG_MEM           8
+/** A pointer to writable memory of the size in the next argument (an OXBPF_ARG_SIZE), which
+ * the helper fills. */
+#define OXBPF_ARG_MEM_OUT       9
+/** The size of the previous OXBPF_ARG_MEM or OXBPF_ARG_MEM_OUT argument: a number the program
+ * has bounded. */
+#define OXBPF_ARG_SIZE          10
+/** An address the helper reads the size in the closest earlier OXBPF_ARG_SIZE argument from
+ * (as probe_read's source): a number, which the helper must check itself, or a pointer to
+ * that much readable memory. */
+#define OXBPF_ARG_ADDRESS       11
+/** The context pointer the program was given (r1 at entry), unmodified. */
+#define OXBPF_ARG_CTX           12
+
+/* What r0 holds after the call: the codes of oxbpf_helper_proto.ret. */
+/** A number. */
+#define OXBPF_RET_NUMBER            0
+/** A pointer to a value of the first map argument, or 0 (the program checks it before use). */
+#define OXBPF_RET_MAP_VALUE_OR_NULL 1
+
+/** A helper's prototype: what r1-r5 must hold and what r0 holds after the call. */
+struct oxbpf_helper_proto {
+    uint32_t args[5]; /**< OXBPF_ARG_* codes for r1 to r5 */
+    uint32_t ret;     /**< an OXBPF_RET_* code */
+};
+
+/**
+ * Registers fn as helper `index` named `name` as ebpf_register does, with the prototype *proto
+ * (copied; NULL: none, the same as ebpf_register). The verifier checks every call of it against
+ * the prototype and assumes fn reads and writes no memory but the arguments it declares, each
+ * within the size it declares: fn must keep to it, or verified programs are no longer safe.
+ * A prototype the verifier cannot use (an OXBPF_ARG_MEM without an OXBPF_ARG_SIZE after it, a
+ * map key before any map) makes programs calling it fail to load, naming it. Returns 0, or -1
+ * (fn NULL, an unknown argument or return code, bad handle), registering nothing.
+ */
+int oxbpf_register_helper(struct ebpf_vm *vm, unsigned int index, const char *name, void *fn,
+                          const struct oxbpf_helper_proto *proto);
+
+/**
+ * Lets verified programs loaded afterwards call helpers without a prototype (allow true), or
+ * refuses them again (false, the default). The verifier then assumes the worst of each such
+ * call: it may be given anything, pointers included, and may read and write the whole stack
+ * and all memory its arguments reach, so no number or pointer the program kept on its stack is
+ * known after it. The host gives up the guarantee for those helpers: what they do with the
+ * addresses they are given is no longer checked, only trusted. Returns 0, or -1 for a bad
+ * handle.
+ */
+int oxbpf_allow_unknown_helpers(struct ebpf_vm *vm, bool allow);
+
+/**
+ * Lets verified programs loaded afterwards hand host addresses to the host (allow true): a
+ * pointer in r0 at exit, stored into context or map memory, turned into a number by arithmetic,
+ * or passed as an OXBPF_ARG_ANY argument. False (the default) refuses such programs. The host
+ * gives up hiding its memory layout (the addresses of its stacks, context and maps) from
+ * programs and from whoever reads their results; memory safety itself is kept. Returns 0, or
+ * -1 for a bad handle.
+ */
+int oxbpf_allow_pointer_leaks(struct ebpf_vm *vm, bool allow);
 
 /**
  * Verifies code_len bytes of bytecode as ebpf_load would load them (same lddw resolution,
@@ -403,6 +511,11 @@ enum oxbpf_map_type {
     OXBPF_MAP_RINGBUF = 27,
 };
 
+/** Map flag (oxbpf_map_create), Linux's BPF_F_RDONLY_PROG: programs may read the map's values
+ * but not change them (a store traps, a verified program that would store does not load); the
+ * host still may, with oxbpf_map_update. */
+#define OXBPF_F_RDONLY_PROG (1U << 7)
+
 /** Update flags, Linux's. */
 #define OXBPF_ANY     0
 #define OXBPF_NOEXIST 1
@@ -422,8 +535,9 @@ struct oxbpf_map_info {
  * standard helpers (map_lookup_elem = 1, ...) serve it (helpers registered with ebpf_register
  * take precedence), and an lddw of src 1 or 5 with imm N loads the N-th map created (from 0),
  * src 2 or 6 the address of its value (array maps) plus next_imm, unless the host's lddw helpers
- * resolve it. Stores its handle in *handle. Returns 0, or -EINVAL / -ENOMEM with *errmsg set
- * (bad sizes or type, a name already used, too large).
+ * resolve it. flags are Linux's map_flags (0, or OXBPF_F_RDONLY_PROG). Stores its handle in
+ * *handle. Returns 0, or -EINVAL / -ENOMEM with *errmsg set (bad sizes or type, a name already
+ * used, too large).
  */
 int oxbpf_map_create(struct ebpf_vm *vm, const char *name, uint32_t type, uint32_t key_size, uint32_t value_size,
                      uint32_t max_entries, uint32_t flags, uint64_t *handle, char **errmsg);

@@ -1,7 +1,7 @@
 //! The VM behind a `struct ebpf_vm *`, the registry of live handles that lets every call reject
 //! a pointer `ebpf_create` did not return, and the guard that keeps a bug from unwinding into C.
 
-use oxbpf::{Loaded, MapSet, Trap, Vm};
+use oxbpf::{Loaded, MapSet, Proto, Trap, Vm};
 use oxbpf_cranelift::thunk::Thunk;
 use std::collections::BTreeMap;
 use std::ffi::CStr;
@@ -10,6 +10,17 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGua
 
 /// A C helper: `r0 = f(r1, r2, r3, r4, r5)`.
 pub(crate) type CHelper = unsafe extern "C" fn(u64, u64, u64, u64, u64) -> u64;
+
+/// A helper the host registered (`ebpf_register`, `oxbpf_register_helper`).
+pub(crate) struct HostHelper {
+    /// The name ELF programs call it by.
+    pub name: String,
+    /// The function.
+    pub func: CHelper,
+    /// What the verifier checks its calls against; `None`: verified programs may call it only
+    /// where the host allows unknown helpers.
+    pub proto: Option<Proto>,
+}
 
 /// The host's trap reporter, `error_printf(stream, format, ...)`.
 pub(crate) type ErrorPrintf =
@@ -70,7 +81,7 @@ pub(crate) struct Code {
 /// Everything calls that change the VM change.
 pub(crate) struct Inner {
     pub vm: Vm,
-    pub helpers: BTreeMap<u32, (String, CHelper)>,
+    pub helpers: BTreeMap<u32, HostHelper>,
     pub unwind: Option<u32>,
     pub lddw: LddwHelpers,
     pub code: Option<Code>,

@@ -1,13 +1,14 @@
-//! Creating and destroying VMs and their settings: helpers, checks, verification, budget,
-//! `lddw` resolvers, the trap reporter.
+//! Creating and destroying VMs and their settings: helpers and their prototypes, checks,
+//! verification, budget, `lddw` resolvers, the trap reporter.
 
 use crate::ffi;
 use crate::handle::{
-    CHelper, ErrorPrintf, Inner, LddwHelpers, Shared, VmState, guard, lock, register, unregister,
-    with_vm,
+    CHelper, ErrorPrintf, HostHelper, Inner, LddwHelpers, Shared, VmState, guard, lock, register,
+    unregister, with_vm,
 };
+use crate::proto::OxbpfHelperProto;
 use libc::c_char;
-use oxbpf::{Config, HelperRegistry, HelperStop, Vm};
+use oxbpf::{Config, HelperContext, HelperRegistry, HelperStop, Proto, UnknownHelpers, Vm};
 use std::collections::BTreeMap;
 use std::ffi::{CStr, c_void};
 use std::sync::Arc;
@@ -116,6 +117,42 @@ pub unsafe extern "C" fn oxbpf_toggle_verify(vm: *mut VmState, enable: bool) -> 
     })
 }
 
+/// Lets verified programs loaded afterwards call helpers without a prototype (the verifier
+/// then assumes the worst of each such call), or refuses them again (the default).
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_allow_unknown_helpers(vm: *mut VmState, allow: bool) -> i32 {
+    guard(-1, || {
+        with_vm(vm, |s| {
+            s.write().vm.verifier_mut().unknown_helpers = if allow {
+                UnknownHelpers::AssumeWorst
+            } else {
+                UnknownHelpers::Refuse
+            };
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// Lets verified programs loaded afterwards hand pointers to the host (in `r0`, memory, number
+/// arguments of helpers), or refuses them again (the default).
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_allow_pointer_leaks(vm: *mut VmState, allow: bool) -> i32 {
+    guard(-1, || {
+        with_vm(vm, |s| {
+            s.write().vm.verifier_mut().allow_pointer_leaks = allow;
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
 /// Limits runs of programs loaded afterwards to `budget` instructions (0: unlimited).
 ///
 /// # Safety
@@ -145,7 +182,7 @@ pub unsafe extern "C" fn ebpf_set_error_print(vm: *mut VmState, error_printf: Op
     })
 }
 
-/// Registers the C function `fn_` as helper `index`.
+/// Registers the C function `fn_` as helper `index`, without a prototype.
 ///
 /// # Safety
 /// A non-NULL `name` must be a NUL-terminated string; a non-NULL `fn_` must be a function of
@@ -159,31 +196,77 @@ pub unsafe extern "C" fn ebpf_register(
     fn_: *mut c_void,
 ) -> i32 {
     guard(-1, || {
-        if fn_.is_null() {
-            return -1;
-        }
-        // SAFETY: the caller guarantees `fn_` has the helper signature.
-        let f = unsafe { std::mem::transmute::<*mut c_void, CHelper>(fn_) };
-        let name = if name.is_null() {
-            format!("helper_{index}")
+        // SAFETY: forwarded from the caller.
+        unsafe { register_helper(vm, index, name, fn_, None) }
+    })
+}
+
+/// Registers the C function `fn_` as helper `index` with the prototype `*proto` (NULL: none, as
+/// [`ebpf_register`]); -1 for an unknown argument or return code.
+///
+/// # Safety
+/// As [`ebpf_register`]; a non-NULL `proto` must point to a readable
+/// `struct oxbpf_helper_proto`, and `fn_` must touch no memory but what its prototype lets it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_register_helper(
+    vm: *mut VmState,
+    index: u32,
+    name: *const c_char,
+    fn_: *mut c_void,
+    proto: *const OxbpfHelperProto,
+) -> i32 {
+    guard(-1, || {
+        let proto = if proto.is_null() {
+            None
         } else {
-            // SAFETY: the caller passes a NUL-terminated string.
-            match unsafe { ffi::str(name) } {
-                Some(n) => n.to_owned(),
+            // SAFETY: checked non-NULL; the caller guarantees it points to a readable struct.
+            match unsafe { proto.read() }.to_proto() {
+                Some(p) => Some(p),
                 None => return -1,
             }
         };
-        with_vm(vm, |s| {
-            let mut inner = s.write();
-            inner
-                .helpers
-                .retain(|&id, (n, _)| id == index || *n != name);
-            inner.helpers.insert(index, (name, f));
-            sync_helpers(&mut inner);
-            0
-        })
-        .unwrap_or(-1)
+        // SAFETY: forwarded from the caller.
+        unsafe { register_helper(vm, index, name, fn_, proto) }
     })
+}
+
+/// The body of [`ebpf_register`] and [`oxbpf_register_helper`]: registers `fn_` as helper
+/// `index` named `name` (NULL: `helper_<index>`) with `proto`, replacing any helper with that
+/// index or name.
+///
+/// # Safety
+/// As [`ebpf_register`].
+unsafe fn register_helper(
+    vm: *mut VmState,
+    index: u32,
+    name: *const c_char,
+    fn_: *mut c_void,
+    proto: Option<Proto>,
+) -> i32 {
+    if fn_.is_null() {
+        return -1;
+    }
+    // SAFETY: the caller guarantees `fn_` has the helper signature.
+    let func = unsafe { std::mem::transmute::<*mut c_void, CHelper>(fn_) };
+    let name = if name.is_null() {
+        format!("helper_{index}")
+    } else {
+        // SAFETY: the caller passes a NUL-terminated string.
+        match unsafe { ffi::str(name) } {
+            Some(n) => n.to_owned(),
+            None => return -1,
+        }
+    };
+    with_vm(vm, |s| {
+        let mut inner = s.write();
+        inner.helpers.retain(|&id, h| id == index || h.name != name);
+        inner
+            .helpers
+            .insert(index, HostHelper { name, func, proto });
+        sync_helpers(&mut inner);
+        0
+    })
+    .unwrap_or(-1)
 }
 
 /// Removes helper `index`.
@@ -257,22 +340,24 @@ pub unsafe extern "C" fn ebpf_set_lddw_helpers(
     })
 }
 
-/// Rebuilds the VM's helper registry from the C helpers and the unwind index.
+/// Rebuilds the VM's helper registry from the C helpers, their prototypes and the unwind
+/// index.
 fn sync_helpers(inner: &mut Inner) {
     let mut registry = HelperRegistry::new();
-    for (&id, (name, f)) in &inner.helpers {
-        let f = *f;
+    for (&id, h) in &inner.helpers {
+        let f = h.func;
         let unwind = inner.unwind == Some(id);
-        registry.register(id, name, move |_, [a, b, c, d, e]| {
-            // SAFETY: `ebpf_register`'s caller guarantees `f` has this signature and stays
-            // callable while programs using it are loaded.
+        let func = move |_: &mut HelperContext<'_, '_>, [a, b, c, d, e]: [u64; 5]| {
+            // SAFETY: the caller of `ebpf_register` or `oxbpf_register_helper` guarantees `f`
+            // has this signature and stays callable while programs using it are loaded.
             let r0 = unsafe { f(a, b, c, d, e) };
             if unwind && r0 == 0 {
                 Err(HelperStop::Exit(0))
             } else {
                 Ok(r0)
             }
-        });
+        };
+        registry.register_with_proto(id, &h.name, h.proto, Arc::new(func));
     }
     *inner.vm.helpers_mut() = registry;
 }

@@ -60,7 +60,9 @@ impl Outcome {
 /// Helper 5 as ubpf and rbpf register it for the suite: returns its first argument
 /// (`call_unwind_fail.data` and `callx.data` call it).
 pub fn register_suite_helpers(vm: &mut Vm) {
-    vm.register_helper(5, "unwind", |_, [a, ..]| Ok::<u64, HelperStop>(a));
+    vm.register_helper_with_proto(5, "unwind", oxbpf::Proto::numbers(1), |_, [a, ..]| {
+        Ok::<u64, HelperStop>(a)
+    });
 }
 
 /// A VM on `backend` set up the way the suite expects, verifying every program before it

@@ -1,6 +1,8 @@
 //! Programs built from the fuzzer's bytes, in the shapes compilers emit (arithmetic, length
 //! checks against constants and numbers, accesses through `r1`, `r10` and a masked index, forward and backward jumps, helper
-//! calls) mixed with arbitrary instructions, are verified over raw memory with loops widened.
+//! calls, spills of pointers, helpers that write through their pointer arguments and copy bytes
+//! from one place to another) mixed with arbitrary instructions, are verified over raw memory
+//! with loops widened.
 //! The verifier must answer without a panic, and every program it accepts must keep the
 //! soundness property of `tests/support/sound.rs`: no out-of-bounds trap at a proven access, no
 //! result that depends on stack bytes the program never wrote.
@@ -12,7 +14,7 @@ mod sound;
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use oxbpf::isa::{AluOp, Cond, Insn, Operand, Reg, Size, Width, decode_one};
-use oxbpf::{Config, StackBuffer, Termination, Vm};
+use oxbpf::{Arg, Config, HelperStop, Proto, StackBuffer, Termination, Vm};
 use sound::NUMBERS;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,7 +23,20 @@ fuzz_target!(|data: &[u8]| {
     let config = Config { instruction_budget: Some(3_000), ..Config::default() };
     let mut vm = Vm::with_config("interp", config).unwrap();
     vm.verifier_mut().termination = Termination::Budget;
-    vm.register_helper(1, "sum", |_, [a, b, ..]| Ok(a.wrapping_add(b)));
+    vm.register_helper_with_proto(1, "sum", Proto::numbers(2), |_, [a, b, ..]| Ok(a.wrapping_add(b)));
+    // Fills `size` bytes at `dst` with a pattern (a pointer's worth of 0xa5s, say).
+    vm.register_helper_with_proto(2, "fill", Proto::scalar([Arg::MemOut, Arg::Size, Arg::Unused, Arg::Unused, Arg::Unused]), |hc, [dst, size, ..]| {
+        let bytes = vec![0xa5; size as usize];
+        hc.memory.write(dst, &bytes).map_err(|f| HelperStop::Error(f.to_string()))?;
+        Ok(0)
+    });
+    // Copies `size` bytes from `src` (a number or a pointer) to `dst`, as `probe_read` does.
+    vm.register_helper_with_proto(3, "copy", Proto::scalar([Arg::MemOut, Arg::Size, Arg::Address, Arg::Unused, Arg::Unused]), |hc, [dst, size, src, ..]| {
+        let mut bytes = vec![0; size as usize];
+        hc.memory.read(src, &mut bytes).map_err(|f| HelperStop::Error(f.to_string()))?;
+        hc.memory.write(dst, &bytes).map_err(|f| HelperStop::Error(f.to_string()))?;
+        Ok(0)
+    });
     let Ok(program) = oxbpf::Program::from_insns(insns, vm.config(), vm.helpers()) else {
         return;
     };
@@ -43,6 +58,10 @@ fn program(u: &mut Unstructured) -> Result<(Vec<Insn>, Vec<u8>)> {
     let mut insns = sound::prologue();
     let n = u.int_in_range(1..=48)?;
     for _ in 0..n {
+        if u.ratio(1, 8)? {
+            insns.extend(memory_call(u)?);
+            continue;
+        }
         let i = insn(u)?;
         insns.push(i);
         if matches!(i, Insn::LoadImm64 { .. }) {
@@ -100,6 +119,46 @@ fn insn(u: &mut Unstructured) -> Result<Insn> {
         _ => {
             let slot: [u8; 8] = u.arbitrary()?;
             decode_one(&slot, None).unwrap_or(Insn::Exit)
+        }
+    })
+}
+
+/// A spill of a pointer (`r1`, `r10` or `r6`) into the stack, or a call of `fill` or `copy` with
+/// stack or context pointers and a small size: the helpers that change memory behind the
+/// program's back.
+fn memory_call(u: &mut Unstructured) -> Result<Vec<Insn>> {
+    let slot = |u: &mut Unstructured| -> Result<i16> { Ok(-8 * u.int_in_range(1i16..=8)?) };
+    let ptr = |u: &mut Unstructured, dst: Reg, slot: i16| -> Result<Vec<Insn>> {
+        Ok(if u.arbitrary()? {
+            let off = u.int_in_range(0..=16)?;
+            vec![
+                Insn::Alu { width: Width::W64, op: AluOp::Mov, dst, src: Operand::Reg(Reg::R1) },
+                Insn::Alu { width: Width::W64, op: AluOp::Add, dst, src: Operand::Imm(off) },
+            ]
+        } else {
+            vec![
+                Insn::Alu { width: Width::W64, op: AluOp::Mov, dst, src: Operand::Reg(Reg::R10) },
+                Insn::Alu { width: Width::W64, op: AluOp::Add, dst, src: Operand::Imm(i32::from(slot)) },
+            ]
+        })
+    };
+    Ok(match u.int_in_range(0u8..=2)? {
+        0 => {
+            let src = *u.choose(&[Reg::R1, Reg::R10, Reg::R6])?;
+            vec![Insn::Store { size: Size::DW, dst: Reg::R10, off: slot(u)?, src: Operand::Reg(src) }]
+        }
+        k => {
+            // `r1` (the context) is kept at fp-72, out of the helpers' reach, across the call.
+            let mut v = vec![Insn::Store { size: Size::DW, dst: Reg::R10, off: -72, src: Operand::Reg(Reg::R1) }];
+            v.extend(ptr(u, Reg::R1, slot(u)?)?);
+            let size = u.int_in_range(1..=16)?;
+            v.push(Insn::Alu { width: Width::W64, op: AluOp::Mov, dst: Reg::R2, src: Operand::Imm(size) });
+            if k == 2 {
+                v.extend(ptr(u, Reg::R3, slot(u)?)?);
+            }
+            v.push(Insn::Call { helper: u32::from(k) + 1 });
+            v.push(Insn::Load { size: Size::DW, signed: false, dst: Reg::R1, src: Reg::R10, off: -72 });
+            v
         }
     })
 }

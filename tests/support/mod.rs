@@ -8,7 +8,7 @@
 
 pub mod sound;
 
-use oxbpf::{BACKENDS, Config, HelperStop, Vm};
+use oxbpf::{BACKENDS, Config, HelperStop, Proto, Vm};
 use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestRng, TestRunner};
 
 /// A VM per registered backend with an instruction budget of `budget`, not verifying: these
@@ -32,15 +32,19 @@ pub fn vms_verifying(budget: u64, verify: bool) -> Vec<Vm> {
         .iter()
         .map(|b| {
             let mut vm = Vm::with_config(b, config.clone()).unwrap();
-            vm.register_helper(1, "sum", |_, [a, b, ..]| Ok(a.wrapping_add(b)));
-            vm.register_helper(2, "read8", |ctx, [addr, ..]| {
+            vm.register_helper_with_proto(1, "sum", Proto::numbers(2), |_, [a, b, ..]| {
+                Ok(a.wrapping_add(b))
+            });
+            vm.register_helper_with_proto(2, "read8", Proto::numbers(1), |ctx, [addr, ..]| {
                 let mut v = [0u8; 8];
                 ctx.memory
                     .read(addr, &mut v)
                     .map_err(|k| HelperStop::Error(k.to_string()))?;
                 Ok(u64::from_le_bytes(v))
             });
-            vm.register_helper(3, "stop", |_, [a, ..]| Err(HelperStop::Exit(a)));
+            vm.register_helper_with_proto(3, "stop", Proto::numbers(1), |_, [a, ..]| {
+                Err(HelperStop::Exit(a))
+            });
             vm
         })
         .collect()

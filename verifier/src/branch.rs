@@ -2,6 +2,7 @@
 //! (scalar ranges, null checks, proven context and packet lengths).
 
 use crate::error::VerifyError;
+use crate::insn::same_region;
 use crate::relate;
 use crate::scalar::Scalar;
 use crate::state::{CTX_LEN_ID, State};
@@ -229,6 +230,10 @@ impl Checker<'_> {
                 if width == Width::W32 {
                     return Err(self.error(pc, "32-bit comparison of pointers".into()));
                 }
+                if !same_region(&x, &y) && !self.env.settings.allow_pointer_leaks {
+                    // Where two regions lie relative to each other is the host's business.
+                    return Err(self.leak(pc, format!("comparing {a} with {b}")));
+                }
                 (
                     Some(end_check(st, rel, &x, &y)),
                     Some(end_check(st, negate(rel), &x, &y)),
@@ -245,6 +250,11 @@ impl Checker<'_> {
                             Value::Ptr(p)
                         ),
                     ));
+                }
+                if (x.is_ptr() || y.is_ptr()) && !self.env.settings.allow_pointer_leaks {
+                    // Branching on a pointer against a number tells the program its address,
+                    // a bit at a time.
+                    return Err(self.leak(pc, format!("comparing {a} with the number {b}")));
                 }
                 (Some(st.clone()), Some(st.clone()))
             }

@@ -1,12 +1,15 @@
-//! Helper calls, checked against the helper's prototype.
+//! Helper calls, checked against the helper's prototype; calls without one are refused, or
+//! assumed to do the worst (see [`UnknownHelpers`]).
 
+use crate::env::UnknownHelpers;
 use crate::error::VerifyError;
 use crate::mem::Dir;
 use crate::scalar::Scalar;
-use crate::state::State;
+use crate::state::{Slot, State};
 use crate::types::{Ptr, PtrKind, Value};
-use crate::verify::Checker;
-use oxbpf_core::{Arg, Proto, Ret};
+use crate::verify::{Checker, MemArg};
+use oxbpf_core::isa::Reg;
+use oxbpf_core::{Arg, ArgLen, MapArg, Proto, Ret};
 
 /// Helper 12, `bpf_tail_call`.
 const TAIL_CALL: u32 = 12;
@@ -14,7 +17,7 @@ const TAIL_CALL: u32 = 12;
 const MAX_SIZE: u64 = 1 << 29;
 
 impl Checker<'_> {
-    /// A call of helper `id` (`None`: a `callx` whose target is not known).
+    /// A call of helper `id` (`None`: a `callx` whose target is not a known constant).
     pub(crate) fn call_helper(
         &mut self,
         pc: usize,
@@ -22,14 +25,38 @@ impl Checker<'_> {
         id: Option<u32>,
     ) -> Result<(), VerifyError> {
         let helper = id.and_then(|i| self.env.helpers.get(i));
-        let proto = helper.map_or(Proto::UNKNOWN, |h| h.proto());
-        let name = helper.map_or_else(
-            || "an unknown helper".to_owned(),
-            |h| format!("`{}`", h.name),
-        );
+        let Some((proto, helper)) = helper.and_then(|h| Some((h.proto?, h))) else {
+            let why = match (id, helper) {
+                (None, _) => {
+                    "a call through a register whose helper id is not a known constant".to_owned()
+                }
+                (Some(i), None) => format!("a call of helper {i}, which is not registered"),
+                (Some(i), Some(h)) => format!(
+                    "`{}` (helper {i}) has no prototype, so what it reads and writes is unknown",
+                    h.name
+                ),
+            };
+            return self.unknown_call(pc, st, why, id.is_none());
+        };
+        let name = format!("`{}`", helper.name);
+        self.check_args(pc, st, &proto, &name, id)
+    }
+
+    /// Checks the arguments of a call of `proto` and applies its effects.
+    fn check_args(
+        &mut self,
+        pc: usize,
+        st: &mut State,
+        proto: &Proto,
+        name: &str,
+        id: Option<u32>,
+    ) -> Result<(), VerifyError> {
+        let leaks = self.env.settings.allow_pointer_leaks;
         let mut map: Option<u32> = None;
         // A memory argument waiting for its size: (register, pointer, writes).
         let mut pending: Option<(usize, Ptr, Dir)> = None;
+        // The closest earlier size argument: its register and bounds.
+        let mut size: Option<(usize, u64, u64)> = None;
         let mut released: Option<u32> = None;
         for (i, arg) in proto.args.iter().enumerate() {
             let r = i + 1;
@@ -50,19 +77,29 @@ impl Checker<'_> {
                 ));
             }
             match arg {
-                Arg::Unused | Arg::Any => {}
+                Arg::Unused => {}
+                Arg::Any => {
+                    if v.is_ptr() && !leaks {
+                        return Err(
+                            self.leak(pc, format!("passing r{r} = {v} to {name} as a number"))
+                        );
+                    }
+                }
                 Arg::Scalar => {
                     if v.is_ptr() {
                         return Err(bad(self, "a number"));
                     }
                 }
-                Arg::Map => match v {
+                Arg::Map(want) => match v {
                     Value::Ptr(Ptr {
                         kind: PtrKind::Map { map: m },
                         off_min: 0,
                         off_max: 0,
                         ..
-                    }) => map = Some(m),
+                    }) => {
+                        self.check_map_arg(pc, name, r, m, want)?;
+                        map = Some(m);
+                    }
                     _ => return Err(bad(self, "a map")),
                 },
                 Arg::MapKey | Arg::MapValue | Arg::MapValueOut => {
@@ -78,8 +115,12 @@ impl Checker<'_> {
                     let Value::Ptr(p) = v else {
                         return Err(bad(self, &format!("a pointer to {len} bytes")));
                     };
-                    let what = format!("r{r}");
-                    self.helper_mem(pc, st, &p, &what, u64::from(len), u64::from(len), dir)?;
+                    let arg = MemArg {
+                        reg: reg(r),
+                        len: ArgLen::Const(len),
+                        write: dir == Dir::Write,
+                    };
+                    self.helper_mem(pc, st, &p, &arg, u64::from(len), u64::from(len))?;
                 }
                 Arg::Mem | Arg::MemOut => {
                     let Value::Ptr(p) = v else {
@@ -102,9 +143,28 @@ impl Checker<'_> {
                             &format!("a size of at most {MAX_SIZE} bytes (bound it first)"),
                         ));
                     }
+                    size = Some((r, s.umin, s.umax));
                     if let Some((pr, p, dir)) = pending.take() {
-                        let what = format!("r{pr}");
-                        self.helper_mem(pc, st, &p, &what, s.umin, s.umax, dir)?;
+                        let arg = MemArg {
+                            reg: reg(pr),
+                            len: ArgLen::Reg(reg(r)),
+                            write: dir == Dir::Write,
+                        };
+                        self.helper_mem(pc, st, &p, &arg, s.umin, s.umax)?;
+                    }
+                }
+                Arg::Address => {
+                    // A number is looked up by the helper itself; a pointer must be readable.
+                    if let Value::Ptr(p) = v {
+                        let Some((sr, lo, hi)) = size else {
+                            return Err(bad(self, "an address after its size argument"));
+                        };
+                        let arg = MemArg {
+                            reg: reg(r),
+                            len: ArgLen::Reg(reg(sr)),
+                            write: false,
+                        };
+                        self.helper_mem(pc, st, &p, &arg, lo, hi)?;
                     }
                 }
                 Arg::Ctx => {
@@ -138,6 +198,12 @@ impl Checker<'_> {
                     }
                 },
             }
+        }
+        if let Some((pr, ..)) = pending {
+            return Err(self.error(
+                pc,
+                format!("the prototype of {name} gives r{pr} no size argument after it"),
+            ));
         }
         if id == Some(TAIL_CALL)
             && let Some(&(_, at)) = st.refs.first()
@@ -188,11 +254,118 @@ impl Checker<'_> {
                 })
             }
         };
-        let regs = &mut st.cur_mut().regs;
-        regs[0] = r0;
-        for r in &mut regs[1..6] {
-            *r = Value::Uninit;
+        set_results(st, r0);
+        Ok(())
+    }
+
+    /// Checks that map `m`, argument `r` of helper `name`, is of a type the helper takes and, if
+    /// the helper changes it, that programs may.
+    fn check_map_arg(
+        &self,
+        pc: usize,
+        name: &str,
+        r: usize,
+        m: u32,
+        want: &MapArg,
+    ) -> Result<(), VerifyError> {
+        let info = &self.env.maps[m as usize];
+        if !want.types.contains(info.map_type) {
+            return Err(self.error(
+                pc,
+                format!(
+                    "argument {r} of {name} is map `{}` of type {}, which {name} does not take \
+                     (it takes types {:?})",
+                    info.name, info.map_type, want.types
+                ),
+            ));
+        }
+        if want.writes && info.read_only {
+            return Err(self.error(
+                pc,
+                format!(
+                    "{name} changes map `{}`, which is read-only to programs",
+                    info.name
+                ),
+            ));
         }
         Ok(())
+    }
+
+    /// A call the verifier cannot resolve to a prototype (`why` says which): refused, or, where
+    /// the host allows it, assumed to read and write everything its arguments reach and the
+    /// whole stack.
+    /// `any_target`: the call may reach any registered helper (a `callx` whose id is not known).
+    fn unknown_call(
+        &mut self,
+        pc: usize,
+        st: &mut State,
+        why: String,
+        any_target: bool,
+    ) -> Result<(), VerifyError> {
+        if self.env.settings.unknown_helpers == UnknownHelpers::Refuse {
+            return Err(self.error(
+                pc,
+                format!(
+                    "{why}: a verified program calls only helpers with a prototype (register \
+                     the helper with one, or let the verifier assume the worst of such calls)"
+                ),
+            ));
+        }
+        if let Some(&(_, at)) = st.refs.first() {
+            return Err(self.error(
+                pc,
+                format!(
+                    "{why}: it may release the ring-buffer record reserved at insn {at}, which \
+                     is held across it"
+                ),
+            ));
+        }
+        for f in &mut st.frames {
+            for slot in &mut f.stack.slots {
+                if slot.spill.is_ptr() {
+                    *slot = Slot::EMPTY;
+                } else {
+                    slot.forget_spill();
+                }
+            }
+        }
+        for v in st.values_mut() {
+            if let Value::Ptr(Ptr {
+                kind: PtrKind::Packet | PtrKind::PacketEnd,
+                ..
+            }) = v
+            {
+                *v = Value::Uninit;
+            }
+        }
+        st.pkt_min = 0;
+        // A call that may reach a helper returning a pointer (a map value, a record) leaves
+        // `r0` unusable: taken for a number, it would leak.
+        let pointer_result = any_target
+            && self.env.helpers.iter().any(|h| {
+                h.proto
+                    .is_some_and(|p| matches!(p.ret, Ret::MapValueOrNull | Ret::RecordOrNull))
+            });
+        let r0 = if pointer_result {
+            Value::Uninit
+        } else {
+            Value::Scalar(Scalar::UNKNOWN)
+        };
+        set_results(st, r0);
+        Ok(())
+    }
+}
+
+/// Argument register `r` (1 to 5).
+fn reg(r: usize) -> Reg {
+    Reg::new(r as u8).expect("an argument register")
+}
+
+/// After a call: `r0` is `r0`, `r1`–`r5` are clobbered.
+fn set_results(st: &mut State, r0: Value) {
+    let regs = &mut st.cur_mut().regs;
+    regs[0] = r0;
+    for r in &mut regs[1..6] {
+        *r = Value::Uninit;
     }
 }

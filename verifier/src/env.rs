@@ -74,7 +74,8 @@ pub struct MapInfo {
     pub key_size: u32,
     /// Value size in bytes.
     pub value_size: u32,
-    /// Whether programs may only read its values (`.rodata`, `BPF_F_RDONLY_PROG`).
+    /// Whether programs may only read its values and not change its contents (`.rodata`,
+    /// `BPF_F_RDONLY_PROG`).
     pub read_only: bool,
 }
 
@@ -107,6 +108,23 @@ pub enum Termination {
     Budget,
 }
 
+/// What the verifier does with a call it cannot resolve to a prototype: a helper registered
+/// without one, an id no helper has, or a `callx` whose target is not a known constant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnknownHelpers {
+    /// The program is refused, naming the call (the default).
+    #[default]
+    Refuse,
+    /// The call is assumed to read and write everything reachable from its arguments and the
+    /// whole stack of every frame: after it, no spilled pointer and no known number survives on
+    /// the stack (a slot that held a pointer is unreadable, a slot that held a number holds any
+    /// number), no packet pointer survives, and no ring-buffer record may be held across it. Its
+    /// arguments may be anything, pointers included: the host trusts the helpers it registered
+    /// without prototypes with the addresses they are given. Its result is a number, unless it
+    /// is a `callx` that may reach a helper returning a pointer: then `r0` may not be read.
+    AssumeWorst,
+}
+
 /// What the host decides about verification, the same for every program it loads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -120,6 +138,8 @@ pub struct Settings {
     pub max_steps: u64,
     /// How programs are shown to end (default [`Termination::Proven`]).
     pub termination: Termination,
+    /// What calls without a prototype do (default [`UnknownHelpers::Refuse`]).
+    pub unknown_helpers: UnknownHelpers,
 }
 
 impl Default for Settings {
@@ -129,6 +149,7 @@ impl Default for Settings {
             allow_pointer_leaks: false,
             max_steps: 1_000_000,
             termination: Termination::Proven,
+            unknown_helpers: UnknownHelpers::Refuse,
         }
     }
 }

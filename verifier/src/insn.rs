@@ -13,7 +13,7 @@ use oxbpf_core::isa::{AluOp, Insn, Operand, Reg, Width};
 /// The largest pointer offset arithmetic may produce (as Linux's `BPF_MAX_VAR_OFF`).
 pub(crate) const MAX_OFF: i64 = 1 << 29;
 /// The bound on offsets into raw memory tracked as a range (see [`ContextSize::InR2`]); beyond
-/// it a pointer into raw memory may point anywhere.
+/// it that side of a pointer's range is unbounded.
 const MAX_RAW_OFF: i64 = 1 << 62;
 
 impl Checker<'_> {
@@ -118,7 +118,7 @@ impl Checker<'_> {
                     self.read_scalar(pc, st, r, "packet index")?;
                 }
                 // Checked at run time against the context, like any access to it.
-                self.record_access(pc, false);
+                self.record_access(pc, false, true)?;
                 st.set_reg(0, Value::Scalar(Scalar::of_size(size.bytes() as u32)));
             }
             Insn::Ja { .. } | Insn::Ja32 { .. } => {
@@ -311,13 +311,13 @@ impl Checker<'_> {
                 ..p
             })),
             // Raw memory has a length known only at run time, and the run-time check stays on
-            // every access not proven: a pointer into it may go anywhere (an access through it
-            // is checked, see `check_access`).
+            // every access not proven, against the context alone: a pointer into it may move
+            // far (an access through it must not lie below the start, see `check_access`).
             (lo, hi) if raw => {
-                let (lo, hi) = match (lo, hi) {
-                    (Some(lo), Some(hi)) if lo >= -MAX_RAW_OFF && hi <= MAX_RAW_OFF => (lo, hi),
-                    _ => (i64::MIN, i64::MAX),
-                };
+                // Each bound beyond the tracked range is lost on its own side: a pointer moved
+                // by a large non-negative number still lies at or above its start.
+                let lo = lo.filter(|&l| l >= -MAX_RAW_OFF).unwrap_or(i64::MIN);
+                let hi = hi.filter(|&h| h <= MAX_RAW_OFF).unwrap_or(i64::MAX);
                 Ok(Value::Ptr(Ptr {
                     off_min: lo,
                     off_max: hi,
@@ -414,7 +414,7 @@ impl Checker<'_> {
 }
 
 /// Whether two pointers point into the same region (so their difference is a distance).
-fn same_region(a: &Ptr, b: &Ptr) -> bool {
+pub(crate) fn same_region(a: &Ptr, b: &Ptr) -> bool {
     use PtrKind::*;
     match (a.kind, b.kind) {
         (Ctx | CtxEnd, Ctx | CtxEnd) | (Packet | PacketEnd, Packet | PacketEnd) => true,

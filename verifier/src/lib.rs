@@ -31,6 +31,7 @@ mod verify;
 
 pub use env::{
     ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields, Settings, Termination,
+    UnknownHelpers,
 };
 pub use error::VerifyError;
 pub use scalar::Scalar;

@@ -49,8 +49,8 @@ fn use_def(insn: &Insn, helpers: &HelperRegistry) -> (u16, u16) {
         },
         Insn::Jump { dst, src, .. } => (bit(dst) | operand(src), 0),
         Insn::Call { helper } => {
-            let proto = helpers.get(helper).map_or(Proto::UNKNOWN, |h| h.proto());
-            (proto_uses(&proto), CALL_CLOBBERS)
+            let proto = helpers.get(helper).and_then(|h| h.proto);
+            (proto.map_or(ARGS, |p| proto_uses(&p)), CALL_CLOBBERS)
         }
         Insn::Callx { reg } => (bit(reg) | ARGS, CALL_CLOBBERS),
         Insn::CallLocal { .. } | Insn::CallRuntime { .. } => (ARGS, CALL_CLOBBERS),
@@ -59,11 +59,9 @@ fn use_def(insn: &Insn, helpers: &HelperRegistry) -> (u16, u16) {
     }
 }
 
+/// The argument registers a helper of prototype `proto` reads (one without a prototype may read
+/// any).
 fn proto_uses(proto: &Proto) -> u16 {
-    // A helper without a prototype may read any argument register.
-    if *proto == Proto::UNKNOWN {
-        return ARGS;
-    }
     proto
         .args
         .iter()

@@ -3,11 +3,10 @@
 
 use crate::env::ContextSize;
 use crate::error::VerifyError;
-use crate::insn::MAX_OFF;
 use crate::scalar::Scalar;
 use crate::state::{Slot, Stack, State};
 use crate::types::{Ptr, PtrKind, Value};
-use crate::verify::Checker;
+use crate::verify::{Checker, MemArg};
 use oxbpf_core::isa::{AtomicOp, Reg, Size};
 
 /// Reading or writing.
@@ -98,16 +97,27 @@ impl Checker<'_> {
                 true
             }
             PtrKind::Ctx => {
-                // A pointer into raw memory that may be anywhere: the run-time check decides.
-                let anywhere = p.off_min < -MAX_OFF;
+                let raw = self.env.settings.context.size == ContextSize::InR2;
                 // Raw memory plus an index known to leave room below the run-time length.
-                let by_index = self.env.settings.context.size == ContextSize::InR2
+                let by_index = raw
                     && st.len_fact(p.var).is_some_and(|k| {
                         p.var_off.checked_add(off).is_some_and(|start| {
                             start >= 0 && start.checked_add(size).is_some_and(|end| end <= k)
                         })
                     });
-                if lo < 0 && !anywhere && !by_index {
+                if lo < 0 && !by_index {
+                    if raw && p.fixed().is_none() {
+                        // A pointer moved by a number that may be negative (an unknown 64-bit
+                        // number, say) may point anywhere, the stack included.
+                        return Err(self.error(
+                            pc,
+                            format!(
+                                "{what} = {shown}: the offset into the context is not bounded \
+                                 below (compare the index with the length in r2, or bound it \
+                                 first)"
+                            ),
+                        ));
+                    }
                     return Err(self.error(pc, at("the context")));
                 }
                 if dir == Dir::Write
@@ -119,6 +129,21 @@ impl Checker<'_> {
                     if !inside {
                         return Err(self.error(pc, format!("{what} = {shown}: write of {size} bytes at offset {lo} to a read-only part of the context")));
                     }
+                }
+                if dir == Dir::Write
+                    && let Some(pf) = self.env.settings.context.packet
+                    && [pf.data, pf.data_end].iter().any(|&f| {
+                        let (f, w) = (i64::from(f), i64::from(pf.width));
+                        by_index || (lo < f + w && f < hi)
+                    })
+                {
+                    return Err(self.error(
+                        pc,
+                        format!(
+                            "{what} = {shown}: write of {size} bytes at offset {lo} may change \
+                             the context's packet pointers"
+                        ),
+                    ));
                 }
                 match self.env.settings.context.size {
                     ContextSize::Fixed(n) if hi > i64::from(n) => {
@@ -194,7 +219,7 @@ impl Checker<'_> {
         let what = format!("r{}", base.idx());
         let bytes = size.bytes() as u32;
         let span = self.check_access(pc, st, &p, &what, i64::from(off), u64::from(bytes), dir)?;
-        self.record_access(pc, span.proven);
+        self.record_access(pc, span.proven, p.kind == PtrKind::Ctx)?;
         Ok((p, span, bytes))
     }
 
@@ -336,6 +361,25 @@ impl Checker<'_> {
         Ok(Value::Scalar(Scalar::of_size(bytes)))
     }
 
+    /// Checks that a helper may read the bytes at `span` of frame `frame`'s stack as bytes:
+    /// each was written, and none belongs to a spilled pointer (unless leaks are allowed).
+    fn stack_bytes(
+        &self,
+        pc: usize,
+        st: &State,
+        frame: u8,
+        span: &Span,
+    ) -> Result<(), VerifyError> {
+        let stack = &st.frames[frame as usize].stack;
+        if let Some(off) = (span.lo..span.hi).find(|&off| !stack.byte_init(off)) {
+            return Err(self.error(
+                pc,
+                format!("reads fp{frame}{off:+}, a stack byte not written on this path"),
+            ));
+        }
+        self.no_pointer_in(pc, stack, span, "a helper reading")
+    }
+
     /// Rejects an access to part of a spilled pointer (unless leaks are allowed).
     fn no_pointer_in(
         &self,
@@ -431,30 +475,32 @@ impl Checker<'_> {
         Ok(())
     }
 
-    /// Checks memory a helper reads (`dir` Read: initialised) or writes (and then marks it
-    /// initialised): `len` bytes, `len_min` of them for certain, at pointer `p`.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the access, and the operand for messages"
-    )]
+    /// Checks memory a helper reads (initialised bytes, no spilled pointer) or writes (and then
+    /// marks it initialised): `len` bytes, `len_min` of them for certain, at pointer `p`, its
+    /// argument `arg`.
     pub(crate) fn helper_mem(
         &mut self,
         pc: usize,
         st: &mut State,
         p: &Ptr,
-        what: &str,
+        arg: &MemArg,
         len_min: u64,
         len: u64,
-        dir: Dir,
     ) -> Result<(), VerifyError> {
         if len == 0 {
             return Ok(());
         }
+        let what = &format!("r{}", arg.reg.idx());
+        let dir = if arg.write { Dir::Write } else { Dir::Read };
         let span = self.check_access(pc, st, p, what, 0, len, dir)?;
+        // Helpers reach memory through the run's regions: an argument into the context that is
+        // not proven is checked against the context before the call.
+        self.record_arg(pc, arg, span.proven, p.kind == PtrKind::Ctx)?;
         if let PtrKind::Stack { frame } = p.kind {
             match dir {
                 Dir::Read => {
-                    self.stack_read(pc, st, frame, &span, p.fixed().is_some(), len as u32)?;
+                    // Bytes, never a spilled register: the helper may copy them out.
+                    self.stack_bytes(pc, st, frame, &span)?;
                 }
                 Dir::Write => {
                     self.clear_spills(pc, st, frame, &span)?;

@@ -21,14 +21,17 @@ pub(crate) struct Slot {
     pub(crate) len: u8,
 }
 
-const EMPTY: Slot = Slot {
-    init: 0,
-    spill: Value::Uninit,
-    at: 0,
-    len: 0,
-};
+const EMPTY: Slot = Slot::EMPTY;
 
 impl Slot {
+    /// Never written: no byte initialised, no spill.
+    pub(crate) const EMPTY: Slot = Slot {
+        init: 0,
+        spill: Value::Uninit,
+        at: 0,
+        len: 0,
+    };
+
     /// Whether `other` holds its spill in the same bytes.
     fn spill_placed_as(&self, other: &Slot) -> bool {
         self.spill == Value::Uninit && other.spill == Value::Uninit

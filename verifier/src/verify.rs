@@ -9,8 +9,8 @@ use crate::liveness::live_in;
 use crate::scalar::Scalar;
 use crate::state::{CTX_LEN_ID, Frame, Stack, State};
 use crate::types::{Ptr, PtrKind, Value};
-use oxbpf_core::Program;
-use oxbpf_core::isa::Insn;
+use oxbpf_core::isa::{Insn, Reg};
+use oxbpf_core::{ArgLen, ContextArg, Program, Proofs};
 use std::collections::HashMap;
 
 /// At most this many states are kept per jump target.
@@ -33,10 +33,11 @@ const ANCESTOR_WINDOW: usize = 256;
 /// At most this many lines of `--log` output are kept (the end of the failing path).
 const LOG_LINES: usize = 4000;
 
-/// A verified program: which memory accesses were proven in bounds, and what the search cost.
+/// A verified program: which memory accesses were proven in bounds, which helper arguments into
+/// the context keep a run-time check, and what the search cost.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {
-    proven: Vec<bool>,
+    proofs: Proofs,
     /// Instructions processed, over every path.
     pub steps: u64,
     /// States kept for pruning.
@@ -45,9 +46,16 @@ pub struct Verified {
 
 impl Verified {
     /// For each instruction: whether it is a memory access proven in bounds on every path that
-    /// reaches it (so compiled code needs no run-time check there).
+    /// reaches it (so compiled code needs no run-time check there). Every other access is a
+    /// context access on every path, which runs check against the context alone.
     pub fn proven(&self) -> &[bool] {
-        &self.proven
+        &self.proofs.proven
+    }
+
+    /// What the program's runs may rely on: [`proven`](Self::proven) and the helper arguments
+    /// into the context whose bounds only the run knows (see [`oxbpf_core::ContextArg`]).
+    pub fn proofs(&self) -> &Proofs {
+        &self.proofs
     }
 }
 
@@ -73,12 +81,27 @@ struct Kept {
     widened: bool,
 }
 
-/// Access records per instruction.
+/// How the memory an instruction (or one argument of a helper call) reaches was checked, over
+/// the paths seen so far.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
+    /// No path reached it yet.
     None,
-    Proven,
+    /// Proven in bounds on every path; `ctx`: in the context on every path.
+    Proven { ctx: bool },
+    /// In the context on every path, and not proven on some: the run checks it against the
+    /// context alone.
     Checked,
+}
+
+/// A helper's memory argument as the verifier met it: where, how long, which direction.
+pub(crate) struct MemArg {
+    /// The argument register.
+    pub(crate) reg: Reg,
+    /// Its length.
+    pub(crate) len: ArgLen,
+    /// Whether the helper writes it.
+    pub(crate) write: bool,
 }
 
 /// The verifier of one program.
@@ -89,6 +112,8 @@ pub(crate) struct Checker<'a> {
     pub(crate) max_depth: usize,
     pub(crate) map_at: HashMap<usize, MapLoad>,
     access: Vec<Access>,
+    /// The helper memory arguments met, by call and register.
+    arg_access: HashMap<(usize, u8), (Access, ArgLen, bool)>,
     prune_point: Vec<bool>,
     in_loop: Vec<bool>,
     loop_head: Vec<bool>,
@@ -133,6 +158,7 @@ impl<'a> Checker<'a> {
             max_depth: program.config().max_call_depth,
             map_at: env.map_loads.iter().map(|m| (m.pc, *m)).collect(),
             access: vec![Access::None; insns.len()],
+            arg_access: HashMap::new(),
             prune_point,
             in_loop: in_loop(insns),
             loop_head: {
@@ -240,8 +266,27 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        let mut context_args: Vec<ContextArg> = self
+            .arg_access
+            .iter()
+            .filter(|(_, (a, ..))| *a == Access::Checked)
+            .map(|(&(pc, r), &(_, len, write))| ContextArg {
+                pc,
+                ptr: Reg::new(r).expect("an argument register"),
+                len,
+                write,
+            })
+            .collect();
+        context_args.sort_by_key(|a| (a.pc, a.ptr.idx()));
         Ok(Verified {
-            proven: self.access.iter().map(|a| *a == Access::Proven).collect(),
+            proofs: Proofs {
+                proven: self
+                    .access
+                    .iter()
+                    .map(|a| matches!(a, Access::Proven { .. }))
+                    .collect(),
+                context_args,
+            },
             steps: self.steps,
             states: self.kept.len(),
         })
@@ -399,19 +444,65 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Records how the access at `pc` was checked on this path.
-    pub(crate) fn record_access(&mut self, pc: usize, proven: bool) {
-        let a = &mut self.access[pc];
-        *a = match (*a, proven) {
-            (Access::None | Access::Proven, true) => Access::Proven,
-            _ => Access::Checked,
-        };
+    /// Records how the access at `pc` was checked on this path (`ctx`: it is a context
+    /// access). An access a run checks against the context alone must be one on every path.
+    pub(crate) fn record_access(
+        &mut self,
+        pc: usize,
+        proven: bool,
+        ctx: bool,
+    ) -> Result<(), VerifyError> {
+        let a = merge_access(self.access[pc], proven, ctx)
+            .ok_or_else(|| self.error(pc, mixed_regions("the access")))?;
+        self.access[pc] = a;
+        Ok(())
+    }
+
+    /// [`record_access`](Self::record_access) for helper memory argument `arg` of the call at
+    /// `pc`.
+    pub(crate) fn record_arg(
+        &mut self,
+        pc: usize,
+        arg: &MemArg,
+        proven: bool,
+        ctx: bool,
+    ) -> Result<(), VerifyError> {
+        let key = (pc, arg.reg.idx() as u8);
+        let old = self.arg_access.get(&key).map_or(Access::None, |e| e.0);
+        let a = merge_access(old, proven, ctx).ok_or_else(|| {
+            self.error(pc, mixed_regions(&format!("argument r{}", arg.reg.idx())))
+        })?;
+        self.arg_access.insert(key, (a, arg.len, arg.write));
+        Ok(())
     }
 
     /// A rejection at `pc`.
     pub(crate) fn error(&self, pc: usize, reason: String) -> VerifyError {
         VerifyError { pc, reason }
     }
+}
+
+/// `old` and one more path, on which the memory was `proven` or not and in the context or not;
+/// `None` where no single check serves every path (a context access not proven on one path,
+/// another region on another).
+fn merge_access(old: Access, proven: bool, ctx: bool) -> Option<Access> {
+    Some(match (old, proven) {
+        (Access::None, true) => Access::Proven { ctx },
+        (Access::Proven { ctx: all }, true) => Access::Proven { ctx: all && ctx },
+        (Access::None | Access::Proven { ctx: true }, false) | (Access::Checked, false) => {
+            Access::Checked
+        }
+        (Access::Checked, true) if ctx => Access::Checked,
+        _ => return None,
+    })
+}
+
+/// Why `what` cannot keep one run-time check.
+fn mixed_regions(what: &str) -> String {
+    format!(
+        "{what} reaches the context without a proof of its bounds on one path and other memory \
+         on another (one instruction may not serve both)"
+    )
 }
 
 /// For each instruction: whether it may lie on a loop, that is between the target of a backward

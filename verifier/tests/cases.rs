@@ -3,10 +3,13 @@
 //!
 //! - `# accept` or `# reject: TEXT` (the error must contain TEXT, `insn N: reason`);
 //! - `# context: raw` (the default), `# context: fixed N`, or
-//!   `# context: packet N data D end E width W` (a fixed N-byte context with packet fields);
+//!   `# context: packet N data D end E width W` (a fixed N-byte read-only context with packet
+//!   fields; `packet-writable` for a writable one);
 //! - `# map: NAME TYPE KEY VALUE [readonly]` declares map number 0, 1, ... (TYPE a Linux map
 //!   type id), which `lddw %rX, map_fd I` loads and `lddw %rX, map_value I OFF` addresses;
-//! - `# leaks` allows pointer leaks; `# steps: N` sets the processed-instruction budget;
+//! - `# leaks` allows pointer leaks; `# unknown-helpers: assume-worst` lets calls without a
+//!   prototype (helper 1001, `host_raw`) through; `# steps: N` sets the processed-instruction
+//!   budget;
 //! - `# termination: budget` widens loops (`Termination::Budget`); `# bounded: PC ...` lists
 //!   loop heads bounded by construction (`Env::bounded_loops`);
 //! - `# proven: PC PC ...` lists instructions that must be proven in bounds, and
@@ -17,10 +20,11 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use oxbpf_core::isa::{Imm64Kind, Insn};
-use oxbpf_core::{Backend, Config, HelperRegistry, Program, TrapKind};
+use oxbpf_core::{Backend, Config, HelperContext, HelperRegistry, Program, Proto, TrapKind};
 use oxbpf_helpers::{HostEnv, MapSet};
 use oxbpf_verifier::{
-    ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields, Termination, verify,
+    ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields, Termination, UnknownHelpers,
+    verify,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -48,6 +52,7 @@ struct Case {
     context: ContextSpec,
     maps: Vec<MapInfo>,
     leaks: bool,
+    assume_worst: bool,
     steps: Option<u64>,
     budget: bool,
     bounded: Vec<usize>,
@@ -61,6 +66,7 @@ fn parse_header(text: &str) -> Result<Case, String> {
         context: ContextSpec::raw_memory(),
         maps: Vec::new(),
         leaks: false,
+        assume_worst: false,
         steps: None,
         budget: false,
         bounded: Vec::new(),
@@ -89,9 +95,18 @@ fn parse_header(text: &str) -> Result<Case, String> {
                 case.context = match words.as_slice() {
                     ["raw"] => ContextSpec::raw_memory(),
                     ["fixed", n] => ContextSpec::fixed(num(n)? as u32),
-                    ["packet", n, "data", d, "end", e, "width", w] => ContextSpec {
+                    [
+                        kind @ ("packet" | "packet-writable"),
+                        n,
+                        "data",
+                        d,
+                        "end",
+                        e,
+                        "width",
+                        w,
+                    ] => ContextSpec {
                         size: ContextSize::Fixed(num(n)? as u32),
-                        writable: Some(Vec::new()),
+                        writable: (*kind == "packet").then(Vec::new),
                         packet: Some(PacketFields {
                             data: num(d)? as u32,
                             data_end: num(e)? as u32,
@@ -114,6 +129,7 @@ fn parse_header(text: &str) -> Result<Case, String> {
                 });
             }
             "leaks" => case.leaks = true,
+            "unknown-helpers" => case.assume_worst = words.first() == Some(&"assume-worst"),
             "steps" => case.steps = Some(num(words[0])?),
             "termination" => case.budget = words.first() == Some(&"budget"),
             "bounded" => {
@@ -167,7 +183,13 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     }
     let mut helpers = HelperRegistry::new();
     oxbpf_helpers::standard::register(&mut helpers, &MapSet::new(), &HostEnv::default());
-    helpers.register(1000, "host_add", |_, [a, b, ..]| Ok(a.wrapping_add(b)));
+    helpers.register_with_proto(
+        1000,
+        "host_add",
+        Some(Proto::numbers(2)),
+        Arc::new(|_: &mut HelperContext<'_, '_>, [a, b, ..]: [u64; 5]| Ok(a.wrapping_add(b))),
+    );
+    helpers.register(1001, "host_raw", |_, _| Ok(0));
     let program = Program::from_insns(insns, &Config::default(), &helpers)
         .map_err(|e| format!("load: {e}"))?;
     let mut env = Env::new(&helpers);
@@ -175,6 +197,9 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     env.maps = case.maps.clone();
     env.map_loads = map_loads.clone();
     env.settings.allow_pointer_leaks = case.leaks;
+    if case.assume_worst {
+        env.settings.unknown_helpers = UnknownHelpers::AssumeWorst;
+    }
     if let Some(s) = case.steps {
         env.settings.max_steps = s;
     }

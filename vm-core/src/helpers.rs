@@ -50,15 +50,9 @@ pub struct Helper {
     /// The function.
     pub func: Arc<HelperFn>,
     /// What the verifier checks at each call: the arguments it reads and what it returns.
-    /// `None`: [`Proto::UNKNOWN`].
+    /// `None`: the verifier knows nothing of what the helper does, and refuses programs that
+    /// call it (unless the host lets it assume the worst of such calls).
     pub proto: Option<Proto>,
-}
-
-impl Helper {
-    /// The prototype the verifier checks calls against.
-    pub fn proto(&self) -> Proto {
-        self.proto.unwrap_or(Proto::UNKNOWN)
-    }
 }
 
 impl fmt::Debug for Helper {
@@ -84,6 +78,8 @@ impl HelperRegistry {
     }
 
     /// Registers `func` as helper `id` named `name`, replacing any helper with that id or name.
+    /// It has no prototype: verified programs may not call it (see
+    /// [`register_with_proto`](Self::register_with_proto)).
     pub fn register<F>(&mut self, id: u32, name: &str, func: F)
     where
         F: Fn(&mut HelperContext<'_, '_>, [u64; 5]) -> HelperResult + Send + Sync + 'static,
@@ -96,7 +92,8 @@ impl HelperRegistry {
         self.register_with_proto(id, name, None, func);
     }
 
-    /// Registers a helper with the prototype the verifier checks its calls against.
+    /// Registers a helper with the prototype the verifier checks its calls against (`None`: as
+    /// [`register`](Self::register)).
     pub fn register_with_proto(
         &mut self,
         id: u32,

@@ -34,6 +34,6 @@ pub use config::Config;
 pub use helpers::{Helper, HelperContext, HelperFn, HelperRegistry, HelperResult, HelperStop};
 pub use isa::{Insn, Operand, Reg};
 pub use memory::{Fault, MemoryMap, RegionKind, SharedMemory, SharedRegion, StackBuffer};
-pub use program::{LoadError, Program};
-pub use proto::{Arg, Proto, Ret};
+pub use program::{ArgLen, ContextArg, LoadError, Program, Proofs};
+pub use proto::{Arg, MapArg, MapTypes, Proto, Ret};
 pub use trap::{Access, Trap, TrapCode, TrapKind};

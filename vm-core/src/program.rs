@@ -4,7 +4,7 @@ use crate::asm::{AsmError, assemble};
 use crate::check::{CheckError, check};
 use crate::config::Config;
 use crate::helpers::HelperRegistry;
-use crate::isa::{DecodeError, Insn, decode, encode};
+use crate::isa::{DecodeError, Insn, Reg, decode, encode};
 use crate::memory::SharedRegion;
 
 /// Why a program could not be loaded.
@@ -32,6 +32,41 @@ impl LoadError {
     }
 }
 
+/// The length of a helper's memory argument: the value of a register (its size argument) or a
+/// constant (a map's key or value size).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArgLen {
+    /// The value of this register at the call.
+    Reg(Reg),
+    /// This many bytes.
+    Const(u32),
+}
+
+/// A memory argument of a helper call that a verified program points into the context without
+/// a proof of its bounds (raw memory whose length only the run knows): before the call, every
+/// backend checks that the `len` bytes at register `ptr` lie in the context, and traps as an
+/// out-of-bounds access otherwise. (The helper itself would accept any region of the run.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ContextArg {
+    /// The call instruction.
+    pub pc: usize,
+    /// The argument register holding the pointer.
+    pub ptr: Reg,
+    /// How many bytes the helper reaches there.
+    pub len: ArgLen,
+    /// Whether the helper writes them.
+    pub write: bool,
+}
+
+/// What a verifier proved of a program (see [`Program::with_proofs`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Proofs {
+    /// For each instruction: whether it is a memory access proven in bounds on every path.
+    pub proven: Vec<bool>,
+    /// The helper arguments into the context that keep a run-time check, by call.
+    pub context_args: Vec<ContextArg>,
+}
+
 /// A program that passed the load-time checks, with its shared analysis.
 ///
 /// Basic blocks: a block starts at the entry, at every function entry, jump target, and the
@@ -46,6 +81,7 @@ pub struct Program {
     config: Config,
     shared: Vec<SharedRegion>,
     proven: Vec<bool>,
+    context_args: Vec<ContextArg>,
     /// Whether a verifier proved that runs read no stack byte they did not write.
     stack_proven: bool,
 }
@@ -89,6 +125,7 @@ impl Program {
             config: config.clone(),
             shared: Vec::new(),
             proven: Vec::new(),
+            context_args: Vec::new(),
             stack_proven: false,
         })
     }
@@ -136,21 +173,33 @@ impl Program {
         self
     }
 
-    /// Marks the memory accesses proven in bounds on every path (`proven[pc]`, as the verifier's
-    /// `Verified::proven` gives them): compiled backends emit no run-time check for them, and
-    /// keep it for every other access.
+    /// Marks the memory accesses proven in bounds on every path (`proofs.proven[pc]`, as the
+    /// verifier's `Verified::proofs` gives them): compiled backends emit no run-time check for
+    /// them, and keep it for every other access, as for the helper arguments
+    /// `proofs.context_args`.
     ///
     /// Like turning [`Config::bounds_check`] off, this moves memory safety onto the proof: mark
     /// only what a verifier proved of this very program, with the context description its runs
-    /// will get. (`Vm::load` and the ELF loader do it when they verify.)
+    /// will get. (`Vm::load` and the ELF loader do it when they verify.) Every access not marked
+    /// is then checked against the context alone ([`is_context_only`](Self::is_context_only)).
     ///
     /// It also records that the verifier accepted the program, which proves that no run reads a
     /// stack byte it did not write: [`Executable::execute`](crate::Executable::execute) then
     /// reuses the thread's stack without zeroing it, as no run can see what an earlier one left.
-    pub fn with_proofs(mut self, proven: Vec<bool>) -> Program {
-        self.proven = proven;
+    pub fn with_proofs(mut self, proofs: Proofs) -> Program {
+        self.proven = proofs.proven;
+        self.context_args = proofs.context_args;
+        self.context_args.sort_by_key(|a| a.pc);
         self.stack_proven = true;
         self
+    }
+
+    /// The helper arguments of the call at `pc` that must lie in the context (see
+    /// [`ContextArg`]).
+    pub fn context_args_at(&self, pc: usize) -> &[ContextArg] {
+        let start = self.context_args.partition_point(|a| a.pc < pc);
+        let end = self.context_args.partition_point(|a| a.pc <= pc);
+        &self.context_args[start..end]
     }
 
     /// Whether the program was verified (see [`with_proofs`](Self::with_proofs)): its runs read
@@ -163,6 +212,16 @@ impl Program {
     /// [`with_proofs`](Self::with_proofs)).
     pub fn is_proven(&self, pc: usize) -> bool {
         self.proven.get(pc).copied().unwrap_or(false)
+    }
+
+    /// Whether the access at `pc` may touch the context only: in a verified program every
+    /// access not proven in bounds is one the verifier accepted as a context access whose
+    /// bounds only the run knows, so every backend checks it against the context alone (never
+    /// the stack, a map value or other memory the run may reach) and traps outside it, bounds
+    /// checks on or off. Without that, an access the verifier took for a context access could
+    /// change what it proved about the stack.
+    pub fn is_context_only(&self, pc: usize) -> bool {
+        self.stack_proven && !self.is_proven(pc)
     }
 
     /// The shared regions every run may access.

@@ -297,6 +297,18 @@ impl FnTranslator<'_, '_> {
         if self.program.is_proven(pc) {
             return;
         }
+        // A verified program's access that is not proven: the context or a trap, checks on or
+        // off (see `Program::is_context_only`).
+        if self.program.is_context_only(pc) {
+            let (rel, count) = self.ctx_rel_count(addr, size);
+            let outside = self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, rel, count);
+            let len = crate::abi::trap_len(u64::from(size), access);
+            self.trap_if(outside, TrapCode::OutOfBounds, pc, Some(addr), len as i64);
+            return;
+        }
         let kind = plan(
             self.prov(base),
             off,

@@ -5,8 +5,8 @@ use crate::ops::{Op, Ops};
 use oxbpf_core::isa::{AtomicOp, ByteOrder, Size, Width};
 use oxbpf_core::memory::AtomicRmw;
 use oxbpf_core::{
-    Access, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap, Program,
-    StackBuffer, Trap, TrapKind,
+    Access, ArgLen, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap,
+    Program, StackBuffer, Trap, TrapKind,
 };
 
 /// Saved state of a caller during a local call.
@@ -282,6 +282,34 @@ pub(crate) fn run(
                     AtomicOp::CmpXchg => r!(0) = old,
                     o if o.fetches() => r!(s) = old,
                     _ => {}
+                }
+            }
+            Op::CtxOnly(b, off, len, write) => {
+                let a = addr(r!(b), off);
+                let (rel, len) = (a.wrapping_sub(ctx_addr), u64::from(len));
+                if rel >= ctx_len || ctx_len - rel < len {
+                    let access = if write { Access::Write } else { Access::Read };
+                    break 'run Stop::Trap(TrapKind::OutOfBounds {
+                        addr: a,
+                        len,
+                        access,
+                    });
+                }
+            }
+            Op::CtxArg(p, len, write) => {
+                let a = r!(p);
+                let len = match len {
+                    ArgLen::Reg(r) => r!(r.index()),
+                    ArgLen::Const(n) => u64::from(n),
+                };
+                let rel = a.wrapping_sub(ctx_addr);
+                if len > 0 && (rel >= ctx_len || ctx_len - rel < len) {
+                    let access = if write { Access::Write } else { Access::Read };
+                    break 'run Stop::Trap(TrapKind::OutOfBounds {
+                        addr: a,
+                        len,
+                        access,
+                    });
                 }
             }
             Op::LdImm64(d, v) => r!(d) = v,

@@ -6,7 +6,7 @@
 //! [`Op::Charge`] precedes the first op of every basic block and pays the block's budget cost.
 
 use oxbpf_core::isa::{AluOp, AtomicOp, ByteOrder, Cond, Insn, Operand, PacketMode, Size, Width};
-use oxbpf_core::{HelperFn, HelperRegistry, PrepareError, Program};
+use oxbpf_core::{ArgLen, HelperFn, HelperRegistry, PrepareError, Program};
 use std::sync::Arc;
 
 /// A register index, `0..=10`.
@@ -97,6 +97,13 @@ pub(crate) enum Op {
     StxW(R, R, i16),
     StxDW(R, R, i16),
     Atomic(R, R, i16, Size, AtomicOp),
+    /// Before an access of a verified program that is not proven in bounds: `(base, off, len,
+    /// write)` must lie in the context, or the run traps (see `Program::is_context_only`).
+    CtxOnly(R, i16, u8, bool),
+    /// Before a helper call of a verified program: `(ptr, len, write)`, a memory argument into
+    /// the context without a proof of its bounds, must lie in the context, or the run traps
+    /// (see `Program::context_args_at`).
+    CtxArg(R, ArgLen, bool),
     LdImm64(R, u64),
     /// Legacy packet load: `(index register or None, imm, size)`.
     LdPacket(Option<R>, i32, Size),
@@ -386,7 +393,8 @@ pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Result<
         first.push(n);
         let absorbed = pc > 0 && fused[pc - 1].is_some();
         n += u32::from(program.is_block_start(pc))
-            + u32::from(!matches!(insn, Insn::LoadImm64Tail) && !absorbed);
+            + u32::from(!matches!(insn, Insn::LoadImm64Tail) && !absorbed)
+            + guards(program, pc, insn).count() as u32;
     }
     first.push(n);
     let target = |pc: usize, insn: &Insn| -> u32 {
@@ -405,6 +413,10 @@ pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Result<
         }
         if pc > 0 && fused[pc - 1].is_some() {
             continue;
+        }
+        for guard in guards(program, pc, insn) {
+            ops.push(guard);
+            pcs.push(pc as u32);
         }
         if let Some(f) = fused[pc] {
             ops.push(match f {
@@ -544,6 +556,27 @@ pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Result<
         pcs.push(pc as u32);
     }
     Ok(Ops { ops, pcs, helpers })
+}
+
+/// The guards a verified program's instruction at `pc` needs before it: [`Op::CtxOnly`] for an
+/// access not proven in bounds, [`Op::CtxArg`] for each helper argument into the context not
+/// proven so.
+fn guards<'p>(program: &'p Program, pc: usize, insn: &Insn) -> impl Iterator<Item = Op> + 'p {
+    let access = match *insn {
+        Insn::Load { size, src, off, .. } => Some((src, off, size, false)),
+        Insn::Store { size, dst, off, .. } | Insn::Atomic { size, dst, off, .. } => {
+            Some((dst, off, size, true))
+        }
+        _ => None,
+    };
+    let access = access
+        .filter(|_| program.is_context_only(pc))
+        .map(|(base, off, size, write)| Op::CtxOnly(base.index(), off, size.bytes() as u8, write));
+    let args = program
+        .context_args_at(pc)
+        .iter()
+        .map(|a| Op::CtxArg(a.ptr.index(), a.len, a.write));
+    access.into_iter().chain(args)
 }
 
 /// A call the load-time checks should have refused: the program was checked against another

@@ -98,7 +98,12 @@ fn take(env: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5], remove: bool) ->
             write(hc, "value", a[1], &v)?;
             Ok(0)
         }
-        Err(e) => Ok(e.to_reg()),
+        Err(e) => {
+            // An empty map still fills the destination (with zeroes): the verifier takes it as
+            // written, and the program may read it.
+            write(hc, "value", a[1], &vec![0; size])?;
+            Ok(e.to_reg())
+        }
     }
 }
 

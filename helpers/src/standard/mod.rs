@@ -16,7 +16,9 @@ mod ringbuf;
 
 use crate::env::HostEnv;
 use crate::map::MapSet;
-use oxbpf_core::{Arg, HelperContext, HelperRegistry, HelperResult, HelperStop, Proto, Ret};
+use oxbpf_core::{
+    Arg, HelperContext, HelperRegistry, HelperResult, HelperStop, MapArg, MapTypes, Proto, Ret,
+};
 use std::sync::Arc;
 
 /// A standard helper's Linux id, name and prototype.
@@ -47,58 +49,80 @@ macro_rules! helpers {
 }
 
 use Arg::{
-    Any, Ctx, Map, MapKey, MapValue, MapValueOut, Mem, MemOut, Record, Scalar, Size, Unused,
+    Address, Any, Ctx, MapKey, MapValue, MapValueOut, Mem, MemOut, Record, Scalar, Size, Unused,
 };
+
+/// Maps of keys and values, which `map_lookup_elem`, `map_update_elem` and `map_delete_elem`
+/// take: hash, array, per-CPU hash and array, LRU hash and LRU per-CPU hash, LPM trie.
+pub const KEYED_MAPS: MapTypes = MapTypes::of(&[1, 2, 5, 6, 9, 10, 11]);
+/// Queues and stacks (and bloom filters), which `map_push_elem`, `map_pop_elem` and
+/// `map_peek_elem` take.
+pub const QUEUE_MAPS: MapTypes = MapTypes::of(&[22, 23, 30]);
+/// Ring buffers, which the `ringbuf_*` helpers take.
+pub const RING_MAPS: MapTypes = MapTypes::of(&[27]);
+/// Program arrays, which only `tail_call` takes (programs never change them).
+pub const PROG_MAPS: MapTypes = MapTypes::of(&[3]);
+
+/// A map argument the helper reads, of `types`.
+const fn map(types: MapTypes) -> Arg {
+    Arg::Map(MapArg::reads(types))
+}
+
+/// A map argument whose contents the helper changes, of `types`.
+const fn map_w(types: MapTypes) -> Arg {
+    Arg::Map(MapArg::writes(types))
+}
 
 /// A helper returning a scalar.
 const fn s(args: [Arg; 5]) -> Proto {
     Proto::scalar(args)
 }
 
-/// `(dst, size, unsafe_ptr)`: the `probe_read` family, whose source the helper checks itself.
-const PROBE: Proto = s([MemOut, Size, Any, Unused, Unused]);
+/// `(dst, size, unsafe_ptr)`: the `probe_read` family, whose source the helper looks up in the
+/// run's regions itself when it is a number.
+const PROBE: Proto = s([MemOut, Size, Address, Unused, Unused]);
 /// No arguments, a scalar result.
 const NONE: Proto = s([Unused; 5]);
 
 helpers! {
     MAP_LOOKUP_ELEM = 1, "map_lookup_elem",
-        Proto { args: [Map, MapKey, Unused, Unused, Unused], ret: Ret::MapValueOrNull }
+        Proto { args: [map(KEYED_MAPS), MapKey, Unused, Unused, Unused], ret: Ret::MapValueOrNull }
         => maps::lookup;
-    MAP_UPDATE_ELEM = 2, "map_update_elem", s([Map, MapKey, MapValue, Scalar, Unused])
+    MAP_UPDATE_ELEM = 2, "map_update_elem", s([map_w(KEYED_MAPS), MapKey, MapValue, Scalar, Unused])
         => maps::update;
-    MAP_DELETE_ELEM = 3, "map_delete_elem", s([Map, MapKey, Unused, Unused, Unused])
+    MAP_DELETE_ELEM = 3, "map_delete_elem", s([map_w(KEYED_MAPS), MapKey, Unused, Unused, Unused])
         => maps::delete;
     PROBE_READ = 4, "probe_read", PROBE => probe::read;
     KTIME_GET_NS = 5, "ktime_get_ns", NONE => misc::ktime_get_ns;
     TRACE_PRINTK = 6, "trace_printk", s([Mem, Size, Unused, Unused, Unused]) => printk::trace_printk;
     GET_PRANDOM_U32 = 7, "get_prandom_u32", NONE => misc::prandom;
     GET_SMP_PROCESSOR_ID = 8, "get_smp_processor_id", NONE => misc::processor_id;
-    TAIL_CALL = 12, "tail_call", s([Ctx, Map, Scalar, Unused, Unused]) => maps::tail_call;
+    TAIL_CALL = 12, "tail_call", s([Ctx, map(PROG_MAPS), Scalar, Unused, Unused]) => maps::tail_call;
     GET_CURRENT_PID_TGID = 14, "get_current_pid_tgid", NONE => misc::pid_tgid;
     GET_CURRENT_UID_GID = 15, "get_current_uid_gid", NONE => misc::uid_gid;
     GET_CURRENT_COMM = 16, "get_current_comm", s([MemOut, Size, Unused, Unused, Unused])
         => misc::comm;
     PROBE_READ_STR = 45, "probe_read_str", PROBE => probe::read_str;
-    MAP_PUSH_ELEM = 87, "map_push_elem", s([Map, MapValue, Scalar, Unused, Unused])
+    MAP_PUSH_ELEM = 87, "map_push_elem", s([map_w(QUEUE_MAPS), MapValue, Scalar, Unused, Unused])
         => maps::push;
-    MAP_POP_ELEM = 88, "map_pop_elem", s([Map, MapValueOut, Unused, Unused, Unused])
+    MAP_POP_ELEM = 88, "map_pop_elem", s([map_w(QUEUE_MAPS), MapValueOut, Unused, Unused, Unused])
         => maps::pop;
-    MAP_PEEK_ELEM = 89, "map_peek_elem", s([Map, MapValueOut, Unused, Unused, Unused])
+    MAP_PEEK_ELEM = 89, "map_peek_elem", s([map(QUEUE_MAPS), MapValueOut, Unused, Unused, Unused])
         => maps::peek;
     PROBE_READ_USER = 112, "probe_read_user", PROBE => probe::read;
     PROBE_READ_KERNEL = 113, "probe_read_kernel", PROBE => probe::read;
     PROBE_READ_USER_STR = 114, "probe_read_user_str", PROBE => probe::read_str;
     PROBE_READ_KERNEL_STR = 115, "probe_read_kernel_str", PROBE => probe::read_str;
-    RINGBUF_OUTPUT = 130, "ringbuf_output", s([Map, Mem, Size, Scalar, Unused])
+    RINGBUF_OUTPUT = 130, "ringbuf_output", s([map(RING_MAPS), Mem, Size, Scalar, Unused])
         => ringbuf::output;
     RINGBUF_RESERVE = 131, "ringbuf_reserve",
-        Proto { args: [Map, Scalar, Scalar, Unused, Unused], ret: Ret::RecordOrNull }
+        Proto { args: [map(RING_MAPS), Scalar, Scalar, Unused, Unused], ret: Ret::RecordOrNull }
         => ringbuf::reserve;
     RINGBUF_SUBMIT = 132, "ringbuf_submit", s([Record, Scalar, Unused, Unused, Unused])
         => ringbuf::submit;
     RINGBUF_DISCARD = 133, "ringbuf_discard", s([Record, Scalar, Unused, Unused, Unused])
         => ringbuf::discard;
-    RINGBUF_QUERY = 134, "ringbuf_query", s([Map, Scalar, Unused, Unused, Unused])
+    RINGBUF_QUERY = 134, "ringbuf_query", s([map(RING_MAPS), Scalar, Unused, Unused, Unused])
         => ringbuf::query;
     LOOP = 181, "loop", s([Scalar, Any, Unused, Scalar, Unused]) => misc::bpf_loop;
 }

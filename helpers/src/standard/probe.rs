@@ -25,7 +25,8 @@ pub(crate) fn read(_: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) -> Help
 }
 
 /// `probe_read_str(dst, size, src)`: copies a NUL-terminated string of at most `size - 1` bytes
-/// and a NUL; returns the length copied with the NUL, or `-EFAULT` with `dst` zeroed.
+/// and a NUL, zeroing the rest of `dst`; returns the length copied with the NUL, or `-EFAULT`
+/// with `dst` zeroed.
 pub(crate) fn read_str(_: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) -> HelperResult {
     let (dst, size, src) = (a[0], u64::from(a[1] as u32), a[2]);
     if size == 0 {
@@ -51,6 +52,10 @@ pub(crate) fn read_str(_: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) -> 
         return Ok(neg(EFAULT));
     }
     buf.push(0);
+    let copied = buf.len() as u64;
+    // The rest of `dst` is zeroed (Linux leaves it as it was): the verifier takes all of it as
+    // written, and the program may read it.
+    buf.resize(size as usize, 0);
     let _ = hc.memory.write(dst, &buf);
-    Ok(buf.len() as u64)
+    Ok(copied)
 }

@@ -5,7 +5,7 @@ use super::{FnTranslator, VM};
 use crate::abi::{off, reg_offset};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{AbiParam, InstBuilder, SigRef, Signature, Value, types};
-use oxbpf_core::{Insn, Reg, TrapCode};
+use oxbpf_core::{Access, ArgLen, Insn, Reg, TrapCode};
 
 impl FnTranslator<'_, '_> {
     fn import_sig(&mut self, params: usize) -> SigRef {
@@ -29,6 +29,7 @@ impl FnTranslator<'_, '_> {
 
     /// Calls the runtime entry at `field` with `selector` (helper index or id) and `r1`–`r5`.
     fn runtime_helper_call(&mut self, pc: usize, field: i32, selector: Value) {
+        self.check_context_args(pc);
         self.leaves = true;
         let sig = self.helper_sig();
         let callee = self.b.ins().load(types::I64, VM, self.vmctx, field);
@@ -42,6 +43,37 @@ impl FnTranslator<'_, '_> {
         let r0 = self.b.inst_results(call)[0];
         self.stop_if_stopped();
         self.set(Reg::R0, r0);
+    }
+
+    /// Traps unless each helper argument into the context that the verifier could not bound
+    /// (`Program::context_args_at`) lies in the context: `len` bytes at its pointer, none at all
+    /// for a length of 0.
+    fn check_context_args(&mut self, pc: usize) {
+        let program = self.program;
+        for a in program.context_args_at(pc) {
+            let ptr = self.get(a.ptr);
+            let len = match a.len {
+                ArgLen::Reg(r) => self.get(r),
+                ArgLen::Const(n) => self.b.ins().iconst(types::I64, i64::from(n)),
+            };
+            let (rel, ctx_len) = self.ctx_rel_count(ptr, 1);
+            let past = self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, rel, ctx_len);
+            let room = self.b.ins().isub(ctx_len, rel);
+            let long = self.b.ins().icmp(IntCC::UnsignedGreaterThan, len, room);
+            let bad = self.b.ins().bor(past, long);
+            let some = self.b.ins().icmp_imm_u(IntCC::NotEqual, len, 0);
+            let outside = self.b.ins().band(bad, some);
+            let write = if a.write {
+                crate::abi::trap_len(0, Access::Write)
+            } else {
+                0
+            };
+            let tlen = self.b.ins().bor_imm_u(len, write as i64);
+            self.trap_if_len(outside, TrapCode::OutOfBounds, pc, Some(ptr), tlen);
+        }
     }
 
     pub(super) fn call_helper(&mut self, pc: usize, helper: u32) {

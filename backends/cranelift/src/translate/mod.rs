@@ -577,12 +577,24 @@ impl<'a, 'b> FnTranslator<'a, 'b> {
         addr: Option<Value>,
         len: i64,
     ) {
+        let len = self.b.ins().iconst(types::I64, len);
+        self.trap_if_len(cond, code, pc, addr, len);
+    }
+
+    /// [`trap_if`](Self::trap_if) with a length computed at run time.
+    pub(crate) fn trap_if_len(
+        &mut self,
+        cond: Value,
+        code: TrapCode,
+        pc: usize,
+        addr: Option<Value>,
+        len: Value,
+    ) {
         self.flush_charges();
         let cont = self.b.create_block();
         let code = self.b.ins().iconst(types::I64, code as i64);
         let pcv = self.b.ins().iconst(types::I64, pc as i64);
         let addr = addr.unwrap_or_else(|| self.b.ins().iconst(types::I64, 0));
-        let len = self.b.ins().iconst(types::I64, len);
         self.b.ins().brif(
             cond,
             self.trap_block,
