@@ -3,8 +3,8 @@
 //! trait, with the same budgets and traps.
 //!
 //! A run's memory (`r1`, `r2`) is the hook's context blob
-//! ([`HookInput::to_blob`](oxbpf_quickjs::HookInput::to_blob): the hook's fields, then the
-//! data), and `r0` the hook's return code as an unsigned 32-bit number.
+//! ([`HookInput::to_blob`](oxbpf_loader::mbpf::hook::HookInput::to_blob): the hook's fields,
+//! then the data), and `r0` the hook's return code as an unsigned 32-bit number.
 //!
 //! - A bundle that carries lowered eBPF (section `EBPF_TEXT`, written by `oxbpf mbpf build
 //!   --lower`) runs it: the text itself under a trusted signature, or, unsigned, the lowering of
@@ -18,13 +18,14 @@
 //!
 //! Either way, `mbpf.log` lines go to the VM's trace sink ([`HostEnv::trace`](crate::HostEnv),
 //! standard error by default), and `mbpf.emit` records to the bundle's emit ring
-//! ([`EMIT_RING`](oxbpf_quickjs::maps::EMIT_RING) in [`Loaded::maps`]).
+//! ([`EMIT_RING`](oxbpf_loader::mbpf::runtime::EMIT_RING) in [`Loaded::maps`]).
 
 use crate::{Access, Error, HelperStop, Loaded, Program, Vm};
 use oxbpf_core::Insn;
+use oxbpf_loader::mbpf::hook::HookInput;
 use oxbpf_loader::mbpf::manifest::Manifest;
 use oxbpf_loader::mbpf::{Bundle, LoadPolicy, Payload};
-use oxbpf_quickjs::{HookInput, Instance};
+use oxbpf_quickjs::Instance;
 use std::sync::{Arc, Mutex};
 
 /// The id of the helper that runs a bundle's JavaScript ("MBPF").
@@ -45,11 +46,12 @@ impl Vm {
         let instance = Instance::new(bundle)?;
         let maps = instance.maps().clone();
         if let Some(insns) = lowered_text(self, bundle)? {
-            let set = oxbpf_quickjs::lower::lowered_maps(&maps, &bundle.manifest)
+            let set = oxbpf_lower::lowered_maps(&maps, &bundle.manifest)
                 .map_err(|e| Error::Lowered(e.to_string()))?;
-            let mut loaded = self.load_with_maps(insns, &set)?;
-            loaded.maps = maps;
-            return Ok(loaded);
+            // The lowered code links against the lowering's maps; the bundle's are its maps.
+            let mut linked = self.link_host_maps(insns, &set)?;
+            linked.maps = maps;
+            return self.load_linked(linked);
         }
         self.load_on_quickjs(bundle, instance)
     }
@@ -58,12 +60,10 @@ impl Vm {
     /// verifies the result as a load would: what `oxbpf mbpf build --lower` stores. An error
     /// names why it was not lowered (the lowering's reason, or the verifier's).
     pub fn lower_bundle(&self, bytecode: &[u8], manifest: &Manifest) -> Result<Vec<Insn>, Error> {
-        let insns = oxbpf_quickjs::lower::lower(bytecode, manifest)
-            .map_err(|e| Error::Lowered(e.to_string()))?;
+        let insns =
+            oxbpf_lower::lower(bytecode, manifest).map_err(|e| Error::Lowered(e.to_string()))?;
         let maps = oxbpf_quickjs::maps::create(&manifest.maps)
-            .and_then(|m| {
-                oxbpf_quickjs::lower::lowered_maps(&m, manifest).map_err(|e| (String::new(), e))
-            })
+            .and_then(|m| oxbpf_lower::lowered_maps(&m, manifest).map_err(|e| (String::new(), e)))
             .map_err(|(name, e)| Error::Lowered(format!("map {name}: {e}")))?;
         self.verify_with_maps(insns.clone(), &maps, false).0?;
         Ok(insns)
@@ -75,8 +75,8 @@ impl Vm {
         let hook = bundle.manifest.hook;
         let default = hook.default_return() as u32;
         let instance = Arc::new(Mutex::new(instance));
-        let trace = self.host.trace.clone();
-        let mut helpers = self.helpers.clone();
+        let trace = self.host_env().trace.clone();
+        let mut helpers = self.helpers().clone();
         helpers.register(MBPF_RUN_HELPER, "mbpf_run", move |hc, [addr, len, ..]| {
             if !hc.memory.contains(addr, len, Access::Read) {
                 return Err(HelperStop::Error(format!(
@@ -99,18 +99,16 @@ impl Vm {
             }
             Ok(u64::from(result.rc as u32))
         });
-        let program = Program::from_asm(
-            &format!("call {MBPF_RUN_HELPER}\nexit"),
-            &self.config,
-            &helpers,
-        )?;
-        let helpers = Arc::new(helpers);
-        let exe = self.backend.prepare(Arc::new(program), helpers.clone())?;
-        Ok(Loaded {
-            exe: exe.into(),
-            helpers,
-            maps,
-        })
+        // The run helper does the work: the program only calls it (it is not verified, as it
+        // is not the bundle's code).
+        let insns = vec![
+            Insn::Call {
+                helper: MBPF_RUN_HELPER,
+            },
+            Insn::Exit,
+        ];
+        let program = Program::from_insns(insns, self.config(), &helpers)?;
+        Loaded::prepare(self.backend_arc(), program, Arc::new(helpers), maps)
     }
 }
 

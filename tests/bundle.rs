@@ -1,5 +1,6 @@
 //! `.mbpf` bundles through `Vm::load_bundle`: the same entry and the same `Executable` trait as
 //! every program, on every backend.
+#![cfg(feature = "mbpf")]
 
 use oxbpf::mbpf::container::{self, section};
 use oxbpf::mbpf::manifest::{self, Hook, MapDecl, MapKind};

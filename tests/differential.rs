@@ -6,9 +6,8 @@
 //! `OXBPF_DIFF_PROGRAMS` sets how many loadable programs to run (default 10,000);
 //! `OXBPF_DIFF_SEED` picks another deterministic sequence.
 
-#[path = "../vm-core/tests/strategy/mod.rs"]
-mod strategy;
-mod support;
+use oxbpf_test_support::strategy;
+use oxbpf_test_support::vms as support;
 
 use support::{env_u64, listing, seeded_runner};
 
@@ -76,6 +75,7 @@ fn every_backend_agrees_on_random_programs() {
 /// memory left behind.
 ///
 /// `OXBPF_DIRECT_PROGRAMS` sets how many loadable programs to run (default 3,000).
+#[cfg(feature = "jit")]
 #[test]
 fn direct_entries_agree_on_random_loop_free_programs() {
     let want = env_u64("OXBPF_DIRECT_PROGRAMS", 3_000);

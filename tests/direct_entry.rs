@@ -2,6 +2,7 @@
 //! edges of their checks (the last byte of the stack reached through a pointer the compiler
 //! cannot place, legacy packet loads, unaligned atomics, the stack's address) is what the
 //! interpreter gives on the same buffers. `differential.rs` runs them on random programs.
+#![cfg(feature = "jit")]
 
 use oxbpf::{Access, Config, Execution, StackBuffer, TrapKind, Vm};
 use oxbpf_core::{SharedMemory, SharedRegion};

@@ -2,14 +2,16 @@
 //! generated programs run on QuickJS and, lowered to eBPF, on the interpreter, the JIT and AOT,
 //! over random contexts; every run must give the same return code and leave the same map
 //! contents.
+#![cfg(feature = "mbpf")]
 
+use oxbpf::lower;
 use oxbpf::mbpf::container::{self, section};
 use oxbpf::mbpf::manifest::{
     self, CAP_EMIT, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_TIME, Hook, Manifest, MapDecl,
     MapKind,
 };
 use oxbpf::mbpf::{Bundle, LoadPolicy, Payload};
-use oxbpf::quickjs::{HookInput, Instance, lower};
+use oxbpf::quickjs::{HookInput, Instance};
 use oxbpf::{BACKENDS, Loaded, MapSet, Vm};
 use std::sync::{Arc, Mutex};
 

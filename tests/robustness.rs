@@ -2,9 +2,8 @@
 //! every backend with a budget, must end in a load error, a value or a trap — and every backend
 //! must give the same one.
 
-#[path = "../vm-core/tests/strategy/mod.rs"]
-mod strategy;
-mod support;
+use oxbpf_test_support::strategy;
+use oxbpf_test_support::vms as support;
 
 use oxbpf::{StackBuffer, Vm};
 use proptest::prelude::*;

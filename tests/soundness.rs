@@ -1,5 +1,6 @@
-//! Soundness of the verifier: random programs (the differential test's generator) are verified
-//! over raw memory, and every accepted one runs on the interpreter, checks on:
+//! Soundness of the verifier: random programs (in the shapes compilers emit, with spills of
+//! pointers and calls of helpers that write memory and copy bytes) are verified over raw memory,
+//! and every accepted one runs on the interpreter, checks on:
 //!
 //! - no out-of-bounds trap at an access the verifier marked proven;
 //! - no read of memory the program did not write: the run gives the same result and leaves the
@@ -10,32 +11,40 @@
 //! `OXBPF_SOUND_PROGRAMS` sets how many accepted programs to run (default 10,000);
 //! `OXBPF_SOUND_SEED` picks another deterministic sequence.
 
-#[path = "../vm-core/tests/strategy/mod.rs"]
-mod strategy;
-mod support;
+use oxbpf_test_support::strategy;
+use oxbpf_test_support::vms as support;
 
 use support::{env_u64, listing, seeded_runner};
 
 use oxbpf::StackBuffer;
 use oxbpf::isa::{AluOp, Cond, Insn, Operand, Reg, Size, Width};
+use proptest::prop_oneof;
 use proptest::strategy::{Strategy, ValueTree};
 
 #[test]
 fn accepted_programs_never_reach_outside_their_proofs() {
     let want = env_u64("OXBPF_SOUND_PROGRAMS", 10_000);
     let mut runner = seeded_runner("OXBPF_SOUND_SEED", 0x50_0d);
-    let prog_strategy = proptest::collection::vec(verifiable_insn(), 1..32);
+    let prog_strategy = proptest::collection::vec(
+        prop_oneof![
+            12 => verifiable_insn().prop_map(|i| vec![i]),
+            1 => memory_call(),
+        ],
+        1..32,
+    )
+    .prop_map(|parts| parts.concat());
     let ctx_strategy = proptest::collection::vec(proptest::num::u8::ANY, 0..64);
-    // Unverified VMs with the helpers and budget of the differential test; the verifying ones
-    // load the same programs with their proofs.
-    let plain = support::vms(3_000);
+    // VMs with the helpers and budget of the differential test, verifying: the interpreter,
+    // which checks every access anyway, is the reference for the compiled backends, which drop
+    // the checks the verifier proved (a verified program's other accesses and its helper
+    // arguments into the context are checked against the context alone, on every backend).
     let verifying = support::vms_verifying(3_000, true);
-    let interp = &plain[0];
+    let interp = &verifying[0];
     assert_eq!(interp.backend_name(), "interp");
     let (mut generated, mut accepted, mut proven_accesses) = (0u64, 0u64, 0u64);
     let mut stack = StackBuffer::new(0);
     while accepted < want {
-        let mut insns = support::sound::prologue();
+        let mut insns = oxbpf_test_support::sound::prologue();
         insns.extend(prog_strategy.new_tree(&mut runner).unwrap().current());
         let insns = strategy::to_program(insns);
         let ctx = ctx_strategy.new_tree(&mut runner).unwrap().current();
@@ -51,9 +60,10 @@ fn accepted_programs_never_reach_outside_their_proofs() {
         let proven = verified.proven();
         proven_accesses += proven.iter().filter(|&&p| p).count() as u64;
         let mut mem = ctx.clone();
-        let (result, mem_after) =
-            support::sound::run_accepted(interp, &program, proven, &ctx, &mut mem, &mut stack)
-                .unwrap_or_else(|e| panic!("{e}\n{}", listing(&program)));
+        let (result, mem_after) = oxbpf_test_support::sound::run_accepted(
+            interp, &program, proven, &ctx, &mut mem, &mut stack,
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{}", listing(&program)));
         // Compiling is the slow part: every tenth accepted program also runs compiled.
         for vm in verifying[1..].iter().filter(|_| accepted % 10 == 0) {
             let loaded = vm
@@ -87,7 +97,8 @@ fn accepted_programs_never_reach_outside_their_proofs() {
 fn verifiable_insn() -> impl Strategy<Value = Insn> {
     use proptest::prelude::*;
     use proptest::sample::select;
-    let num = || select(support::sound::NUMBERS.to_vec()).prop_map(|r| Reg::new(r).unwrap());
+    let num =
+        || select(oxbpf_test_support::sound::NUMBERS.to_vec()).prop_map(|r| Reg::new(r).unwrap());
     let size = || select(vec![Size::B, Size::H, Size::W, Size::DW]);
     let alu_op = select(vec![
         AluOp::Add,
@@ -133,4 +144,89 @@ fn verifiable_insn() -> impl Strategy<Value = Insn> {
             .prop_map(|(cond, dst, src, off)| Insn::Jump { width: Width::W64, cond, dst, src, off }),
         1 => (1u32..=3).prop_map(|helper| Insn::Call { helper }),
     ]
+}
+
+/// A spill of a pointer (`r1`, `r10` or `r6`) into the stack, or a call of a helper that writes
+/// memory (`fill`, or `copy` from a number, the stack or the context) at a stack or context
+/// pointer with a small size: what may change memory behind the verifier's back. `r1` is kept at
+/// fp-72, out of the helpers' reach, across the call.
+fn memory_call() -> impl Strategy<Value = Vec<Insn>> {
+    let r3 = Reg::new(3).expect("r3");
+    use oxbpf_test_support::vms::{COPY, FILL};
+    use proptest::prelude::*;
+    use proptest::sample::select;
+    let slot = || (1i16..=8).prop_map(|k| -8 * k);
+    let mov = |dst: Reg, src: Reg| Insn::Alu {
+        width: Width::W64,
+        op: AluOp::Mov,
+        dst,
+        src: Operand::Reg(src),
+    };
+    let add = |dst: Reg, k: i32| Insn::Alu {
+        width: Width::W64,
+        op: AluOp::Add,
+        dst,
+        src: Operand::Imm(k),
+    };
+    // A pointer into the stack (at a slot) or the context (at a small offset) in `dst`.
+    let pointer = move |dst: Reg| {
+        prop_oneof![
+            slot().prop_map(move |s| vec![mov(dst, Reg::R10), add(dst, i32::from(s))]),
+            (0i32..16).prop_map(move |o| vec![mov(dst, Reg::R1), add(dst, o)]),
+        ]
+    };
+    let spill = (select(vec![Reg::R1, Reg::R10, Reg::R6]), slot()).prop_map(|(src, off)| {
+        vec![Insn::Store {
+            size: Size::DW,
+            dst: Reg::R10,
+            off,
+            src: Operand::Reg(src),
+        }]
+    });
+    let source = prop_oneof![
+        (0i32..4096).prop_map(move |n| vec![Insn::Alu {
+            width: Width::W64,
+            op: AluOp::Mov,
+            dst: r3,
+            src: Operand::Imm(n),
+        }]),
+        pointer(r3),
+    ];
+    let call = (
+        pointer(Reg::R1),
+        1i32..=16,
+        prop_oneof![Just(None), source.prop_map(Some)],
+    )
+        .prop_map(move |(dst, size, src)| {
+            let mut v = vec![Insn::Store {
+                size: Size::DW,
+                dst: Reg::R10,
+                off: -72,
+                src: Operand::Reg(Reg::R1),
+            }];
+            v.extend(dst);
+            v.push(Insn::Alu {
+                width: Width::W64,
+                op: AluOp::Mov,
+                dst: Reg::R2,
+                src: Operand::Imm(size),
+            });
+            let helper = match src {
+                Some(src) => {
+                    v.extend(src);
+                    COPY
+                }
+                None => FILL,
+            };
+            v.push(Insn::Call { helper });
+            v.push(Insn::Load {
+                size: Size::DW,
+                signed: false,
+                dst: Reg::R1,
+                src: Reg::R10,
+                off: -72,
+            });
+            v
+        });
+    prop_oneof![spill, call]
 }

@@ -36,7 +36,7 @@ fn net_rx_filter(c: &mut Criterion) {
     // The JavaScript lowered to eBPF, verified, on the JIT; its memory is the context blob.
     let vm = Vm::new("jit").expect("the JIT");
     let bytecode = oxbpf_quickjs::compile(source, "mbpf_prog").expect("it compiles");
-    let insns = oxbpf_quickjs::lower::lower(&bytecode, &bundle.manifest).expect("it lowers");
+    let insns = oxbpf::lower::lower(&bytecode, &bundle.manifest).expect("it lowers");
     let lowered = vm
         .load_opened_bundle(&Bundle {
             ebpf: Some(oxbpf::isa::encode(&insns)),

@@ -287,7 +287,7 @@ fn inspect(input: &Path) -> Result<ExitCode, String> {
     // QuickJS bytecode, disassembled (what the lowering to eBPF starts from).
     let bytecode =
         c.section(section::QJS_BYTECODE)
-            .map(|b| match oxbpf_quickjs::bytecode::read(b) {
+            .map(|b| match oxbpf::lower::bytecode::read(b) {
                 Ok(m) => {
                     let functions: Vec<_> = m
                         .function
@@ -311,20 +311,14 @@ fn inspect(input: &Path) -> Result<ExitCode, String> {
     let lowered = c
         .section(section::EBPF_TEXT)
         .map(|t| match oxbpf::isa::decode(t) {
-            Ok(insns) => json!(
-                insns
-                    .iter()
-                    .map(|i| i.to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-            ),
+            Ok(insns) => json!(oxbpf::lower::listing(&insns)),
             Err(e) => json!({ "error": e.to_string() }),
         });
     let lowering = match (
         c.section(section::QJS_BYTECODE),
         c.section(section::MANIFEST).map(manifest::decode),
     ) {
-        (Some(b), Some(Ok(m))) => match oxbpf_quickjs::lower::lower(b, &m) {
+        (Some(b), Some(Ok(m))) => match oxbpf::lower::lower(b, &m) {
             Ok(_) => json!("lowers"),
             Err(e) => json!({ "not_lowered": e.to_string() }),
         },

@@ -37,7 +37,10 @@ pub fn maps_json(maps: &MapSet) -> String {
 
 /// [`maps_json`] of a bundle's maps: the runtime's own (written flags) left out.
 pub fn bundle_maps_json(maps: &MapSet) -> String {
-    maps_json_of(maps.iter().filter(|m| !oxbpf_quickjs::maps::is_internal(m)))
+    maps_json_of(
+        maps.iter()
+            .filter(|m| !oxbpf::mbpf::runtime::is_internal(m)),
+    )
 }
 
 fn maps_json_of<'a>(maps: impl Iterator<Item = &'a std::sync::Arc<oxbpf::Map>>) -> String {

@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use oxbpf::mbpf::manifest::{Hook, Manifest};
-use oxbpf::quickjs::{bytecode, lower};
+use oxbpf::lower::{self, bytecode};
 
 fuzz_target!(|data: &[u8]| {
     let mut b = data.to_vec();

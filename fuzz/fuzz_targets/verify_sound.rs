@@ -8,13 +8,12 @@
 //! result that depends on stack bytes the program never wrote.
 #![no_main]
 
-#[path = "../../tests/support/sound.rs"]
-mod sound;
+use oxbpf_test_support::sound;
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use oxbpf::isa::{AluOp, Cond, Insn, Operand, Reg, Size, Width, decode_one};
-use oxbpf::{Arg, Config, HelperStop, Proto, StackBuffer, Termination, Vm};
+use oxbpf::{Access, Arg, Config, HelperStop, Proto, StackBuffer, Termination, Vm};
 use sound::NUMBERS;
 
 fuzz_target!(|data: &[u8]| {
@@ -26,12 +25,18 @@ fuzz_target!(|data: &[u8]| {
     vm.register_helper_with_proto(1, "sum", Proto::numbers(2), |_, [a, b, ..]| Ok(a.wrapping_add(b)));
     // Fills `size` bytes at `dst` with a pattern (a pointer's worth of 0xa5s, say).
     vm.register_helper_with_proto(2, "fill", Proto::scalar([Arg::MemOut, Arg::Size, Arg::Unused, Arg::Unused, Arg::Unused]), |hc, [dst, size, ..]| {
+        if !hc.memory.contains(dst, size, Access::Write) {
+            return Err(HelperStop::Error(format!("{size} bytes at {dst:#x}")));
+        }
         let bytes = vec![0xa5; size as usize];
         hc.memory.write(dst, &bytes).map_err(|f| HelperStop::Error(f.to_string()))?;
         Ok(0)
     });
     // Copies `size` bytes from `src` (a number or a pointer) to `dst`, as `probe_read` does.
     vm.register_helper_with_proto(3, "copy", Proto::scalar([Arg::MemOut, Arg::Size, Arg::Address, Arg::Unused, Arg::Unused]), |hc, [dst, size, src, ..]| {
+        if !hc.memory.contains(dst, size, Access::Write) {
+            return Err(HelperStop::Error(format!("{size} bytes at {dst:#x}")));
+        }
         let mut bytes = vec![0; size as usize];
         hc.memory.read(src, &mut bytes).map_err(|f| HelperStop::Error(f.to_string()))?;
         hc.memory.write(dst, &bytes).map_err(|f| HelperStop::Error(f.to_string()))?;
@@ -150,11 +155,13 @@ fn memory_call(u: &mut Unstructured) -> Result<Vec<Insn>> {
         k => {
             // `r1` (the context) is kept at fp-72, out of the helpers' reach, across the call.
             let mut v = vec![Insn::Store { size: Size::DW, dst: Reg::R10, off: -72, src: Operand::Reg(Reg::R1) }];
-            v.extend(ptr(u, Reg::R1, slot(u)?)?);
+            let s = slot(u)?;
+            v.extend(ptr(u, Reg::R1, s)?);
             let size = u.int_in_range(1..=16)?;
             v.push(Insn::Alu { width: Width::W64, op: AluOp::Mov, dst: Reg::R2, src: Operand::Imm(size) });
             if k == 2 {
-                v.extend(ptr(u, Reg::R3, slot(u)?)?);
+                let s = slot(u)?;
+                v.extend(ptr(u, Reg::new(3).expect("r3"), s)?);
             }
             v.push(Insn::Call { helper: u32::from(k) + 1 });
             v.push(Insn::Load { size: Size::DW, signed: false, dst: Reg::R1, src: Reg::R10, off: -72 });

@@ -1,5 +1,6 @@
 //! oxbpf-loader: eBPF ELF objects as clang and LLVM write them (`clang -target bpf -c`), read
-//! with the `object` crate, and `.mbpf` JavaScript bundles ([`mbpf`]).
+//! with the `object` crate, and, with the `mbpf` feature (on by default), `.mbpf` JavaScript
+//! bundles (`mbpf`).
 //!
 //! [`ElfObject::parse`] checks the file (ELF64, little-endian, relocatable, `EM_BPF`) and finds its
 //! programs as libbpf does: every global function of an executable section other than `.text` is
@@ -28,6 +29,7 @@ mod elf;
 mod error;
 mod link;
 mod maps;
+#[cfg(feature = "mbpf")]
 pub mod mbpf;
 mod write;
 

@@ -3,6 +3,9 @@
 
 use crate::elf::{ElfObject, ProgramInfo};
 use crate::error::{ElfError, relocation, unsupported};
+use oxbpf_core::Insn;
+use oxbpf_core::isa::{AluOp, Builder, Cond, Operand, Reg, Width, decode, encode};
+use oxbpf_helpers::standard;
 
 /// `R_BPF_64_64`: `lddw` of a map or of global data.
 const R_BPF_64_64: u32 = 1;
@@ -26,8 +29,8 @@ pub struct MapRef {
     pub value_offset: Option<u32>,
 }
 
-/// A program ready for [`oxbpf_core::Program::from_bytes`] once its map references are filled
-/// in (see [`fill_map_refs`](LinkedProgram::fill_map_refs)).
+/// A program linked from its object: bytecode whose `lddw`s of maps (`map_refs`) the host
+/// points at the maps it created before it checks the program.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkedProgram {
     /// Its name.
@@ -43,25 +46,8 @@ pub struct LinkedProgram {
     pub bounded_loops: Vec<usize>,
 }
 
-impl LinkedProgram {
-    /// Sets the 64-bit immediate of every map reference's `lddw` to `value(reference)` (a map
-    /// handle or a value address).
-    pub fn fill_map_refs(&mut self, mut value: impl FnMut(&MapRef) -> u64) {
-        for r in &self.map_refs {
-            let v = value(r);
-            let at = r.insn * 8;
-            if let Some(slots) = self.bytecode.get_mut(at..at + 16) {
-                slots[4..8].copy_from_slice(&(v as u32).to_le_bytes());
-                slots[12..16].copy_from_slice(&((v >> 32) as u32).to_le_bytes());
-            }
-        }
-    }
-}
-
 /// Opcode of `lddw`.
 const LDDW: u8 = 0x18;
-/// The id of the `bpf_loop` helper.
-const BPF_LOOP: u32 = 181;
 
 /// Places `.text` (code section `t`) after the code linked so far, once; its first instruction
 /// index.
@@ -301,45 +287,71 @@ fn map_ref(
     })
 }
 
-/// One instruction slot.
-fn slot(op: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
-    let mut s = [0u8; 8];
-    s[0] = op;
-    s[1] = (src << 4) | dst;
-    s[2..4].copy_from_slice(&off.to_le_bytes());
-    s[4..8].copy_from_slice(&imm.to_le_bytes());
-    s
+/// `dst = src` at `width`.
+fn mov(width: Width, dst: Reg, src: Operand) -> Insn {
+    Insn::Alu {
+        width,
+        op: AluOp::Mov,
+        dst,
+        src,
+    }
 }
 
-/// The instruction of [`loop_function`] that decides whether to run another iteration.
-const LOOP_HEAD: usize = 5;
+/// Register `n`; only for the constants below, so a wrong number fails the build.
+const fn reg(n: u8) -> Reg {
+    match Reg::new(n) {
+        Some(r) => r,
+        None => panic!("no such register"),
+    }
+}
+
+const R3: Reg = reg(3);
+const R4: Reg = reg(4);
+const R6: Reg = reg(6);
+const R7: Reg = reg(7);
+const R8: Reg = reg(8);
 
 /// The loop a `bpf_loop(nr, callback, ctx, flags)` call becomes: a function of its own, placed at
 /// `at`, that calls `callback` (at instruction `cb`) with `(i, ctx)` for `i` in `0..nr` until it
 /// returns non-zero, and returns the number of calls, as Linux's helper does (`-E2BIG` above
-/// 2^23 iterations, `-EINVAL` for non-zero flags).
-fn loop_function(at: usize, cb: usize) -> Vec<u8> {
-    let call = i32::try_from(cb as i64 - (at as i64 + 8) - 1).unwrap_or(0);
-    [
-        slot(0x55, 4, 0, 14, 0),       // 0: if r4 != 0 goto einval
-        slot(0x26, 1, 0, 11, 1 << 23), // 1: if w1 > 1 << 23 goto e2big
-        slot(0xbc, 6, 1, 0, 0),        // 2: w6 = w1
-        slot(0xbf, 7, 3, 0, 0),        // 3: r7 = r3
-        slot(0xb7, 8, 0, 0, 0),        // 4: r8 = 0
-        slot(0x3d, 8, 6, 5, 0),        // 5: if r8 >= r6 goto done
-        slot(0xbf, 1, 8, 0, 0),        // 6: r1 = r8
-        slot(0xbf, 2, 7, 0, 0),        // 7: r2 = r7
-        slot(0x85, 0, 1, 0, call),     // 8: call callback
-        slot(0x07, 8, 0, 0, 1),        // 9: r8 += 1
-        slot(0x15, 0, 0, -6, 0),       // 10: if r0 == 0 goto 5
-        slot(0xbf, 0, 8, 0, 0),        // 11: done: r0 = r8
-        slot(0x95, 0, 0, 0, 0),        // 12: exit
-        slot(0xb7, 0, 0, 0, -7),       // 13: e2big: r0 = -E2BIG
-        slot(0x95, 0, 0, 0, 0),        // 14: exit
-        slot(0xb7, 0, 0, 0, -22),      // 15: einval: r0 = -EINVAL
-        slot(0x95, 0, 0, 0, 0),        // 16: exit
-    ]
-    .concat()
+/// 2^23 iterations, `-EINVAL` for non-zero flags). Returns its code and the index, in it, of the
+/// instruction that decides whether to run another iteration (the loop's head); `None` when the
+/// callback is out of a call's reach.
+fn loop_function(at: usize, cb: usize) -> Option<(Vec<u8>, usize)> {
+    let (x, k) = (Operand::Reg, Operand::Imm);
+    let mut b = Builder::new();
+    let (head, done, e2big, einval) = (b.label(), b.label(), b.label(), b.label());
+    b.jump(Width::W64, Cond::Ne, R4, k(0), einval);
+    b.jump(Width::W32, Cond::Gt, Reg::R1, k(1 << 23), e2big);
+    b.emit(mov(Width::W32, R6, x(Reg::R1)));
+    b.emit(mov(Width::W64, R7, x(R3)));
+    b.emit(mov(Width::W64, R8, k(0)));
+    let head_at = b.len();
+    b.bind(head);
+    b.jump(Width::W64, Cond::Ge, R8, x(R6), done);
+    b.emit(mov(Width::W64, Reg::R1, x(R8)));
+    b.emit(mov(Width::W64, Reg::R2, x(R7)));
+    // The callback is outside this function: its offset from the call's next instruction.
+    let call = i32::try_from(cb as i64 - (at + b.len()) as i64 - 1).ok()?;
+    b.emit(Insn::CallLocal { off: call });
+    b.emit(Insn::Alu {
+        width: Width::W64,
+        op: AluOp::Add,
+        dst: R8,
+        src: k(1),
+    });
+    b.jump(Width::W64, Cond::Eq, Reg::R0, k(0), head);
+    b.bind(done);
+    b.emit(mov(Width::W64, Reg::R0, x(R8)));
+    b.emit(Insn::Exit);
+    b.bind(e2big);
+    b.emit(mov(Width::W64, Reg::R0, k(-7)));
+    b.emit(Insn::Exit);
+    b.bind(einval);
+    b.emit(mov(Width::W64, Reg::R0, k(-22)));
+    b.emit(Insn::Exit);
+    let code = b.finish().ok()?;
+    Some((encode(&code), head_at))
 }
 
 /// Turns each `call bpf_loop` whose callback register `r2` was last set, in the same straight
@@ -347,8 +359,6 @@ fn loop_function(at: usize, cb: usize) -> Vec<u8> {
 /// callback, appended to the program. Calls whose callback cannot be seen stay helper calls
 /// (and stop the run with an error that says so). Returns the loops' heads.
 fn inline_bpf_loops(out: &mut Vec<u8>, funcs: &[(usize, usize)]) -> Vec<usize> {
-    use oxbpf_core::Insn;
-    use oxbpf_core::isa::{Reg, decode};
     let Ok(insns) = decode(out) else {
         // Left for the load to report, with the instruction.
         return Vec::new();
@@ -360,7 +370,7 @@ fn inline_bpf_loops(out: &mut Vec<u8>, funcs: &[(usize, usize)]) -> Vec<usize> {
         .filter_map(|(pc, i)| i.target_index(pc))
         .collect();
     for (pc, insn) in insns.iter().enumerate() {
-        if !matches!(insn, Insn::Call { helper: BPF_LOOP }) {
+        if !matches!(insn, Insn::Call { helper } if *helper == standard::LOOP.id) {
             continue;
         }
         let mut callback = None;
@@ -382,13 +392,53 @@ fn inline_bpf_loops(out: &mut Vec<u8>, funcs: &[(usize, usize)]) -> Vec<usize> {
                 break;
             }
         }
-        if let Some(cb) = callback {
-            let at = out.len() / 8;
-            out.extend_from_slice(&loop_function(at, cb));
-            heads.push(at + LOOP_HEAD);
-            let rel = i32::try_from(at as i64 - pc as i64 - 1).unwrap_or(0);
-            out[pc * 8..pc * 8 + 8].copy_from_slice(&slot(0x85, 0, 1, 0, rel));
+        let at = out.len() / 8;
+        let off = i32::try_from(at as i64 - pc as i64 - 1).ok();
+        if let (Some(cb), Some(off)) = (callback, off)
+            && let Some((code, head)) = loop_function(at, cb)
+        {
+            out.extend_from_slice(&code);
+            heads.push(at + head);
+            out[pc * 8..pc * 8 + 8].copy_from_slice(&encode(&[Insn::CallLocal { off }]));
         }
     }
     heads
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loop_function_of_bpf_loop() {
+        let (code, head) = loop_function(100, 3).unwrap();
+        let listing: Vec<String> = decode(&code)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            listing,
+            [
+                "jne %r4, 0, +14",
+                "jgt32 %r1, 8388608, +11",
+                "mov32 %r6, %r1",
+                "mov %r7, %r3",
+                "mov %r8, 0",
+                "jge %r8, %r6, +5",
+                "mov %r1, %r8",
+                "mov %r2, %r7",
+                "call local -106",
+                "add %r8, 1",
+                "jeq %r0, 0, -6",
+                "mov %r0, %r8",
+                "exit",
+                "mov %r0, -7",
+                "exit",
+                "mov %r0, -22",
+                "exit",
+            ]
+        );
+        assert_eq!(head, 5);
+    }
 }

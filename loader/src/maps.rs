@@ -27,9 +27,9 @@ impl MapSpec {
         self.data.is_some()
     }
 
-    /// Whether programs may only read it (`.rodata`).
+    /// Whether programs may only read it (see [`MapDef::read_only_to_programs`]).
     pub fn is_readonly(&self) -> bool {
-        self.def.flags & oxbpf_helpers::map::BPF_F_RDONLY_PROG != 0
+        self.def.read_only_to_programs()
     }
 }
 

@@ -317,8 +317,15 @@ fn end_check(st: &State, rel: Rel, x: &Ptr, y: &Ptr) -> State {
         Rel::Is(Cond::Gt) => Some((y, x, true)),
         _ => None,
     };
-    if let Some((data, end, strict)) = found {
-        let len = data.off_min.max(0) as u64 + u64::from(strict);
+    // `start + off < end` (or `<=`) proves `off + 1` (or `off`) bytes present for the smallest
+    // offset the pointer may have; a negative one proves nothing.
+    if let Some((data, end, strict)) = found
+        && let Some(len) = data
+            .off_min
+            .checked_add(i64::from(strict))
+            .filter(|&n| n > 0)
+    {
+        let len = len as u64;
         match (data.kind, end.kind) {
             (PtrKind::Ctx, PtrKind::CtxEnd) if end.fixed() == Some(0) => {
                 s.ctx_min = s.ctx_min.max(len);

@@ -4,7 +4,7 @@
 use oxbpf_core::HelperRegistry;
 
 /// How long the context is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ContextSize {
     /// Exactly this many bytes (a program type's context structure).
     Fixed(u32),
@@ -15,7 +15,7 @@ pub enum ContextSize {
 }
 
 /// Where the context holds the packet pointers (as `struct xdp_md` or `__sk_buff` do).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PacketFields {
     /// Offset of the field holding the address of the first packet byte.
     pub data: u32,
@@ -27,7 +27,7 @@ pub struct PacketFields {
 
 /// A program type's context: its size, what the program may read and write, and its packet
 /// fields.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ContextSpec {
     /// Its length.
     pub size: ContextSize,

@@ -418,6 +418,8 @@ pub(crate) fn same_region(a: &Ptr, b: &Ptr) -> bool {
     use PtrKind::*;
     match (a.kind, b.kind) {
         (Ctx | CtxEnd, Ctx | CtxEnd) | (Packet | PacketEnd, Packet | PacketEnd) => true,
+        // Each reservation is a region of its own, whatever its size.
+        (Record { .. }, Record { .. }) => a.id == b.id,
         (x, y) => x == y && !matches!(x, Map { .. }),
     }
 }

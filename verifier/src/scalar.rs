@@ -247,6 +247,10 @@ impl Scalar {
 
     /// The result of `self op src` at `width` (`self` the destination's old value).
     pub fn alu(&self, op: AluOp, width: Width, src: &Scalar) -> Scalar {
+        // Two numbers: the ISA's value, exactly.
+        if let (Some(a), Some(b)) = (self.as_const(), src.as_const()) {
+            return Scalar::constant(op.value(width, a, b));
+        }
         match width {
             Width::W64 => alu64(op, self, src),
             Width::W32 => {
@@ -273,26 +277,28 @@ impl Scalar {
 
     /// The low `bytes` bytes, zero-extended (what a load of that width reads back of a store).
     pub fn truncate(&self, bytes: u32) -> Scalar {
-        self.endian(ByteOrder::Le, (bytes * 8) as u8)
+        if let Some(v) = self.as_const() {
+            let mask = if bytes >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (bytes * 8)) - 1
+            };
+            return Scalar::constant(v & mask);
+        }
+        Scalar::from_bits(self.bits.truncate(bytes)).meet_or(*self, bytes)
     }
 
-    /// The result of a byte-order instruction on the low `bits`.
+    /// The result of a byte-order instruction on the low `bits` (the ISA's value for a number;
+    /// on this machine `le` or `be` only truncates, the other swaps).
     pub fn endian(&self, order: ByteOrder, bits: u8) -> Scalar {
         let bytes = u32::from(bits / 8);
         if let Some(v) = self.as_const() {
-            let v = match (order, bits) {
-                (ByteOrder::Le, 16) => v & 0xffff,
-                (ByteOrder::Le, 32) => v & 0xffff_ffff,
-                (ByteOrder::Le, _) => v,
-                (_, 16) => u64::from((v as u16).swap_bytes()),
-                (_, 32) => u64::from((v as u32).swap_bytes()),
-                (_, _) => v.swap_bytes(),
-            };
-            return Scalar::constant(v);
+            return Scalar::constant(order.value(bits, v));
         }
-        match order {
-            ByteOrder::Le => Scalar::from_bits(self.bits.truncate(bytes)).meet_or(*self, bytes),
-            ByteOrder::Be | ByteOrder::Swap => Scalar::of_size(bytes),
+        if order.swaps() {
+            Scalar::of_size(bytes)
+        } else {
+            self.truncate(bytes)
         }
     }
 

@@ -389,14 +389,25 @@ struct IdMap<'a> {
     scalars: SmallVec<[(u32, Scalar); 8]>,
     /// Old pointer index ids with the new ones.
     vars: SmallVec<[(u32, u32); 4]>,
+    /// How many new values without an id were paired with old ones.
+    unlinked: u32,
 }
 
 impl IdMap<'_> {
     /// Records that `old` id corresponds to `new` id; false if `old` already maps elsewhere.
+    /// A new value without an id is linked to nothing: it stands for an old id once, as a value
+    /// of its own (two of them are not the two copies an old id may link, whose continuation
+    /// may have learnt about one copy through the other).
     fn pair(&mut self, old: u32, new: u32) -> bool {
         if old == 0 {
             return true;
         }
+        let new = if new == 0 {
+            self.unlinked += 1;
+            u32::MAX - self.unlinked
+        } else {
+            new
+        };
         if old == CTX_LEN_ID || new == CTX_LEN_ID {
             return old == new;
         }

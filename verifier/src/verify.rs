@@ -286,6 +286,12 @@ impl<'a> Checker<'a> {
                     .map(|a| matches!(a, Access::Proven { .. }))
                     .collect(),
                 context_args,
+                context: {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::hash::DefaultHasher::new();
+                    self.env.settings.context.hash(&mut h);
+                    h.finish()
+                },
             },
             steps: self.steps,
             states: self.kept.len(),

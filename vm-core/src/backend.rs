@@ -14,6 +14,7 @@ use crate::helpers::HelperRegistry;
 use crate::memory::StackBuffer;
 use crate::program::Program;
 use crate::trap::Trap;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// A backend could not prepare a program.
@@ -78,4 +79,51 @@ pub trait Executable: Send + Sync + std::any::Any {
 
     /// The program this executable runs.
     fn program(&self) -> &Program;
+
+    /// The program's compiled code as one native function, when the backend has one for it (see
+    /// [`NativeEntry`]); `None` by default.
+    fn native_entry(&self) -> Option<NativeEntry<'_>> {
+        None
+    }
+}
+
+/// How a [`NativeEntry`] runs: `call(code, stack_size, ctx, stack)`.
+pub type NativeCall = fn(usize, usize, &mut [u8], &mut StackBuffer) -> Result<u64, Trap>;
+
+/// A prepared program's code as one native function, borrowed from its [`Executable`]: each
+/// [`call_on`](Self::call_on) is one call of compiled code, with no context block, memory map or
+/// runtime state set up around it. It gives what [`Executable::execute_on`] gives on the same
+/// buffers, without the instruction count.
+///
+/// Compiled backends (oxbpf-cranelift's JIT and AOT code) hand one out, through
+/// [`Executable::native_entry`], for a program whose code needs nothing from the host: one
+/// function, no helper calls, no shared memory, no instruction counting.
+#[derive(Clone, Copy, Debug)]
+pub struct NativeEntry<'a> {
+    call: NativeCall,
+    code: usize,
+    stack_size: usize,
+    _exe: PhantomData<&'a ()>,
+}
+
+impl NativeEntry<'_> {
+    /// An entry that runs as `call(code, stack_size, ctx, stack)` while it borrows the
+    /// executable it comes from. `code` means something to `call` only: a backend passes the
+    /// address of its code and a function of its own that trusts it, so no one else can make an
+    /// entry that function runs.
+    pub fn new(call: NativeCall, code: usize, stack_size: usize) -> Self {
+        NativeEntry {
+            call,
+            code,
+            stack_size,
+            _exe: PhantomData,
+        }
+    }
+
+    /// Runs the program with `r1` = address of `ctx` and `r2` = its length on `stack`, under the
+    /// contract of [`Executable::execute_on`], and returns `r0` or the trap.
+    #[inline]
+    pub fn call_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Result<u64, Trap> {
+        (self.call)(self.code, self.stack_size, ctx, stack)
+    }
 }

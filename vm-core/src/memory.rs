@@ -224,6 +224,9 @@ pub struct MemoryMap<'a> {
     shared: SmallVec<[Arc<SharedMemory>; 4]>,
     /// Index of the stack region and the bounds of the whole stack slice.
     stack: Option<(usize, u64, u64, *mut u8)>,
+    /// What the running program's proofs assume of the context
+    /// ([`Program::proof_context`]), for the helpers that hand it to another program.
+    proof_context: Option<u64>,
     _borrow: PhantomData<&'a mut [u8]>,
 }
 
@@ -363,6 +366,7 @@ impl<'a> MemoryMap<'a> {
             regions: SmallVec::new(),
             shared: SmallVec::new(),
             stack: None,
+            proof_context: None,
             _borrow: PhantomData,
         }
     }
@@ -400,7 +404,15 @@ impl<'a> MemoryMap<'a> {
         for r in program.shared() {
             mem.add_shared(&r.memory, r.writable);
         }
+        mem.proof_context = program.proof_context();
         mem
+    }
+
+    /// What the running program's proofs assume of its context: the fingerprint of
+    /// [`Program::proof_context`], `None` for an unverified program (or a map not built for a
+    /// run of one).
+    pub fn proof_context(&self) -> Option<u64> {
+        self.proof_context
     }
 
     /// Makes shared memory accessible for the rest of the run (and keeps it alive until then),

@@ -65,6 +65,10 @@ pub struct Proofs {
     pub proven: Vec<bool>,
     /// The helper arguments into the context that keep a run-time check, by call.
     pub context_args: Vec<ContextArg>,
+    /// A fingerprint of the context the proofs assume (its size, writable parts and packet
+    /// fields): a tail call hands its context to a verified program only if that program
+    /// assumes the same of it (see [`Program::proof_context`]).
+    pub context: u64,
 }
 
 /// A program that passed the load-time checks, with its shared analysis.
@@ -82,6 +86,8 @@ pub struct Program {
     shared: Vec<SharedRegion>,
     proven: Vec<bool>,
     context_args: Vec<ContextArg>,
+    /// The fingerprint of the context the proofs assume.
+    proof_context: u64,
     /// Whether a verifier proved that runs read no stack byte they did not write.
     stack_proven: bool,
 }
@@ -126,6 +132,7 @@ impl Program {
             shared: Vec::new(),
             proven: Vec::new(),
             context_args: Vec::new(),
+            proof_context: 0,
             stack_proven: false,
         })
     }
@@ -190,8 +197,17 @@ impl Program {
         self.proven = proofs.proven;
         self.context_args = proofs.context_args;
         self.context_args.sort_by_key(|a| a.pc);
+        self.proof_context = proofs.context;
         self.stack_proven = true;
         self
+    }
+
+    /// The fingerprint of the context the verifier's proofs assume ([`Proofs::context`]), if
+    /// the program was verified. A program that trusts its context (a packet program trusts
+    /// the packet pointers in it) may only be handed a context by one verified against the same
+    /// description, which cannot have forged them.
+    pub fn proof_context(&self) -> Option<u64> {
+        self.stack_proven.then_some(self.proof_context)
     }
 
     /// The helper arguments of the call at `pc` that must lie in the context (see

@@ -1,6 +1,6 @@
 //! Properties of the one decoder, the encoder, the disassembler and the assembler.
 
-mod strategy;
+use oxbpf_test_support::strategy;
 
 use oxbpf_core::asm::assemble;
 use oxbpf_core::isa::{Insn, decode, decode_one, encode};

@@ -17,13 +17,22 @@
 //! access itself: a run then builds no context block at all, and costs what a call of a native
 //! function does.
 
+#[cfg(feature = "compile")]
 use core::mem::offset_of;
+
+/// Name of the exported entry function in objects (a [`CompiledFn`]).
+pub(crate) const ENTRY_SYMBOL: &str = "oxbpf_entry";
+
+/// Name of the exported direct entry in objects (a [`DirectFn`]), which an object holds instead
+/// of [`ENTRY_SYMBOL`] when its program has one.
+pub(crate) const DIRECT_SYMBOL: &str = "oxbpf_direct";
 
 /// The signature of the slow path of a bounds check: `(vmctx)`, with the access described in
 /// [`VmCtx::check_addr`], [`VmCtx::check_info`] and [`VmCtx::check_fp`]. An allowed access
 /// returns; a refused one records its trap and sets [`VmCtx::stop`].
 pub(crate) type MemSlowFn = unsafe extern "C" fn(*mut VmCtx);
 
+#[cfg(feature = "compile")]
 /// Packs the description of a checked access for [`VmCtx::check_info`].
 pub(crate) const fn check_info(pc: u64, size: u64, write: bool) -> u64 {
     (pc << 16) | (size << 1) | write as u64
@@ -122,17 +131,20 @@ pub(crate) struct VmCtx {
     pub state: *mut core::ffi::c_void,
 }
 
+#[cfg(feature = "compile")]
 /// Byte offset of `regs[i]`.
 pub(crate) const fn reg_offset(i: usize) -> i32 {
     (offset_of!(VmCtx, regs) + 8 * i) as i32
 }
 
+#[cfg(feature = "compile")]
 /// Byte offset of `ctx_count` for an access of `bytes` (1, 2, 4 or 8).
 pub(crate) const fn ctx_count_offset(bytes: u32) -> i32 {
     let slot = bytes.trailing_zeros() as usize;
     (offset_of!(VmCtx, ctx_count) + 8 * slot) as i32
 }
 
+#[cfg(feature = "compile")]
 /// Field offsets for the translator.
 pub(crate) mod off {
     use super::VmCtx;
@@ -173,6 +185,7 @@ pub(crate) mod off {
 /// Marks a trap record's length as that of a write (see [`trap_len`]).
 const TRAP_WRITE: u64 = 1 << 32;
 
+#[cfg(feature = "compile")]
 /// The length word of an out-of-bounds trap record: the access's size, marked for a write.
 pub(crate) const fn trap_len(size: u64, access: oxbpf_core::Access) -> u64 {
     match access {
@@ -190,6 +203,7 @@ pub(crate) const fn split_trap_len(len: u64) -> (u64, oxbpf_core::Access) {
     }
 }
 
+#[cfg(feature = "compile")]
 /// Offsets of the trap record `(stop, pc, addr, len)` in the block compiled code writes it to:
 /// the context block, or a direct entry's [`Outcome`].
 pub(crate) const fn trap_fields(direct: bool) -> [i32; 4] {

@@ -189,15 +189,17 @@ fn run_body(
 }
 
 /// The accesses of `found` whose address is invariant registers (not in `written`), plus at
-/// most `iv`, plus a constant.
+/// most one `iv` (an address of `iv + iv` moves twice as fast as the guard assumes), plus a
+/// constant.
 fn hoistable(found: Vec<(usize, Sym, u32)>, iv: Reg, written: &[bool; 11]) -> Vec<Hoisted> {
     found
         .into_iter()
         .filter_map(|(pc, addr, size)| {
             let regs: Vec<Reg> = addr.regs.into_iter().flatten().collect();
-            let with_iv = regs.contains(&iv);
+            let ivs = regs.iter().filter(|&&r| r == iv).count();
+            let with_iv = ivs == 1;
             let invariants: Vec<Reg> = regs.into_iter().filter(|&r| r != iv).collect();
-            let invariant = invariants.iter().all(|r| !written[r.idx()]);
+            let invariant = ivs <= 1 && invariants.iter().all(|r| !written[r.idx()]);
             invariant.then_some(Hoisted {
                 pc,
                 invariants,
@@ -388,6 +390,19 @@ mod tests {
         assert_eq!(l.accesses[0].invariants, [r(1)]);
         assert_eq!(l.accesses[1].invariants, [r(4)]);
         assert!(l.accesses.iter().all(|a| a.with_iv && a.off == 0));
+    }
+
+    #[test]
+    fn an_address_of_the_induction_register_twice_is_not_hoisted() {
+        // r6 = r5 + r5 moves by two per iteration: the guard, which checks the first and last
+        // value of r5 once, does not cover it. The other access still is.
+        let twice = COPY.replace(
+            "mov %r6, %r1\nadd %r6, %r5\n",
+            "mov %r6, %r5\nadd %r6, %r5\n",
+        );
+        let l = counted(&twice, 5, 13).expect("counted loop");
+        let pcs: Vec<usize> = l.accesses.iter().map(|a| a.pc).collect();
+        assert_eq!(pcs, [10]);
     }
 
     #[test]

@@ -7,7 +7,14 @@
 //! the same instruction, the same budget accounting, every memory access checked
 //! (see the `bounds` module's design notes) unless the host turned checks off.
 //!
-//! ```
+//! The compiler (the translator, the JIT, the AOT compiler, [`thunk`]) is the `compile` feature,
+//! on by default. Without it the crate is the runtime of compiled code, with no Cranelift: the
+//! interface compiled code is called through, the calls into it (and their
+//! [`NativeEntry`](oxbpf_core::NativeEntry)s), and [`aot::load`], which maps an object written
+//! earlier.
+//!
+#![cfg_attr(feature = "compile", doc = "```")]
+#![cfg_attr(not(feature = "compile"), doc = "```ignore")]
 //! use std::sync::Arc;
 //! use oxbpf_core::{Backend, Config, HelperRegistry, Program};
 //! let helpers = Arc::new(HelperRegistry::new());
@@ -18,16 +25,25 @@
 
 mod abi;
 pub mod aot;
+#[cfg(feature = "compile")]
 mod bounds;
+#[cfg(feature = "compile")]
 mod hoist;
+#[cfg(feature = "compile")]
 mod isa;
+#[cfg(feature = "compile")]
 mod jit;
+#[cfg(feature = "compile")]
 mod provenance;
 mod runtime;
+#[cfg(feature = "compile")]
 pub mod thunk;
+#[cfg(feature = "compile")]
 mod translate;
 
+#[cfg(feature = "compile")]
 pub use aot::Aot;
+#[cfg(feature = "compile")]
 pub use isa::Target;
+#[cfg(feature = "compile")]
 pub use jit::Jit;
-pub use runtime::{NativeEntry, native_entry};

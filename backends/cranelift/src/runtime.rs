@@ -9,7 +9,7 @@
 use crate::abi::{CompiledFn, DirectFn, Entry, Outcome, STOP_RECORDED, VmCtx, start_count};
 use oxbpf_core::{
     Access, Executable, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap,
-    PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind,
+    NativeEntry, PrepareError, Program, StackBuffer, Trap, TrapCode, TrapKind,
 };
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -248,18 +248,6 @@ impl<C: CompiledCode> CompiledExecutable<C> {
             code,
         })
     }
-
-    /// The program's direct entry, if it has one.
-    fn native_entry(&self) -> Option<NativeEntry<'_>> {
-        match self.code.entry() {
-            Entry::Direct(func) => Some(NativeEntry {
-                func,
-                stack_size: self.stack_size,
-                _code: std::marker::PhantomData,
-            }),
-            Entry::Framed(_) => None,
-        }
-    }
 }
 
 impl<C: CompiledCode> Executable for CompiledExecutable<C> {
@@ -289,6 +277,18 @@ impl<C: CompiledCode> Executable for CompiledExecutable<C> {
 
     fn program(&self) -> &Program {
         &self.program
+    }
+
+    /// The program's direct entry, if it has one (see [`call_native`]).
+    fn native_entry(&self) -> Option<NativeEntry<'_>> {
+        match self.code.entry() {
+            Entry::Direct(func) => Some(NativeEntry::new(
+                call_native,
+                func as usize,
+                self.stack_size,
+            )),
+            Entry::Framed(_) => None,
+        }
     }
 }
 
@@ -363,44 +363,29 @@ unsafe fn run(
     }
 }
 
-/// A compiled program that never leaves its own code, as a native function: each
-/// [`call_on`](Self::call_on) is one call of compiled code, with no context block, memory map or
-/// runtime state set up around it. It gives what [`Executable::execute_on`] gives on the same
-/// buffers (which itself runs through this entry when there is one), without the instruction
-/// count, which such programs do not keep.
+/// Runs the direct entry at address `code` on `ctx` with a stack of at least `stack_size` bytes:
+/// the function of every [`NativeEntry`] this crate hands out.
 ///
-/// A program has one when its code needs nothing from the host: one function, no helper calls,
-/// no shared memory (`.rodata`, maps), and no instruction counting (see
+/// A program has a direct entry when its code needs nothing from the host: one function, no
+/// helper calls, no shared memory (`.rodata`, maps), and no instruction counting (see
 /// [`Config::counts_instructions`](oxbpf_core::Config)). Its code then decides every access
 /// itself: proven accesses go unchecked, the others are checked against the context and the
-/// stack. Get it with [`native_entry`].
-#[derive(Clone, Copy, Debug)]
-pub struct NativeEntry<'a> {
-    func: DirectFn,
+/// stack.
+fn call_native(
+    code: usize,
     stack_size: usize,
-    _code: std::marker::PhantomData<&'a ()>,
-}
-
-impl NativeEntry<'_> {
-    /// Runs the program with `r1` = address of `ctx` and `r2` = its length on `stack`, under the
-    /// contract of [`Executable::execute_on`], and returns `r0` or the trap.
-    #[inline]
-    pub fn call_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Result<u64, Trap> {
-        // SAFETY: a `NativeEntry` is made only from a live executable's direct entry, which it
-        // borrows, so the code stays mapped for the call.
-        unsafe { run_direct(self.func, self.stack_size, ctx, stack) }
+    ctx: &mut [u8],
+    stack: &mut StackBuffer,
+) -> Result<u64, Trap> {
+    let ptr = std::ptr::with_exposed_provenance::<u8>(code);
+    // SAFETY: this function is private, so the only entries that run it are those
+    // `CompiledExecutable::native_entry` makes, whose `code` is the address of a live
+    // executable's direct entry (a `DirectFn`); the entry borrows that executable, so the code
+    // stays mapped for the call.
+    unsafe {
+        let func = std::mem::transmute::<*const u8, DirectFn>(ptr);
+        run_direct(func, stack_size, ctx, stack)
     }
-}
-
-/// The direct entry of `exe`, when it is a JIT or AOT executable whose program has one (see
-/// [`NativeEntry`]).
-pub fn native_entry(exe: &dyn Executable) -> Option<NativeEntry<'_>> {
-    let any: &dyn std::any::Any = exe;
-    if let Some(jit) = any.downcast_ref::<CompiledExecutable<crate::jit::JitCode>>() {
-        return jit.native_entry();
-    }
-    any.downcast_ref::<CompiledExecutable<crate::aot::load::MappedCode>>()
-        .and_then(CompiledExecutable::native_entry)
 }
 
 /// Runs the direct entry `func` on `ctx` with a stack of at least `stack_size` bytes.

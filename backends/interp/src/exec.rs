@@ -2,7 +2,7 @@
 //! the shared [`MemoryMap`]. No `unsafe`.
 
 use crate::ops::{Op, Ops};
-use oxbpf_core::isa::{AtomicOp, ByteOrder, Size, Width};
+use oxbpf_core::isa::{AluOp, AtomicOp, Cond, Size, Width};
 use oxbpf_core::memory::AtomicRmw;
 use oxbpf_core::{
     Access, ArgLen, Execution, HelperContext, HelperFn, HelperRegistry, HelperStop, MemoryMap,
@@ -45,61 +45,6 @@ fn call_helper(
         HelperStop::Exit(v) => Stop::Exit(v),
         HelperStop::Error(message) => Stop::Trap(TrapKind::HelperError { id, message }),
     })
-}
-
-fn sdiv64(a: u64, b: u64) -> u64 {
-    if b == 0 {
-        0
-    } else {
-        (a as i64).wrapping_div(b as i64) as u64
-    }
-}
-
-fn smod64(a: u64, b: u64) -> u64 {
-    if b == 0 {
-        a
-    } else {
-        (a as i64).wrapping_rem(b as i64) as u64
-    }
-}
-
-fn sdiv32(a: u32, b: u32) -> u32 {
-    if b == 0 {
-        0
-    } else {
-        (a as i32).wrapping_div(b as i32) as u32
-    }
-}
-
-fn smod32(a: u32, b: u32) -> u32 {
-    if b == 0 {
-        a
-    } else {
-        (a as i32).wrapping_rem(b as i32) as u32
-    }
-}
-
-fn endian(v: u64, order: ByteOrder, bits: u8) -> u64 {
-    match (order, bits) {
-        (ByteOrder::Le, 16) => u64::from(u16::from_le(v as u16)),
-        (ByteOrder::Le, 32) => u64::from(u32::from_le(v as u32)),
-        (ByteOrder::Le, _) => u64::from_le(v),
-        (ByteOrder::Be, 16) => u64::from(u16::from_be(v as u16)),
-        (ByteOrder::Be, 32) => u64::from(u32::from_be(v as u32)),
-        (ByteOrder::Be, _) => u64::from_be(v),
-        (ByteOrder::Swap, 16) => u64::from((v as u16).swap_bytes()),
-        (ByteOrder::Swap, 32) => u64::from((v as u32).swap_bytes()),
-        (ByteOrder::Swap, _) => v.swap_bytes(),
-    }
-}
-
-fn movsx(v: u64, bits: u8, wide: bool) -> u64 {
-    let x = match bits {
-        8 => i64::from(v as i8),
-        16 => i64::from(v as i16),
-        _ => i64::from(v as i32),
-    };
-    if wide { x as u64 } else { u64::from(x as u32) }
 }
 
 fn sign_extend(v: u64, size: Size) -> u64 {
@@ -191,75 +136,68 @@ pub(crate) fn run(
                 remaining -= cost;
             }
 
-            Op::Add64Imm(d, v) => r!(d) = r!(d).wrapping_add(v),
-            Op::Add64Reg(d, s) => r!(d) = r!(d).wrapping_add(r!(s)),
-            Op::Sub64Imm(d, v) => r!(d) = r!(d).wrapping_sub(v),
-            Op::Sub64Reg(d, s) => r!(d) = r!(d).wrapping_sub(r!(s)),
-            Op::Mul64Imm(d, v) => r!(d) = r!(d).wrapping_mul(v),
-            Op::Mul64Reg(d, s) => r!(d) = r!(d).wrapping_mul(r!(s)),
-            Op::Div64Imm(d, v) => r!(d) = r!(d).checked_div(v).unwrap_or(0),
-            Op::Div64Reg(d, s) => r!(d) = r!(d).checked_div(r!(s)).unwrap_or(0),
-            Op::SDiv64Imm(d, v) => r!(d) = sdiv64(r!(d), v),
-            Op::SDiv64Reg(d, s) => r!(d) = sdiv64(r!(d), r!(s)),
-            Op::Mod64Imm(d, v) => r!(d) = r!(d).checked_rem(v).unwrap_or(r!(d)),
-            Op::Mod64Reg(d, s) => r!(d) = r!(d).checked_rem(r!(s)).unwrap_or(r!(d)),
-            Op::SMod64Imm(d, v) => r!(d) = smod64(r!(d), v),
-            Op::SMod64Reg(d, s) => r!(d) = smod64(r!(d), r!(s)),
-            Op::Or64Imm(d, v) => r!(d) |= v,
-            Op::Or64Reg(d, s) => r!(d) |= r!(s),
-            Op::And64Imm(d, v) => r!(d) &= v,
-            Op::And64Reg(d, s) => r!(d) &= r!(s),
-            Op::Xor64Imm(d, v) => r!(d) ^= v,
-            Op::Xor64Reg(d, s) => r!(d) ^= r!(s),
-            Op::Lsh64Imm(d, v) => r!(d) <<= v & 63,
-            Op::Lsh64Reg(d, s) => r!(d) <<= r!(s) & 63,
-            Op::Rsh64Imm(d, v) => r!(d) >>= v & 63,
-            Op::Rsh64Reg(d, s) => r!(d) >>= r!(s) & 63,
-            Op::Arsh64Imm(d, v) => r!(d) = ((r!(d) as i64) >> (v & 63)) as u64,
-            Op::Arsh64Reg(d, s) => r!(d) = ((r!(d) as i64) >> (r!(s) & 63)) as u64,
-            Op::Mov64Imm(d, v) => r!(d) = v,
-            Op::Mov64Reg(d, s) => r!(d) = r!(s),
+            Op::Add64Imm(d, v) => r!(d) = AluOp::Add.value64(r!(d), v),
+            Op::Add64Reg(d, s) => r!(d) = AluOp::Add.value64(r!(d), r!(s)),
+            Op::Sub64Imm(d, v) => r!(d) = AluOp::Sub.value64(r!(d), v),
+            Op::Sub64Reg(d, s) => r!(d) = AluOp::Sub.value64(r!(d), r!(s)),
+            Op::Mul64Imm(d, v) => r!(d) = AluOp::Mul.value64(r!(d), v),
+            Op::Mul64Reg(d, s) => r!(d) = AluOp::Mul.value64(r!(d), r!(s)),
+            Op::Div64Imm(d, v) => r!(d) = AluOp::Div.value64(r!(d), v),
+            Op::Div64Reg(d, s) => r!(d) = AluOp::Div.value64(r!(d), r!(s)),
+            Op::SDiv64Imm(d, v) => r!(d) = AluOp::SDiv.value64(r!(d), v),
+            Op::SDiv64Reg(d, s) => r!(d) = AluOp::SDiv.value64(r!(d), r!(s)),
+            Op::Mod64Imm(d, v) => r!(d) = AluOp::Mod.value64(r!(d), v),
+            Op::Mod64Reg(d, s) => r!(d) = AluOp::Mod.value64(r!(d), r!(s)),
+            Op::SMod64Imm(d, v) => r!(d) = AluOp::SMod.value64(r!(d), v),
+            Op::SMod64Reg(d, s) => r!(d) = AluOp::SMod.value64(r!(d), r!(s)),
+            Op::Or64Imm(d, v) => r!(d) = AluOp::Or.value64(r!(d), v),
+            Op::Or64Reg(d, s) => r!(d) = AluOp::Or.value64(r!(d), r!(s)),
+            Op::And64Imm(d, v) => r!(d) = AluOp::And.value64(r!(d), v),
+            Op::And64Reg(d, s) => r!(d) = AluOp::And.value64(r!(d), r!(s)),
+            Op::Xor64Imm(d, v) => r!(d) = AluOp::Xor.value64(r!(d), v),
+            Op::Xor64Reg(d, s) => r!(d) = AluOp::Xor.value64(r!(d), r!(s)),
+            Op::Lsh64Imm(d, v) => r!(d) = AluOp::Lsh.value64(r!(d), v),
+            Op::Lsh64Reg(d, s) => r!(d) = AluOp::Lsh.value64(r!(d), r!(s)),
+            Op::Rsh64Imm(d, v) => r!(d) = AluOp::Rsh.value64(r!(d), v),
+            Op::Rsh64Reg(d, s) => r!(d) = AluOp::Rsh.value64(r!(d), r!(s)),
+            Op::Arsh64Imm(d, v) => r!(d) = AluOp::Arsh.value64(r!(d), v),
+            Op::Arsh64Reg(d, s) => r!(d) = AluOp::Arsh.value64(r!(d), r!(s)),
+            Op::Mov64Imm(d, v) => r!(d) = AluOp::Mov.value64(r!(d), v),
+            Op::Mov64Reg(d, s) => r!(d) = AluOp::Mov.value64(r!(d), r!(s)),
 
-            Op::Add32Imm(d, v) => w32!(d, (r!(d) as u32).wrapping_add(v)),
-            Op::Add32Reg(d, s) => w32!(d, (r!(d) as u32).wrapping_add(r!(s) as u32)),
-            Op::Sub32Imm(d, v) => w32!(d, (r!(d) as u32).wrapping_sub(v)),
-            Op::Sub32Reg(d, s) => w32!(d, (r!(d) as u32).wrapping_sub(r!(s) as u32)),
-            Op::Mul32Imm(d, v) => w32!(d, (r!(d) as u32).wrapping_mul(v)),
-            Op::Mul32Reg(d, s) => w32!(d, (r!(d) as u32).wrapping_mul(r!(s) as u32)),
-            Op::Div32Imm(d, v) => w32!(d, (r!(d) as u32).checked_div(v).unwrap_or(0)),
-            Op::Div32Reg(d, s) => w32!(d, (r!(d) as u32).checked_div(r!(s) as u32).unwrap_or(0)),
-            Op::SDiv32Imm(d, v) => w32!(d, sdiv32(r!(d) as u32, v)),
-            Op::SDiv32Reg(d, s) => w32!(d, sdiv32(r!(d) as u32, r!(s) as u32)),
-            Op::Mod32Imm(d, v) => w32!(d, (r!(d) as u32).checked_rem(v).unwrap_or(r!(d) as u32)),
-            Op::Mod32Reg(d, s) => {
-                w32!(
-                    d,
-                    (r!(d) as u32)
-                        .checked_rem(r!(s) as u32)
-                        .unwrap_or(r!(d) as u32)
-                )
-            }
-            Op::SMod32Imm(d, v) => w32!(d, smod32(r!(d) as u32, v)),
-            Op::SMod32Reg(d, s) => w32!(d, smod32(r!(d) as u32, r!(s) as u32)),
-            Op::Or32Imm(d, v) => w32!(d, r!(d) as u32 | v),
-            Op::Or32Reg(d, s) => w32!(d, r!(d) as u32 | r!(s) as u32),
-            Op::And32Imm(d, v) => w32!(d, r!(d) as u32 & v),
-            Op::And32Reg(d, s) => w32!(d, r!(d) as u32 & r!(s) as u32),
-            Op::Xor32Imm(d, v) => w32!(d, r!(d) as u32 ^ v),
-            Op::Xor32Reg(d, s) => w32!(d, r!(d) as u32 ^ r!(s) as u32),
-            Op::Lsh32Imm(d, v) => w32!(d, (r!(d) as u32) << (v & 31)),
-            Op::Lsh32Reg(d, s) => w32!(d, (r!(d) as u32) << (r!(s) as u32 & 31)),
-            Op::Rsh32Imm(d, v) => w32!(d, (r!(d) as u32) >> (v & 31)),
-            Op::Rsh32Reg(d, s) => w32!(d, (r!(d) as u32) >> (r!(s) as u32 & 31)),
-            Op::Arsh32Imm(d, v) => w32!(d, (r!(d) as i32) >> (v & 31)),
-            Op::Arsh32Reg(d, s) => w32!(d, (r!(d) as i32) >> (r!(s) as u32 & 31)),
-            Op::Mov32Imm(d, v) => w32!(d, v),
-            Op::Mov32Reg(d, s) => w32!(d, r!(s) as u32),
+            Op::Add32Imm(d, v) => w32!(d, AluOp::Add.value32(r!(d) as u32, v)),
+            Op::Add32Reg(d, s) => w32!(d, AluOp::Add.value32(r!(d) as u32, r!(s) as u32)),
+            Op::Sub32Imm(d, v) => w32!(d, AluOp::Sub.value32(r!(d) as u32, v)),
+            Op::Sub32Reg(d, s) => w32!(d, AluOp::Sub.value32(r!(d) as u32, r!(s) as u32)),
+            Op::Mul32Imm(d, v) => w32!(d, AluOp::Mul.value32(r!(d) as u32, v)),
+            Op::Mul32Reg(d, s) => w32!(d, AluOp::Mul.value32(r!(d) as u32, r!(s) as u32)),
+            Op::Div32Imm(d, v) => w32!(d, AluOp::Div.value32(r!(d) as u32, v)),
+            Op::Div32Reg(d, s) => w32!(d, AluOp::Div.value32(r!(d) as u32, r!(s) as u32)),
+            Op::SDiv32Imm(d, v) => w32!(d, AluOp::SDiv.value32(r!(d) as u32, v)),
+            Op::SDiv32Reg(d, s) => w32!(d, AluOp::SDiv.value32(r!(d) as u32, r!(s) as u32)),
+            Op::Mod32Imm(d, v) => w32!(d, AluOp::Mod.value32(r!(d) as u32, v)),
+            Op::Mod32Reg(d, s) => w32!(d, AluOp::Mod.value32(r!(d) as u32, r!(s) as u32)),
+            Op::SMod32Imm(d, v) => w32!(d, AluOp::SMod.value32(r!(d) as u32, v)),
+            Op::SMod32Reg(d, s) => w32!(d, AluOp::SMod.value32(r!(d) as u32, r!(s) as u32)),
+            Op::Or32Imm(d, v) => w32!(d, AluOp::Or.value32(r!(d) as u32, v)),
+            Op::Or32Reg(d, s) => w32!(d, AluOp::Or.value32(r!(d) as u32, r!(s) as u32)),
+            Op::And32Imm(d, v) => w32!(d, AluOp::And.value32(r!(d) as u32, v)),
+            Op::And32Reg(d, s) => w32!(d, AluOp::And.value32(r!(d) as u32, r!(s) as u32)),
+            Op::Xor32Imm(d, v) => w32!(d, AluOp::Xor.value32(r!(d) as u32, v)),
+            Op::Xor32Reg(d, s) => w32!(d, AluOp::Xor.value32(r!(d) as u32, r!(s) as u32)),
+            Op::Lsh32Imm(d, v) => w32!(d, AluOp::Lsh.value32(r!(d) as u32, v)),
+            Op::Lsh32Reg(d, s) => w32!(d, AluOp::Lsh.value32(r!(d) as u32, r!(s) as u32)),
+            Op::Rsh32Imm(d, v) => w32!(d, AluOp::Rsh.value32(r!(d) as u32, v)),
+            Op::Rsh32Reg(d, s) => w32!(d, AluOp::Rsh.value32(r!(d) as u32, r!(s) as u32)),
+            Op::Arsh32Imm(d, v) => w32!(d, AluOp::Arsh.value32(r!(d) as u32, v)),
+            Op::Arsh32Reg(d, s) => w32!(d, AluOp::Arsh.value32(r!(d) as u32, r!(s) as u32)),
+            Op::Mov32Imm(d, v) => w32!(d, AluOp::Mov.value32(r!(d) as u32, v)),
+            Op::Mov32Reg(d, s) => w32!(d, AluOp::Mov.value32(r!(d) as u32, r!(s) as u32)),
 
-            Op::MovSx(d, s, bits, wide) => r!(d) = movsx(r!(s), bits, wide),
+            Op::MovSx(d, s, op, width) => r!(d) = op.value(width, 0, r!(s)),
             Op::Neg64(d) => r!(d) = r!(d).wrapping_neg(),
             Op::Neg32(d) => w32!(d, (r!(d) as u32).wrapping_neg()),
-            Op::Endian(d, order, bits) => r!(d) = endian(r!(d), order, bits),
+            Op::Endian(d, order, bits) => r!(d) = order.value(bits, r!(d)),
 
             Op::LdxB(d, s, off) => r!(d) = tri!(mem.load(addr(r!(s), off), Size::B)),
             Op::LdxH(d, s, off) => r!(d) = tri!(mem.load(addr(r!(s), off), Size::H)),
@@ -335,38 +273,38 @@ pub(crate) fn run(
             }
 
             Op::Ja(t) => ip = t as usize,
-            Op::Jeq64Imm(d, v, t) => jump!(r!(d) == v, t),
-            Op::Jeq64Reg(d, s, t) => jump!(r!(d) == r!(s), t),
-            Op::Jne64Imm(d, v, t) => jump!(r!(d) != v, t),
-            Op::Jne64Reg(d, s, t) => jump!(r!(d) != r!(s), t),
-            Op::Jgt64Imm(d, v, t) => jump!(r!(d) > v, t),
-            Op::Jgt64Reg(d, s, t) => jump!(r!(d) > r!(s), t),
-            Op::Jge64Imm(d, v, t) => jump!(r!(d) >= v, t),
-            Op::Jge64Reg(d, s, t) => jump!(r!(d) >= r!(s), t),
-            Op::Jlt64Imm(d, v, t) => jump!(r!(d) < v, t),
-            Op::Jlt64Reg(d, s, t) => jump!(r!(d) < r!(s), t),
-            Op::Jle64Imm(d, v, t) => jump!(r!(d) <= v, t),
-            Op::Jle64Reg(d, s, t) => jump!(r!(d) <= r!(s), t),
-            Op::Jset64Imm(d, v, t) => jump!(r!(d) & v != 0, t),
-            Op::Jset64Reg(d, s, t) => jump!(r!(d) & r!(s) != 0, t),
-            Op::Jsgt64Imm(d, v, t) => jump!((r!(d) as i64) > v as i64, t),
-            Op::Jsgt64Reg(d, s, t) => jump!((r!(d) as i64) > r!(s) as i64, t),
-            Op::Jsge64Imm(d, v, t) => jump!((r!(d) as i64) >= v as i64, t),
-            Op::Jsge64Reg(d, s, t) => jump!((r!(d) as i64) >= r!(s) as i64, t),
-            Op::Jslt64Imm(d, v, t) => jump!((r!(d) as i64) < v as i64, t),
-            Op::Jslt64Reg(d, s, t) => jump!((r!(d) as i64) < (r!(s) as i64), t),
-            Op::Jsle64Imm(d, v, t) => jump!((r!(d) as i64) <= v as i64, t),
-            Op::Jsle64Reg(d, s, t) => jump!((r!(d) as i64) <= r!(s) as i64, t),
+            Op::Jeq64Imm(d, v, t) => jump!(Cond::Eq.holds(Width::W64, r!(d), v), t),
+            Op::Jeq64Reg(d, s, t) => jump!(Cond::Eq.holds(Width::W64, r!(d), r!(s)), t),
+            Op::Jne64Imm(d, v, t) => jump!(Cond::Ne.holds(Width::W64, r!(d), v), t),
+            Op::Jne64Reg(d, s, t) => jump!(Cond::Ne.holds(Width::W64, r!(d), r!(s)), t),
+            Op::Jgt64Imm(d, v, t) => jump!(Cond::Gt.holds(Width::W64, r!(d), v), t),
+            Op::Jgt64Reg(d, s, t) => jump!(Cond::Gt.holds(Width::W64, r!(d), r!(s)), t),
+            Op::Jge64Imm(d, v, t) => jump!(Cond::Ge.holds(Width::W64, r!(d), v), t),
+            Op::Jge64Reg(d, s, t) => jump!(Cond::Ge.holds(Width::W64, r!(d), r!(s)), t),
+            Op::Jlt64Imm(d, v, t) => jump!(Cond::Lt.holds(Width::W64, r!(d), v), t),
+            Op::Jlt64Reg(d, s, t) => jump!(Cond::Lt.holds(Width::W64, r!(d), r!(s)), t),
+            Op::Jle64Imm(d, v, t) => jump!(Cond::Le.holds(Width::W64, r!(d), v), t),
+            Op::Jle64Reg(d, s, t) => jump!(Cond::Le.holds(Width::W64, r!(d), r!(s)), t),
+            Op::Jset64Imm(d, v, t) => jump!(Cond::Set.holds(Width::W64, r!(d), v), t),
+            Op::Jset64Reg(d, s, t) => jump!(Cond::Set.holds(Width::W64, r!(d), r!(s)), t),
+            Op::Jsgt64Imm(d, v, t) => jump!(Cond::Sgt.holds(Width::W64, r!(d), v), t),
+            Op::Jsgt64Reg(d, s, t) => jump!(Cond::Sgt.holds(Width::W64, r!(d), r!(s)), t),
+            Op::Jsge64Imm(d, v, t) => jump!(Cond::Sge.holds(Width::W64, r!(d), v), t),
+            Op::Jsge64Reg(d, s, t) => jump!(Cond::Sge.holds(Width::W64, r!(d), r!(s)), t),
+            Op::Jslt64Imm(d, v, t) => jump!(Cond::Slt.holds(Width::W64, r!(d), v), t),
+            Op::Jslt64Reg(d, s, t) => jump!(Cond::Slt.holds(Width::W64, r!(d), r!(s)), t),
+            Op::Jsle64Imm(d, v, t) => jump!(Cond::Sle.holds(Width::W64, r!(d), v), t),
+            Op::Jsle64Reg(d, s, t) => jump!(Cond::Sle.holds(Width::W64, r!(d), r!(s)), t),
             Op::Jmp32Imm(c, d, v, t) => jump!(c.holds(Width::W32, r!(d), u64::from(v)), t),
             Op::Jmp32Reg(c, d, s, t) => jump!(c.holds(Width::W32, r!(d), r!(s)), t),
 
-            Op::Add64RegFrom(d, a, b) => r!(d) = r!(a).wrapping_add(r!(b)),
-            Op::Add64ImmFrom(d, a, v) => r!(d) = r!(a).wrapping_add(v),
-            Op::Lsh64ImmFrom(d, a, v) => r!(d) = r!(a) << v,
-            Op::Rsh64ImmFrom(d, a, v) => r!(d) = r!(a) >> v,
-            Op::And64ImmFrom(d, a, v) => r!(d) = r!(a) & v,
+            Op::Add64RegFrom(d, a, b) => r!(d) = AluOp::Add.value64(r!(a), r!(b)),
+            Op::Add64ImmFrom(d, a, v) => r!(d) = AluOp::Add.value64(r!(a), v),
+            Op::Lsh64ImmFrom(d, a, v) => r!(d) = AluOp::Lsh.value64(r!(a), v),
+            Op::Rsh64ImmFrom(d, a, v) => r!(d) = AluOp::Rsh.value64(r!(a), v),
+            Op::And64ImmFrom(d, a, v) => r!(d) = AluOp::And.value64(r!(a), v),
             Op::AddJmpImm(d, add, c, cmp, t) => {
-                let v = r!(d).wrapping_add(i64::from(add) as u64);
+                let v = AluOp::Add.value64(r!(d), i64::from(add) as u64);
                 r!(d) = v;
                 jump!(c.holds(Width::W64, v, i64::from(cmp) as u64), t);
             }

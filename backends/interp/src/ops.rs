@@ -76,8 +76,8 @@ pub(crate) enum Op {
     Mov32Imm(R, u32),
     Mov32Reg(R, R),
 
-    /// Sign-extending moves: `(dst, src, source bits, 64-bit result)`.
-    MovSx(R, R, u8, bool),
+    /// Sign-extending moves: `(dst, src, which, width)`.
+    MovSx(R, R, AluOp, Width),
     Neg64(R),
     Neg32(R),
     Endian(R, ByteOrder, u8),
@@ -165,135 +165,78 @@ pub(crate) struct Ops {
     pub helpers: Vec<(u32, Arc<HelperFn>)>,
 }
 
-fn alu64(op: AluOp, d: R, src: Operand) -> Op {
+/// The op of an ALU instruction: one table of each operation's four specialised ops (64 and
+/// 32 bits, immediate and register source); what each computes is the ISA's
+/// ([`AluOp::value`]).
+fn alu(op: AluOp, width: Width, d: R, src: Operand) -> Op {
     use Op::*;
-    match src {
-        Operand::Imm(i) => {
-            let v = i64::from(i) as u64;
-            match op {
-                AluOp::Add => Add64Imm(d, v),
-                AluOp::Sub => Sub64Imm(d, v),
-                AluOp::Mul => Mul64Imm(d, v),
-                AluOp::Div => Div64Imm(d, v),
-                AluOp::SDiv => SDiv64Imm(d, v),
-                AluOp::Mod => Mod64Imm(d, v),
-                AluOp::SMod => SMod64Imm(d, v),
-                AluOp::Or => Or64Imm(d, v),
-                AluOp::And => And64Imm(d, v),
-                AluOp::Xor => Xor64Imm(d, v),
-                AluOp::Lsh => Lsh64Imm(d, v & 63),
-                AluOp::Rsh => Rsh64Imm(d, v & 63),
-                AluOp::Arsh => Arsh64Imm(d, v & 63),
-                AluOp::Mov | AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32 => Mov64Imm(d, v),
+    let wide = width == Width::W64;
+    macro_rules! table {
+        ($($op:ident: $imm64:ident $reg64:ident $imm32:ident $reg32:ident;)*) => {
+            match (op, src) {
+                $(
+                    (AluOp::$op, Operand::Imm(i)) if wide => $imm64(d, i64::from(i) as u64),
+                    (AluOp::$op, Operand::Imm(i)) => $imm32(d, i as u32),
+                    (AluOp::$op, Operand::Reg(s)) if wide => $reg64(d, s.index()),
+                    (AluOp::$op, Operand::Reg(s)) => $reg32(d, s.index()),
+                )*
+                (AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32, Operand::Reg(s)) => {
+                    MovSx(d, s.index(), op, width)
+                }
+                // Sign-extending moves take a register (the decoder refuses an immediate).
+                (AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32, Operand::Imm(i)) if wide => {
+                    Mov64Imm(d, i64::from(i) as u64)
+                }
+                (AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32, Operand::Imm(i)) => {
+                    Mov32Imm(d, i as u32)
+                }
             }
-        }
-        Operand::Reg(s) => {
-            let s = s.index();
-            match op {
-                AluOp::Add => Add64Reg(d, s),
-                AluOp::Sub => Sub64Reg(d, s),
-                AluOp::Mul => Mul64Reg(d, s),
-                AluOp::Div => Div64Reg(d, s),
-                AluOp::SDiv => SDiv64Reg(d, s),
-                AluOp::Mod => Mod64Reg(d, s),
-                AluOp::SMod => SMod64Reg(d, s),
-                AluOp::Or => Or64Reg(d, s),
-                AluOp::And => And64Reg(d, s),
-                AluOp::Xor => Xor64Reg(d, s),
-                AluOp::Lsh => Lsh64Reg(d, s),
-                AluOp::Rsh => Rsh64Reg(d, s),
-                AluOp::Arsh => Arsh64Reg(d, s),
-                AluOp::Mov => Mov64Reg(d, s),
-                AluOp::MovSx8 => MovSx(d, s, 8, true),
-                AluOp::MovSx16 => MovSx(d, s, 16, true),
-                AluOp::MovSx32 => MovSx(d, s, 32, true),
-            }
-        }
+        };
+    }
+    table! {
+        Add: Add64Imm Add64Reg Add32Imm Add32Reg;
+        Sub: Sub64Imm Sub64Reg Sub32Imm Sub32Reg;
+        Mul: Mul64Imm Mul64Reg Mul32Imm Mul32Reg;
+        Div: Div64Imm Div64Reg Div32Imm Div32Reg;
+        SDiv: SDiv64Imm SDiv64Reg SDiv32Imm SDiv32Reg;
+        Mod: Mod64Imm Mod64Reg Mod32Imm Mod32Reg;
+        SMod: SMod64Imm SMod64Reg SMod32Imm SMod32Reg;
+        Or: Or64Imm Or64Reg Or32Imm Or32Reg;
+        And: And64Imm And64Reg And32Imm And32Reg;
+        Xor: Xor64Imm Xor64Reg Xor32Imm Xor32Reg;
+        Lsh: Lsh64Imm Lsh64Reg Lsh32Imm Lsh32Reg;
+        Rsh: Rsh64Imm Rsh64Reg Rsh32Imm Rsh32Reg;
+        Arsh: Arsh64Imm Arsh64Reg Arsh32Imm Arsh32Reg;
+        Mov: Mov64Imm Mov64Reg Mov32Imm Mov32Reg;
     }
 }
 
-fn alu32(op: AluOp, d: R, src: Operand) -> Op {
-    use Op::*;
-    match src {
-        Operand::Imm(i) => {
-            let v = i as u32;
-            match op {
-                AluOp::Add => Add32Imm(d, v),
-                AluOp::Sub => Sub32Imm(d, v),
-                AluOp::Mul => Mul32Imm(d, v),
-                AluOp::Div => Div32Imm(d, v),
-                AluOp::SDiv => SDiv32Imm(d, v),
-                AluOp::Mod => Mod32Imm(d, v),
-                AluOp::SMod => SMod32Imm(d, v),
-                AluOp::Or => Or32Imm(d, v),
-                AluOp::And => And32Imm(d, v),
-                AluOp::Xor => Xor32Imm(d, v),
-                AluOp::Lsh => Lsh32Imm(d, v & 31),
-                AluOp::Rsh => Rsh32Imm(d, v & 31),
-                AluOp::Arsh => Arsh32Imm(d, v & 31),
-                AluOp::Mov | AluOp::MovSx8 | AluOp::MovSx16 | AluOp::MovSx32 => Mov32Imm(d, v),
-            }
-        }
-        Operand::Reg(s) => {
-            let s = s.index();
-            match op {
-                AluOp::Add => Add32Reg(d, s),
-                AluOp::Sub => Sub32Reg(d, s),
-                AluOp::Mul => Mul32Reg(d, s),
-                AluOp::Div => Div32Reg(d, s),
-                AluOp::SDiv => SDiv32Reg(d, s),
-                AluOp::Mod => Mod32Reg(d, s),
-                AluOp::SMod => SMod32Reg(d, s),
-                AluOp::Or => Or32Reg(d, s),
-                AluOp::And => And32Reg(d, s),
-                AluOp::Xor => Xor32Reg(d, s),
-                AluOp::Lsh => Lsh32Reg(d, s),
-                AluOp::Rsh => Rsh32Reg(d, s),
-                AluOp::Arsh => Arsh32Reg(d, s),
-                AluOp::Mov => Mov32Reg(d, s),
-                AluOp::MovSx8 => MovSx(d, s, 8, false),
-                AluOp::MovSx16 => MovSx(d, s, 16, false),
-                AluOp::MovSx32 => MovSx(d, s, 32, false),
-            }
-        }
-    }
-}
-
+/// The op of a 64-bit conditional jump to op `t`: one table of each condition's two
+/// specialised ops; what each decides is the ISA's ([`Cond::holds`]).
 fn jump64(cond: Cond, d: R, src: Operand, t: u32) -> Op {
     use Op::*;
-    match src {
-        Operand::Imm(i) => {
-            let v = i64::from(i) as u64;
-            match cond {
-                Cond::Eq => Jeq64Imm(d, v, t),
-                Cond::Ne => Jne64Imm(d, v, t),
-                Cond::Gt => Jgt64Imm(d, v, t),
-                Cond::Ge => Jge64Imm(d, v, t),
-                Cond::Lt => Jlt64Imm(d, v, t),
-                Cond::Le => Jle64Imm(d, v, t),
-                Cond::Set => Jset64Imm(d, v, t),
-                Cond::Sgt => Jsgt64Imm(d, v, t),
-                Cond::Sge => Jsge64Imm(d, v, t),
-                Cond::Slt => Jslt64Imm(d, v, t),
-                Cond::Sle => Jsle64Imm(d, v, t),
+    macro_rules! table {
+        ($($cond:ident: $imm:ident $reg:ident;)*) => {
+            match (cond, src) {
+                $(
+                    (Cond::$cond, Operand::Imm(i)) => $imm(d, i64::from(i) as u64, t),
+                    (Cond::$cond, Operand::Reg(s)) => $reg(d, s.index(), t),
+                )*
             }
-        }
-        Operand::Reg(s) => {
-            let s = s.index();
-            match cond {
-                Cond::Eq => Jeq64Reg(d, s, t),
-                Cond::Ne => Jne64Reg(d, s, t),
-                Cond::Gt => Jgt64Reg(d, s, t),
-                Cond::Ge => Jge64Reg(d, s, t),
-                Cond::Lt => Jlt64Reg(d, s, t),
-                Cond::Le => Jle64Reg(d, s, t),
-                Cond::Set => Jset64Reg(d, s, t),
-                Cond::Sgt => Jsgt64Reg(d, s, t),
-                Cond::Sge => Jsge64Reg(d, s, t),
-                Cond::Slt => Jslt64Reg(d, s, t),
-                Cond::Sle => Jsle64Reg(d, s, t),
-            }
-        }
+        };
+    }
+    table! {
+        Eq: Jeq64Imm Jeq64Reg;
+        Ne: Jne64Imm Jne64Reg;
+        Gt: Jgt64Imm Jgt64Reg;
+        Ge: Jge64Imm Jge64Reg;
+        Lt: Jlt64Imm Jlt64Reg;
+        Le: Jle64Imm Jle64Reg;
+        Set: Jset64Imm Jset64Reg;
+        Sgt: Jsgt64Imm Jsgt64Reg;
+        Sge: Jsge64Imm Jsge64Reg;
+        Slt: Jslt64Imm Jslt64Reg;
+        Sle: Jsle64Imm Jsle64Reg;
     }
 }
 
@@ -431,17 +374,11 @@ pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Result<
         let op = match *insn {
             Insn::LoadImm64Tail => continue,
             Insn::Alu {
-                width: Width::W64,
+                width,
                 op,
                 dst,
                 src,
-            } => alu64(op, dst.index(), src),
-            Insn::Alu {
-                width: Width::W32,
-                op,
-                dst,
-                src,
-            } => alu32(op, dst.index(), src),
+            } => alu(op, width, dst.index(), src),
             Insn::Neg {
                 width: Width::W64,
                 dst,

@@ -10,17 +10,10 @@ use oxbpf_loader::mbpf::manifest::{
     API_VERSION, CAP_EMIT, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_STATS, CAP_TIME, Manifest,
     MapDecl, MapKind,
 };
+use oxbpf_loader::mbpf::runtime::{EMIT_MAX_RECORD, LOG_LEVELS, helper_limit};
 use rquickjs::{Array, Ctx, Exception, Function, Object, Value};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-
-/// Log levels and their prefixes.
-pub(crate) const LEVELS: [&str; 4] = ["[DEBUG]", "[INFO]", "[WARN]", "[ERROR]"];
-/// Largest record `mbpf.emit` takes.
-pub const EMIT_MAX_RECORD: usize = 256;
-/// Bytes of the per-program emit ring (records `[u32 id][u32 len][data]`, each with the ring's
-/// 8-byte header, rounded up to 8 bytes).
-pub const EMIT_RING_BYTES: u32 = 4096;
 
 /// The names of `mbpf.stats` fields, in order.
 pub const STAT_NAMES: [&str; 7] = [
@@ -51,18 +44,9 @@ pub struct Helpers {
     exceeded: AtomicBool,
     now_ns: AtomicU64,
     pub(crate) stats: [AtomicU64; 7],
-    /// The emit ring ([`EMIT_RING`](crate::maps::EMIT_RING)).
+    /// The emit ring ([`EMIT_RING`](oxbpf_loader::mbpf::runtime::EMIT_RING)).
     emitted: Arc<Map>,
     logs: Mutex<Vec<String>>,
-}
-
-/// The helper calls a run of a program with `manifest` may make (0 in the manifest means the
-/// default, 100).
-pub(crate) fn helper_limit(manifest: &Manifest) -> u32 {
-    match manifest.budgets.max_helpers {
-        0 => 100,
-        n => n,
-    }
 }
 
 impl Helpers {
@@ -230,7 +214,7 @@ pub(crate) fn install<'js>(
             let Some(text) = msg.as_string() else {
                 return Err(Exception::throw_type(&ctx, "mbpf.log: msg must be a string"));
             };
-            let line = format!("{} {}", LEVELS[level], text.to_string()?);
+            let line = format!("{} {}", LOG_LEVELS[level], text.to_string()?);
             h.logs.lock().unwrap_or_else(|e| e.into_inner()).push(line);
             Ok(())
         });

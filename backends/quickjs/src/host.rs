@@ -170,7 +170,7 @@ impl Host {
                 if let Some(m) = old_maps.get(&d.name) {
                     maps.insert(m.clone());
                 }
-                if let Some(w) = old_maps.get(&crate::maps::written_name(&d.name)) {
+                if let Some(w) = old_maps.get(&oxbpf_loader::mbpf::runtime::written_name(&d.name)) {
                     maps.insert(w.clone());
                 }
             }

@@ -161,7 +161,7 @@ impl Instance {
         )>(&runtime)
         .map_err(|e| JsError::Load(e.to_string()))?;
         let emitted = maps
-            .get(crate::maps::EMIT_RING)
+            .get(oxbpf_loader::mbpf::runtime::EMIT_RING)
             .cloned()
             .ok_or_else(|| JsError::Load("no emit ring".into()))?;
         let helpers = Arc::new(Helpers::new(&manifest, emitted));

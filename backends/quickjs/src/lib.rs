@@ -29,22 +29,23 @@
 
 mod api;
 mod budget;
-pub mod bytecode;
 pub mod compat;
 mod compile;
-mod hook;
 mod host;
 mod instance;
-pub mod lower;
 pub mod maps;
 
-pub use api::{EMIT_MAX_RECORD, EMIT_RING_BYTES, STAT_NAMES};
+pub use api::STAT_NAMES;
 pub use compile::compile;
-pub use hook::{
-    BLOB_FIELD_BYTES, CustomField, HookInput, blob_fields, blob_header_len, has_read_methods,
-};
 pub use host::{Host, LifecycleError, MapPolicy, ProgramId};
 pub use instance::{DEFAULT_MAX_STEPS, Failure, Instance, RunResult, to_int32};
+// What a run takes, and the context blob, as the bundle format defines them (shared with the
+// lowering to eBPF).
+pub use oxbpf_loader::mbpf::hook::{
+    BLOB_FIELD_BYTES, CustomField, HookInput, blob_fields, blob_header_len, has_read_methods,
+};
+// The emit ring's and records' sizes, as the bundle format defines them.
+pub use oxbpf_loader::mbpf::runtime::{EMIT_MAX_RECORD, EMIT_RING_BYTES};
 
 /// Why a program could not be compiled or loaded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -13,6 +13,7 @@ use oxbpf_helpers::{Map, MapDef, MapError, MapSet, MapType};
 use oxbpf_loader::mbpf::manifest::{
     CAP_MAP_ITERATE, CAP_MAP_READ, CAP_MAP_WRITE, MapDecl, MapKind, capability_name,
 };
+use oxbpf_loader::mbpf::runtime::{EMIT_RING, EMIT_RING_BYTES, has_written_flags, written_name};
 use rquickjs::{Ctx, Exception, Function, Object, Value};
 use std::sync::Arc;
 
@@ -47,10 +48,6 @@ pub fn map_def(d: &MapDecl) -> MapDef {
     }
 }
 
-/// The ring `mbpf.emit` writes to (records `[u32 id][u32 len][data]`), shared by QuickJS and
-/// the lowered eBPF; full, it drops its oldest records.
-pub const EMIT_RING: &str = ".emit";
-
 /// Whether `map` can serve declaration `d` (same type, key size and value size; the capacity
 /// may differ), as when maps are shared or kept across an update.
 pub fn serves(map: &Map, d: &MapDecl) -> bool {
@@ -72,28 +69,15 @@ pub fn create(decls: &[MapDecl]) -> Result<MapSet, (String, MapError)> {
     Ok(set)
 }
 
-/// The name of the map that holds, for ARRAY (and PERCPU_ARRAY) map `name`, one byte per index:
-/// 1 once JavaScript wrote that index (a lookup of an index never written is false). It lives
-/// with the map, so QuickJS and the lowered eBPF see the same flags. Names starting with `.` are
-/// not valid manifest names.
-pub fn written_name(name: &str) -> String {
-    format!(".written.{name}")
-}
-
-/// Whether a map of this kind has written flags.
-pub fn has_written_flags(kind: MapKind) -> bool {
-    matches!(kind, MapKind::Array | MapKind::PercpuArray)
-}
-
-/// Adds to `set` the runtime's maps it lacks: the written flags of the arrays of `decls` and
-/// the [`EMIT_RING`].
+/// Adds to `set` the runtime's maps it lacks: the written flags of the arrays of `decls`
+/// ([`written_name`]) and the [`EMIT_RING`].
 pub fn add_internal(set: &mut MapSet, decls: &[MapDecl]) -> Result<(), MapError> {
     if set.get(EMIT_RING).is_none() {
         let def = MapDef {
             map_type: MapType::RingBuf,
             key_size: 0,
             value_size: 0,
-            max_entries: crate::api::EMIT_RING_BYTES,
+            max_entries: EMIT_RING_BYTES,
             flags: RINGBUF_OVERWRITE,
         };
         set.add(Map::new(EMIT_RING, def)?);
@@ -112,12 +96,6 @@ pub fn add_internal(set: &mut MapSet, decls: &[MapDecl]) -> Result<(), MapError>
         }
     }
     Ok(())
-}
-
-/// Whether `map` is one of the runtime's own (written flags, lowered globals), not a manifest
-/// map: hosts listing a bundle's maps skip these.
-pub fn is_internal(map: &Map) -> bool {
-    map.name().starts_with('.')
 }
 
 /// What one map's methods share.

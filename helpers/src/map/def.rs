@@ -104,6 +104,15 @@ pub struct MapDef {
     pub flags: u32,
 }
 
+impl MapDef {
+    /// Whether programs may only read the map (`BPF_F_RDONLY_PROG`: `.rodata`, or a map a host,
+    /// a BTF or a legacy definition made so): its values are not writable by programs, and
+    /// helpers that change maps refuse it. The one place this is decided.
+    pub fn read_only_to_programs(&self) -> bool {
+        self.flags & BPF_F_RDONLY_PROG != 0
+    }
+}
+
 /// Most bytes one map may allocate: a hostile object cannot make the host allocate without bound.
 pub const MAX_MAP_BYTES: u64 = 1 << 30;
 

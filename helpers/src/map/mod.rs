@@ -171,7 +171,7 @@ impl Map {
         };
         Some(SharedRegion {
             memory: slab.mem.clone(),
-            writable: self.def.flags & BPF_F_RDONLY_PROG == 0,
+            writable: !self.def.read_only_to_programs(),
         })
     }
 

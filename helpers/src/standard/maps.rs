@@ -1,6 +1,6 @@
 //! Map helpers: lookup, update, delete, push, pop, peek, and tail calls through prog arrays.
 
-use super::{Env, arg_error, neg};
+use super::{EINVAL, EPERM, Env, arg_error, neg};
 use crate::map::{MAX_TAIL_CALLS, Map};
 use oxbpf_core::{HelperContext, HelperResult, HelperStop};
 use std::cell::Cell;
@@ -11,6 +11,17 @@ pub(crate) fn map(env: &Env, handle: u64) -> Result<&Arc<Map>, HelperStop> {
     env.maps
         .by_handle(handle)
         .ok_or_else(|| arg_error("map argument", format!("{handle:#x} is not a map")))
+}
+
+/// The map `handle` names, for a helper that changes it: `Ok(Err(-EPERM))` when it is read-only
+/// to programs (the verifier refuses such calls; unverified programs get the error).
+fn changeable(env: &Env, handle: u64) -> Result<Result<&Arc<Map>, u64>, HelperStop> {
+    let m = map(env, handle)?;
+    Ok(if m.def().read_only_to_programs() {
+        Err(neg(EPERM))
+    } else {
+        Ok(m)
+    })
 }
 
 /// `len` bytes of program memory at `addr`, or a helper error naming `what`.
@@ -54,7 +65,10 @@ pub(crate) fn lookup(env: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) -> 
 
 /// `map_update_elem(map, key, value, flags)`: 0 or `-errno`.
 pub(crate) fn update(env: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) -> HelperResult {
-    let m = map(env, a[0])?;
+    let m = match changeable(env, a[0])? {
+        Ok(m) => m,
+        Err(e) => return Ok(e),
+    };
     let key = read(hc, "key", a[1], m.key_size())?;
     let value = read(hc, "value", a[2], m.value_size())?;
     Ok(
@@ -67,20 +81,33 @@ pub(crate) fn update(env: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) -> 
 
 /// `map_delete_elem(map, key)`: 0 or `-errno`.
 pub(crate) fn delete(env: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) -> HelperResult {
-    let m = map(env, a[0])?;
+    let m = match changeable(env, a[0])? {
+        Ok(m) => m,
+        Err(e) => return Ok(e),
+    };
     let key = read(hc, "key", a[1], m.key_size())?;
     Ok(m.delete(&key).map_or_else(|e| e.to_reg(), |()| 0))
 }
 
 /// `map_push_elem(map, value, flags)`.
 pub(crate) fn push(env: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) -> HelperResult {
-    let m = map(env, a[0])?;
+    let m = match changeable(env, a[0])? {
+        Ok(m) => m,
+        Err(e) => return Ok(e),
+    };
     let value = read(hc, "value", a[1], m.value_size())?;
     Ok(m.push(&value, a[2]).map_or_else(|e| e.to_reg(), |()| 0))
 }
 
 fn take(env: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5], remove: bool) -> HelperResult {
-    let m = map(env, a[0])?;
+    let m = if remove {
+        match changeable(env, a[0])? {
+            Ok(m) => m,
+            Err(e) => return Ok(e),
+        }
+    } else {
+        map(env, a[0])?
+    };
     // The destination must be writable before anything is taken from the map.
     let size = m.value_size();
     if !hc
@@ -124,7 +151,9 @@ thread_local! {
 
 /// `tail_call(ctx, prog_array, index)`: runs the program at `index` on the same context and
 /// ends the caller with its result. With no program there, or after [`MAX_TAIL_CALLS`] tail
-/// calls in a row, it returns `-ENOENT` / `-E2BIG` and the caller goes on, as in Linux.
+/// calls in a row, it returns `-ENOENT` / `-E2BIG` and the caller goes on, as in Linux; it
+/// returns `-EINVAL` when the program there was verified for another context than the caller
+/// (or the caller was not verified), which could have forged what that program trusts.
 pub(crate) fn tail_call(env: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) -> HelperResult {
     let m = map(env, a[1])?;
     let Some(target) = m.tail_target(a[2]) else {
@@ -133,6 +162,13 @@ pub(crate) fn tail_call(env: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) 
     let depth = TAIL_DEPTH.with(Cell::get);
     if depth >= MAX_TAIL_CALLS {
         return Ok(neg(7));
+    }
+    // A verified target trusts its context as its proofs describe it (packet pointers, say):
+    // only a caller verified against the same description may hand it over.
+    if let Some(wanted) = target.program().proof_context()
+        && hc.memory.proof_context() != Some(wanted)
+    {
+        return Ok(neg(EINVAL));
     }
     let ctx = hc
         .memory

@@ -132,6 +132,8 @@ pub(crate) fn neg(errno: i64) -> u64 {
     (-errno) as u64
 }
 
+/// `EPERM`.
+pub(crate) const EPERM: i64 = 1;
 /// `EFAULT`.
 pub(crate) const EFAULT: i64 = 14;
 /// `EINVAL`.

@@ -2,7 +2,7 @@
 //! CRC-32s (zlib's) of each section and of the file, and an Ed25519 signature last.
 //!
 //! Byte-compatible with microBPF's container (all integers little-endian, no padding): the reader
-//! accepts what the reference writes, and what [`write`] produces the reference reads.
+//! accepts what the reference writes, and what [`write`](fn@write) produces the reference reads.
 
 use super::MbpfError;
 

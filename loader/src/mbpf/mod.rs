@@ -4,6 +4,9 @@
 //! - [`manifest`]: the CBOR manifest, read strictly and written byte-for-byte as the reference's
 //!   generator does.
 //! - [`sign`]: Ed25519 signatures over the bundle and the key files.
+//! - [`hook`]: what a hook hands a run, and the context blob both runtimes read.
+//! - [`runtime`]: what the QuickJS runtime and the lowering to eBPF share: the runtime's own
+//!   maps, record and ring sizes, helper and log limits.
 //! - [`Bundle::open`]: the load policy. Unlike the reference, CRCs are checked, and the
 //!   signature is checked against the host's trusted keys; an unsigned bundle is refused unless
 //!   the host allows it. QuickJS bytecode is used only from a bundle whose signature verified;
@@ -32,7 +35,9 @@
 
 mod cbor;
 pub mod container;
+pub mod hook;
 pub mod manifest;
+pub mod runtime;
 pub mod sign;
 
 use container::{Container, section};

@@ -9,11 +9,14 @@
 //! program counter. The 16-byte `lddw` occupies two entries: [`Insn::LoadImm64`] followed by
 //! [`Insn::LoadImm64Tail`].
 
+mod builder;
 mod decode;
 mod display;
 mod encode;
 mod opcode;
+mod value;
 
+pub use builder::{BuildError, Builder, Label};
 pub use decode::{DecodeError, DecodeErrorKind, Field, decode, decode_one};
 pub use encode::{encode, encode_into};
 

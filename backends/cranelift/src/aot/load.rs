@@ -5,9 +5,8 @@
 
 use super::AotError;
 use super::header::{Header, SECTION};
-use crate::abi::{CompiledFn, DirectFn, Entry};
+use crate::abi::{CompiledFn, DIRECT_SYMBOL, DirectFn, ENTRY_SYMBOL, Entry};
 use crate::runtime::CompiledCode;
-use crate::translate::{DIRECT_SYMBOL, ENTRY_SYMBOL};
 use object::{Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationTarget};
 
 /// `R_X86_64_PC32` and `R_X86_64_PLT32`: `S + A - P`, 32 bits.

@@ -1,5 +1,5 @@
-//! The ahead-of-time backend (`"aot"`): Cranelift object code written by [`compile`], mapped
-//! back by [`load`] without Cranelift or a linker.
+//! The ahead-of-time backend (`"aot"`): Cranelift object code written by `compile` (with the
+//! `compile` feature), mapped back by [`load`] without Cranelift or a linker.
 //!
 //! Compiled code reaches helpers and memory through the per-run context block's table
 //! ([`crate::abi`]), never through symbols, so the only relocations in an object are the calls
@@ -7,17 +7,22 @@
 //! features the code uses, the oxbpf version, the eBPF program and its hash; loading checks each
 //! and refuses a mismatch with a clear error.
 
+#[cfg(feature = "compile")]
 mod compile;
 mod features;
 mod header;
 pub(crate) mod load;
 
+#[cfg(feature = "compile")]
 pub use compile::compile;
 pub use header::{FORMAT, Header, SECTION, program_hash};
 
+#[cfg(feature = "compile")]
 use crate::isa::Target;
 use crate::runtime::CompiledExecutable;
-use oxbpf_core::{Backend, Executable, HelperRegistry, PrepareError, Program};
+#[cfg(feature = "compile")]
+use oxbpf_core::{Backend, PrepareError};
+use oxbpf_core::{Executable, HelperRegistry, Program};
 use std::sync::Arc;
 
 /// Why an AOT object could not be written or loaded.
@@ -136,11 +141,13 @@ pub fn load(
     Ok(Box::new(exe))
 }
 
+#[cfg(feature = "compile")]
 /// The AOT backend: compiles to an object in memory and loads it back, the path an object file
 /// takes between two processes.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Aot;
 
+#[cfg(feature = "compile")]
 impl Backend for Aot {
     fn name(&self) -> &'static str {
         "aot"
@@ -160,7 +167,7 @@ impl Backend for Aot {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "compile"))]
 mod tests {
     use super::*;
     use oxbpf_core::Config;

@@ -15,7 +15,7 @@ mod memory;
 mod scan;
 mod select;
 
-use crate::abi::{off, reg_offset};
+use crate::abi::{DIRECT_SYMBOL, ENTRY_SYMBOL, off, reg_offset};
 use crate::provenance::{self, Prov, State};
 use cranelift_codegen::ir::{
     AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature, UserFuncName, Value, types,
@@ -25,13 +25,6 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{FuncId, Linkage, Module};
 use oxbpf_core::{Insn, Program, TrapCode};
 use std::collections::HashMap;
-
-/// Name of the exported entry function in objects (a [`crate::abi::CompiledFn`]).
-pub(crate) const ENTRY_SYMBOL: &str = "oxbpf_entry";
-
-/// Name of the exported direct entry in objects (a [`crate::abi::DirectFn`]), which an object
-/// holds instead of [`ENTRY_SYMBOL`] when its program has one.
-pub(crate) const DIRECT_SYMBOL: &str = "oxbpf_direct";
 
 /// Code-shaping settings taken from the program's [`Config`](oxbpf_core::Config).
 #[derive(Clone, Copy, Debug)]

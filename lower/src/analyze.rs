@@ -1,0 +1,123 @@
+//! The analysis: the abstract state before every instruction of every instance (the entry
+//! function and the functions inlined into it), by abstract interpretation to a fixpoint (ranges
+//! widened at loop heads, narrowed by the comparisons that branch). Anything the subset does not
+//! cover stops it with the instruction and the reason.
+
+use super::LowerError;
+use super::module::Env;
+use super::step::{State, Step};
+use super::value::Val;
+use crate::bytecode::{Function, Operand};
+use std::collections::{BTreeSet, HashSet};
+
+/// Joins at a loop head before its ranges are widened.
+const PLAIN_JOINS: u32 = 3;
+
+/// Steps before the analysis gives up.
+const MAX_STEPS: usize = 200_000;
+
+/// The byte offsets jumps land on.
+pub(crate) fn targets(f: &Function) -> HashSet<u32> {
+    f.code
+        .iter()
+        .filter_map(|i| match i.operand {
+            Operand::Label(t) | Operand::LabelInt(t, _) | Operand::AtomLabelInt(_, t, _) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The state before each instruction of each instance (`None`: unreachable).
+pub(crate) type States = Vec<Vec<Option<State>>>;
+
+/// The states of every instance, by instance and instruction.
+pub(crate) fn run(env: &Env<'_>) -> Result<States, LowerError> {
+    let entry = env.func_of(0);
+    if entry.f.code.is_empty() {
+        return Err(LowerError::new(&entry.name, None, "no code"));
+    }
+    let mut states: States = vec![vec![None; entry.f.code.len()]];
+    let mut joins: Vec<Vec<u32>> = vec![vec![0; entry.f.code.len()]];
+    states[0][0] = Some(State {
+        stack: Vec::new(),
+        locals: vec![Val::Undef; entry.f.var_count as usize],
+        pairs: vec![[Val::Undef; 2]; entry.pair_sites.len()],
+    });
+    let mut work = BTreeSet::from([(0u16, 0usize)]);
+    let mut steps = 0;
+    while let Some((n, i)) = work.pop_first() {
+        let fi = env.func_of(n);
+        let code = &fi.f.code;
+        let err = |i: usize, r: String| LowerError::new(&fi.name, Some(&code[i]), r);
+        steps += 1;
+        if steps > MAX_STEPS {
+            return Err(err(i, "the analysis did not settle".into()));
+        }
+        let Some(st) = states[usize::from(n)][i].clone() else {
+            continue;
+        };
+        if st.stack.len() > env.inst(n).stack_base + fi.f.stack_size as usize {
+            return Err(err(
+                i,
+                "deeper operand stack than the function declares".into(),
+            ));
+        }
+        let mut step = Step {
+            env,
+            n,
+            inst: env.inst(n),
+            fi,
+            ins: &code[i],
+            idx: i,
+            fuse_next: None,
+            code: None,
+            st,
+            fused: false,
+        };
+        let next = step.run()?;
+        let mut succ = Vec::new();
+        if let Some(s) = next.fall {
+            if i + 1 >= code.len() {
+                return Err(err(i, "falls off the end of the code".into()));
+            }
+            succ.push((n, i + 1, s));
+        }
+        if let Some((pc, s)) = next.jump {
+            let t = code
+                .binary_search_by_key(&pc, |x| x.pc)
+                .map_err(|_| err(i, "a jump between instructions".into()))?;
+            succ.push((n, t, s));
+        }
+        if let Some((m, t, s)) = next.goto {
+            succ.push((m, t, s));
+        }
+        // Instances the step made.
+        while states.len() < env.inst_count() {
+            let len = env.func_of(states.len() as u16).f.code.len();
+            states.push(vec![None; len]);
+            joins.push(vec![0; len]);
+        }
+        for (m, t, s) in succ {
+            let slot = &mut states[usize::from(m)][t];
+            let new = match slot {
+                None => s,
+                Some(old) => {
+                    let j = &mut joins[usize::from(m)][t];
+                    *j += 1;
+                    let widen = m == n && t <= i && *j > PLAIN_JOINS;
+                    let fm = env.func_of(m);
+                    let joined = old
+                        .join(&s, widen)
+                        .map_err(|r| LowerError::new(&fm.name, Some(&fm.f.code[t]), r))?;
+                    if &joined == old {
+                        continue;
+                    }
+                    joined
+                }
+            };
+            *slot = Some(new);
+            work.insert((m, t));
+        }
+    }
+    Ok(states)
+}

@@ -1,0 +1,126 @@
+//! The one load pipeline every program goes through, whatever it came from (raw bytecode,
+//! assembly, an ELF object, a bundle's lowered code, bytecode over host maps, the C API): a
+//! program linked and checked ([`Linked`]), verified when the VM verifies, marked with the
+//! proofs, prepared by the backend ([`Loaded::prepare`]).
+
+use crate::{Error, Loaded, Map, MapInfo, MapLoad, MapSet, Verified, Vm, map_info};
+use oxbpf_core::isa::Imm64Kind;
+use oxbpf_core::{HelperRegistry, Insn, Program};
+use std::sync::Arc;
+
+/// What linking tells the verifier: which `lddw`s load maps, and where the loops of `bpf_loop`
+/// start.
+#[derive(Debug, Default)]
+pub(crate) struct LinkFacts {
+    pub(crate) map_loads: Vec<MapLoad>,
+    pub(crate) bounded_loops: Vec<usize>,
+}
+
+/// A program linked and checked, with what loading it needs: the helpers serving it, the maps
+/// it uses, the verifier's view of the maps its `lddw`s load (in their index order) and what
+/// linking found.
+#[derive(Debug)]
+pub(crate) struct Linked {
+    pub(crate) program: Program,
+    pub(crate) helpers: HelperRegistry,
+    pub(crate) maps: MapSet,
+    pub(crate) map_infos: Vec<MapInfo>,
+    pub(crate) facts: LinkFacts,
+}
+
+impl Linked {
+    /// A program that uses no maps, served by `helpers`.
+    pub(crate) fn alone(program: Program, helpers: HelperRegistry) -> Linked {
+        Linked {
+            program,
+            helpers,
+            maps: MapSet::new(),
+            map_infos: Vec::new(),
+            facts: LinkFacts::default(),
+        }
+    }
+}
+
+/// The verifier's view of `maps`, in order: each derived from the map's one description, its
+/// [`MapDef`](crate::MapDef).
+pub(crate) fn map_infos<'a>(maps: impl IntoIterator<Item = &'a Arc<Map>>) -> Vec<MapInfo> {
+    maps.into_iter()
+        .map(|m| map_info(m.name(), m.def()))
+        .collect()
+}
+
+/// Points every `lddw` of a map in `loads` at it, in place: the map's handle, or the address of
+/// a byte of its first value (an array's, global data's). The one place map references are
+/// resolved, for objects and host maps alike; `maps` are in the loads' index order.
+pub(crate) fn resolve_map_loads(
+    insns: &mut [Insn],
+    loads: &[MapLoad],
+    maps: &[&Arc<Map>],
+) -> Result<(), Error> {
+    for load in loads {
+        let map = maps
+            .get(load.map as usize)
+            .ok_or_else(|| Error::UnknownMap {
+                pc: load.pc,
+                index: u64::from(load.map),
+                count: maps.len(),
+            })?;
+        let value = match load.value_offset {
+            None => map.handle(),
+            Some(offset) => map
+                .value_addr(offset)
+                .ok_or_else(|| Error::NoValueAddress {
+                    pc: load.pc,
+                    map: map.name().to_owned(),
+                    offset,
+                })?,
+        };
+        if let Some(Insn::LoadImm64 { kind, imm, .. }) = insns.get_mut(load.pc) {
+            *kind = Imm64Kind::Value;
+            *imm = value;
+        }
+    }
+    Ok(())
+}
+
+impl Vm {
+    /// Verifies `linked` (when [`Config::verify`](crate::Config::verify) is on), marks its
+    /// proofs and prepares it on this VM's backend.
+    pub(crate) fn load_linked(&self, linked: Linked) -> Result<Loaded, Error> {
+        let program = if self.config().verify {
+            let proofs = self.verify_linked(&linked, false).0?.proofs().clone();
+            linked.program.with_proofs(proofs)
+        } else {
+            linked.program
+        };
+        Loaded::prepare(
+            self.backend_arc(),
+            program,
+            Arc::new(linked.helpers),
+            linked.maps,
+        )
+    }
+
+    /// Verifies `linked`, whatever [`Config::verify`](crate::Config::verify) says; with `log`,
+    /// also returns the states along the path the verifier took last (the failing one on a
+    /// rejection), one line per instruction.
+    pub(crate) fn verify_linked(
+        &self,
+        linked: &Linked,
+        log: bool,
+    ) -> (Result<Verified, Error>, Vec<String>) {
+        let env = oxbpf_verifier::Env {
+            helpers: &linked.helpers,
+            maps: linked.map_infos.clone(),
+            map_loads: linked.facts.map_loads.clone(),
+            settings: self.verifier_settings().clone(),
+            bounded_loops: linked.facts.bounded_loops.clone(),
+        };
+        let (r, lines) = if log {
+            oxbpf_verifier::verify_with_log(&linked.program, &env)
+        } else {
+            (oxbpf_verifier::verify(&linked.program, &env), Vec::new())
+        };
+        (r.map_err(Error::from), lines)
+    }
+}
