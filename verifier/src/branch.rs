@@ -161,6 +161,10 @@ fn narrow(rel: Rel, width: Width, a: Scalar, b: Scalar) -> Option<(Scalar, Scala
     narrow64(rel, views(&a), views(&b)).map(|_| (a, b))
 }
 
+/// How far below its region's start a pointer may be moved before comparisons with it may
+/// wrap around address 0 (no region lies this close to it).
+const FAR: i64 = 1 << 16;
+
 impl Checker<'_> {
     /// A conditional jump at `pc` to `target`.
     #[allow(clippy::too_many_arguments, reason = "the instruction's fields")]
@@ -207,6 +211,16 @@ impl Checker<'_> {
                         format!("32-bit comparison of {p:?} with 0", p = Value::Ptr(p)),
                     ));
                 }
+                let leaks = self.env.settings.allow_pointer_leaks;
+                if p.off_min < -FAR && !leaks {
+                    // `ctx - c == 0` says whether the context lies at `c`.
+                    return Err(self.leak(pc, format!("comparing {} with 0", Value::Ptr(p))));
+                }
+                // A pointer into memory the host describes (the packet, the context moved far)
+                // may be 0 at run time: both ways are walked, as the verifier may not skip code
+                // a run reaches.
+                let may_be_zero =
+                    p.off_min < -FAR || matches!(p.kind, PtrKind::Packet | PtrKind::PacketEnd);
                 let (is_null, not_null) = if p.nullable {
                     let mut null = st.clone();
                     null.refs.retain(|r| r.0 != p.id);
@@ -218,6 +232,8 @@ impl Checker<'_> {
                         }
                     });
                     (Some(null), Some(some))
+                } else if may_be_zero {
+                    (Some(st.clone()), Some(st.clone()))
                 } else {
                     (None, Some(st.clone()))
                 };
@@ -230,9 +246,18 @@ impl Checker<'_> {
                 if width == Width::W32 {
                     return Err(self.error(pc, "32-bit comparison of pointers".into()));
                 }
-                if !same_region(&x, &y) && !self.env.settings.allow_pointer_leaks {
+                let leaks = self.env.settings.allow_pointer_leaks;
+                if !same_region(&x, &y) && !leaks {
                     // Where two regions lie relative to each other is the host's business.
                     return Err(self.leak(pc, format!("comparing {a} with {b}")));
+                }
+                if (x.off_min < -FAR || y.off_min < -FAR) && !leaks {
+                    // A pointer moved far below its region may wrap around address 0: the
+                    // unsigned comparison would then tell where the region lies.
+                    return Err(self.leak(
+                        pc,
+                        format!("comparing {a} with {b} (an offset may wrap around address 0)"),
+                    ));
                 }
                 (
                     Some(end_check(st, rel, &x, &y)),

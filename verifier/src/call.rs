@@ -123,6 +123,14 @@ impl Checker<'_> {
                     self.helper_mem(pc, st, &p, &arg, u64::from(len), u64::from(len))?;
                 }
                 Arg::Mem | Arg::MemOut => {
+                    if let Some((pr, ..)) = pending {
+                        return Err(self.error(
+                            pc,
+                            format!(
+                                "the prototype of {name} gives r{pr} no size argument after it"
+                            ),
+                        ));
+                    }
                     let Value::Ptr(p) = v else {
                         return Err(bad(self, "a pointer to memory"));
                     };
@@ -317,6 +325,15 @@ impl Checker<'_> {
                 format!(
                     "{why}: it may release the ring-buffer record reserved at insn {at}, which \
                      is held across it"
+                ),
+            ));
+        }
+        if self.env.settings.context.packet.is_some() {
+            return Err(self.error(
+                pc,
+                format!(
+                    "{why}: it may rewrite the packet pointers of the context, which the program \
+                     trusts"
                 ),
             ));
         }

@@ -117,6 +117,15 @@ impl Checker<'_> {
                 if let oxbpf_core::isa::PacketMode::Ind(r) = mode {
                     self.read_scalar(pc, st, r, "packet index")?;
                 }
+                // Legacy packet loads read the context's bytes, the packet pointers included.
+                if self.env.settings.context.packet.is_some()
+                    && !self.env.settings.allow_pointer_leaks
+                {
+                    return Err(self.leak(
+                        pc,
+                        "a legacy packet load from a context holding packet pointers".into(),
+                    ));
+                }
                 // Checked at run time against the context, like any access to it.
                 self.record_access(pc, false, true)?;
                 st.set_reg(0, Value::Scalar(Scalar::of_size(size.bytes() as u32)));

@@ -131,11 +131,8 @@ impl Checker<'_> {
                     }
                 }
                 if dir == Dir::Write
-                    && let Some(pf) = self.env.settings.context.packet
-                    && [pf.data, pf.data_end].iter().any(|&f| {
-                        let (f, w) = (i64::from(f), i64::from(pf.width));
-                        by_index || (lo < f + w && f < hi)
-                    })
+                    && (self.reaches_packet_fields(lo, hi)
+                        || by_index && self.env.settings.context.packet.is_some())
                 {
                     return Err(self.error(
                         pc,
@@ -253,10 +250,33 @@ impl Checker<'_> {
                         return Ok(Value::Ptr(Ptr::at(PtrKind::PacketEnd, 0)));
                     }
                 }
+                if self.reaches_packet_fields(span.lo, span.hi)
+                    && !self.env.settings.allow_pointer_leaks
+                {
+                    return Err(self.leak(
+                        pc,
+                        format!(
+                            "reading part of the context's packet pointers as a number (through \
+                             r{} = {})",
+                            base.idx(),
+                            Value::Ptr(p)
+                        ),
+                    ));
+                }
                 Ok(number(Scalar::of_size(bytes)))
             }
             _ => Ok(number(Scalar::of_size(bytes))),
         }
+    }
+
+    /// Whether context bytes `lo..hi` overlap the fields holding the packet pointers.
+    pub(crate) fn reaches_packet_fields(&self, lo: i64, hi: i64) -> bool {
+        self.env.settings.context.packet.is_some_and(|pf| {
+            [pf.data, pf.data_end].iter().any(|&f| {
+                let (f, w) = (i64::from(f), i64::from(pf.width));
+                lo < f + w && f < hi
+            })
+        })
     }
 
     /// `st`/`stx` of `v`.

@@ -20,7 +20,7 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use oxbpf_core::isa::{Imm64Kind, Insn};
-use oxbpf_core::{Backend, Config, HelperContext, HelperRegistry, Program, Proto, TrapKind};
+use oxbpf_core::{Arg, Backend, Config, HelperContext, HelperRegistry, Program, Proto, TrapKind};
 use oxbpf_helpers::{HostEnv, MapSet};
 use oxbpf_verifier::{
     ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields, Termination, UnknownHelpers,
@@ -190,6 +190,14 @@ fn run_case(path: &Path) -> Result<(), Failed> {
         Arc::new(|_: &mut HelperContext<'_, '_>, [a, b, ..]: [u64; 5]| Ok(a.wrapping_add(b))),
     );
     helpers.register(1001, "host_raw", |_, _| Ok(0));
+    // A prototype whose first memory argument has no size: refused at each call.
+    let copy = Proto::scalar([Arg::MemOut, Arg::Mem, Arg::Size, Arg::Unused, Arg::Unused]);
+    helpers.register_with_proto(
+        1002,
+        "host_copy",
+        Some(copy),
+        Arc::new(|_: &mut HelperContext<'_, '_>, _: [u64; 5]| Ok(0)),
+    );
     let program = Program::from_insns(insns, &Config::default(), &helpers)
         .map_err(|e| format!("load: {e}"))?;
     let mut env = Env::new(&helpers);
