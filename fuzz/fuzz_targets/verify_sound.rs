@@ -13,7 +13,8 @@ use oxbpf_test_support::sound;
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use oxbpf::isa::{AluOp, Cond, Insn, Operand, Reg, Size, Width, decode_one};
-use oxbpf::{Access, Arg, Config, HelperStop, Proto, StackBuffer, Termination, Vm};
+use oxbpf::{Config, Proto, StackBuffer, Termination, Vm};
+use oxbpf_test_support::vms::{COPY, FILL};
 use sound::NUMBERS;
 
 fuzz_target!(|data: &[u8]| {
@@ -23,25 +24,7 @@ fuzz_target!(|data: &[u8]| {
     let mut vm = Vm::with_config("interp", config).unwrap();
     vm.verifier_mut().termination = Termination::Budget;
     vm.register_helper_with_proto(1, "sum", Proto::numbers(2), |_, [a, b, ..]| Ok(a.wrapping_add(b)));
-    // Fills `size` bytes at `dst` with a pattern (a pointer's worth of 0xa5s, say).
-    vm.register_helper_with_proto(2, "fill", Proto::scalar([Arg::MemOut, Arg::Size, Arg::Unused, Arg::Unused, Arg::Unused]), |hc, [dst, size, ..]| {
-        if !hc.memory.contains(dst, size, Access::Write) {
-            return Err(HelperStop::Error(format!("{size} bytes at {dst:#x}")));
-        }
-        let bytes = vec![0xa5; size as usize];
-        hc.memory.write(dst, &bytes).map_err(|f| HelperStop::Error(f.to_string()))?;
-        Ok(0)
-    });
-    // Copies `size` bytes from `src` (a number or a pointer) to `dst`, as `probe_read` does.
-    vm.register_helper_with_proto(3, "copy", Proto::scalar([Arg::MemOut, Arg::Size, Arg::Address, Arg::Unused, Arg::Unused]), |hc, [dst, size, src, ..]| {
-        if !hc.memory.contains(dst, size, Access::Write) {
-            return Err(HelperStop::Error(format!("{size} bytes at {dst:#x}")));
-        }
-        let mut bytes = vec![0; size as usize];
-        hc.memory.read(src, &mut bytes).map_err(|f| HelperStop::Error(f.to_string()))?;
-        hc.memory.write(dst, &bytes).map_err(|f| HelperStop::Error(f.to_string()))?;
-        Ok(0)
-    });
+    oxbpf_test_support::vms::register_memory_helpers(&mut vm);
     let Ok(program) = oxbpf::Program::from_insns(insns, vm.config(), vm.helpers()) else {
         return;
     };
@@ -163,7 +146,7 @@ fn memory_call(u: &mut Unstructured) -> Result<Vec<Insn>> {
                 let s = slot(u)?;
                 v.extend(ptr(u, Reg::new(3).expect("r3"), s)?);
             }
-            v.push(Insn::Call { helper: u32::from(k) + 1 });
+            v.push(Insn::Call { helper: if k == 1 { FILL } else { COPY } });
             v.push(Insn::Load { size: Size::DW, signed: false, dst: Reg::R1, src: Reg::R10, off: -72 });
             v
         }

@@ -43,47 +43,52 @@ pub fn vms_verifying(budget: u64, verify: bool) -> Vec<Vm> {
             vm.register_helper_with_proto(3, "stop", Proto::numbers(1), |_, [a, ..]| {
                 Err(HelperStop::Exit(a))
             });
-            let fill = Proto::scalar([
-                Arg::MemOut,
-                Arg::Size,
-                Arg::Unused,
-                Arg::Unused,
-                Arg::Unused,
-            ]);
-            vm.register_helper_with_proto(FILL, "fill", fill, |hc, [dst, size, ..]| {
-                // Checked first: `size` is any number an unverified program passes.
-                if !hc.memory.contains(dst, size, Access::Write) {
-                    return Err(HelperStop::Error(format!("{size} bytes at {dst:#x}")));
-                }
-                let bytes = vec![0xa5; size as usize];
-                hc.memory
-                    .write(dst, &bytes)
-                    .map_err(|f| HelperStop::Error(f.to_string()))?;
-                Ok(0)
-            });
-            let copy = Proto::scalar([
-                Arg::MemOut,
-                Arg::Size,
-                Arg::Address,
-                Arg::Unused,
-                Arg::Unused,
-            ]);
-            vm.register_helper_with_proto(COPY, "copy", copy, |hc, [dst, size, src, ..]| {
-                if !hc.memory.contains(dst, size, Access::Write) {
-                    return Err(HelperStop::Error(format!("{size} bytes at {dst:#x}")));
-                }
-                let mut bytes = vec![0; size as usize];
-                hc.memory
-                    .read(src, &mut bytes)
-                    .map_err(|f| HelperStop::Error(f.to_string()))?;
-                hc.memory
-                    .write(dst, &bytes)
-                    .map_err(|f| HelperStop::Error(f.to_string()))?;
-                Ok(0)
-            });
+            register_memory_helpers(&mut vm);
             vm
         })
         .collect()
+}
+
+/// Registers the helpers that write memory, with their prototypes: [`FILL`] and [`COPY`].
+pub fn register_memory_helpers(vm: &mut Vm) {
+    let fill = Proto::scalar([
+        Arg::MemOut,
+        Arg::Size,
+        Arg::Unused,
+        Arg::Unused,
+        Arg::Unused,
+    ]);
+    vm.register_helper_with_proto(FILL, "fill", fill, |hc, [dst, size, ..]| {
+        // Checked first: `size` is any number an unverified program passes.
+        if !hc.memory.contains(dst, size, Access::Write) {
+            return Err(HelperStop::Error(format!("{size} bytes at {dst:#x}")));
+        }
+        let bytes = vec![0xa5; size as usize];
+        hc.memory
+            .write(dst, &bytes)
+            .map_err(|f| HelperStop::Error(f.to_string()))?;
+        Ok(0)
+    });
+    let copy = Proto::scalar([
+        Arg::MemOut,
+        Arg::Size,
+        Arg::Address,
+        Arg::Unused,
+        Arg::Unused,
+    ]);
+    vm.register_helper_with_proto(COPY, "copy", copy, |hc, [dst, size, src, ..]| {
+        if !hc.memory.contains(dst, size, Access::Write) {
+            return Err(HelperStop::Error(format!("{size} bytes at {dst:#x}")));
+        }
+        let mut bytes = vec![0; size as usize];
+        hc.memory
+            .read(src, &mut bytes)
+            .map_err(|f| HelperStop::Error(f.to_string()))?;
+        hc.memory
+            .write(dst, &bytes)
+            .map_err(|f| HelperStop::Error(f.to_string()))?;
+        Ok(0)
+    });
 }
 
 /// The number in environment variable `name`, or `default`.
