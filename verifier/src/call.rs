@@ -378,8 +378,9 @@ fn reg(r: usize) -> Reg {
     Reg::new(r as u8).expect("an argument register")
 }
 
-/// After a call: `r0` is `r0`, `r1`–`r5` are clobbered.
-fn set_results(st: &mut State, r0: Value) {
+/// After a call (of a helper, or returning from a local function): `r0` is `r0`, `r1`–`r5` are
+/// clobbered.
+pub(crate) fn set_results(st: &mut State, r0: Value) {
     let regs = &mut st.cur_mut().regs;
     regs[0] = r0;
     for r in &mut regs[1..6] {

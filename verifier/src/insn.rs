@@ -413,11 +413,7 @@ impl Checker<'_> {
                 ));
             }
         }
-        let caller = st.cur_mut();
-        caller.regs[0] = r0;
-        for r in &mut caller.regs[1..6] {
-            *r = Value::Uninit;
-        }
+        crate::call::set_results(st, r0);
         Ok(Step::Goto(frame.ret_pc))
     }
 }

@@ -514,19 +514,6 @@ impl<'a> MemoryMap<'a> {
         }
     }
 
-    /// Whether `len` bytes at `addr` lie in the context (writable, for writes): the check of a
-    /// verified program's accesses that are not proven (see
-    /// [`Program::is_context_only`](crate::Program::is_context_only)).
-    pub fn context_contains(&self, addr: u64, len: u64, access: Access) -> bool {
-        self.regions.iter().any(|r| {
-            let off = addr.wrapping_sub(r.start);
-            r.kind == RegionKind::Context
-                && off < r.len
-                && r.len - off >= len
-                && (access == Access::Read || r.writable)
-        })
-    }
-
     /// Whether `len` bytes at `addr` may be accessed in the given direction.
     pub fn contains(&self, addr: u64, len: u64, access: Access) -> bool {
         len == 0 || self.find(addr, len, access).is_ok()

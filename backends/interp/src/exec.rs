@@ -47,6 +47,19 @@ fn call_helper(
     })
 }
 
+/// The out-of-bounds trap of `len` bytes at `a` when they do not all lie in the context of
+/// `ctx_len` bytes at `ctx_addr` (what a verified program's unproven accesses and helper
+/// arguments are checked against).
+#[inline(always)]
+fn outside_context(a: u64, len: u64, write: bool, ctx_addr: u64, ctx_len: u64) -> Option<TrapKind> {
+    let rel = a.wrapping_sub(ctx_addr);
+    (rel >= ctx_len || ctx_len - rel < len).then_some(TrapKind::OutOfBounds {
+        addr: a,
+        len,
+        access: if write { Access::Write } else { Access::Read },
+    })
+}
+
 fn sign_extend(v: u64, size: Size) -> u64 {
     match size {
         Size::B => i64::from(v as i8) as u64,
@@ -224,30 +237,20 @@ pub(crate) fn run(
             }
             Op::CtxOnly(b, off, len, write) => {
                 let a = addr(r!(b), off);
-                let (rel, len) = (a.wrapping_sub(ctx_addr), u64::from(len));
-                if rel >= ctx_len || ctx_len - rel < len {
-                    let access = if write { Access::Write } else { Access::Read };
-                    break 'run Stop::Trap(TrapKind::OutOfBounds {
-                        addr: a,
-                        len,
-                        access,
-                    });
+                if let Some(t) = outside_context(a, u64::from(len), write, ctx_addr, ctx_len) {
+                    break 'run Stop::Trap(t);
                 }
             }
             Op::CtxArg(p, len, write) => {
-                let a = r!(p);
                 let len = match len {
                     ArgLen::Reg(r) => r!(r.index()),
                     ArgLen::Const(n) => u64::from(n),
                 };
-                let rel = a.wrapping_sub(ctx_addr);
-                if len > 0 && (rel >= ctx_len || ctx_len - rel < len) {
-                    let access = if write { Access::Write } else { Access::Read };
-                    break 'run Stop::Trap(TrapKind::OutOfBounds {
-                        addr: a,
-                        len,
-                        access,
-                    });
+                // A helper given no bytes reaches nothing.
+                if len > 0
+                    && let Some(t) = outside_context(r!(p), len, write, ctx_addr, ctx_len)
+                {
+                    break 'run Stop::Trap(t);
                 }
             }
             Op::LdImm64(d, v) => r!(d) = v,
