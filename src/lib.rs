@@ -35,26 +35,26 @@ pub struct ReadmeDoctests;
 pub use oxbpf_core::{
     Access, Arg, Backend, Config, Executable, Execution, HelperContext, HelperRegistry,
     HelperResult, HelperStop, Insn, LoadError, MapArg, MapTypes, NativeEntry, PrepareError,
-    Program, Proto, Ret, StackBuffer, Trap, TrapCode, TrapKind, asm, isa,
+    PrepareErrorKind, Program, Proto, Ret, StackBuffer, Trap, TrapCode, TrapKind, asm, isa,
 };
 pub use oxbpf_cranelift::aot;
 #[cfg(feature = "jit")]
 pub use oxbpf_cranelift::{Aot, Jit, Target};
 pub use oxbpf_helpers::map::BPF_F_RDONLY_PROG;
-pub use oxbpf_helpers::{HostEnv, Map, MapDef, MapError, MapSet, MapType};
+pub use oxbpf_helpers::{HostEnv, Map, MapDef, MapError, MapSet, MapType, Pinning};
 pub use oxbpf_interp::Interpreter;
 #[cfg(feature = "mbpf")]
 pub use oxbpf_loader::mbpf;
 pub use oxbpf_loader::{
-    ElfError, ElfObject, LinkedProgram, MapRef, MapSpec, ProgramInfo, RelocationInfo, write_object,
+    ElfError, ElfObject, LinkedProgram, MapSpec, ProgramInfo, RelocationInfo, write_object,
 };
 #[cfg(feature = "mbpf")]
 pub use oxbpf_lower as lower;
 #[cfg(feature = "mbpf")]
 pub use oxbpf_quickjs as quickjs;
 pub use oxbpf_verifier::{
-    ContextSize, ContextSpec, MapInfo, MapLoad, PacketFields, Settings as VerifierSettings,
-    Termination, UnknownHelpers, Verified, VerifyError,
+    ContextSize, ContextSpec, MapLoad, PacketFields, Settings as VerifierSettings, Termination,
+    UnknownHelpers, Verified, VerifyError, VerifyErrorKind,
 };
 
 #[cfg(feature = "mbpf")]
@@ -79,16 +79,4 @@ pub use vm::Vm;
 /// [`NativeEntry`]).
 pub fn native_entry(exe: &dyn Executable) -> Option<NativeEntry<'_>> {
     exe.native_entry()
-}
-
-/// What the verifier needs to know of a map named `name` defined by `def`: the one place the
-/// verifier's view of a map is made, whether it comes from an object, a bundle or the host.
-pub(crate) fn map_info(name: &str, def: &MapDef) -> MapInfo {
-    MapInfo {
-        name: name.to_owned(),
-        map_type: def.map_type as u32,
-        key_size: def.key_size,
-        value_size: def.value_size,
-        read_only: def.read_only_to_programs(),
-    }
 }

@@ -1,8 +1,7 @@
 //! [`Object`]: an eBPF ELF object with its maps created, from which its programs load.
 
-use crate::pipeline::{LinkFacts, Linked, map_infos, resolve_map_loads};
-use crate::{ElfObject, Error, LoadError, Loaded, Map, MapLoad, MapSet, ProgramInfo, Verified, Vm};
-use oxbpf_core::Program;
+use crate::pipeline::Linked;
+use crate::{ElfObject, Error, LoadError, Loaded, Map, MapSet, ProgramInfo, Verified, Vm};
 use std::sync::Arc;
 
 /// An eBPF ELF object with its maps created: its programs load from it and share them, and the
@@ -10,9 +9,8 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct Object {
     elf: ElfObject,
+    /// The maps, in the order of [`ElfObject::maps`] (the indexes its `lddw`s name).
     maps: MapSet,
-    /// The maps in the order of [`ElfObject::maps`].
-    by_index: Vec<Arc<Map>>,
 }
 
 impl Object {
@@ -20,13 +18,12 @@ impl Object {
     pub fn open(bytes: &[u8]) -> Result<Object, Error> {
         let elf = ElfObject::parse(bytes)?;
         let mut maps = MapSet::new();
-        let mut by_index = Vec::new();
         for spec in elf.maps() {
             let map_err = |error| Error::Map {
-                name: spec.name.clone(),
+                name: spec.name().to_owned(),
                 error,
             };
-            let map = Map::new(&spec.name, spec.def.clone()).map_err(map_err)?;
+            let map = Map::new(spec.def.clone()).map_err(map_err)?;
             if let Some(data) = &spec.data {
                 // Global data: the section's bytes are the single value (at least one byte).
                 let mut value = data.clone();
@@ -34,13 +31,9 @@ impl Object {
                 map.update(&0u32.to_le_bytes(), &value, 0)
                     .map_err(map_err)?;
             }
-            by_index.push(maps.add(map));
+            maps.add(map);
         }
-        Ok(Object {
-            elf,
-            maps,
-            by_index,
-        })
+        Ok(Object { elf, maps })
     }
 
     /// The parsed object: programs, map definitions, relocations.
@@ -90,31 +83,8 @@ impl Object {
     /// these maps, then `vm`'s), and its `lddw`s of maps.
     fn link(&self, vm: &Vm, program: Option<&str>) -> Result<Linked, Error> {
         let linked = self.elf.program(program)?;
-        let map_loads: Vec<MapLoad> = linked
-            .map_refs
-            .iter()
-            .map(|r| MapLoad {
-                pc: r.insn,
-                map: r.map as u32,
-                value_offset: r.value_offset,
-            })
-            .collect();
-        let mut insns = oxbpf_core::isa::decode(&linked.bytecode).map_err(LoadError::from)?;
-        let by_index: Vec<&Arc<Map>> = self.by_index.iter().collect();
-        resolve_map_loads(&mut insns, &map_loads, &by_index)?;
+        let insns = oxbpf_core::isa::decode(&linked.bytecode).map_err(LoadError::from)?;
         let helpers = vm.helpers_over(&self.maps);
-        let program =
-            Program::from_insns(insns, vm.config(), &helpers)?.with_shared(self.maps.regions());
-        let facts = LinkFacts {
-            map_loads,
-            bounded_loops: linked.bounded_loops,
-        };
-        Ok(Linked {
-            program,
-            helpers,
-            maps: self.maps.clone(),
-            map_infos: map_infos(&self.by_index),
-            facts,
-        })
+        vm.link_over_maps(insns, &self.maps, helpers, linked.bounded_loops)
     }
 }

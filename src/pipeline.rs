@@ -3,7 +3,7 @@
 //! program linked and checked ([`Linked`]), verified when the VM verifies, marked with the
 //! proofs, prepared by the backend ([`Loaded::prepare`]).
 
-use crate::{Error, Loaded, Map, MapInfo, MapLoad, MapSet, Verified, Vm, map_info};
+use crate::{Error, Loaded, Map, MapDef, MapLoad, MapSet, Verified, Vm};
 use oxbpf_core::isa::Imm64Kind;
 use oxbpf_core::{HelperRegistry, Insn, Program};
 use std::sync::Arc;
@@ -17,14 +17,14 @@ pub(crate) struct LinkFacts {
 }
 
 /// A program linked and checked, with what loading it needs: the helpers serving it, the maps
-/// it uses, the verifier's view of the maps its `lddw`s load (in their index order) and what
-/// linking found.
+/// it keeps alive, the definitions of the maps its `lddw`s load (in their index order: what
+/// the verifier knows of them) and what linking found.
 #[derive(Debug)]
 pub(crate) struct Linked {
     pub(crate) program: Program,
     pub(crate) helpers: HelperRegistry,
     pub(crate) maps: MapSet,
-    pub(crate) map_infos: Vec<MapInfo>,
+    pub(crate) map_defs: Vec<MapDef>,
     pub(crate) facts: LinkFacts,
 }
 
@@ -35,28 +35,34 @@ impl Linked {
             program,
             helpers,
             maps: MapSet::new(),
-            map_infos: Vec::new(),
+            map_defs: Vec::new(),
             facts: LinkFacts::default(),
         }
     }
 }
 
-/// The verifier's view of `maps`, in order: each derived from the map's one description, its
-/// [`MapDef`](crate::MapDef).
-pub(crate) fn map_infos<'a>(maps: impl IntoIterator<Item = &'a Arc<Map>>) -> Vec<MapInfo> {
-    maps.into_iter()
-        .map(|m| map_info(m.name(), m.def()))
+/// The `lddw`s of maps in `insns`, by the map's position: `map_fd N` and `map_idx N` (ELF
+/// objects are linked to these), and their value forms with the offset in the high half.
+fn map_loads(insns: &[Insn]) -> Vec<MapLoad> {
+    insns
+        .iter()
+        .enumerate()
+        .filter_map(|(pc, insn)| {
+            let (map, value_offset) = insn.map_reference()?;
+            Some(MapLoad {
+                pc,
+                map,
+                value_offset,
+            })
+        })
         .collect()
 }
 
 /// Points every `lddw` of a map in `loads` at it, in place: the map's handle, or the address of
 /// a byte of its first value (an array's, global data's). The one place map references are
 /// resolved, for objects and host maps alike; `maps` are in the loads' index order.
-pub(crate) fn resolve_map_loads(
-    insns: &mut [Insn],
-    loads: &[MapLoad],
-    maps: &[&Arc<Map>],
-) -> Result<(), Error> {
+fn resolve_map_loads(insns: &mut [Insn], loads: &[MapLoad], maps: &MapSet) -> Result<(), Error> {
+    let maps: Vec<&Arc<Map>> = maps.iter().collect();
     for load in loads {
         let map = maps
             .get(load.map as usize)
@@ -84,6 +90,32 @@ pub(crate) fn resolve_map_loads(
 }
 
 impl Vm {
+    /// Links `insns` over `maps`: its `lddw`s of maps (by position in `maps`) resolved, the
+    /// program checked with `helpers` and given the maps' memory. Every program that uses maps
+    /// (an ELF object's, bytecode over host maps, a bundle's lowered code) is linked here.
+    pub(crate) fn link_over_maps(
+        &self,
+        mut insns: Vec<Insn>,
+        maps: &MapSet,
+        helpers: HelperRegistry,
+        bounded_loops: Vec<usize>,
+    ) -> Result<Linked, Error> {
+        let map_loads = map_loads(&insns);
+        resolve_map_loads(&mut insns, &map_loads, maps)?;
+        let program =
+            Program::from_insns(insns, self.config(), &helpers)?.with_shared(maps.regions());
+        Ok(Linked {
+            program,
+            helpers,
+            maps: maps.clone(),
+            map_defs: maps.iter().map(|m| m.def().clone()).collect(),
+            facts: LinkFacts {
+                map_loads,
+                bounded_loops,
+            },
+        })
+    }
+
     /// Verifies `linked` (when [`Config::verify`](crate::Config::verify) is on), marks its
     /// proofs and prepares it on this VM's backend.
     pub(crate) fn load_linked(&self, linked: Linked) -> Result<Loaded, Error> {
@@ -111,7 +143,7 @@ impl Vm {
     ) -> (Result<Verified, Error>, Vec<String>) {
         let env = oxbpf_verifier::Env {
             helpers: &linked.helpers,
-            maps: linked.map_infos.clone(),
+            maps: linked.map_defs.clone(),
             map_loads: linked.facts.map_loads.clone(),
             settings: self.verifier_settings().clone(),
             bounded_loops: linked.facts.bounded_loops.clone(),

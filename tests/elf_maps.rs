@@ -385,3 +385,35 @@ fn global_functions_of_text_are_programs() {
         assert_eq!(p.execute(&mut ctx), Ok(mix(1107, 7)), "{what}: sum_words");
     });
 }
+
+#[test]
+fn pinning_is_part_of_a_maps_definition() {
+    let bytes = fixture("pinned", "clang14-v3");
+    let elf = oxbpf::ElfObject::parse(&bytes).unwrap();
+    let pinning: Vec<_> = elf
+        .maps()
+        .iter()
+        .map(|m| (m.name().to_owned(), m.def.pinning))
+        .collect();
+    assert_eq!(
+        pinning,
+        [
+            ("shared_counts".to_owned(), oxbpf::Pinning::ByName),
+            ("own_state".to_owned(), oxbpf::Pinning::None),
+        ]
+    );
+    // The pinned map works like any other, on every backend.
+    for backend in BACKENDS {
+        let vm = Vm::new(backend).unwrap();
+        let obj = vm.open_elf(&bytes).unwrap();
+        let prog = obj.load(&vm, Some("count")).unwrap();
+        assert_eq!(prog.execute(&mut []).unwrap(), 0, "{backend}: first run");
+        assert_eq!(prog.execute(&mut []).unwrap(), 1, "{backend}: second run");
+        let counts = obj.map("shared_counts").unwrap();
+        let v = counts.lookup(&u32_key(0)).unwrap();
+        assert_eq!(u64_of(&v), 2, "{backend}");
+    }
+    // A value libbpf does not know is refused, naming the map.
+    let e = oxbpf::ElfObject::parse(&fixture("pinned-bad", "clang14-v3")).unwrap_err();
+    assert!(e.to_string().contains("map `odd`: pinning 2"), "{e}");
+}

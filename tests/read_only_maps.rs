@@ -109,17 +109,11 @@ fn a_host_map_read_only_to_programs_is_never_written() {
         }
     ));
     // A hash map, so that a delete would have something to remove.
-    let def = MapDef {
-        map_type: MapType::Hash,
-        key_size: 4,
-        value_size: 8,
-        max_entries: 1,
-        flags: oxbpf::BPF_F_RDONLY_PROG,
-    };
+    let def = MapDef::new("ro", MapType::Hash, 4, 8, 1).with_flags(oxbpf::BPF_F_RDONLY_PROG);
     for backend in BACKENDS {
         for verify in [true, false] {
             let mut maps = MapSet::new();
-            let map = maps.add(Map::new("ro", def.clone()).unwrap());
+            let map = maps.add(Map::new(def.clone()).unwrap());
             map.update(&key(), &VALUE.to_le_bytes(), 0).unwrap();
             let vm = vm(backend, verify);
             let what = |p: &str| format!("{p} on {backend}, verify {verify}");

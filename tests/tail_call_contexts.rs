@@ -35,14 +35,8 @@ fn tail_calls_hand_the_context_only_to_programs_verified_for_it() {
     for backend in BACKENDS {
         let prog_array = || {
             let mut maps = MapSet::new();
-            let def = MapDef {
-                map_type: MapType::ProgArray,
-                key_size: 4,
-                value_size: 4,
-                max_entries: 1,
-                flags: 0,
-            };
-            let map = maps.add(Map::new("jump", def).unwrap());
+            let def = MapDef::new("jump", MapType::ProgArray, 4, 4, 1);
+            let map = maps.add(Map::new(def).unwrap());
             (maps, map)
         };
         let raw = Vm::new(backend).unwrap();

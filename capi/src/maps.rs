@@ -86,14 +86,8 @@ pub unsafe extern "C" fn oxbpf_map_create(
             if maps.get(name).is_some() {
                 return Err(MapError::Invalid(format!("a map named `{name}` exists")));
             }
-            let def = MapDef {
-                map_type,
-                key_size,
-                value_size,
-                max_entries,
-                flags,
-            };
-            let map = maps.add(Map::new(name, def)?);
+            let def = MapDef::new(name, map_type, key_size, value_size, max_entries);
+            let map = maps.add(Map::new(def.with_flags(flags))?);
             // SAFETY: checked non-NULL; the caller guarantees it is writable.
             unsafe { handle.write(map.handle()) };
             Ok(())

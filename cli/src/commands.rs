@@ -246,24 +246,7 @@ pub fn asm(input: &Path, output: &Path, elf: bool) -> Result<ExitCode, String> {
 
 /// `oxbpf disasm`.
 pub fn disasm(program: &Path) -> Result<ExitCode, String> {
-    let bytes = input::read(program)?;
-    let insns = match input::format_of(program)? {
-        Format::Bytes => {
-            oxbpf::isa::decode(&bytes).map_err(|e| format!("{}: {e}", program.display()))?
-        }
-        Format::Asm => {
-            let text = String::from_utf8(bytes)
-                .map_err(|_| format!("{}: not UTF-8 text", program.display()))?;
-            oxbpf::asm::assemble(&text).map_err(|e| format!("{}: {e}", program.display()))?
-        }
-        Format::Elf => {
-            let linked = oxbpf::ElfObject::parse(&bytes)
-                .and_then(|o| o.program(None))
-                .map_err(|e| format!("{}: {e}", program.display()))?;
-            oxbpf::isa::decode(&linked.bytecode)
-                .map_err(|e| format!("{}: {e}", program.display()))?
-        }
-    };
+    let insns = input::read_insns(program, false)?;
     let mut out = String::new();
     for insn in insns
         .iter()

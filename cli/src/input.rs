@@ -1,6 +1,6 @@
 //! Reading programs and memory from files and arguments.
 
-use oxbpf::{Config, HelperRegistry, Program};
+use oxbpf::{Config, HelperRegistry, Insn, LoadError, Program, asm, isa};
 use std::path::Path;
 
 /// What kind of program file a path names, by extension.
@@ -46,40 +46,48 @@ pub fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Reads and checks the program at `path`.
+/// The instructions of the program file at `path`, by its format: bytecode decoded, assembly
+/// assembled, an ELF object's first program linked (its `lddw`s of maps and global data name
+/// them by index). The one reader of program files: `run`, `verify`, `aot` and `disasm` all
+/// read through it. With `standalone`, an ELF program that uses maps is refused: map handles
+/// and global-data addresses exist only in the process that creates the maps (`oxbpf run`).
+pub fn read_insns(path: &Path, standalone: bool) -> Result<Vec<Insn>, String> {
+    let bytes = read(path)?;
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    match format_of(path)? {
+        Format::Bytes => isa::decode(&bytes).map_err(|e| at(&LoadError::from(e))),
+        Format::Asm => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
+            asm::assemble(&text).map_err(|e| at(&LoadError::from(e)))
+        }
+        Format::Elf => {
+            let linked = oxbpf::ElfObject::parse(&bytes)
+                .and_then(|o| o.program(None))
+                .map_err(|e| at(&e))?;
+            if standalone && linked.uses_maps() {
+                return Err(at(&format!(
+                    "`{}` uses maps or global data, which only `oxbpf run` provides",
+                    linked.name
+                )));
+            }
+            isa::decode(&linked.bytecode).map_err(|e| at(&LoadError::from(e)))
+        }
+    }
+}
+
+/// Reads and checks the program at `path` (see [`read_insns`]; ELF programs that use maps are
+/// refused).
 pub fn load_program(
     path: &Path,
     config: &Config,
     helpers: &HelperRegistry,
 ) -> Result<Program, String> {
-    let bytes = read(path)?;
-    let result = match format_of(path)? {
-        Format::Bytes => Program::from_bytes(&bytes, config, helpers),
-        Format::Asm => {
-            let text = String::from_utf8(bytes)
-                .map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
-            Program::from_asm(&text, config, helpers)
-        }
-        Format::Elf => {
-            let linked = oxbpf::ElfObject::parse(&bytes)
-                .and_then(|o| o.program(None))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            // Map handles and global-data addresses exist only in the process that creates
-            // the maps (`oxbpf run`); a program using them cannot stand alone.
-            if !linked.map_refs.is_empty() {
-                return Err(format!(
-                    "{}: `{}` uses maps or global data, which only `oxbpf run` provides",
-                    path.display(),
-                    linked.name
-                ));
-            }
-            Program::from_bytes(&linked.bytecode, config, helpers)
-        }
-    };
-    result.map_err(|e| format!("{}: {e}", path.display()))
+    let insns = read_insns(path, true)?;
+    Program::from_insns(insns, config, helpers).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Parses `--mem-hex` text: whitespace-separated hex bytes, or one run of hex digits.
 pub fn parse_mem_hex(text: &str) -> Result<Vec<u8>, String> {
-    oxbpf_conformance::parse_hex(text).map_err(|e| format!("--mem-hex: {e}"))
+    asm::parse_hex(text).map_err(|e| format!("--mem-hex: {e}"))
 }

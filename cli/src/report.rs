@@ -106,7 +106,7 @@ pub fn inspect(obj: &ElfObject) -> String {
         let _ = writeln!(
             out,
             "  {:<24} {:<13} key {:>3}  value {:>5}  max_entries {:>7}  flags {:#x}  ({} +{:#x})",
-            m.name,
+            m.name(),
             d.map_type.name(),
             d.key_size,
             d.value_size,

@@ -23,18 +23,3 @@ pub fn data_dir() -> PathBuf {
             .join("../../shared/conformance/bpf_conformance"),
     }
 }
-
-/// Decodes hex text (pairs of hex digits; whitespace ignored) into bytes.
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!("odd number of hex digits ({})", digits.len()));
-    }
-    digits
-        .chunks_exact(2)
-        .map(|p| {
-            let s = std::str::from_utf8(p).map_err(|_| "invalid hex text".to_string())?;
-            u8::from_str_radix(s, 16).map_err(|_| format!("invalid hex byte `{s}`"))
-        })
-        .collect()
-}

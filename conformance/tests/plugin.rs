@@ -57,7 +57,7 @@ fn failures_are_one_line_and_exit_non_zero() {
 
 #[test]
 fn elf_input_runs_main() {
-    let code = oxbpf_conformance::parse_hex(PROG).unwrap();
+    let code = oxbpf::asm::parse_hex(PROG).unwrap();
     let object = oxbpf::write_object(&code).unwrap();
     let hex: String = object.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(

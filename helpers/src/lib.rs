@@ -14,8 +14,7 @@
 //! use std::sync::Arc;
 //!
 //! let mut maps = MapSet::new();
-//! let def = MapDef { map_type: MapType::Array, key_size: 4, value_size: 8, max_entries: 1, flags: 0 };
-//! let counter = maps.add(Map::new("counter", def)?);
+//! let counter = maps.add(Map::new(MapDef::new("counter", MapType::Array, 4, 8, 1))?);
 //! let mut helpers = HelperRegistry::new();
 //! oxbpf_helpers::standard::register(&mut helpers, &maps, &HostEnv::default());
 //! // r0 = map_lookup_elem(counter, &0); *r0 += 5
@@ -38,4 +37,4 @@ pub mod map;
 pub mod standard;
 
 pub use env::HostEnv;
-pub use map::{Map, MapDef, MapError, MapSet, MapType};
+pub use map::{Map, MapDef, MapError, MapSet, MapType, Pinning};

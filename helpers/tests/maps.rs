@@ -4,14 +4,7 @@ use oxbpf_helpers::map::{BPF_ANY, BPF_EXIST, BPF_NOEXIST};
 use oxbpf_helpers::{Map, MapDef, MapError, MapType};
 
 fn map(t: MapType, key: u32, value: u32, max: u32) -> Map {
-    let def = MapDef {
-        map_type: t,
-        key_size: key,
-        value_size: value,
-        max_entries: max,
-        flags: 0,
-    };
-    Map::new("m", def).unwrap()
+    Map::new(MapDef::new("m", t, key, value, max)).unwrap()
 }
 
 fn k(i: u32) -> [u8; 4] {
@@ -134,24 +127,12 @@ fn definitions_are_checked() {
         (MapType::ProgArray, 4, 8, 1),
     ];
     for (t, key, value, max) in bad {
-        let def = MapDef {
-            map_type: t,
-            key_size: key,
-            value_size: value,
-            max_entries: max,
-            flags: 0,
-        };
-        let err = Map::new("m", def.clone()).map_err(|e| e.errno()).err();
+        let def = MapDef::new("m", t, key, value, max);
+        let err = Map::new(def.clone()).map_err(|e| e.errno()).err();
         assert_eq!(err, Some(22), "{def:?}");
     }
-    let huge = MapDef {
-        map_type: MapType::Array,
-        key_size: 4,
-        value_size: 1 << 20,
-        max_entries: 1 << 20,
-        flags: 0,
-    };
-    assert_eq!(Map::new("m", huge).map_err(|e| e.errno()).err(), Some(12));
+    let huge = MapDef::new("m", MapType::Array, 4, 1 << 20, 1 << 20);
+    assert_eq!(Map::new(huge).map_err(|e| e.errno()).err(), Some(12));
 }
 
 #[test]

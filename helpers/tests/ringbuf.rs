@@ -5,19 +5,13 @@ use oxbpf_core::{Backend, Config, HelperRegistry, Program};
 use oxbpf_helpers::{HostEnv, Map, MapDef, MapSet, MapType};
 use std::sync::Arc;
 
-/// A 4096-byte ring buffer with `flags`.
-fn ring_def(flags: u32) -> MapDef {
-    MapDef {
-        map_type: MapType::RingBuf,
-        key_size: 0,
-        value_size: 0,
-        max_entries: 4096,
-        flags,
-    }
+/// A 4096-byte ring buffer named `name` with `flags`.
+fn ring_def(name: &str, flags: u32) -> MapDef {
+    MapDef::new(name, MapType::RingBuf, 0, 0, 4096).with_flags(flags)
 }
 
 fn ring(maps: &mut MapSet) -> Arc<Map> {
-    maps.add(Map::new("rb", ring_def(0)).unwrap())
+    maps.add(Map::new(ring_def("rb", 0)).unwrap())
 }
 
 /// Runs `src` on the interpreter with the standard helpers over `maps`.
@@ -92,7 +86,7 @@ fn a_full_ring_refuses_records_until_drained() {
 
 #[test]
 fn an_overwrite_ring_drops_its_oldest_records_to_make_room() {
-    let rb = Map::new("rb", ring_def(oxbpf_helpers::map::RINGBUF_OVERWRITE)).unwrap();
+    let rb = Map::new(ring_def("rb", oxbpf_helpers::map::RINGBUF_OVERWRITE)).unwrap();
     // 1008 bytes per record of 1000 bytes: four fit.
     for i in 0..6u8 {
         assert_eq!(rb.output(&[i; 1000]), Ok(()), "record {i}");
@@ -104,7 +98,7 @@ fn an_overwrite_ring_drops_its_oldest_records_to_make_room() {
     assert!(rb.output(&[9; 4096]).is_err());
     assert_eq!(rb.pending_records().len(), 4);
     // Without the flag, a full ring refuses.
-    let plain = Map::new("plain", ring_def(0)).unwrap();
+    let plain = Map::new(ring_def("plain", 0)).unwrap();
     for i in 0..4u8 {
         assert_eq!(plain.output(&[i; 1000]), Ok(()));
     }
@@ -115,7 +109,7 @@ fn an_overwrite_ring_drops_its_oldest_records_to_make_room() {
 #[test]
 fn an_overwrite_ring_keeps_a_reserved_record_and_what_follows_it() {
     let mut maps = MapSet::new();
-    let rb = maps.add(Map::new("rb", ring_def(oxbpf_helpers::map::RINGBUF_OVERWRITE)).unwrap());
+    let rb = maps.add(Map::new(ring_def("rb", oxbpf_helpers::map::RINGBUF_OVERWRITE)).unwrap());
     let h = rb.handle();
     // Reserve one record (kept reserved), output one, then another: no room, since the oldest
     // record is still reserved and cannot be dropped.

@@ -9,8 +9,9 @@
 //! is. [`ElfObject::program`] links one program: its own function (with the rest of its section
 //! after it when it does not start the section), then `.text` when it calls into it,
 //! with every `R_BPF_64_32` call relocation resolved to a bpf-to-bpf call and every
-//! `R_BPF_64_64` `lddw` of a map or of global data recorded as a [`MapRef`] for the host to fill
-//! in (a map handle, or a value address). [`ElfObject::maps`] lists the maps as libbpf finds
+//! `R_BPF_64_64` `lddw` of a map or of global data naming it by its index in
+//! [`ElfObject::maps`] (Linux's `BPF_PSEUDO_MAP_IDX` and `BPF_PSEUDO_MAP_IDX_VALUE`) for the
+//! host to point at its map (a map handle, or a value address). [`ElfObject::maps`] lists the maps as libbpf finds
 //! them: BTF-defined in `.maps`, legacy `struct bpf_map_def`s in `maps`, and one single-entry
 //! array per global-data section (`.data`, `.rodata`, `.bss`, `.rodata.str1.1`, ...). Calls of
 //! `bpf_loop` whose callback `lddw` is in sight become a loop function appended to the program.
@@ -35,6 +36,6 @@ mod write;
 
 pub use elf::{ElfObject, ProgramInfo, RelocationInfo};
 pub use error::ElfError;
-pub use link::{LinkedProgram, MapRef};
+pub use link::LinkedProgram;
 pub use maps::MapSpec;
 pub use write::write_object;

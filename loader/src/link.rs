@@ -4,7 +4,9 @@
 use crate::elf::{ElfObject, ProgramInfo};
 use crate::error::{ElfError, relocation, unsupported};
 use oxbpf_core::Insn;
-use oxbpf_core::isa::{AluOp, Builder, Cond, Operand, Reg, Width, decode, encode};
+use oxbpf_core::isa::{
+    AluOp, Builder, Cond, Imm64Kind, Operand, Reg, Width, decode, decode_one, encode, encode_into,
+};
 use oxbpf_helpers::standard;
 
 /// `R_BPF_64_64`: `lddw` of a map or of global data.
@@ -13,24 +15,11 @@ const R_BPF_64_64: u32 = 1;
 const R_BPF_DEBUG: [u32; 3] = [2, 3, 4];
 /// `R_BPF_64_32`: a call.
 const R_BPF_64_32: u32 = 10;
-/// Opcode of `call`.
-const CALL: u8 = 0x85;
 
-/// A map or global-data reference of a linked program: the `lddw` at `insn` loads map `map`
-/// (an index into [`ElfObject::maps`]): its handle, or with `value_offset` the address of that
-/// byte of its value (global data).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MapRef {
-    /// Instruction index of the `lddw`.
-    pub insn: usize,
-    /// Index of the map in the object's maps.
-    pub map: usize,
-    /// For global data: the byte offset in the map's value.
-    pub value_offset: Option<u32>,
-}
-
-/// A program linked from its object: bytecode whose `lddw`s of maps (`map_refs`) the host
-/// points at the maps it created before it checks the program.
+/// A program linked from its object: bytecode whose `lddw`s of maps and global data name the
+/// map by its index in [`ElfObject::maps`] as Linux's `BPF_PSEUDO_MAP_IDX` (`src=5`, the index)
+/// and `BPF_PSEUDO_MAP_IDX_VALUE` (`src=6`, the index and the byte offset in the value in the
+/// high half) do; the host points them at the maps it created before it checks the program.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkedProgram {
     /// Its name.
@@ -39,15 +28,18 @@ pub struct LinkedProgram {
     pub section: String,
     /// Its bytecode, sub-programs appended.
     pub bytecode: Vec<u8>,
-    /// The `lddw`s that load maps or global-data addresses.
-    pub map_refs: Vec<MapRef>,
     /// The heads of the loops `bpf_loop` calls became: each runs at most 2^23 times and
     /// nothing else jumps into its function (see `oxbpf_verifier::Env::bounded_loops`).
     pub bounded_loops: Vec<usize>,
 }
 
-/// Opcode of `lddw`.
-const LDDW: u8 = 0x18;
+impl LinkedProgram {
+    /// Whether it loads maps or global data: `lddw`s that only the maps of a host, created from
+    /// [`ElfObject::maps`], give a meaning.
+    pub fn uses_maps(&self) -> bool {
+        decode(&self.bytecode).is_ok_and(|insns| insns.iter().any(|i| i.map_reference().is_some()))
+    }
+}
 
 /// Places `.text` (code section `t`) after the code linked so far, once; its first instruction
 /// index.
@@ -111,7 +103,8 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
     let mut calls: Vec<(usize, i64, usize, u64)> = Vec::new();
     // (instruction index of an `lddw` of a function, the function's index).
     let mut funcs: Vec<(usize, usize)> = Vec::new();
-    let mut map_refs = Vec::new();
+    // Instruction indexes of the `lddw`s relocated to maps.
+    let mut map_loads = std::collections::HashSet::new();
     // Each pass relocates the part of a code section in `lo..hi` whose byte offset `o` is
     // instruction `o / 8 + shift` of `out`: the program's own function first, then each placed
     // section.
@@ -131,18 +124,21 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
         let sec = &obj.code[s];
         for r in sec.relocs.iter().filter(|r| (lo..hi).contains(&r.offset)) {
             let pc = ((r.offset / 8) as i64 + shift) as usize;
-            let mut slot = [0u8; 8];
-            slot.copy_from_slice(&out[pc * 8..pc * 8 + 8]);
-            let imm = i32::from_le_bytes([slot[4], slot[5], slot[6], slot[7]]);
+            let insn = insn_at(&out, pc);
             match r.r_type {
                 R_BPF_64_32 => {
-                    if slot[0] != CALL {
-                        return Err(relocation(
-                            &sec.name,
-                            r.offset,
-                            "call relocation on a non-call",
-                        ));
-                    }
+                    // The immediate is the callee's slot relative to the call, less one.
+                    let imm = match insn {
+                        Some(Insn::CallLocal { off }) => off,
+                        Some(Insn::Call { helper }) => helper as i32,
+                        _ => {
+                            return Err(relocation(
+                                &sec.name,
+                                r.offset,
+                                "call relocation on a non-call",
+                            ));
+                        }
+                    };
                     let Some(t) = r.target.code_section else {
                         return Err(unsupported(
                             &sec.name,
@@ -156,14 +152,15 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
                     calls.push((pc, target, s, r.offset));
                 }
                 R_BPF_64_64 => {
-                    if slot[0] != LDDW || out.len() < (pc + 2) * 8 {
+                    let Some(Insn::LoadImm64 { dst, imm, .. }) = insn else {
                         return Err(relocation(
                             &sec.name,
                             r.offset,
                             "lddw relocation on a non-lddw",
                         ));
-                    }
-                    let at = r.target.value as i64 + i64::from(imm);
+                    };
+                    // The addend: the low half, signed.
+                    let at = r.target.value as i64 + i64::from(imm as u32 as i32);
                     if let Some(t) = r.target.code_section {
                         let target_base =
                             place(obj, &mut out, &mut placed, t, &sec.name, r.offset)?;
@@ -179,7 +176,15 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
                         }
                         funcs.push((pc, target_base + at as usize / 8));
                     } else {
-                        map_refs.push(map_ref(obj, r, pc, at, &sec.name)?);
+                        if !map_loads.insert(pc) {
+                            return Err(relocation(
+                                &sec.name,
+                                r.offset,
+                                "a second map relocation on one lddw",
+                            ));
+                        }
+                        let load = map_load(obj, r, dst, at, &sec.name)?;
+                        put(&mut out, pc, &load);
                     }
                 }
                 t if R_BPF_DEBUG.contains(&t) => {}
@@ -198,10 +203,10 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
     if let Some((lo, hi)) = prefix {
         let base = placed[0].1 as i64;
         for pc in 0..((hi - lo) / 8) as usize {
-            let s = &out[pc * 8..pc * 8 + 8];
-            if s[0] == CALL && s[1] >> 4 == 1 && !calls.iter().any(|c| c.0 == pc) {
-                let imm = i32::from_le_bytes([s[4], s[5], s[6], s[7]]);
-                let target = base + (lo / 8) as i64 + pc as i64 + 1 + i64::from(imm);
+            if let Some(Insn::CallLocal { off }) = insn_at(&out, pc)
+                && !calls.iter().any(|c| c.0 == pc)
+            {
+                let target = base + (lo / 8) as i64 + pc as i64 + 1 + i64::from(off);
                 calls.push((pc, target, entry, lo + pc as u64 * 8));
             }
         }
@@ -217,43 +222,47 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
         }
         let rel = i32::try_from(target - (pc as i64 + 1))
             .map_err(|_| relocation(&obj.code[s].name, offset, "call distance out of range"))?;
-        out[pc * 8 + 4..pc * 8 + 8].copy_from_slice(&rel.to_le_bytes());
+        put(&mut out, pc, &Insn::CallLocal { off: rel });
     }
     for &(pc, f) in &funcs {
         // A function's address is its instruction index; `bpf_loop` calls that load it are
         // turned into loops below.
-        out[pc * 8 + 4..pc * 8 + 8].copy_from_slice(&(f as u32).to_le_bytes());
-        out[pc * 8 + 12..pc * 8 + 16].fill(0);
+        if let Some(Insn::LoadImm64 { dst, kind, .. }) = insn_at(&out, pc) {
+            let imm = f as u64;
+            put(&mut out, pc, &Insn::LoadImm64 { dst, kind, imm });
+        }
     }
     let bounded_loops = inline_bpf_loops(&mut out, &funcs);
     Ok(LinkedProgram {
         name: info.name.clone(),
         section: info.section.clone(),
         bytecode: out,
-        map_refs,
         bounded_loops,
     })
 }
 
-/// The map reference of the `lddw` at `pc` relocated by `r`, whose target byte is `at`.
-fn map_ref(
+/// The `lddw` into `dst` that a map relocation `r` of section `sec`, whose target byte is `at`,
+/// makes: of the object's map defined there (`map_idx`), or of the address of byte `at` of the
+/// global data of the target's section (`map_idx_value`).
+fn map_load(
     obj: &ElfObject,
     r: &crate::elf::Reloc,
-    pc: usize,
+    dst: Reg,
     at: i64,
     sec: &str,
-) -> Result<MapRef, ElfError> {
+) -> Result<Insn, ElfError> {
     let t = &r.target;
+    let load = |kind, index: usize, offset: u32| Insn::LoadImm64 {
+        dst,
+        kind,
+        imm: index as u64 | u64::from(offset) << 32,
+    };
     if let Some(map) = obj
         .maps
         .iter()
         .position(|m| !m.is_global_data() && m.section == t.section_name && m.offset == t.value)
     {
-        return Ok(MapRef {
-            insn: pc,
-            map,
-            value_offset: None,
-        });
+        return Ok(load(Imm64Kind::MapIdx, map, 0));
     }
     let Some(map) = obj
         .maps
@@ -280,11 +289,23 @@ fn map_ref(
                 format!("offset {at} outside `{}` ({size} bytes)", t.section_name),
             )
         })?;
-    Ok(MapRef {
-        insn: pc,
-        map,
-        value_offset: Some(offset),
-    })
+    Ok(load(Imm64Kind::MapIdxValue, map, offset))
+}
+
+/// The instruction at slot `pc` of the linked code `out`, if it decodes.
+fn insn_at(out: &[u8], pc: usize) -> Option<Insn> {
+    let slot: &[u8; 8] = out.get(pc * 8..pc * 8 + 8)?.try_into().ok()?;
+    let next = out
+        .get(pc * 8 + 8..pc * 8 + 16)
+        .and_then(|s| <&[u8; 8]>::try_from(s).ok());
+    decode_one(slot, next).ok()
+}
+
+/// Writes `insn` over slot `pc` of the linked code `out` (and the next one for an `lddw`).
+fn put(out: &mut [u8], pc: usize, insn: &Insn) {
+    let mut bytes = Vec::with_capacity(16);
+    encode_into(insn, &mut bytes);
+    out[pc * 8..pc * 8 + bytes.len()].copy_from_slice(&bytes);
 }
 
 /// `dst = src` at `width`.

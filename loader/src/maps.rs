@@ -4,24 +4,27 @@
 
 use crate::btf::{Btf, unsupported_field};
 use crate::error::{ElfError, malformed, unsupported};
-use oxbpf_helpers::{MapDef, MapType};
+use oxbpf_helpers::{MapDef, MapType, Pinning};
 
-/// A map of the object, to be created at load.
+/// A map of the object, to be created at load: its definition and where the object defines it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MapSpec {
-    /// Its name: the variable's, or the section's for global data.
-    pub name: String,
     /// The section defining it.
     pub section: String,
     /// Its byte offset in that section (0 for global data).
     pub offset: u64,
-    /// Its definition.
+    /// Its definition, with its name: the variable's, or the section's for global data.
     pub def: MapDef,
     /// For global data: the initial contents (zeros for `.bss`).
     pub data: Option<Vec<u8>>,
 }
 
 impl MapSpec {
+    /// Its name: the variable's, or the section's for global data.
+    pub fn name(&self) -> &str {
+        &self.def.name
+    }
+
     /// Whether this is global data (a section's variables, addressed directly by `lddw`).
     pub fn is_global_data(&self) -> bool {
         self.data.is_some()
@@ -45,21 +48,15 @@ pub(crate) fn data_map(name: &str, data: Vec<u8>) -> Result<MapSpec, ElfError> {
     let size = u32::try_from(data.len().max(1))
         .map_err(|_| unsupported(name, 0, "a global-data section over 4 GiB"))?;
     let readonly = name.starts_with(".rodata");
+    let flags = if readonly {
+        oxbpf_helpers::map::BPF_F_RDONLY_PROG
+    } else {
+        0
+    };
     Ok(MapSpec {
-        name: name.to_owned(),
         section: name.to_owned(),
         offset: 0,
-        def: MapDef {
-            map_type: MapType::Array,
-            key_size: 4,
-            value_size: size,
-            max_entries: 1,
-            flags: if readonly {
-                oxbpf_helpers::map::BPF_F_RDONLY_PROG
-            } else {
-                0
-            },
-        },
+        def: MapDef::new(name, MapType::Array, 4, size, 1).with_flags(flags),
         data: Some(data),
     })
 }
@@ -95,17 +92,11 @@ pub(crate) fn legacy_map(
             format!("map `{name}`: a bpf_map_def needs 20 bytes"),
         )
     })?;
+    let map_type = map_type(section, offset, f[0], name)?;
     Ok(MapSpec {
-        name: name.to_owned(),
         section: section.to_owned(),
         offset,
-        def: MapDef {
-            map_type: map_type(section, offset, f[0], name)?,
-            key_size: f[1],
-            value_size: f[2],
-            max_entries: f[3],
-            flags: f[4],
-        },
+        def: MapDef::new(name, map_type, f[1], f[2], f[3]).with_flags(f[4]),
         data: None,
     })
 }
@@ -122,6 +113,7 @@ pub(crate) fn btf_map(btf: &Btf<'_>, name: &str, offset: u64) -> Result<MapSpec,
         .ok_or_else(|| bad("its BTF type is not a struct".into()))?;
     let (mut map_type_id, mut key_size, mut value_size, mut max_entries, mut flags) =
         (None, None, None, None, 0);
+    let mut pinning = Pinning::None;
     let uint = |m: &crate::btf::Member| {
         btf.uint_value(m.type_id)
             .ok_or_else(|| bad(format!("`{}` is not a __uint", m.name)))
@@ -140,22 +132,31 @@ pub(crate) fn btf_map(btf: &Btf<'_>, name: &str, offset: u64) -> Result<MapSpec,
             "value_size" => value_size = Some(uint(m)?),
             "key" => key_size = Some(size(m)?),
             "value" => value_size = Some(size(m)?),
-            // Placement hints without meaning in one process.
-            "pinning" | "numa_node" => {}
+            "pinning" => {
+                let v = uint(m)?;
+                pinning = Pinning::from_libbpf(v)
+                    .ok_or_else(|| bad(format!("pinning {v} (0 or 1: none or by name)")))?;
+            }
+            // A placement hint without meaning in one process.
+            "numa_node" => {}
             other => return Err(unsupported_field(name, other)),
         }
     }
     let type_id = map_type_id.ok_or_else(|| bad("no `type`".into()))?;
+    let def = MapDef::new(
+        name,
+        map_type(sec, offset, type_id, name)?,
+        key_size.unwrap_or(0),
+        value_size.unwrap_or(0),
+        max_entries.ok_or_else(|| bad("no `max_entries`".into()))?,
+    );
     Ok(MapSpec {
-        name: name.to_owned(),
         section: sec.to_owned(),
         offset,
         def: MapDef {
-            map_type: map_type(sec, offset, type_id, name)?,
-            key_size: key_size.unwrap_or(0),
-            value_size: value_size.unwrap_or(0),
-            max_entries: max_entries.ok_or_else(|| bad("no `max_entries`".into()))?,
             flags,
+            pinning,
+            ..def
         },
         data: None,
     })

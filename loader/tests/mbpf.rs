@@ -59,6 +59,43 @@ fn manifest_options_round_trip() {
     assert_eq!(manifest::encode(&manifest::decode(&bytes).unwrap()), bytes);
 }
 
+/// The hook, map-type and capability tables: every row is found by its id and by its name,
+/// names are exact (no other case), and nothing outside the tables is found.
+#[test]
+fn the_manifest_tables_look_up_both_ways() {
+    let ids: Vec<u64> = Hook::ALL.iter().map(|&h| h as u64).collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6]);
+    for h in Hook::ALL {
+        assert_eq!(Hook::from_id(h as u64), Some(h));
+        assert_eq!(Hook::from_name(h.name()), Some(h));
+        assert_eq!(Hook::from_name(&h.name().to_uppercase()), None);
+        assert_eq!(h.default_return(), i32::from(h == Hook::Security));
+    }
+    assert_eq!(Hook::from_id(0), None);
+    assert_eq!(Hook::from_id(7), None);
+    assert_eq!(Hook::NetRx.name(), "net_rx");
+
+    let codes: Vec<u64> = MapKind::ALL.iter().map(|&k| k as u64).collect();
+    assert_eq!(codes, [1, 2, 3, 5, 6, 7, 8]);
+    for k in MapKind::ALL {
+        assert_eq!(MapKind::from_code(k as u64), Some(k));
+        assert_eq!(MapKind::from_name(k.name()), Some(k));
+        assert_eq!(MapKind::from_name(&k.name().to_uppercase()), None);
+    }
+    assert_eq!(MapKind::from_code(4), None);
+    assert_eq!(MapKind::LruHash.name(), "lru_hash");
+
+    for (i, (name, bit)) in manifest::CAPABILITIES.into_iter().enumerate() {
+        assert_eq!(bit, 1 << i);
+        assert_eq!(manifest::capability_name(bit), name);
+        assert_eq!(manifest::capability_bit(name), Some(bit));
+        assert_eq!(manifest::capability_bit(&name.to_lowercase()), None);
+    }
+    assert_eq!(manifest::CAPABILITIES[0], ("CAP_LOG", manifest::CAP_LOG));
+    assert_eq!(manifest::capability_name(0), "");
+    assert_eq!(manifest::capability_name(128), "");
+}
+
 /// The fixture with the first occurrence of `from` (hex) replaced by `to`.
 fn mutated(from: &str, to: &str) -> Vec<u8> {
     assert!(MANIFEST_HEX.contains(from), "{from}");

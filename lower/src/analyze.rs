@@ -3,10 +3,10 @@
 //! widened at loop heads, narrowed by the comparisons that branch). Anything the subset does not
 //! cover stops it with the instruction and the reason.
 
-use super::LowerError;
 use super::module::Env;
 use super::step::{State, Step};
 use super::value::Val;
+use super::{LowerError, LowerErrorKind};
 use crate::bytecode::{Function, Operand};
 use std::collections::{BTreeSet, HashSet};
 
@@ -51,7 +51,7 @@ pub(crate) fn run(env: &Env<'_>) -> Result<States, LowerError> {
         let err = |i: usize, r: String| LowerError::new(&fi.name, Some(&code[i]), r);
         steps += 1;
         if steps > MAX_STEPS {
-            return Err(err(i, "the analysis did not settle".into()));
+            return Err(err(i, "the analysis did not settle".into()).of(LowerErrorKind::Limit));
         }
         let Some(st) = states[usize::from(n)][i].clone() else {
             continue;

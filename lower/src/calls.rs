@@ -66,7 +66,7 @@ impl Step<'_, '_> {
         let max = self.env.max_helpers;
         self.emit(|a| a.count_helper(max));
         match h {
-            Helper::ById(_) => return Err(self.err("internal error: a map helper")),
+            Helper::ById(_) => return Err(self.internal("a map helper")),
             Helper::Log => return self.log(base, arg(0), arg(1)),
             Helper::Emit => return self.emit_record(base, arg(0), arg(1)),
             Helper::NowNs => {
@@ -252,9 +252,8 @@ impl Step<'_, '_> {
     /// A number (at stack position `at`) as a string part, in decimal or hexadecimal.
     fn number_part(&mut self, v: Val, at: usize, free: &mut Vec<u8>, hex: bool) -> R<Part> {
         if free.is_empty() {
-            return Err(self.err(format!(
-                "more than {ARG_SLOTS} numbers in the strings alive at once"
-            )));
+            let why = format!("more than {ARG_SLOTS} numbers in the strings alive at once");
+            return Err(self.err(why).of(crate::LowerErrorKind::Limit));
         }
         let k = free.remove(0);
         self.load(R0, at, v);
@@ -333,7 +332,7 @@ impl Step<'_, '_> {
             .iter()
             .position(|&pc| pc == self.ins.pc)
             .map(|i| (self.inst.pair_base + i) as u16)
-            .ok_or_else(|| self.err("internal error: an unknown array literal"))?;
+            .ok_or_else(|| self.internal("an unknown array literal"))?;
         if argc != 2 {
             return Err(self.err("an array literal of other than two numbers"));
         }

@@ -8,11 +8,11 @@
 //! calls) and the rest in the frame, after them the locals, the helper-call counter and an
 //! 8-byte scratch slot for map keys. `r0`–`r5` are scratch.
 
-use super::LowerError;
 use super::analyze::States;
 use super::module::{Env, FnInfo, Inst};
 use super::step::Step;
 use super::text::ARG_SLOTS;
+use super::{LowerError, LowerErrorKind};
 use oxbpf_core::Insn;
 use oxbpf_core::isa::{
     AluOp, AtomicOp, BuildError, Builder, ByteOrder, Cond, Imm64Kind, Label, Operand, Reg, Size,
@@ -545,13 +545,10 @@ pub(crate) fn run(env: &Env<'_>, states: &States) -> Result<Vec<Insn>, LowerErro
     };
     let frame = a.frame_bytes();
     if frame > 512 {
-        return Err(LowerError::new(
-            &env.name,
-            None,
-            format!(
-                "needs a {frame}-byte frame (stack, locals, arrays and log formats); eBPF has 512"
-            ),
-        ));
+        let why = format!(
+            "needs a {frame}-byte frame (stack, locals, arrays and log formats); eBPF has 512"
+        );
+        return Err(LowerError::new(&env.name, None, why).of(LowerErrorKind::Limit));
     }
     let h = i64::from(env.header);
     a.mov(R_BLOB, R1);
@@ -611,15 +608,17 @@ pub(crate) fn run(env: &Env<'_>, states: &States) -> Result<Vec<Insn>, LowerErro
     a.bind(a.fail);
     a.mov32_k(R0, env.default_rc as i32);
     a.insn(Insn::Exit);
-    let internal = |why: String| LowerError::new(&env.name, None, why);
+    let refusal = |kind, why: String| LowerError::new(&env.name, None, why).of(kind);
     if let Some(v) = a.overflow {
-        return Err(internal(format!(
-            "internal error: {v} does not fit its instruction field"
-        )));
+        let why = format!("internal error: {v} does not fit its instruction field");
+        return Err(refusal(LowerErrorKind::Internal, why));
     }
     a.b.finish().map_err(|e| match e {
-        BuildError::OutOfRange { .. } => internal(format!("too large for eBPF's jumps: {e}")),
-        e => internal(format!("internal error: {e}")),
+        BuildError::OutOfRange { .. } => refusal(
+            LowerErrorKind::Limit,
+            format!("too large for eBPF's jumps: {e}"),
+        ),
+        e => refusal(LowerErrorKind::Internal, format!("internal error: {e}")),
     })
 }
 

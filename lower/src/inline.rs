@@ -22,7 +22,7 @@ impl Step<'_, '_> {
             .st
             .stack
             .get(at)
-            .ok_or_else(|| self.err("internal error: an argument outside the stack"))?;
+            .ok_or_else(|| self.internal("an argument outside the stack"))?;
         if v.runtime() && v.range().and_then(Range::as_const).is_none() {
             self.emit(|a| a.load(R0, Loc::depth(at)));
             self.push_reg(v, R0);
@@ -47,7 +47,7 @@ impl Step<'_, '_> {
             self.load(R0, i, v);
             self.emit(|a| a.store(Loc::depth(at), R0));
         }
-        let e = self.err("internal error: an argument outside the stack");
+        let e = self.internal("an argument outside the stack");
         *self.st.stack.get_mut(at).ok_or(e)? = v;
         if pop {
             self.st.stack.pop();
@@ -106,7 +106,7 @@ impl Step<'_, '_> {
                 ..new
             })
         {
-            return Err(self.err("internal error: a call reached with another frame"));
+            return Err(self.internal("a call reached with another frame"));
         }
         let first = callee.f.code.first().map_or(0, |i| i.pc);
         self.st
@@ -175,7 +175,7 @@ impl Step<'_, '_> {
         let target = self.env.func_of(inst);
         let pc = target.f.code.get(idx).map(|x| x.pc);
         let Some(pc) = pc else {
-            return Err(self.err("internal error: a call at the end of the code"));
+            return Err(self.internal("a call at the end of the code"));
         };
         self.emit(|a| a.goto(inst, pc));
         Ok(Next {

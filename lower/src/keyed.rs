@@ -157,11 +157,11 @@ impl Step<'_, '_> {
                 });
             }
             MapOp::Add | MapOp::Set | MapOp::Get | MapOp::Submit | MapOp::CpuId => {
-                return Err(self.err("internal error: not a keyed map method"));
+                return Err(self.internal("not a keyed map method"));
             }
             MapOp::Delete => {
                 if array {
-                    return Err(self.err("internal error: `delete` of an ARRAY map (it has none)"));
+                    return Err(self.internal("`delete` of an ARRAY map (it has none)"));
                 }
                 self.emit_with(labels, |a, l_false, _| {
                     a.map_fd(R1, m);

@@ -88,6 +88,20 @@ pub const GLOBALS: &str = ".globals";
 /// Size of [`GLOBALS`]' value: the module buffers of a lowered program fit in it.
 pub const GLOBALS_BYTES: u32 = 4096;
 
+/// What kind of refusal a [`LowerError`] is: what its caller may do about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LowerErrorKind {
+    /// The bytecode does not read (it is not what `oxbpf_quickjs::compile` writes).
+    Bytecode,
+    /// The function uses what the lowering does not cover (an opcode, a value, a call, an entry
+    /// of another shape): it runs on QuickJS instead.
+    Unsupported,
+    /// The function is covered but too large for eBPF (frame, jumps, the analysis' steps).
+    Limit,
+    /// The lowering failed a check of its own: a bug in the lowering, not in the input.
+    Internal,
+}
+
 /// Why a function was not lowered.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{function}{}: {reason}", at.as_ref().map(|a| format!(", {a}")).unwrap_or_default())]
@@ -98,15 +112,24 @@ pub struct LowerError {
     pub at: Option<String>,
     /// Why.
     pub reason: String,
+    /// What kind of refusal it is.
+    pub kind: LowerErrorKind,
 }
 
 impl LowerError {
+    /// A refusal of what the lowering does not cover ([`LowerErrorKind::Unsupported`]).
     fn new(function: &str, at: Option<&Instr>, reason: impl Into<String>) -> LowerError {
         LowerError {
             function: function.to_owned(),
             at: at.map(ToString::to_string),
             reason: reason.into(),
+            kind: LowerErrorKind::Unsupported,
         }
+    }
+
+    /// The same refusal, of kind `kind`.
+    pub(crate) fn of(self, kind: LowerErrorKind) -> LowerError {
+        LowerError { kind, ..self }
     }
 }
 
@@ -132,8 +155,9 @@ fn map_names(manifest: &Manifest) -> Vec<String> {
 /// Lowers the entry function of `bytecode` (written by `oxbpf_quickjs::compile` for a bundle
 /// with `manifest`) to eBPF instructions.
 pub fn lower(bytecode: &[u8], manifest: &Manifest) -> Result<Vec<Insn>, LowerError> {
-    let module = bytecode::read(bytecode)
-        .map_err(|e| LowerError::new(&manifest.entry, None, e.to_string()))?;
+    let module = bytecode::read(bytecode).map_err(|e| {
+        LowerError::new(&manifest.entry, None, e.to_string()).of(LowerErrorKind::Bytecode)
+    })?;
     let env = module::Env::new(&module, manifest)?;
     let states = analyze::run(&env)?;
     emit::run(&env, &states)
@@ -159,15 +183,12 @@ pub fn lowered_maps(maps: &MapSet, manifest: &Manifest) -> Result<MapSet, MapErr
         let map = maps.get(&name).ok_or(MapError::NotFound)?;
         set.insert(map.clone());
     }
-    set.add(Map::new(
+    set.add(Map::new(MapDef::new(
         GLOBALS,
-        MapDef {
-            map_type: MapType::Array,
-            key_size: 4,
-            value_size: GLOBALS_BYTES,
-            max_entries: 1,
-            flags: 0,
-        },
-    )?);
+        MapType::Array,
+        4,
+        GLOBALS_BYTES,
+        1,
+    ))?);
     Ok(set)
 }

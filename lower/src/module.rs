@@ -4,7 +4,7 @@
 
 use super::text::Strings;
 use super::{GLOBALS_BYTES, LowerError};
-use crate::bytecode::{Atom, Constant, Function, Module, Operand};
+use crate::bytecode::{Atom, Constant, Function, Module, Opcode, Operand};
 use oxbpf_loader::mbpf::hook::{
     BLOB_FIELD_BYTES, blob_field_is_wide, blob_fields, blob_header_len, has_read_methods,
 };
@@ -337,7 +337,7 @@ impl<'a> FnInfo<'a> {
             pair_sites: f
                 .code
                 .iter()
-                .filter(|i| i.info().name == "array_from")
+                .filter(|i| i.opcode == Opcode::ArrayFrom)
                 .map(|i| i.pc)
                 .collect(),
             targets: super::analyze::targets(f),
@@ -373,42 +373,35 @@ fn module_inits(top: &Function) -> Vec<(Atom, Init)> {
     let mut writes: Vec<Atom> = Vec::new();
     let shadowed = top.code.iter().any(|i| {
         matches!(&i.operand, Operand::Atom(Atom::Text(a)) if a == "Uint8Array")
-            && i.info().name != "get_var"
+            && i.opcode != Opcode::GetVar
     });
     for ins in &top.code {
-        let name = ins.info().name;
-        let int = |o: &Operand| match o {
-            Operand::Int(v) => Some(*v),
-            _ => None,
-        };
-        let pushed = match name {
-            "push_i8" | "push_i16" | "push_i32" => int(&ins.operand).map(Known::Int),
-            "push_minus1" => Some(Known::Int(-1)),
-            _ if name.starts_with("push_") && name.len() == 6 => {
-                name[5..].parse::<i64>().ok().map(Known::Int)
-            }
-            "push_const" | "push_const8" => {
-                match int(&ins.operand).and_then(|i| top.constants.get(i as usize)) {
+        use Opcode as O;
+        let pushed = match ins.opcode {
+            op if op.pushes_int() => ins.int().map(Known::Int),
+            O::PushConst | O::PushConst8 => {
+                match ins.int().and_then(|i| top.constants.get(i as usize)) {
                     Some(Constant::Int(v)) => Some(Known::Int(i64::from(*v))),
                     _ => Some(Known::Unknown),
                 }
             }
-            "get_var"
+            O::GetVar
                 if !shadowed && ins.operand == Operand::Atom(Atom::Text("Uint8Array".into())) =>
             {
                 Some(Known::Uint8Array)
             }
-            "dup" => stack.last().cloned(),
-            "fclosure" | "fclosure8" => {
-                Some(int(&ins.operand).map_or(Known::Unknown, |k| Known::Func(k as usize)))
-            }
+            O::Dup => stack.last().cloned(),
+            O::Fclosure | O::Fclosure8 => Some(
+                ins.int()
+                    .map_or(Known::Unknown, |k| Known::Func(k as usize)),
+            ),
             _ => None,
         };
         if let Some(k) = pushed {
             stack.push(k);
             continue;
         }
-        if name == "call_constructor" && ins.operand == Operand::Int(1) {
+        if ins.opcode == O::CallConstructor && ins.operand == Operand::Int(1) {
             let arg = stack.pop();
             let _new_target = stack.pop();
             let ctor = stack.pop();
@@ -423,11 +416,14 @@ fn module_inits(top: &Function) -> Vec<(Atom, Init)> {
             stack.push(v);
             continue;
         }
-        let var = match (name, &ins.operand) {
-            ("put_var_ref" | "put_var_ref_check" | "put_var_ref_check_init", Operand::Int(i)) => {
-                Some(*i as usize)
-            }
-            (n, Operand::None) if n.starts_with("put_var_ref") => n[11..].parse().ok(),
+        let var = match ins.opcode {
+            O::PutVarRef
+            | O::PutVarRefCheck
+            | O::PutVarRefCheckInit
+            | O::PutVarRef0
+            | O::PutVarRef1
+            | O::PutVarRef2
+            | O::PutVarRef3 => ins.int().map(|i| i as usize),
             _ => None,
         };
         if let Some(j) = var {
@@ -442,9 +438,10 @@ fn module_inits(top: &Function) -> Vec<(Atom, Init)> {
         }
         // Anything else: nothing more is known about the stack.
         stack.clear();
-        let set = match (name, &ins.operand) {
-            ("set_var_ref", Operand::Int(i)) => Some(*i as usize),
-            (n, Operand::None) if n.starts_with("set_var_ref") => n[11..].parse().ok(),
+        let set = match ins.opcode {
+            O::SetVarRef | O::SetVarRef0 | O::SetVarRef1 | O::SetVarRef2 | O::SetVarRef3 => {
+                ins.int().map(|i| i as usize)
+            }
             _ => None,
         };
         if let Some(j) = set {

@@ -37,7 +37,7 @@ fn the_filter_example_reads_back_to_its_functions_and_instructions() {
     assert_eq!(prog.arg_count, 1);
     assert_eq!(prog.vars[0].name, Atom::Text("ctx".into()));
     assert!(prog.strict);
-    let names: Vec<&str> = prog.code.iter().map(|i| i.info().name).collect();
+    let names: Vec<&str> = prog.code.iter().map(|i| i.opcode.name()).collect();
     // ctx.data_len > 0 && ctx.readU8(0) === 0xff: a field read, a method call, comparisons.
     let atoms: Vec<String> = prog
         .code
@@ -80,7 +80,7 @@ fn constants_and_closures_read_back() {
     let ints: Vec<i64> = prog
         .code
         .iter()
-        .filter(|i| i.info().name == "push_i32")
+        .filter(|i| i.opcode.name() == "push_i32")
         .filter_map(|i| match i.operand {
             Operand::Int(v) => Some(v),
             _ => None,
@@ -103,7 +103,7 @@ fn constants_and_closures_read_back() {
     let atom_values: Vec<String> = top
         .code
         .iter()
-        .filter(|i| i.info().name == "push_atom_value")
+        .filter(|i| i.opcode.name() == "push_atom_value")
         .filter_map(|i| match &i.operand {
             Operand::Atom(a) => Some(a.text()),
             _ => None,
@@ -113,7 +113,7 @@ fn constants_and_closures_read_back() {
     let small: Vec<i64> = top
         .code
         .iter()
-        .filter(|i| i.info().name.starts_with("push_i"))
+        .filter(|i| i.opcode.name().starts_with("push_i"))
         .filter_map(|i| match i.operand {
             Operand::Int(v) => Some(v),
             _ => None,

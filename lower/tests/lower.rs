@@ -10,7 +10,7 @@ use oxbpf_helpers::standard;
 use oxbpf_loader::mbpf::manifest::{
     CAP_EMIT, CAP_LOG, CAP_MAP_READ, CAP_MAP_WRITE, CAP_TIME, Hook, Manifest, MapDecl, MapKind,
 };
-use oxbpf_lower::{GLOBALS, LowerError, listing, lower};
+use oxbpf_lower::{GLOBALS, LowerError, LowerErrorKind, listing, lower};
 use oxbpf_quickjs::compile;
 
 fn lowered(js: &str, m: &Manifest) -> Result<Vec<Insn>, LowerError> {
@@ -256,6 +256,7 @@ fn refusals_name_the_function_the_instruction_and_the_reason() {
     assert_eq!(e.function, "mbpf_prog");
     assert!(e.at.as_deref().is_some_and(|a| a.contains("div")), "{e}");
     assert_eq!(e.reason, "opcode outside the lowered subset");
+    assert_eq!(e.kind, LowerErrorKind::Unsupported);
     // More locals than a 512-byte frame holds with the lowering's own slots.
     let locals: Vec<String> = (0..60)
         .map(|i| format!("let v{i} = ctx.cpu + {i};"))
@@ -272,6 +273,7 @@ fn refusals_name_the_function_the_instruction_and_the_reason() {
         "{e}"
     );
     assert_eq!(e.at, None);
+    assert_eq!(e.kind, LowerErrorKind::Limit);
     // An entry function that is not there.
     let mut other = m.clone();
     other.entry = "main".into();
@@ -281,4 +283,8 @@ fn refusals_name_the_function_the_instruction_and_the_reason() {
     )
     .unwrap_err();
     assert_eq!(e.reason, "no top-level function of that name");
+    assert_eq!(e.kind, LowerErrorKind::Unsupported);
+    // Bytes that are not bytecode.
+    let e = lower(b"not bytecode", &m).unwrap_err();
+    assert_eq!(e.kind, LowerErrorKind::Bytecode, "{e}");
 }

@@ -95,14 +95,8 @@ impl World {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let def = MapDef {
-                    map_type: s.ty,
-                    key_size: s.key,
-                    value_size: s.value,
-                    max_entries: s.entries,
-                    flags: s.flags,
-                };
-                set.add(Map::new(&format!("map{i}"), def).expect("map definition"))
+                let def = MapDef::new(format!("map{i}"), s.ty, s.key, s.value, s.entries);
+                set.add(Map::new(def.with_flags(s.flags)).expect("map definition"))
             })
             .collect();
         let world = World {

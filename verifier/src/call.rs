@@ -2,7 +2,7 @@
 //! assumed to do the worst (see [`UnknownHelpers`]).
 
 use crate::env::UnknownHelpers;
-use crate::error::VerifyError;
+use crate::error::{VerifyError, VerifyErrorKind};
 use crate::mem::Dir;
 use crate::scalar::Scalar;
 use crate::state::{Slot, State};
@@ -277,17 +277,17 @@ impl Checker<'_> {
         want: &MapArg,
     ) -> Result<(), VerifyError> {
         let info = &self.env.maps[m as usize];
-        if !want.types.contains(info.map_type) {
+        if !want.types.contains(info.map_type as u32) {
             return Err(self.error(
                 pc,
                 format!(
                     "argument {r} of {name} is map `{}` of type {}, which {name} does not take \
                      (it takes types {:?})",
-                    info.name, info.map_type, want.types
+                    info.name, info.map_type as u32, want.types
                 ),
             ));
         }
-        if want.writes && info.read_only {
+        if want.writes && info.read_only_to_programs() {
             return Err(self.error(
                 pc,
                 format!(
@@ -311,13 +311,14 @@ impl Checker<'_> {
         any_target: bool,
     ) -> Result<(), VerifyError> {
         if self.env.settings.unknown_helpers == UnknownHelpers::Refuse {
-            return Err(self.error(
-                pc,
-                format!(
-                    "{why}: a verified program calls only helpers with a prototype (register \
-                     the helper with one, or let the verifier assume the worst of such calls)"
-                ),
-            ));
+            let reason = format!(
+                "{why}: a verified program calls only helpers with a prototype (register the \
+                 helper with one, or let the verifier assume the worst of such calls)"
+            );
+            return Err(VerifyError {
+                kind: VerifyErrorKind::UnknownHelper,
+                ..self.error(pc, reason)
+            });
         }
         if let Some(&(_, at)) = st.refs.first() {
             return Err(self.error(

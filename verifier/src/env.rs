@@ -2,6 +2,7 @@
 //! load, the helpers it may call, and the limits of the search.
 
 use oxbpf_core::HelperRegistry;
+use oxbpf_helpers::MapDef;
 
 /// How long the context is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,22 +62,6 @@ impl Default for ContextSpec {
     fn default() -> ContextSpec {
         ContextSpec::raw_memory()
     }
-}
-
-/// A map as the verifier sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MapInfo {
-    /// Its name, for messages.
-    pub name: String,
-    /// Linux map type id.
-    pub map_type: u32,
-    /// Key size in bytes.
-    pub key_size: u32,
-    /// Value size in bytes.
-    pub value_size: u32,
-    /// Whether programs may only read its values and not change its contents (`.rodata`,
-    /// `BPF_F_RDONLY_PROG`).
-    pub read_only: bool,
 }
 
 /// An `lddw` that loads a map (its handle) or the address of a byte of a map's value.
@@ -159,8 +144,9 @@ impl Default for Settings {
 pub struct Env<'a> {
     /// The helpers and their prototypes.
     pub helpers: &'a HelperRegistry,
-    /// The maps the program's `lddw`s load.
-    pub maps: Vec<MapInfo>,
+    /// The maps the program's `lddw`s load, as they are defined: the verifier reads their
+    /// type, key and value sizes, name and whether programs may write them.
+    pub maps: Vec<MapDef>,
     /// Which `lddw`s load them.
     pub map_loads: Vec<MapLoad>,
     /// The host's settings.

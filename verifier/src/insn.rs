@@ -3,7 +3,7 @@
 //! files.
 
 use crate::env::ContextSize;
-use crate::error::VerifyError;
+use crate::error::{VerifyError, VerifyErrorKind};
 use crate::scalar::Scalar;
 use crate::state::{CTX_LEN_ID, Frame, Stack, State};
 use crate::types::{Ptr, PtrKind, Value};
@@ -51,7 +51,10 @@ impl Checker<'_> {
 
     /// A pointer would become a number the host can see.
     pub(crate) fn leak(&self, pc: usize, what: String) -> VerifyError {
-        self.error(pc, format!("{what} would leak an address"))
+        VerifyError {
+            kind: VerifyErrorKind::Leak,
+            ..self.error(pc, format!("{what} would leak an address"))
+        }
     }
 
     /// Executes the instruction at `pc`.

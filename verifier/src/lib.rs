@@ -30,10 +30,9 @@ mod types;
 mod verify;
 
 pub use env::{
-    ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields, Settings, Termination,
-    UnknownHelpers,
+    ContextSize, ContextSpec, Env, MapLoad, PacketFields, Settings, Termination, UnknownHelpers,
 };
-pub use error::VerifyError;
+pub use error::{VerifyError, VerifyErrorKind};
 pub use scalar::Scalar;
 pub use tnum::Tnum;
 pub use types::{Ptr, PtrKind, Value};

@@ -175,7 +175,7 @@ impl Checker<'_> {
                         )),
                     ));
                 }
-                if dir == Dir::Write && info.read_only {
+                if dir == Dir::Write && info.read_only_to_programs() {
                     return Err(self.error(
                         pc,
                         format!(

@@ -4,7 +4,7 @@
 //! the number of processed instructions is bounded.
 
 use crate::env::{ContextSize, Env, MapLoad, Termination};
-use crate::error::VerifyError;
+use crate::error::{VerifyError, VerifyErrorKind};
 use crate::liveness::live_in;
 use crate::scalar::Scalar;
 use crate::state::{CTX_LEN_ID, Frame, Stack, State};
@@ -226,14 +226,14 @@ impl<'a> Checker<'a> {
             loop {
                 self.steps += 1;
                 if self.steps > self.env.settings.max_steps {
-                    return Err(self.error(
-                        pc,
-                        format!(
-                            "program too complex: more than {} instructions processed over \
-                             all paths",
-                            self.env.settings.max_steps
-                        ),
-                    ));
+                    let reason = format!(
+                        "program too complex: more than {} instructions processed over all paths",
+                        self.env.settings.max_steps
+                    );
+                    return Err(VerifyError {
+                        kind: VerifyErrorKind::TooComplex,
+                        ..self.error(pc, reason)
+                    });
                 }
                 if self.prune_point[pc] {
                     match self.prune(pc, &mut st, parent)? {
@@ -484,7 +484,11 @@ impl<'a> Checker<'a> {
 
     /// A rejection at `pc`.
     pub(crate) fn error(&self, pc: usize, reason: String) -> VerifyError {
-        VerifyError { pc, reason }
+        VerifyError {
+            pc,
+            reason,
+            kind: VerifyErrorKind::Unsafe,
+        }
     }
 }
 

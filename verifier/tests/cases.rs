@@ -21,10 +21,10 @@
 use libtest_mimic::{Arguments, Failed, Trial};
 use oxbpf_core::isa::{Imm64Kind, Insn};
 use oxbpf_core::{Arg, Backend, Config, HelperContext, HelperRegistry, Program, Proto, TrapKind};
-use oxbpf_helpers::{HostEnv, MapSet};
+use oxbpf_helpers::map::BPF_F_RDONLY_PROG;
+use oxbpf_helpers::{HostEnv, MapDef, MapSet, MapType};
 use oxbpf_verifier::{
-    ContextSize, ContextSpec, Env, MapInfo, MapLoad, PacketFields, Termination, UnknownHelpers,
-    verify,
+    ContextSize, ContextSpec, Env, MapLoad, PacketFields, Termination, UnknownHelpers, verify,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -50,7 +50,7 @@ fn main() {
 struct Case {
     expect: Result<(), String>,
     context: ContextSpec,
-    maps: Vec<MapInfo>,
+    maps: Vec<MapDef>,
     leaks: bool,
     assume_worst: bool,
     steps: Option<u64>,
@@ -120,13 +120,15 @@ fn parse_header(text: &str) -> Result<Case, String> {
                 let [name, ty, key, value, rest @ ..] = words.as_slice() else {
                     return Err(format!("bad map: {rest}"));
                 };
-                case.maps.push(MapInfo {
-                    name: (*name).to_owned(),
-                    map_type: num(ty)? as u32,
-                    key_size: num(key)? as u32,
-                    value_size: num(value)? as u32,
-                    read_only: rest.contains(&"readonly"),
-                });
+                let ty = num(ty)? as u32;
+                let ty = MapType::from_id(ty).ok_or(format!("no map type {ty}"))?;
+                let flags = if rest.contains(&"readonly") {
+                    BPF_F_RDONLY_PROG
+                } else {
+                    0
+                };
+                let def = MapDef::new(*name, ty, num(key)? as u32, num(value)? as u32, 1);
+                case.maps.push(def.with_flags(flags));
             }
             "leaks" => case.leaks = true,
             "unknown-helpers" => case.assume_worst = words.first() == Some(&"assume-worst"),

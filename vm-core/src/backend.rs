@@ -17,14 +17,47 @@ use crate::trap::Trap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+/// What kind of failure a [`PrepareError`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PrepareErrorKind {
+    /// The program calls a helper the registry does not hold (a host may register it).
+    UnknownHelper,
+    /// The backend could not translate or compile the program (a host may run it on another
+    /// backend).
+    Compile,
+}
+
 /// A backend could not prepare a program.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{backend}: {message}")]
 pub struct PrepareError {
     /// The backend's name.
     pub backend: &'static str,
+    /// What kind of failure it is.
+    pub kind: PrepareErrorKind,
     /// What went wrong.
     pub message: String,
+}
+
+impl PrepareError {
+    /// A failure of `backend` to translate or compile the program.
+    pub fn compile(backend: &'static str, message: impl Into<String>) -> PrepareError {
+        PrepareError {
+            backend,
+            kind: PrepareErrorKind::Compile,
+            message: message.into(),
+        }
+    }
+
+    /// `backend` found no helper `id` (at instruction `pc`, when known) in the registry.
+    pub fn unknown_helper(backend: &'static str, pc: Option<usize>, id: u32) -> PrepareError {
+        let at = pc.map(|pc| format!("insn {pc}: ")).unwrap_or_default();
+        PrepareError {
+            backend,
+            kind: PrepareErrorKind::UnknownHelper,
+            message: format!("{at}helper {id} is not registered"),
+        }
+    }
 }
 
 /// The outcome of one run.

@@ -28,7 +28,9 @@ pub mod program;
 pub mod proto;
 pub mod trap;
 
-pub use backend::{Backend, Executable, Execution, NativeCall, NativeEntry, PrepareError};
+pub use backend::{
+    Backend, Executable, Execution, NativeCall, NativeEntry, PrepareError, PrepareErrorKind,
+};
 pub use check::{CheckError, CheckErrorKind};
 pub use config::Config;
 pub use helpers::{Helper, HelperContext, HelperFn, HelperRegistry, HelperResult, HelperStop};

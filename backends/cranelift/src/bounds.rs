@@ -72,7 +72,7 @@ use std::collections::{HashMap, HashSet};
 const VM_FIXED: cranelift_codegen::ir::MemFlagsData = VM.with_readonly().with_can_move();
 
 /// Name of the slow-path function in objects.
-const SLOW_PATH_SYMBOL: &str = "oxbpf_mem_slow";
+pub(crate) const SLOW_PATH_SYMBOL: &str = "oxbpf_mem_slow";
 
 /// Defines the slow path of bounds checks in `module`: a function `(vmctx)` in the
 /// `preserve_all` calling convention that calls the runtime's [`crate::abi::MemSlowFn`] through
@@ -191,7 +191,9 @@ fn may_write(insn: &Insn, r: Reg) -> bool {
 }
 
 /// Groups the context accesses of the block `[start, end)` of `program`, entered with provenance
-/// `state`, by base register (see the module doc). Only groups of two or more accesses are kept.
+/// `state`, by base register (see the module doc). A lone access is a group too: checked once,
+/// with a cold copy of the rest of its block on failure, the register moves back into hot code
+/// stay off the hot path (strcmp's loop: one taken jump per byte instead of three).
 pub(crate) fn plan_merges(
     program: &Program,
     (start, end): (usize, usize),

@@ -18,10 +18,7 @@ use std::sync::Arc;
 pub struct Jit;
 
 fn error(message: impl Into<String>) -> PrepareError {
-    PrepareError {
-        backend: "jit",
-        message: message.into(),
-    }
+    PrepareError::compile("jit", message)
 }
 
 /// Finalized code owned by its module.

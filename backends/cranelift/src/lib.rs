@@ -7,9 +7,12 @@
 //! the same instruction, the same budget accounting, every memory access checked
 //! (see the `bounds` module's design notes) unless the host turned checks off.
 //!
-//! The compiler (the translator, the JIT, the AOT compiler, [`thunk`]) is the `compile` feature,
-//! on by default. Without it the crate is the runtime of compiled code, with no Cranelift: the
-//! interface compiled code is called through, the calls into it (and their
+//! [`clif`] shows the IR the translator produces for a program, as text; the snapshot tests in
+//! `tests/disas/` hold it for small programs, one decision of the translator each.
+//!
+//! The compiler (the translator, the JIT, the AOT compiler, [`thunk`], [`clif`]) is the `compile`
+//! feature, on by default. Without it the crate is the runtime of compiled code, with no
+//! Cranelift: the interface compiled code is called through, the calls into it (and their
 //! [`NativeEntry`](oxbpf_core::NativeEntry)s), and [`aot::load`], which maps an object written
 //! earlier.
 //!
@@ -28,6 +31,8 @@ pub mod aot;
 #[cfg(feature = "compile")]
 mod bounds;
 #[cfg(feature = "compile")]
+mod clif;
+#[cfg(feature = "compile")]
 mod hoist;
 #[cfg(feature = "compile")]
 mod isa;
@@ -43,6 +48,8 @@ mod translate;
 
 #[cfg(feature = "compile")]
 pub use aot::Aot;
+#[cfg(feature = "compile")]
+pub use clif::clif;
 #[cfg(feature = "compile")]
 pub use isa::Target;
 #[cfg(feature = "compile")]

@@ -38,10 +38,7 @@ fn resolve_helpers(
         .into_iter()
         .map(|id| match registry.get(id) {
             Some(h) => Ok((id, h.func.clone())),
-            None => Err(PrepareError {
-                backend,
-                message: format!("helper {id} is not registered"),
-            }),
+            None => Err(PrepareError::unknown_helper(backend, None, id)),
         })
         .collect()
 }

@@ -475,9 +475,9 @@ pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Result<
                 let idx = match helpers.iter().position(|(id, _)| *id == helper) {
                     Some(i) => i,
                     None => {
-                        let h = registry
-                            .get(helper)
-                            .ok_or_else(|| unresolved(pc, "helper", helper))?;
+                        let h = registry.get(helper).ok_or_else(|| {
+                            PrepareError::unknown_helper("interp", Some(pc), helper)
+                        })?;
                         helpers.push((helper, h.func.clone()));
                         helpers.len() - 1
                     }
@@ -485,7 +485,10 @@ pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Result<
                 Op::Call(idx as u32)
             }
             Insn::CallLocal { .. } => Op::CallLocal(target(pc, insn)),
-            Insn::CallRuntime { id } => return Err(unresolved(pc, "runtime function", id as u32)),
+            Insn::CallRuntime { id } => {
+                let what = format!("insn {pc}: runtime function {id} is not registered");
+                return Err(PrepareError::compile("interp", what));
+            }
             Insn::Callx { reg } => Op::Callx(reg.index()),
             Insn::Exit => Op::Exit,
         };
@@ -514,13 +517,4 @@ fn guards<'p>(program: &'p Program, pc: usize, insn: &Insn) -> impl Iterator<Ite
         .iter()
         .map(|a| Op::CtxArg(a.ptr.index(), a.len, a.write));
     access.into_iter().chain(args)
-}
-
-/// A call the load-time checks should have refused: the program was checked against another
-/// helper registry than the one it is prepared with.
-fn unresolved(pc: usize, what: &str, id: u32) -> PrepareError {
-    PrepareError {
-        backend: "interp",
-        message: format!("insn {pc}: {what} {id} is not registered"),
-    }
 }

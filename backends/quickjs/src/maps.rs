@@ -8,50 +8,18 @@
 //! throws `Error('CAP_MAP_… required')`, as in the reference.
 
 use crate::api::Helpers;
-use oxbpf_helpers::map::RINGBUF_OVERWRITE;
-use oxbpf_helpers::{Map, MapDef, MapError, MapSet, MapType};
+use oxbpf_helpers::{Map, MapError, MapSet};
 use oxbpf_loader::mbpf::manifest::{
     CAP_MAP_ITERATE, CAP_MAP_READ, CAP_MAP_WRITE, MapDecl, MapKind, capability_name,
 };
-use oxbpf_loader::mbpf::runtime::{EMIT_RING, EMIT_RING_BYTES, has_written_flags, written_name};
+use oxbpf_loader::mbpf::runtime::{EMIT_RING, emit_ring_def, has_written_flags, written_name};
 use rquickjs::{Ctx, Exception, Function, Object, Value};
 use std::sync::Arc;
-
-/// The oxbpf map definition of a manifest map.
-pub fn map_def(d: &MapDecl) -> MapDef {
-    let (map_type, key_size, value_size, max_entries) = match d.kind {
-        MapKind::Array => (MapType::Array, 4, d.value_size, d.max_entries),
-        MapKind::PercpuArray => (MapType::PercpuArray, 4, d.value_size, d.max_entries),
-        MapKind::Hash => (MapType::Hash, d.key_size, d.value_size, d.max_entries),
-        MapKind::PercpuHash => (MapType::PercpuHash, d.key_size, d.value_size, d.max_entries),
-        MapKind::LruHash => (MapType::LruHash, d.key_size, d.value_size, d.max_entries),
-        MapKind::Counter => (MapType::Array, 4, 8, d.max_entries),
-        // Room for max_entries records of value_size bytes (each with an 8-byte header).
-        MapKind::Ring => {
-            let bytes =
-                u64::from(d.max_entries) * (u64::from(d.value_size).next_multiple_of(8) + 8);
-            let size = bytes.clamp(4096, 1 << 30).next_power_of_two() as u32;
-            (MapType::RingBuf, 0, 0, size)
-        }
-    };
-    MapDef {
-        map_type,
-        key_size,
-        value_size,
-        max_entries,
-        // A full RING drops its oldest records, as the reference's does.
-        flags: if d.kind == MapKind::Ring {
-            RINGBUF_OVERWRITE
-        } else {
-            0
-        },
-    }
-}
 
 /// Whether `map` can serve declaration `d` (same type, key size and value size; the capacity
 /// may differ), as when maps are shared or kept across an update.
 pub fn serves(map: &Map, d: &MapDecl) -> bool {
-    let def = map_def(d);
+    let def = d.def();
     map.def().map_type == def.map_type
         && map.def().key_size == def.key_size
         && map.def().value_size == def.value_size
@@ -62,7 +30,7 @@ pub fn serves(map: &Map, d: &MapDecl) -> bool {
 pub fn create(decls: &[MapDecl]) -> Result<MapSet, (String, MapError)> {
     let mut set = MapSet::new();
     for d in decls {
-        let map = Map::new(&d.name, map_def(d)).map_err(|e| (d.name.clone(), e))?;
+        let map = Map::new(d.def()).map_err(|e| (d.name.clone(), e))?;
         set.add(map);
     }
     add_internal(&mut set, decls).map_err(|e| (String::new(), e))?;
@@ -73,26 +41,11 @@ pub fn create(decls: &[MapDecl]) -> Result<MapSet, (String, MapError)> {
 /// ([`written_name`]) and the [`EMIT_RING`].
 pub fn add_internal(set: &mut MapSet, decls: &[MapDecl]) -> Result<(), MapError> {
     if set.get(EMIT_RING).is_none() {
-        let def = MapDef {
-            map_type: MapType::RingBuf,
-            key_size: 0,
-            value_size: 0,
-            max_entries: EMIT_RING_BYTES,
-            flags: RINGBUF_OVERWRITE,
-        };
-        set.add(Map::new(EMIT_RING, def)?);
+        set.add(Map::new(emit_ring_def())?);
     }
     for d in decls.iter().filter(|d| has_written_flags(d.kind)) {
-        let name = written_name(&d.name);
-        if set.get(&name).is_none() {
-            let def = MapDef {
-                map_type: MapType::Array,
-                key_size: 4,
-                value_size: 1,
-                max_entries: d.max_entries,
-                flags: 0,
-            };
-            set.add(Map::new(&name, def)?);
+        if set.get(&written_name(&d.name)).is_none() {
+            set.add(Map::new(d.written_def())?);
         }
     }
     Ok(())

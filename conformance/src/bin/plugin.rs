@@ -5,7 +5,8 @@
 //! bytes. On success the plugin prints `r0` in hex and exits 0; on failure it
 //! prints one line and exits 1.
 
-use oxbpf_conformance::{parse_hex, runner::suite_vm};
+use oxbpf::asm::parse_hex;
+use oxbpf_conformance::runner::suite_vm;
 use std::io::Read;
 use std::process::ExitCode;
 

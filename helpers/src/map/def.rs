@@ -2,44 +2,53 @@
 
 use thiserror::Error;
 
-/// Map types by their Linux id (`enum bpf_map_type`), those oxbpf implements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-pub enum MapType {
+/// Declares [`MapType`] from one table: each type's variant, Linux id and name (without the
+/// `BPF_MAP_TYPE_` prefix, lower case), and the id and name lookups derived from it.
+macro_rules! map_types {
+    ($($(#[$doc:meta])* $variant:ident = $id:literal, $name:literal;)*) => {
+        /// Map types by their Linux id (`enum bpf_map_type`), those oxbpf implements.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u32)]
+        pub enum MapType {
+            $($(#[$doc])* $variant = $id,)*
+        }
+
+        impl MapType {
+            /// Every type, by id.
+            pub const ALL: &'static [MapType] = &[$(MapType::$variant),*];
+
+            /// The name without the `BPF_MAP_TYPE_` prefix, lower case.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(MapType::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+map_types! {
     /// `BPF_MAP_TYPE_HASH`.
-    Hash = 1,
+    Hash = 1, "hash";
     /// `BPF_MAP_TYPE_ARRAY` (also global data: `.data`, `.rodata`, `.bss`).
-    Array = 2,
+    Array = 2, "array";
     /// `BPF_MAP_TYPE_PROG_ARRAY`: programs for tail calls.
-    ProgArray = 3,
+    ProgArray = 3, "prog_array";
     /// `BPF_MAP_TYPE_PERCPU_HASH`.
-    PercpuHash = 5,
+    PercpuHash = 5, "percpu_hash";
     /// `BPF_MAP_TYPE_PERCPU_ARRAY`.
-    PercpuArray = 6,
+    PercpuArray = 6, "percpu_array";
     /// `BPF_MAP_TYPE_LRU_HASH`.
-    LruHash = 9,
+    LruHash = 9, "lru_hash";
     /// `BPF_MAP_TYPE_QUEUE`: FIFO.
-    Queue = 22,
+    Queue = 22, "queue";
     /// `BPF_MAP_TYPE_STACK`: LIFO.
-    Stack = 23,
+    Stack = 23, "stack";
     /// `BPF_MAP_TYPE_RINGBUF`.
-    RingBuf = 27,
+    RingBuf = 27, "ringbuf";
 }
 
 impl MapType {
-    /// Every type, by id.
-    pub const ALL: &'static [MapType] = &[
-        MapType::Hash,
-        MapType::Array,
-        MapType::ProgArray,
-        MapType::PercpuHash,
-        MapType::PercpuArray,
-        MapType::LruHash,
-        MapType::Queue,
-        MapType::Stack,
-        MapType::RingBuf,
-    ];
-
     /// The type with Linux id `id`.
     pub fn from_id(id: u32) -> Option<MapType> {
         MapType::ALL.iter().copied().find(|t| *t as u32 == id)
@@ -52,21 +61,6 @@ impl MapType {
             .iter()
             .copied()
             .find(|t| t.name().eq_ignore_ascii_case(name))
-    }
-
-    /// The name without the `BPF_MAP_TYPE_` prefix, lower case.
-    pub fn name(self) -> &'static str {
-        match self {
-            MapType::Hash => "hash",
-            MapType::Array => "array",
-            MapType::ProgArray => "prog_array",
-            MapType::PercpuHash => "percpu_hash",
-            MapType::PercpuArray => "percpu_array",
-            MapType::LruHash => "lru_hash",
-            MapType::Queue => "queue",
-            MapType::Stack => "stack",
-            MapType::RingBuf => "ringbuf",
-        }
     }
 
     /// Whether each CPU has its own copy of every value.
@@ -89,9 +83,35 @@ pub const RINGBUF_OVERWRITE: u32 = 1 << 31;
 /// Map flag `BPF_F_RDONLY_PROG`: programs may read the values but not write them.
 pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
 
-/// The definition of a map, as `struct bpf_map_def` or a BTF `.maps` entry gives it.
+/// Whether and how a map is shared by name with other objects (libbpf's `pinning` attribute,
+/// iproute2's `pinning` field).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Pinning {
+    /// Not pinned (`LIBBPF_PIN_NONE`, 0): each object gets its own map.
+    #[default]
+    None,
+    /// Pinned by name (`LIBBPF_PIN_BY_NAME`, 1): objects naming the same pinned map share it.
+    ByName,
+}
+
+impl Pinning {
+    /// The pinning of libbpf's value `v` (0 or 1), if it is one.
+    pub fn from_libbpf(v: u32) -> Option<Pinning> {
+        match v {
+            0 => Some(Pinning::None),
+            1 => Some(Pinning::ByName),
+            _ => None,
+        }
+    }
+}
+
+/// The one description of a map, wherever it comes from: a BTF `.maps` entry, a legacy
+/// `struct bpf_map_def`, a global-data section, a bundle manifest or the host. Maps are created
+/// from it ([`Map::new`](super::Map::new)) and the verifier reads its view of a map from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MapDef {
+    /// The map's name: the variable's, the section's for global data, the manifest's.
+    pub name: String,
     /// The type.
     pub map_type: MapType,
     /// Key size in bytes (4 for arrays, 0 for queues, stacks and ring buffers).
@@ -102,9 +122,39 @@ pub struct MapDef {
     pub max_entries: u32,
     /// `map_flags`.
     pub flags: u32,
+    /// For a map of maps: the definition of the maps it holds.
+    pub inner: Option<Box<MapDef>>,
+    /// Whether it is shared by name.
+    pub pinning: Pinning,
 }
 
 impl MapDef {
+    /// A map named `name` of `map_type` with these sizes, no flags, not pinned, holding no
+    /// maps.
+    pub fn new(
+        name: impl Into<String>,
+        map_type: MapType,
+        key_size: u32,
+        value_size: u32,
+        max_entries: u32,
+    ) -> MapDef {
+        MapDef {
+            name: name.into(),
+            map_type,
+            key_size,
+            value_size,
+            max_entries,
+            flags: 0,
+            inner: None,
+            pinning: Pinning::None,
+        }
+    }
+
+    /// The same definition with `map_flags` `flags`.
+    pub fn with_flags(self, flags: u32) -> MapDef {
+        MapDef { flags, ..self }
+    }
+
     /// Whether programs may only read the map (`BPF_F_RDONLY_PROG`: `.rodata`, or a map a host,
     /// a BTF or a legacy definition made so): its values are not writable by programs, and
     /// helpers that change maps refuse it. The one place this is decided.

@@ -13,7 +13,7 @@ mod slab;
 
 pub use def::{
     BPF_ANY, BPF_EXIST, BPF_F_RDONLY_PROG, BPF_NOEXIST, MAX_MAP_BYTES, MapDef, MapError, MapType,
-    RINGBUF_OVERWRITE,
+    Pinning, RINGBUF_OVERWRITE,
 };
 
 use array::ArrayMap;
@@ -47,7 +47,6 @@ enum Store {
 /// A map.
 pub struct Map {
     id: u32,
-    name: String,
     def: MapDef,
     store: Store,
 }
@@ -56,7 +55,6 @@ impl std::fmt::Debug for Map {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Map")
             .field("id", &self.id)
-            .field("name", &self.name)
             .field("def", &self.def)
             .finish_non_exhaustive()
     }
@@ -66,6 +64,8 @@ fn check_def(def: &MapDef) -> Result<(), MapError> {
     let d = def;
     let want = |ok: bool, what: &str| if ok { Ok(()) } else { Err(invalid(what)) };
     want(d.max_entries > 0, "max_entries must not be 0")?;
+    // No type here holds maps.
+    want(d.inner.is_none(), "only maps of maps hold maps")?;
     match d.map_type {
         MapType::Array | MapType::PercpuArray | MapType::ProgArray => {
             want(d.key_size == 4, "array keys are 4 bytes")?;
@@ -98,9 +98,9 @@ fn check_def(def: &MapDef) -> Result<(), MapError> {
 }
 
 impl Map {
-    /// A new, empty map named `name` (per-CPU maps with one value for each of
+    /// A new, empty map as `def` describes it (per-CPU maps with one value for each of
     /// [`cpu::count`](crate::cpu::count) CPUs).
-    pub fn new(name: &str, def: MapDef) -> Result<Map, MapError> {
+    pub fn new(def: MapDef) -> Result<Map, MapError> {
         static NEXT_ID: AtomicU32 = AtomicU32::new(1);
         check_def(&def)?;
         let ncpus = if def.map_type.is_percpu() {
@@ -135,7 +135,6 @@ impl Map {
         };
         Ok(Map {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            name: name.to_owned(),
             def,
             store,
         })
@@ -148,7 +147,7 @@ impl Map {
 
     /// The map's name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.def.name
     }
 
     /// The map's definition.
@@ -490,7 +489,7 @@ impl MapSet {
 
     /// The map named `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<Map>> {
-        self.maps.iter().find(|m| m.name == name)
+        self.maps.iter().find(|m| m.name() == name)
     }
 
     /// The map whose handle is `handle`.

@@ -1,8 +1,97 @@
-//! What a hook hands a run: its fields and, where the hook has them, the bytes the read methods
-//! read; and the context blob, the one layout of that input that the QuickJS runtime
-//! (`oxbpf-quickjs`) and the lowered eBPF (`oxbpf-lower`) both read.
+//! The hooks a program attaches to, and what a hook hands a run: its fields and, where the hook
+//! has them, the bytes the read methods read; and the context blob, the one layout of that input
+//! that the QuickJS runtime (`oxbpf-quickjs`) and the lowered eBPF (`oxbpf-lower`) both read.
+//!
+//! [`Hook`] is declared once, in the `hooks!` table below: each hook's id, name, default return,
+//! whether its `ctx` has the read methods, and its `ctx` fields.
 
-use super::manifest::Hook;
+/// Declares [`Hook`] from one table, one row per hook: its variant, manifest id (`hook_type`),
+/// command-line name, what a failed run returns, whether its `ctx` has the read methods
+/// (`readU8`, ...), and its `ctx` fields in order; and the lookups derived from it.
+macro_rules! hooks {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident = $id:literal, $name:literal,
+            default_return: $default:literal, read_methods: $reads:literal,
+            ctx: [$($field:literal),* $(,)?];
+    )*) => {
+        /// Where a program attaches.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Hook {
+            $($(#[$doc])* $variant = $id,)*
+        }
+
+        impl Hook {
+            /// Every hook, by id.
+            pub const ALL: [Hook; [$($id),*].len()] = [$(Hook::$variant),*];
+
+            /// The hook with this id.
+            pub fn from_id(id: u64) -> Option<Hook> {
+                match id {
+                    $($id => Some(Hook::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// The command-line name (`net_rx`, ...).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Hook::$variant => $name,)*
+                }
+            }
+
+            /// The hook with this command-line name.
+            pub fn from_name(name: &str) -> Option<Hook> {
+                match name {
+                    $($name => Some(Hook::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// What a run returns when the program fails (SECURITY denies; the rest pass or count 0).
+            pub fn default_return(self) -> i32 {
+                match self {
+                    $(Hook::$variant => $default,)*
+                }
+            }
+
+            /// Whether the hook's `ctx` has the read methods (see [`has_read_methods`]).
+            fn read_methods(self) -> bool {
+                match self {
+                    $(Hook::$variant => $reads,)*
+                }
+            }
+
+            /// The fields of the hook's `ctx`, in order.
+            fn ctx_fields(self) -> &'static [&'static str] {
+                match self {
+                    $(Hook::$variant => &[$($field),*],)*
+                }
+            }
+        }
+    };
+}
+
+hooks! {
+    /// 1: tracepoints (observer).
+    Tracepoint = 1, "tracepoint", default_return: 0, read_methods: true,
+        ctx: ["tracepoint_id", "timestamp", "cpu", "pid", "data_len", "flags"];
+    /// 2: timers (observer).
+    Timer = 2, "timer", default_return: 0, read_methods: false,
+        ctx: ["timer_id", "period_us", "invocation_count", "timestamp", "flags"];
+    /// 3: received packets (decision: PASS 0, DROP 1, ABORT 2).
+    NetRx = 3, "net_rx", default_return: 0, read_methods: true,
+        ctx: ["ifindex", "pkt_len", "data_len", "l2_proto", "flags"];
+    /// 4: transmitted packets (as NET_RX).
+    NetTx = 4, "net_tx", default_return: 0, read_methods: true,
+        ctx: ["ifindex", "pkt_len", "data_len", "l2_proto", "flags"];
+    /// 5: security decisions (ALLOW 0, DENY 1, ABORT 2).
+    Security = 5, "security", default_return: 1, read_methods: true,
+        ctx: ["subject_id", "object_id", "action", "data_len", "flags"];
+    /// 6: platform-defined hooks.
+    Custom = 6, "custom", default_return: 0, read_methods: true,
+        ctx: ["custom_hook_id", "schema_version", "field_count", "data_len", "flags"];
+}
 
 /// A named field of a CUSTOM hook's context, as the host's descriptor table types it.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,8 +145,8 @@ impl HookInput {
     /// The hook's `ctx` fields and their values.
     pub fn fields(&self) -> Vec<(&'static str, f64)> {
         let len = self.data.as_ref().map_or(0, Vec::len) as f64;
-        let names = ctx_fields(self.hook);
-        names
+        self.hook
+            .ctx_fields()
             .iter()
             .map(|&n| {
                 let default = match n {
@@ -76,41 +165,11 @@ impl HookInput {
     }
 }
 
-/// The fields of `hook`'s `ctx`, in order.
-fn ctx_fields(hook: Hook) -> &'static [&'static str] {
-    match hook {
-        Hook::Tracepoint => &[
-            "tracepoint_id",
-            "timestamp",
-            "cpu",
-            "pid",
-            "data_len",
-            "flags",
-        ],
-        Hook::Timer => &[
-            "timer_id",
-            "period_us",
-            "invocation_count",
-            "timestamp",
-            "flags",
-        ],
-        Hook::NetRx | Hook::NetTx => &["ifindex", "pkt_len", "data_len", "l2_proto", "flags"],
-        Hook::Security => &["subject_id", "object_id", "action", "data_len", "flags"],
-        Hook::Custom => &[
-            "custom_hook_id",
-            "schema_version",
-            "field_count",
-            "data_len",
-            "flags",
-        ],
-    }
-}
-
 /// The fields of `hook` in the context blob, in order (see [`HookInput::to_blob`]): every field
 /// of its `ctx` but those the blob's length gives (`data_len`) or that describe a descriptor
 /// table (`field_count`). `timestamp` is a 64-bit value, every other field 32-bit.
 pub fn blob_fields(hook: Hook) -> Vec<&'static str> {
-    ctx_fields(hook)
+    hook.ctx_fields()
         .iter()
         .copied()
         .filter(|&n| n != "data_len" && n != "field_count")
@@ -133,7 +192,7 @@ pub fn blob_field_is_wide(name: &str) -> bool {
 
 /// Whether `hook`'s `ctx` has the read methods (`readU8`, ...).
 pub fn has_read_methods(hook: Hook) -> bool {
-    hook != Hook::Timer
+    hook.read_methods()
 }
 
 impl HookInput {

@@ -4,7 +4,8 @@
 //! - [`manifest`]: the CBOR manifest, read strictly and written byte-for-byte as the reference's
 //!   generator does.
 //! - [`sign`]: Ed25519 signatures over the bundle and the key files.
-//! - [`hook`]: what a hook hands a run, and the context blob both runtimes read.
+//! - [`hook`]: the hooks ([`hook::Hook`], one table of their ids, names, `ctx` fields and
+//!   defaults), what a hook hands a run, and the context blob both runtimes read.
 //! - [`runtime`]: what the QuickJS runtime and the lowering to eBPF share: the runtime's own
 //!   maps, record and ring sizes, helper and log limits.
 //! - [`Bundle::open`]: the load policy. Unlike the reference, CRCs are checked, and the

@@ -10,8 +10,9 @@
 //! - The helper budget of a run ([`helper_limit`]) and the prefixes of `mbpf.log` lines
 //!   ([`LOG_LEVELS`]).
 
-use super::manifest::{Manifest, MapKind};
-use oxbpf_helpers::Map;
+use super::manifest::{Manifest, MapDecl, MapKind};
+use oxbpf_helpers::map::RINGBUF_OVERWRITE;
+use oxbpf_helpers::{Map, MapDef, MapType};
 
 /// The ring `mbpf.emit` writes to (records `[u32 id][u32 len][data]`), shared by QuickJS and
 /// the lowered eBPF; full, it drops its oldest records.
@@ -51,6 +52,68 @@ pub fn written_name(name: &str) -> String {
 /// Whether a map of this kind has written flags.
 pub fn has_written_flags(kind: MapKind) -> bool {
     matches!(kind, MapKind::Array | MapKind::PercpuArray)
+}
+
+impl MapDecl {
+    /// The definition of the map this declaration makes, the one both paths create: arrays and
+    /// counters (an array of 8-byte values) with 4-byte keys; a RING a ring buffer with room for
+    /// `max_entries` records of `value_size` bytes (each with its 8-byte header) that drops its
+    /// oldest records when full, as the reference's does.
+    pub fn def(&self) -> MapDef {
+        let (map_type, key_size, value_size, max_entries) = match self.kind {
+            MapKind::Array => (MapType::Array, 4, self.value_size, self.max_entries),
+            MapKind::PercpuArray => (MapType::PercpuArray, 4, self.value_size, self.max_entries),
+            MapKind::Hash => (
+                MapType::Hash,
+                self.key_size,
+                self.value_size,
+                self.max_entries,
+            ),
+            MapKind::PercpuHash => (
+                MapType::PercpuHash,
+                self.key_size,
+                self.value_size,
+                self.max_entries,
+            ),
+            MapKind::LruHash => (
+                MapType::LruHash,
+                self.key_size,
+                self.value_size,
+                self.max_entries,
+            ),
+            MapKind::Counter => (MapType::Array, 4, 8, self.max_entries),
+            MapKind::Ring => {
+                let record = u64::from(self.value_size).next_multiple_of(8) + 8;
+                let bytes = u64::from(self.max_entries) * record;
+                let size = bytes.clamp(4096, 1 << 30).next_power_of_two() as u32;
+                (MapType::RingBuf, 0, 0, size)
+            }
+        };
+        let flags = if self.kind == MapKind::Ring {
+            RINGBUF_OVERWRITE
+        } else {
+            0
+        };
+        MapDef::new(&self.name, map_type, key_size, value_size, max_entries).with_flags(flags)
+    }
+
+    /// The definition of the written flags of this array ([`written_name`]): one byte per
+    /// index.
+    pub fn written_def(&self) -> MapDef {
+        MapDef::new(
+            written_name(&self.name),
+            MapType::Array,
+            4,
+            1,
+            self.max_entries,
+        )
+    }
+}
+
+/// The definition of the [`EMIT_RING`]: [`EMIT_RING_BYTES`], dropping its oldest records when
+/// full.
+pub fn emit_ring_def() -> MapDef {
+    MapDef::new(EMIT_RING, MapType::RingBuf, 0, 0, EMIT_RING_BYTES).with_flags(RINGBUF_OVERWRITE)
 }
 
 /// Whether `map` is one of the runtime's own (written flags, emit ring, lowered globals), not a

@@ -4,7 +4,7 @@
 
 use super::{
     Atom, BC_VERSION, BUILTIN_ATOMS, BytecodeError, ClosureVar, Constant, DebugInfo, FIRST_ATOM,
-    Format, Function, Instr, Module, OPCODES, Operand, VarDef,
+    Format, Function, Instr, Module, Opcode, Operand, VarDef,
 };
 
 /// Object tags.
@@ -24,22 +24,6 @@ const EXPORT_LOCAL: u8 = 0;
 const MAX_DEPTH: usize = 64;
 /// Bit 31 marks an integer atom.
 const ATOM_INT: u32 = 1 << 31;
-
-/// Bytes of the operands of `format`.
-pub(super) fn operand_width(format: Format) -> usize {
-    use Format::*;
-    match format {
-        None | NoneInt | NoneLoc | NoneArg | NoneVarRef | Npopx => 0,
-        U8 | I8 | Loc8 | Const8 | Label8 => 1,
-        U16 | I16 | Label16 | Npop | Loc | Arg | VarRef => 2,
-        NpopU16 | U32 | I32 | Const | Label | Atom => 4,
-        AtomU8 => 5,
-        AtomU16 | LabelU16 => 6,
-        U32x2 => 8,
-        AtomLabelU8 => 9,
-        AtomLabelU16 => 10,
-    }
-}
 
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -436,13 +420,12 @@ impl Reader<'_> {
         let mut labels = Vec::new();
         while pc < b.len() {
             let at = base + pc;
-            let opcode = b[pc];
-            let info = OPCODES
-                .get(opcode as usize)
-                .ok_or_else(|| self.err_at(at, format!("unknown opcode {opcode}")))?;
-            let size = 1 + operand_width(info.format);
+            let byte = b[pc];
+            let opcode = Opcode::from_byte(byte)
+                .ok_or_else(|| self.err_at(at, format!("unknown opcode {byte}")))?;
+            let size = opcode.size();
             let ops = b.get(pc + 1..pc + size).ok_or_else(|| {
-                self.err_at(at, format!("`{}` runs past the end of the code", info.name))
+                self.err_at(at, format!("`{opcode}` runs past the end of the code"))
             })?;
             let u16_at = |i: usize| i64::from(u16::from_le_bytes([ops[i], ops[i + 1]]));
             let u32_at =
@@ -453,12 +436,10 @@ impl Reader<'_> {
                 u32::try_from(target)
                     .ok()
                     .filter(|&t| (t as usize) < b.len())
-                    .ok_or_else(|| {
-                        self.err_at(at, format!("`{}` jumps outside the code", info.name))
-                    })
+                    .ok_or_else(|| self.err_at(at, format!("`{opcode}` jumps outside the code")))
             };
             use Format::*;
-            let operand = match info.format {
+            let operand = match opcode.format() {
                 None | NoneInt | NoneLoc | NoneArg | NoneVarRef | Npopx => Operand::None,
                 U8 | Loc8 | Const8 => Operand::Int(i64::from(ops[0])),
                 I8 => Operand::Int(i64::from(ops[0] as i8)),

@@ -23,7 +23,10 @@
 //!   `call %rN`, `call local TARGET`, `call runtime N`, `exit`, and atomics
 //!   `lock [fetch] add|or|and|xor[32] [mem], %rN`, `lock xchg[32] ...`, `lock cmpxchg[32] ...`.
 
+mod hex;
 mod operand;
+
+pub use hex::{HexError, parse_hex};
 
 use crate::isa::{
     AluOp, AtomicOp, ByteOrder, Cond, Imm64Kind, Insn, Operand, PacketMode, Size, Width,

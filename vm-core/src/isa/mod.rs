@@ -540,6 +540,21 @@ pub enum Insn {
 }
 
 impl Insn {
+    /// For an `lddw` of a map or of the address in a map's value, by file descriptor or by
+    /// index (`src` 1, 2, 5 or 6): the map's number (the low half of the immediate) and, for a
+    /// value address, the byte offset in the value (the high half).
+    pub fn map_reference(&self) -> Option<(u32, Option<u32>)> {
+        let Insn::LoadImm64 { kind, imm, .. } = *self else {
+            return None;
+        };
+        let value = match kind {
+            Imm64Kind::MapFd | Imm64Kind::MapIdx => false,
+            Imm64Kind::MapValue | Imm64Kind::MapIdxValue => true,
+            _ => return None,
+        };
+        Some((imm as u32, value.then_some((imm >> 32) as u32)))
+    }
+
     /// The register the instruction writes, if any (including fetching atomics and implicit `r0`).
     pub fn written_reg(&self) -> Option<Reg> {
         match *self {

@@ -21,8 +21,8 @@ pub use header::{FORMAT, Header, SECTION, program_hash};
 use crate::isa::Target;
 use crate::runtime::CompiledExecutable;
 #[cfg(feature = "compile")]
-use oxbpf_core::{Backend, PrepareError};
-use oxbpf_core::{Executable, HelperRegistry, Program};
+use oxbpf_core::Backend;
+use oxbpf_core::{Executable, HelperRegistry, PrepareError, Program};
 use std::sync::Arc;
 
 /// Why an AOT object could not be written or loaded.
@@ -86,6 +86,9 @@ pub enum AotError {
     /// The embedded program failed its load-time checks.
     #[error("embedded program: {0}")]
     Program(String),
+    /// The embedded program could not be made ready to run (a helper it calls is missing).
+    #[error("embedded program: {}", .0.message)]
+    Prepare(PrepareError),
 }
 
 /// Reads an object's header without loading its code.
@@ -136,8 +139,7 @@ pub fn load(
         return Err(AotError::ProgramMismatch);
     }
     let code = load::map(object)?;
-    let exe = CompiledExecutable::new("aot", program, helpers, code)
-        .map_err(|e| AotError::Program(e.message))?;
+    let exe = CompiledExecutable::new("aot", program, helpers, code).map_err(AotError::Prepare)?;
     Ok(Box::new(exe))
 }
 
@@ -158,9 +160,14 @@ impl Backend for Aot {
         program: Arc<Program>,
         helpers: Arc<HelperRegistry>,
     ) -> Result<Box<dyn Executable>, PrepareError> {
-        let error = |e: AotError| PrepareError {
-            backend: "aot",
-            message: e.to_string(),
+        let error = |e: AotError| match e {
+            // A missing helper stays one.
+            AotError::Prepare(p) => PrepareError {
+                backend: "aot",
+                message: format!("embedded program: {}", p.message),
+                ..p
+            },
+            e => PrepareError::compile("aot", e.to_string()),
         };
         let object = compile(&program, Target::Host).map_err(error)?;
         load(&object, program, helpers).map_err(error)
