@@ -63,6 +63,9 @@ pub enum Error {
     /// the bundle lacks).
     #[error("bundle: lowered eBPF: {0}")]
     Lowered(String),
+    /// A program type's context could not be built.
+    #[error("context: {0}")]
+    Context(crate::context::ContextError),
     /// A map of an ELF object could not be created.
     #[error("map `{name}`: {error}")]
     Map {

@@ -35,7 +35,8 @@ pub struct ReadmeDoctests;
 pub use oxbpf_core::{
     Access, Arg, Backend, Config, Executable, Execution, HelperContext, HelperRegistry,
     HelperResult, HelperStop, Insn, LoadError, MapArg, MapTypes, NativeEntry, PrepareError,
-    PrepareErrorKind, Program, Proto, Ret, StackBuffer, Trap, TrapCode, TrapKind, asm, isa,
+    PrepareErrorKind, Program, ProgramType, Proto, Ret, StackBuffer, Trap, TrapCode, TrapKind, asm,
+    catalogue, isa, program_type,
 };
 pub use oxbpf_cranelift::aot;
 #[cfg(feature = "jit")]
@@ -46,7 +47,8 @@ pub use oxbpf_interp::Interpreter;
 #[cfg(feature = "mbpf")]
 pub use oxbpf_loader::mbpf;
 pub use oxbpf_loader::{
-    ElfError, ElfObject, LinkedProgram, MapSpec, ProgramInfo, RelocationInfo, write_object,
+    ElfError, ElfObject, FuncInfo, LineInfo, LinkedProgram, MapInit, MapSpec, ProgramInfo,
+    RelocationInfo, write_object,
 };
 #[cfg(feature = "mbpf")]
 pub use oxbpf_lower as lower;
@@ -59,6 +61,7 @@ pub use oxbpf_verifier::{
 
 #[cfg(feature = "mbpf")]
 mod bundle;
+pub mod context;
 mod error;
 mod host_maps;
 mod loaded;

@@ -1,7 +1,10 @@
 //! [`Object`]: an eBPF ELF object with its maps created, from which its programs load.
 
 use crate::pipeline::Linked;
-use crate::{ElfObject, Error, LoadError, Loaded, Map, MapSet, ProgramInfo, Verified, Vm};
+use crate::{
+    ContextSpec, ElfObject, Error, LoadError, Loaded, Map, MapError, MapInit, MapSet, ProgramInfo,
+    ProgramType, Verified, Vm,
+};
 use std::sync::Arc;
 
 /// An eBPF ELF object with its maps created: its programs load from it and share them, and the
@@ -33,6 +36,23 @@ impl Object {
             }
             maps.add(map);
         }
+        // The maps of maps the object fills: each slot with one of the object's maps.
+        let all: Vec<Arc<Map>> = maps.iter().cloned().collect();
+        for (spec, map) in elf.maps().iter().zip(&all) {
+            for (slot, init) in &spec.initial {
+                if let MapInit::Map(i) = init {
+                    let inner = all.get(*i).ok_or_else(|| Error::Map {
+                        name: spec.name().to_owned(),
+                        error: MapError::Invalid(format!("slot {slot}: no map {i}")),
+                    })?;
+                    map.set_inner(&slot.to_le_bytes(), inner.clone())
+                        .map_err(|error| Error::Map {
+                            name: spec.name().to_owned(),
+                            error,
+                        })?;
+                }
+            }
+        }
         Ok(Object { elf, maps })
     }
 
@@ -54,6 +74,35 @@ impl Object {
     /// The map named `name`.
     pub fn map(&self, name: &str) -> Option<&Arc<Map>> {
         self.maps.get(name)
+    }
+
+    /// Loads every program of the object on `vm` (see [`load`](Self::load)), by name, and puts
+    /// the tail-call targets its program arrays name (BTF `.maps` `values`, iproute2's `N/M`
+    /// sections) into their slots, as libbpf and iproute2 do when they load an object.
+    pub fn load_all(&self, vm: &Vm) -> Result<Vec<(String, Loaded)>, Error> {
+        let mut loaded = Vec::new();
+        for p in self.elf.programs() {
+            loaded.push((p.name.clone(), self.load(vm, Some(&p.name))?));
+        }
+        let all: Vec<Arc<Map>> = self.maps.iter().cloned().collect();
+        for (spec, map) in self.elf.maps().iter().zip(&all) {
+            for (slot, init) in &spec.initial {
+                if let MapInit::Program(name) = init {
+                    let bad = |error| Error::Map {
+                        name: spec.name().to_owned(),
+                        error,
+                    };
+                    let target = loaded.iter().find(|(n, _)| n == name).ok_or_else(|| {
+                        bad(MapError::Invalid(format!(
+                            "slot {slot}: no program `{name}`"
+                        )))
+                    })?;
+                    map.set_program(*slot, target.1.shared_executable())
+                        .map_err(bad)?;
+                }
+            }
+        }
+        Ok(loaded)
     }
 
     /// Links, checks and prepares program `program` (a function or section name; `None` for the
@@ -84,7 +133,45 @@ impl Object {
     fn link(&self, vm: &Vm, program: Option<&str>) -> Result<Linked, Error> {
         let linked = self.elf.program(program)?;
         let insns = oxbpf_core::isa::decode(&linked.bytecode).map_err(LoadError::from)?;
-        let helpers = vm.helpers_over(&self.maps);
-        vm.link_over_maps(insns, &self.maps, helpers, linked.bounded_loops)
+        let mut helpers = vm.helpers_over(&self.maps);
+        // The section's type, unless the host chose one for every program.
+        let section_type = self
+            .section_type(&linked.name, &linked.section)
+            .filter(|_| vm.program_type().is_none() && vm.section_types());
+        if let Some(t) = section_type {
+            crate::vm::add_type_helpers(&mut helpers, t);
+        }
+        let mut out = vm.link_over_maps(insns, &self.maps, helpers, linked.bounded_loops)?;
+        if let Some(t) = section_type {
+            out.context = Some(ContextSpec::of_type(t, None));
+        }
+        out.lines = linked.lines;
+        Ok(out)
+    }
+
+    /// The type of program `program` (a function or section name; `None` for the first) as it
+    /// loads on `vm`: the one the host chose ([`Vm::set_program_type`]), or else what its
+    /// section says (`SEC("xdp")`), if anything.
+    pub fn program_type(
+        &self,
+        vm: &Vm,
+        program: Option<&str>,
+    ) -> Result<Option<ProgramType>, Error> {
+        if let Some(t) = vm.program_type() {
+            return Ok(Some(t));
+        }
+        if !vm.section_types() {
+            return Ok(None);
+        }
+        let linked = self.elf.program(program)?;
+        Ok(self.section_type(&linked.name, &linked.section))
+    }
+
+    fn section_type(&self, name: &str, section: &str) -> Option<ProgramType> {
+        self.elf
+            .programs()
+            .iter()
+            .find(|p| p.name == name && p.section == section)
+            .and_then(|p| p.program_type)
     }
 }

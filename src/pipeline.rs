@@ -3,7 +3,9 @@
 //! program linked and checked ([`Linked`]), verified when the VM verifies, marked with the
 //! proofs, prepared by the backend ([`Loaded::prepare`]).
 
-use crate::{Error, Loaded, Map, MapDef, MapLoad, MapSet, Verified, Vm};
+use crate::{
+    ContextSpec, Error, LineInfo, Loaded, Map, MapDef, MapLoad, MapSet, Verified, VerifyError, Vm,
+};
 use oxbpf_core::isa::Imm64Kind;
 use oxbpf_core::{HelperRegistry, Insn, Program};
 use std::sync::Arc;
@@ -26,6 +28,11 @@ pub(crate) struct Linked {
     pub(crate) maps: MapSet,
     pub(crate) map_defs: Vec<MapDef>,
     pub(crate) facts: LinkFacts,
+    /// The context the program's type gives it, over the VM's verifier settings (an ELF
+    /// program's section type).
+    pub(crate) context: Option<ContextSpec>,
+    /// The source lines of its instructions, where the object carries them (`.BTF.ext`).
+    pub(crate) lines: Vec<LineInfo>,
 }
 
 impl Linked {
@@ -37,6 +44,8 @@ impl Linked {
             maps: MapSet::new(),
             map_defs: Vec::new(),
             facts: LinkFacts::default(),
+            context: None,
+            lines: Vec::new(),
         }
     }
 }
@@ -56,6 +65,22 @@ fn map_loads(insns: &[Insn]) -> Vec<MapLoad> {
             })
         })
         .collect()
+}
+
+/// What the verifier knows of `maps`: their definitions in the order `lddw`s number them, then
+/// the templates of the maps the maps of maps among them hold (what a lookup in one gives).
+fn map_defs(maps: &MapSet) -> Vec<MapDef> {
+    let mut defs: Vec<MapDef> = maps.iter().map(|m| m.def().clone()).collect();
+    let inner: Vec<MapDef> = defs
+        .iter()
+        .filter_map(|d| d.inner.as_deref().cloned())
+        .collect();
+    for d in inner {
+        if !defs.contains(&d) {
+            defs.push(d);
+        }
+    }
+    defs
 }
 
 /// Points every `lddw` of a map in `loads` at it, in place: the map's handle, or the address of
@@ -108,18 +133,28 @@ impl Vm {
             program,
             helpers,
             maps: maps.clone(),
-            map_defs: maps.iter().map(|m| m.def().clone()).collect(),
+            map_defs: map_defs(maps),
             facts: LinkFacts {
                 map_loads,
                 bounded_loops,
             },
+            context: None,
+            lines: Vec::new(),
         })
     }
 
     /// Verifies `linked` (when [`Config::verify`](crate::Config::verify) is on), marks its
     /// proofs and prepares it on this VM's backend.
     pub(crate) fn load_linked(&self, linked: Linked) -> Result<Loaded, Error> {
-        let program = if self.config().verify {
+        // A program whose context holds packet pointers narrower than an address reads them
+        // through the rewrite its proofs give: it is verified whatever the configuration says,
+        // as Linux verifies every program.
+        let context = linked
+            .context
+            .as_ref()
+            .unwrap_or(&self.verifier_settings().context);
+        let needs_proofs = context.layout.is_some_and(|l| l.packet.is_some());
+        let program = if self.config().verify || needs_proofs {
             let proofs = self.verify_linked(&linked, false).0?.proofs().clone();
             linked.program.with_proofs(proofs)
         } else {
@@ -145,7 +180,13 @@ impl Vm {
             helpers: &linked.helpers,
             maps: linked.map_defs.clone(),
             map_loads: linked.facts.map_loads.clone(),
-            settings: self.verifier_settings().clone(),
+            settings: {
+                let mut s = self.verifier_settings().clone();
+                if let Some(c) = &linked.context {
+                    s.context = c.clone();
+                }
+                s
+            },
             bounded_loops: linked.facts.bounded_loops.clone(),
         };
         let (r, lines) = if log {
@@ -153,6 +194,26 @@ impl Vm {
         } else {
             (oxbpf_verifier::verify(&linked.program, &env), Vec::new())
         };
-        (r.map_err(Error::from), lines)
+        (
+            r.map_err(|e| Error::from(at_source(e, &linked.lines))),
+            lines,
+        )
     }
+}
+
+/// `e` with the source line of its instruction, where `lines` has one: `(file.c:42:
+/// `source`)` after the reason, as Linux's verifier log shows the line before an instruction.
+fn at_source(mut e: VerifyError, lines: &[LineInfo]) -> VerifyError {
+    let after = lines.partition_point(|l| l.insn <= e.pc);
+    if let Some(l) = after.checked_sub(1).map(|i| &lines[i])
+        && l.line != 0
+    {
+        let file = l.file.rsplit('/').next().unwrap_or(&l.file);
+        e.reason = if l.source.is_empty() {
+            format!("{} ({file}:{})", e.reason, l.line)
+        } else {
+            format!("{} ({file}:{}: `{}`)", e.reason, l.line, l.source.trim())
+        };
+    }
+    e
 }

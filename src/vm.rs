@@ -1,7 +1,10 @@
 //! [`Vm`]: a backend, a configuration, helpers and verifier settings, from which programs load.
 
 use crate::pipeline::Linked;
-use crate::{Error, HostEnv, Loaded, MapSet, Object, Proto, Verified, VerifierSettings, aot};
+use crate::{
+    ContextSpec, Error, HostEnv, Loaded, MapSet, Object, ProgramType, Proto, Verified,
+    VerifierSettings, aot,
+};
 use oxbpf_core::{Backend, Config, HelperContext, HelperRegistry, HelperResult, Program};
 use std::sync::Arc;
 
@@ -13,6 +16,10 @@ pub struct Vm {
     helpers: HelperRegistry,
     host: HostEnv,
     verifier: VerifierSettings,
+    /// The program type the host chose for every program, over what an object's sections say.
+    program_type: Option<ProgramType>,
+    /// Whether an ELF program's section gives it its type (when the host chose none).
+    section_types: bool,
 }
 
 impl std::fmt::Debug for Vm {
@@ -40,6 +47,8 @@ impl Vm {
             helpers: HelperRegistry::new(),
             host: HostEnv::default(),
             verifier: VerifierSettings::default(),
+            program_type: None,
+            section_types: true,
         })
     }
 
@@ -111,6 +120,38 @@ impl Vm {
     /// The verifier's settings (used when [`Config::verify`] is on).
     pub fn verifier_mut(&mut self) -> &mut VerifierSettings {
         &mut self.verifier
+    }
+
+    /// Makes every program this VM loads a program of type `t`: the verifier checks its
+    /// context as the type's structure ([`ContextSpec::of_type`]), whatever the sections of an
+    /// object say. `None` undoes it: an ELF program's section gives its type (see
+    /// [`use_section_types`](Self::use_section_types)), other programs get raw memory.
+    pub fn set_program_type(&mut self, t: Option<ProgramType>) {
+        self.program_type = t;
+        if let Some(t) = t {
+            add_type_helpers(&mut self.helpers, t);
+        }
+        self.verifier.context = match t {
+            Some(t) => ContextSpec::of_type(t, None),
+            None => ContextSpec::raw_memory(),
+        };
+    }
+
+    /// The program type the host chose ([`set_program_type`](Self::set_program_type)).
+    pub fn program_type(&self) -> Option<ProgramType> {
+        self.program_type
+    }
+
+    /// Whether an ELF program's section name gives its type, as libbpf's `SEC()` names do
+    /// (`xdp`, `tc`, `kprobe/...`; on by default). Off, ELF programs get the context the
+    /// verifier settings describe (raw memory by default) unless the host chose a type.
+    pub fn use_section_types(&mut self, on: bool) {
+        self.section_types = on;
+    }
+
+    /// Whether sections give ELF programs their types.
+    pub fn section_types(&self) -> bool {
+        self.section_types
     }
 
     /// The verifier's settings.
@@ -189,5 +230,18 @@ impl Vm {
         let helpers = Arc::new(self.helpers.clone());
         let exe = aot::load(object, program, helpers.clone())?;
         Ok(Loaded::new(exe.into(), helpers, MapSet::new()))
+    }
+}
+
+/// Adds to `helpers` the helpers oxbpf implements for programs of type `t` that `helpers` lacks
+/// (the host's take precedence): for a packet type, the packet helpers
+/// ([`oxbpf_helpers::standard::register_packet`]).
+pub(crate) fn add_type_helpers(helpers: &mut HelperRegistry, t: ProgramType) {
+    let mut own = HelperRegistry::new();
+    oxbpf_helpers::standard::register_packet(&mut own, t);
+    for h in own.iter() {
+        if !helpers.contains(h.id) {
+            helpers.register_with_proto(h.id, &h.name, h.proto, h.func.clone());
+        }
     }
 }

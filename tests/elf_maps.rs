@@ -23,6 +23,14 @@ fn fixture(name: &str, version: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// `vm` with the context of every program raw memory: these fixtures' programs (in `xdp`,
+/// `socket` and `tracepoint` sections) read their context as bytes, not as the structure
+/// their section names.
+fn raw_vm(mut vm: Vm) -> Vm {
+    vm.use_section_types(false);
+    vm
+}
+
 fn u32_key(k: u32) -> Vec<u8> {
     k.to_le_bytes().to_vec()
 }
@@ -35,7 +43,7 @@ fn u64_of(v: &[u8]) -> u64 {
 fn each(name: &str, mut f: impl FnMut(&str, &Vm, &Object)) {
     for backend in BACKENDS {
         for version in VERSIONS {
-            let vm = Vm::new(backend).unwrap();
+            let vm = raw_vm(Vm::new(backend).unwrap());
             let obj = vm.open_elf(&fixture(name, version)).unwrap();
             f(&format!("{backend} {name}-{version}"), &vm, &obj);
         }
@@ -177,7 +185,7 @@ fn bpf_loop_runs_its_callback() {
 #[test]
 fn lru_keeps_the_recent_keys_and_printk_reaches_the_sink() {
     for backend in BACKENDS {
-        let mut vm = Vm::new(backend).unwrap();
+        let mut vm = raw_vm(Vm::new(backend).unwrap());
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = lines.clone();
         vm.host_env_mut().trace = Arc::new(move |l: &str| sink.lock().unwrap().push(l.to_owned()));
@@ -286,7 +294,7 @@ fn rodata_is_read_only_to_programs() {
         verify: false,
         ..oxbpf::Config::default()
     };
-    let vm = Vm::with_config("interp", config).unwrap();
+    let vm = raw_vm(Vm::with_config("interp", config).unwrap());
     let obj = vm.open_elf(&fixture("maps", "clang19-v4")).unwrap();
     let rodata = obj.map(".rodata").unwrap();
     let addr = rodata.value_addr(0).unwrap();
@@ -318,7 +326,7 @@ fn mutated_clang_objects_never_panic() {
         instruction_budget: Some(5_000),
         ..oxbpf::Config::default()
     };
-    let vm = Vm::with_config("interp", config).unwrap();
+    let vm = raw_vm(Vm::with_config("interp", config).unwrap());
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move || {
         x ^= x << 13;
@@ -404,7 +412,7 @@ fn pinning_is_part_of_a_maps_definition() {
     );
     // The pinned map works like any other, on every backend.
     for backend in BACKENDS {
-        let vm = Vm::new(backend).unwrap();
+        let vm = raw_vm(Vm::new(backend).unwrap());
         let obj = vm.open_elf(&bytes).unwrap();
         let prog = obj.load(&vm, Some("count")).unwrap();
         assert_eq!(prog.execute(&mut []).unwrap(), 0, "{backend}: first run");

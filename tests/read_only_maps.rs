@@ -16,12 +16,16 @@ const VALUE: u64 = 7;
 /// `-EPERM`, as the program's C `int` result.
 const EPERM: i32 = -1;
 
+/// A VM on `backend`, verifying or not. The fixture's programs are in `xdp` sections but do
+/// not read their context (they would be XDP programs, always verified): raw memory.
 fn vm(backend: &str, verify: bool) -> Vm {
     let config = Config {
         verify,
         ..Config::default()
     };
-    Vm::with_config(backend, config).unwrap()
+    let mut vm = Vm::with_config(backend, config).unwrap();
+    vm.use_section_types(false);
+    vm
 }
 
 fn key() -> [u8; 4] {

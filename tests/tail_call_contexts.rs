@@ -20,6 +20,8 @@ fn packet_context() -> ContextSpec {
             data_end: 8,
             width: 8,
         }),
+        layout: None,
+        program_type: None,
     }
 }
 

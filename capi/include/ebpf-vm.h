@@ -284,6 +284,19 @@ void ebpf_unload_code(struct ebpf_vm *vm);
 int ebpf_exec(const struct ebpf_vm *vm, void *mem, size_t mem_len, uint64_t *bpf_return_value);
 
 /**
+ * Runs the loaded program, of a type whose context holds a packet (XDP, or the __sk_buff types:
+ * socket filters, traffic control, cgroup skb, lightweight tunnels, sockmap streams), over the
+ * *len bytes at packet: the program gets its type's structure (struct xdp_md, struct
+ * __sk_buff) with the packet behind it, headroom before it and room after it. Afterwards
+ * packet[0..*len] holds the packet as the program left it (moved or resized by its helpers,
+ * at most capacity bytes) and *bpf_return_value its verdict (XDP_PASS, TC_ACT_OK, ...).
+ * Returns 0; -1 if the run trapped, no code is loaded, the code's type has no packet, or an
+ * argument is bad.
+ */
+int oxbpf_exec_packet(const struct ebpf_vm *vm, uint8_t *packet, size_t *len, size_t capacity,
+                      uint64_t *bpf_return_value);
+
+/**
  * The loaded program as a native function (compiled with the JIT when the VM's backend is the
  * interpreter). Valid until the code is unloaded or the VM destroyed. Returns NULL with *errmsg
  * set on failure.
@@ -434,6 +447,29 @@ int oxbpf_register_helper(struct ebpf_vm *vm, unsigned int index, const char *na
  * handle.
  */
 int oxbpf_allow_unknown_helpers(struct ebpf_vm *vm, bool allow);
+
+/** Program types by Linux's ids (enum bpf_prog_type), those oxbpf describes the context of. */
+#define OXBPF_PROG_TYPE_RAW (-1)
+#define OXBPF_PROG_TYPE_FROM_SECTION 0
+#define OXBPF_PROG_TYPE_SOCKET_FILTER 1
+#define OXBPF_PROG_TYPE_KPROBE 2
+#define OXBPF_PROG_TYPE_SCHED_CLS 3
+#define OXBPF_PROG_TYPE_SCHED_ACT 4
+#define OXBPF_PROG_TYPE_TRACEPOINT 5
+#define OXBPF_PROG_TYPE_XDP 6
+#define OXBPF_PROG_TYPE_PERF_EVENT 7
+#define OXBPF_PROG_TYPE_CGROUP_SKB 8
+#define OXBPF_PROG_TYPE_RAW_TRACEPOINT 17
+
+/**
+ * Chooses the type of the programs loaded afterwards: a Linux program type id (the verifier
+ * then checks the context as that type's structure, e.g. struct xdp_md for
+ * OXBPF_PROG_TYPE_XDP), OXBPF_PROG_TYPE_FROM_SECTION (the default: an ELF program's section
+ * decides, as libbpf's SEC() names do; other programs get raw memory) or OXBPF_PROG_TYPE_RAW
+ * (raw memory, r1 = mem and r2 = its length, whatever the section). Returns 0, or -1 for an
+ * unknown type or a bad handle.
+ */
+int oxbpf_set_program_type(struct ebpf_vm *vm, int program_type);
 
 /**
  * Lets verified programs loaded afterwards hand host addresses to the host (allow true): a

@@ -76,6 +76,8 @@ pub(crate) struct Compiled {
 pub(crate) struct Code {
     pub loaded: Loaded,
     pub compiled: Vec<Compiled>,
+    /// The program's type, when it has one (the VM's choice, or its ELF section's).
+    pub program_type: Option<oxbpf::ProgramType>,
 }
 
 /// Everything calls that change the VM change.

@@ -23,7 +23,9 @@ mod vm;
 
 pub use compiled::{ebpf_aot_compile, ebpf_compile, ebpf_load_aot_object};
 pub use handle::VmState;
-pub use load::{ebpf_exec, ebpf_load, ebpf_load_elf, ebpf_unload_code, oxbpf_verify};
+pub use load::{
+    ebpf_exec, ebpf_load, ebpf_load_elf, ebpf_unload_code, oxbpf_exec_packet, oxbpf_verify,
+};
 pub use maps::{
     OxbpfMapInfo, oxbpf_map_create, oxbpf_map_delete, oxbpf_map_find, oxbpf_map_info,
     oxbpf_map_lookup, oxbpf_map_next_key, oxbpf_map_update, oxbpf_ringbuf_drain,
@@ -35,5 +37,5 @@ pub use vm::{
     ebpf_set_lddw_helpers, ebpf_set_pointer_secret, ebpf_set_unwind_function_index,
     ebpf_toggle_bounds_check, ebpf_unregister, oxbpf_allow_pointer_leaks,
     oxbpf_allow_unknown_helpers, oxbpf_register_helper, oxbpf_set_instruction_budget,
-    oxbpf_toggle_verify,
+    oxbpf_set_program_type, oxbpf_toggle_verify,
 };

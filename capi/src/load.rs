@@ -122,9 +122,16 @@ pub unsafe extern "C" fn ebpf_load(
 
 /// Makes `loaded` the VM's code.
 pub(crate) fn install(inner: &mut Inner, loaded: Loaded) {
+    let program_type = inner.vm.program_type();
+    install_typed(inner, loaded, program_type);
+}
+
+/// Makes `loaded`, of type `program_type`, the VM's code.
+fn install_typed(inner: &mut Inner, loaded: Loaded, program_type: Option<oxbpf::ProgramType>) {
     inner.code = Some(Code {
         loaded,
         compiled: Vec::new(),
+        program_type,
     });
 }
 
@@ -158,9 +165,14 @@ pub unsafe extern "C" fn ebpf_load_elf(
                 return Err(occupied());
             }
             let elf = elf.ok_or("ELF object is NULL")?;
-            let loaded = inner.vm.load_elf(elf, name?).map_err(|e| e.to_string())?;
+            let name = name?;
+            let obj = inner.vm.open_elf(elf).map_err(|e| e.to_string())?;
+            let program_type = obj
+                .program_type(&inner.vm, name)
+                .map_err(|e| e.to_string())?;
+            let loaded = obj.load(&inner.vm, name).map_err(|e| e.to_string())?;
             *write(&s.shared.code_maps) = loaded.maps().clone();
-            install(&mut inner, loaded);
+            install_typed(&mut inner, loaded, program_type);
             Ok(())
         })
         .unwrap_or_else(|| Err("not a live VM handle".to_owned()));
@@ -219,6 +231,64 @@ pub unsafe extern "C" fn ebpf_exec(
                 }
                 None => -1,
             }
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// Runs the loaded program, of a type with a packet (XDP, the `__sk_buff` types), over the
+/// packet in `packet[..*len]` (see the header).
+///
+/// # Safety
+/// A non-NULL `packet` must point to `capacity` writable bytes, a non-NULL `len` and
+/// `bpf_return_value` must be writable, and none may be accessed by anyone else during the run.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_exec_packet(
+    vm: *const VmState,
+    packet: *mut u8,
+    len: *mut usize,
+    capacity: usize,
+    bpf_return_value: *mut u64,
+) -> i32 {
+    guard(-1, || {
+        if bpf_return_value.is_null() || len.is_null() {
+            return -1;
+        }
+        // SAFETY: checked non-NULL; the caller guarantees it is readable and writable.
+        let n = unsafe { len.read() };
+        if n > capacity {
+            return -1;
+        }
+        // SAFETY: the caller guarantees `capacity` writable, unaliased bytes at `packet`.
+        let Some(buf) = (unsafe { ffi::bytes_mut(packet, capacity) }) else {
+            return -1;
+        };
+        with_vm(vm, |s| {
+            let inner = s.read();
+            let Some(code) = &inner.code else {
+                return -1;
+            };
+            let Some(t) = code.program_type else {
+                return -1;
+            };
+            let Ok(mut ctx) = oxbpf::context::PacketContext::new(t, &buf[..n]) else {
+                return -1;
+            };
+            let result = ctx.run(&code.loaded);
+            let Some(r0) = finish_run(&s.shared, result) else {
+                return -1;
+            };
+            let out = ctx.packet();
+            if out.len() > capacity {
+                return -1;
+            }
+            buf[..out.len()].copy_from_slice(out);
+            // SAFETY: both checked non-NULL; the caller guarantees they are writable.
+            unsafe {
+                len.write(out.len());
+                bpf_return_value.write(r0);
+            }
+            0
         })
         .unwrap_or(-1)
     })

@@ -117,6 +117,41 @@ pub unsafe extern "C" fn oxbpf_toggle_verify(vm: *mut VmState, enable: bool) -> 
     })
 }
 
+/// Chooses the type of the programs loaded afterwards (see the header): a Linux program type
+/// id, 0 for "an ELF program's section decides, raw memory otherwise" (the default), -1 for raw
+/// memory always.
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_set_program_type(vm: *mut VmState, program_type: i32) -> i32 {
+    guard(-1, || {
+        let chosen = match program_type {
+            -1 => None,
+            0 => Some(None),
+            id => match u32::try_from(id).ok().and_then(oxbpf::ProgramType::from_id) {
+                Some(t) => Some(Some(t)),
+                None => return -1,
+            },
+        };
+        with_vm(vm, |s| {
+            let mut inner = s.write();
+            match chosen {
+                None => {
+                    inner.vm.set_program_type(None);
+                    inner.vm.use_section_types(false);
+                }
+                Some(t) => {
+                    inner.vm.set_program_type(t);
+                    inner.vm.use_section_types(true);
+                }
+            }
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
 /// Lets verified programs loaded afterwards call helpers without a prototype (the verifier
 /// then assumes the worst of each such call), or refuses them again (the default).
 ///

@@ -1,7 +1,8 @@
 //! The subcommands.
 
 use crate::input::{self, Format};
-use oxbpf::{BACKENDS, Config, Vm};
+use oxbpf::context::PacketContext;
+use oxbpf::{BACKENDS, Config, ProgramType, Vm};
 use oxbpf_conformance::runner::{Outcome, Totals, data_files, run_file};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -26,6 +27,13 @@ pub struct RunArgs {
     /// For an ELF object: the program to run, by function or section name (default: the first).
     #[arg(long = "program", value_name = "NAME")]
     name: Option<String>,
+    /// The program's type, as Linux names it without `BPF_PROG_TYPE_` (`xdp`, `sched_cls`,
+    /// `socket_filter`, `kprobe`, `tracepoint`, ...), or `raw` for raw memory. Its context is
+    /// the type's structure: for XDP and the `__sk_buff` types over the packet --mem gives (the
+    /// action is printed after r0), for the others --mem is the structure's bytes. Default: an
+    /// ELF program's section decides (`SEC("xdp")`); other programs get raw memory.
+    #[arg(long = "type", value_name = "TYPE")]
+    program_type: Option<String>,
     /// For an ELF object or an `.mbpf` bundle: print its maps' contents as JSON after the run.
     #[arg(long)]
     dump_maps: bool,
@@ -86,6 +94,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     if !args.trust.is_empty() || args.allow_unsigned || !args.ctx_fields.is_empty() {
         return Err("--trust, --allow-unsigned and --ctx apply to .mbpf bundles".into());
     }
+    let chosen = args.program_type.as_deref().map(parse_type).transpose()?;
     let config = Config {
         instruction_budget: args.budget,
         verify: !args.no_verify,
@@ -94,6 +103,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let backend = args.backend.as_deref().unwrap_or("interp");
     let mut vm = Vm::with_config(backend, config).map_err(|e| e.to_string())?;
     args.termination.apply(&mut vm);
+    choose_type(&mut vm, chosen);
     let mut mem = memory(args)?;
     let aot_object = input::is_object(&args.program)?;
     let elf = !aot_object && input::format_of(&args.program).ok() == Some(Format::Elf);
@@ -103,10 +113,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     if !elf {
         oxbpf_conformance::runner::register_suite_helpers(&mut vm);
     }
+    let mut program_type = vm.program_type();
     let loaded = if elf {
         let bytes = input::read(&args.program)?;
         let at = |e: oxbpf::Error| format!("{}: {e}", args.program.display());
         let obj = vm.open_elf(&bytes).map_err(at)?;
+        program_type = obj.program_type(&vm, args.name.as_deref()).map_err(at)?;
         obj.load(&vm, args.name.as_deref()).map_err(at)?
     } else if aot_object {
         // An AOT object carries its own program and configuration.
@@ -117,12 +129,46 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
         let program = input::load_program(&args.program, vm.config(), vm.helpers())?;
         vm.load_program(program).map_err(|e| e.to_string())?
     };
-    let r0 = loaded.execute(&mut mem).map_err(|t| t.to_string())?;
+    let packet = program_type.filter(|t| t.context().is_some_and(|l| l.packet.is_some()));
+    let r0 = match packet {
+        Some(t) => {
+            let mut ctx = PacketContext::new(t, &mem).map_err(|e| e.to_string())?;
+            ctx.run(&loaded).map_err(|t| t.to_string())?
+        }
+        None => loaded.execute(&mut mem).map_err(|t| t.to_string())?,
+    };
     println!("{r0:#x}");
+    if let Some(action) = program_type.and_then(|t| t.action_name(r0)) {
+        println!("{action}");
+    }
     if args.dump_maps {
         println!("{}", crate::report::maps_json(loaded.maps()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A `--type` argument: a program type, or `None` for `raw` (raw memory).
+fn parse_type(name: &str) -> Result<Option<ProgramType>, String> {
+    if name == "raw" {
+        return Ok(None);
+    }
+    ProgramType::from_name(name).map(Some).ok_or_else(|| {
+        let names: Vec<&str> = ProgramType::ALL.iter().map(|t| t.name()).collect();
+        format!(
+            "--type {name}: no such program type (raw, {})",
+            names.join(", ")
+        )
+    })
+}
+
+/// Applies a `--type` choice to `vm`: a type for every program, raw memory for every program,
+/// or (no choice) sections decide.
+fn choose_type(vm: &mut Vm, chosen: Option<Option<ProgramType>>) {
+    match chosen {
+        Some(Some(t)) => vm.set_program_type(Some(t)),
+        Some(None) => vm.use_section_types(false),
+        None => {}
+    }
 }
 
 /// The program's memory from `--mem` or `--mem-hex` (empty without either).
@@ -145,6 +191,9 @@ pub struct VerifyArgs {
     /// Print the abstract state before each instruction along the path verified last.
     #[arg(long)]
     log: bool,
+    /// The program's type (see `oxbpf run --type`); default: an ELF program's section decides.
+    #[arg(long = "type", value_name = "TYPE")]
+    program_type: Option<String>,
     /// How loops must be shown to end: `proven` (walked until they end, as Linux does) or
     /// `budget` (proven safe for any number of iterations; a run that does not end stops at the
     /// instruction budget).
@@ -156,6 +205,8 @@ pub struct VerifyArgs {
 pub fn verify(args: &VerifyArgs) -> Result<ExitCode, String> {
     let mut vm = Vm::new("interp").map_err(|e| e.to_string())?;
     args.termination.apply(&mut vm);
+    let chosen = args.program_type.as_deref().map(parse_type).transpose()?;
+    choose_type(&mut vm, chosen);
     let elf = input::format_of(&args.program).ok() == Some(Format::Elf);
     let (result, log) = if elf {
         let bytes = input::read(&args.program)?;

@@ -265,10 +265,13 @@ fn elf_objects_run_with_their_maps_and_dump_them() {
     let obj = root().join("tests/fixtures/elf/maps-clang19-v4.o");
     let obj = obj.to_str().unwrap();
     for backend in ["interp", "jit", "aot"] {
-        // count_packets: length 60 → r0 = 60 * 3; the maps show one packet of length 60.
+        // count_packets: length 60 → r0 = 60 * 3; the maps show one packet of length 60. Its
+        // program reads its `xdp` section's context as raw memory: `--type raw`.
         let o = oxbpf(&[
             "run",
             obj,
+            "--type",
+            "raw",
             "--backend",
             backend,
             "--mem-hex",
@@ -293,6 +296,8 @@ fn elf_objects_run_with_their_maps_and_dump_them() {
         let o = oxbpf(&[
             "run",
             obj,
+            "--type",
+            "raw",
             "--backend",
             backend,
             "--program",
@@ -377,6 +382,8 @@ fn verify_accepts_or_names_the_instruction() {
     let o = oxbpf(&[
         "verify",
         obj.to_str().unwrap(),
+        "--type",
+        "raw",
         "--program",
         "count_packets",
     ]);
@@ -910,4 +917,45 @@ fn lowered_bundles_run_their_ebpf_and_inspect_shows_it_or_why_not() {
         assert!(o.status.success(), "{}", stderr(&o));
         assert_eq!(stdout(&o).trim(), rc);
     }
+}
+
+#[test]
+fn xdp_objects_run_over_a_packet_and_print_the_action() {
+    let obj = root().join("tests/fixtures/progtypes/xdp_firewall.o");
+    let obj = obj.to_str().unwrap();
+    // An IPv4 UDP datagram to port 53: passed; to port 54: dropped; ARP: passed.
+    let udp = |port: u8| {
+        format!(
+            "000000000001 000000000002 0800 45 00 0000 0000 0000 40 11 0000 c0a80001 0a000001 \
+             0fa0 00{port:02x} 0000 0000"
+        )
+    };
+    for backend in ["interp", "jit", "aot"] {
+        for (packet, r0, action) in [
+            (udp(53), "0x2", "XDP_PASS"),
+            (udp(54), "0x1", "XDP_DROP"),
+            (
+                "ffffffffffff 000000000002 0806 0001".to_owned(),
+                "0x2",
+                "XDP_PASS",
+            ),
+        ] {
+            let o = oxbpf(&["run", obj, "--backend", backend, "--mem-hex", &packet]);
+            assert!(o.status.success(), "{backend}: {}", stderr(&o));
+            assert_eq!(
+                stdout(&o),
+                format!("{r0}\n{action}\n"),
+                "{backend}: {packet}"
+            );
+        }
+    }
+    // The same program forced over raw memory reads its context as bytes: refused.
+    let o = oxbpf(&["verify", obj, "--type", "raw"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let o = oxbpf(&["verify", obj]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_one_line_error(
+        &oxbpf(&["run", obj, "--type", "xdpp"]),
+        "--type xdpp: no such program type",
+    );
 }

@@ -7,6 +7,11 @@ use std::time::Instant;
 /// Where `trace_printk` lines go.
 pub type TraceSink = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// What `get_stackid` stores: the current call stack, instruction pointers innermost first
+/// (empty when there is none, which `get_stackid` reports as `-EFAULT`, as Linux does when it
+/// cannot fetch a stack).
+pub type StackSource = Arc<dyn Fn() -> Vec<u64> + Send + Sync>;
+
 /// The host environment programs observe through the standard helpers.
 #[derive(Clone)]
 pub struct HostEnv {
@@ -22,6 +27,8 @@ pub struct HostEnv {
     pub comm: [u8; 16],
     /// Receives each `trace_printk` line (without a trailing newline).
     pub trace: TraceSink,
+    /// The stack `get_stackid` stores (by default none).
+    pub stack: StackSource,
 }
 
 impl std::fmt::Debug for HostEnv {
@@ -59,6 +66,7 @@ impl Default for HostEnv {
             gid: proc_id("Gid:").unwrap_or(0),
             comm: comm_bytes(&name),
             trace: Arc::new(|line| eprintln!("{line}")),
+            stack: Arc::new(Vec::new),
         }
     }
 }

@@ -1,12 +1,19 @@
 //! oxbpf-helpers: maps with Linux semantics and the standard eBPF helpers, shared by every
 //! backend.
 //!
-//! - [`map`]: [`Map`] (array, hash, per-CPU array and hash, LRU hash, ring buffer, queue, stack,
-//!   prog array) and [`MapSet`], the maps of one loaded object; safe to use from programs on
-//!   many threads and from the host at once;
+//! - [`map`]: [`Map`] (array, hash, per-CPU array and hash, LRU hash and LRU per-CPU hash, LPM
+//!   trie, ring buffer, perf event array, queue, stack, bloom filter, prog array, stack trace,
+//!   cgroup array and cgroup storage, array and hash of maps, device, CPU and XSK maps, socket
+//!   maps) and [`MapSet`], the maps of one loaded object; safe to use from programs on many
+//!   threads and from the host at once;
 //! - [`standard`]: the helpers by Linux id (`map_lookup_elem` 1 … `loop` 181), registered over
-//!   a `MapSet` with [`standard::register`];
-//! - [`HostEnv`]: what programs see of the current task, and where `trace_printk` writes.
+//!   a `MapSet` with [`standard::register`], and the packet helpers of a program type
+//!   (`xdp_adjust_head`, `skb_load_bytes`, `l4_csum_replace`, ...) with
+//!   [`standard::register_packet`];
+//! - [`HostEnv`]: what programs see of the current task, where `trace_printk` writes, and the
+//!   stack `get_stackid` stores;
+//! - [`redirect`]: where `redirect` and `redirect_map` sent the packet, for the host to read
+//!   after the run.
 //!
 //! ```
 //! use oxbpf_core::{Config, Executable, HelperRegistry, Program, Backend};
@@ -34,6 +41,7 @@
 pub mod cpu;
 pub mod env;
 pub mod map;
+pub mod redirect;
 pub mod standard;
 
 pub use env::HostEnv;

@@ -141,5 +141,5 @@ fn map_types_by_id_and_name() {
         assert_eq!(MapType::from_id(t as u32), Some(t));
         assert_eq!(MapType::from_name(&t.name().to_uppercase()), Some(t));
     }
-    assert_eq!(MapType::from_id(4), None);
+    assert_eq!(MapType::from_id(20), None);
 }

@@ -1,8 +1,10 @@
-//! The part of BTF (the `.BTF` section) that describes maps: the types of `.maps` variables.
+//! The part of BTF (the `.BTF` section) the loader reads: the types of map variables, the names of
+//! functions, and the string table `.BTF.ext` points into.
 //!
 //! A BTF-defined map is a variable of an anonymous struct whose members encode the definition:
-//! `__uint(name, N)` is a pointer to an array of `N` ints, `__type(name, T)` a pointer to `T`.
-//! This module reads the type table, finds a variable by name and decodes such a struct.
+//! `__uint(name, N)` is a pointer to an array of `N` ints, `__type(name, T)` a pointer to `T`,
+//! `__array(values, T)` an array of no elements of pointers to `T`. This module reads the type
+//! table, finds a variable by name and decodes such a struct.
 
 use crate::error::{ElfError, malformed, unsupported};
 
@@ -36,6 +38,8 @@ mod kind {
 #[derive(Clone, Copy, Debug)]
 struct Type {
     kind: u32,
+    /// `kind_flag`: for structs, members' offsets hold a bitfield size in their top byte.
+    kind_flag: bool,
     name_off: u32,
     vlen: usize,
     size_or_type: u32,
@@ -61,6 +65,17 @@ fn u32_at(b: &[u8], off: usize) -> Option<u32> {
 pub(crate) struct Member {
     pub(crate) name: String,
     pub(crate) type_id: u32,
+    /// Its offset in the struct, in bits.
+    pub(crate) bit_offset: u32,
+}
+
+/// What the elements of an `__array(values, T)` point to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Values {
+    /// Maps of the struct type `T` (a map of maps).
+    Maps(u32),
+    /// Functions (a program array).
+    Programs,
 }
 
 impl<'a> Btf<'a> {
@@ -124,6 +139,7 @@ impl<'a> Btf<'a> {
                 .ok_or_else(|| bad(hdr_len + type_off + off, "truncated type"))?;
             types.push(Type {
                 kind,
+                kind_flag: info >> 31 != 0,
                 name_off,
                 vlen,
                 size_or_type,
@@ -212,9 +228,15 @@ impl<'a> Btf<'a> {
             (0..t.vlen)
                 .map(|i| {
                     let at = t.extra + 12 * i;
+                    let offset = self.word(at + 8);
                     Member {
                         name: self.name(self.word(at)),
                         type_id: self.word(at + 4),
+                        bit_offset: if t.kind_flag {
+                            offset & 0xff_ffff
+                        } else {
+                            offset
+                        },
                     }
                 })
                 .collect(),
@@ -239,9 +261,41 @@ impl<'a> Btf<'a> {
         }
         self.size_of(p.size_or_type)
     }
+
+    /// For `__array(values, T)`: what the array `id` of pointers holds, maps (`T` a struct) or
+    /// programs (`T` a function type).
+    pub(crate) fn values(&self, id: u32) -> Option<Values> {
+        let (_, a) = self.resolve(id)?;
+        if a.kind != kind::ARRAY {
+            return None;
+        }
+        let (_, p) = self.resolve(self.word(a.extra))?;
+        if p.kind != kind::PTR {
+            return None;
+        }
+        let (target, t) = self.resolve(p.size_or_type)?;
+        match t.kind {
+            kind::STRUCT => Some(Values::Maps(target)),
+            kind::FUNC_PROTO => Some(Values::Programs),
+            _ => None,
+        }
+    }
+
+    /// The string at byte `off` of the string table, if one starts there.
+    pub(crate) fn string(&self, off: u32) -> Option<String> {
+        let s = self.strings.get(off as usize..)?;
+        let end = s.iter().position(|&b| b == 0)?;
+        Some(String::from_utf8_lossy(&s[..end]).into_owned())
+    }
+
+    /// The name of the function (`BTF_KIND_FUNC`) `id`.
+    pub(crate) fn func_name(&self, id: u32) -> Option<String> {
+        let t = self.get(id)?;
+        (t.kind == kind::FUNC).then(|| self.name(t.name_off))
+    }
 }
 
-/// Shorthand for an unsupported BTF map field.
-pub(crate) fn unsupported_field(map: &str, field: &str) -> ElfError {
-    unsupported(".maps", 0, format!("field `{field}` of map `{map}`"))
+/// Shorthand for an unsupported BTF map field of the map at `offset` of `.maps`.
+pub(crate) fn unsupported_field(map: &str, offset: u64, field: &str) -> ElfError {
+    unsupported(".maps", offset, format!("field `{field}` of map `{map}`"))
 }

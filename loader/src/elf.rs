@@ -1,14 +1,20 @@
 //! Reading an object: its code sections, their function symbols and relocations, and the
 //! programs they hold.
 
+use crate::btf::Btf;
+use crate::btf_ext::{RawFunc, RawLine};
 use crate::error::{ElfError, malformed, relocation, unsupported};
 use crate::link::{self, LinkedProgram};
-use crate::maps::{MapSpec, btf_map, data_map, is_data_section, legacy_map};
-use object::read::elf::ElfFile64;
+use crate::maps::{
+    MapSpec, MapsReloc, RawMap, ValuesAt, btf_initial_values, btf_map, data_map, is_data_section,
+};
+use crate::sections::{program_type_of_section, tail_call_section};
+use object::read::elf::{ElfFile64, FileHeader};
 use object::{
     Architecture, Endianness, Object, ObjectKind, ObjectSection, ObjectSymbol, RelocationFlags,
     RelocationTarget, SectionKind, SymbolKind, SymbolSection,
 };
+use oxbpf_core::program_type::ProgramType;
 
 /// Where a relocation points.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +51,10 @@ pub(crate) struct CodeSection {
     pub(crate) functions: Vec<Function>,
     /// Its relocations.
     pub(crate) relocs: Vec<Reloc>,
+    /// Its `.BTF.ext` line records, in offset order.
+    pub(crate) lines: Vec<RawLine>,
+    /// Its `.BTF.ext` function records, in offset order.
+    pub(crate) funcs: Vec<RawFunc>,
 }
 
 /// A function symbol of a code section.
@@ -68,6 +78,11 @@ pub struct ProgramInfo {
     pub section: String,
     /// Byte offset of its first instruction in that section.
     pub offset: u64,
+    /// Its type, from its section's name by libbpf's and iproute2's conventions
+    /// ([`program_type_of_section`]); the programs of iproute2's tail-call sections (`N/M`) take
+    /// the type of the object's other programs when they all have the same. `None` when the
+    /// name tells nothing: the host's default applies.
+    pub program_type: Option<ProgramType>,
 }
 
 /// A relocation of a code section, as `oxbpf inspect` lists it.
@@ -95,6 +110,9 @@ pub struct ElfObject {
 
 const HEADER: &str = "ELF header";
 
+/// `R_BPF_*` relocation types: `NONE`, `64_64`, `64_ABS64`, `64_ABS32`, `64_NODYLD32`, `64_32`.
+const BPF_RELOCATIONS: [u32; 6] = [0, 1, 2, 3, 4, 10];
+
 impl ElfObject {
     /// Parses and checks `bytes`.
     pub fn parse(bytes: &[u8]) -> Result<ElfObject, ElfError> {
@@ -103,7 +121,10 @@ impl ElfObject {
         if file.endianness() != Endianness::Little {
             return Err(ElfError::NotBpf("big-endian object".into()));
         }
-        if file.architecture() != Architecture::Bpf {
+        // Older LLVM wrote `EM_NONE`: such an object is taken for eBPF when its code's
+        // relocations are all eBPF ones (checked below).
+        let machine_none = file.elf_header().e_machine(file.endian()) == object::elf::EM_NONE;
+        if file.architecture() != Architecture::Bpf && !machine_none {
             return Err(ElfError::NotBpf(format!(
                 "machine is {:?}, not EM_BPF",
                 file.architecture()
@@ -141,6 +162,8 @@ impl ElfObject {
                 data: data.to_vec(),
                 functions: Vec::new(),
                 relocs: Vec::new(),
+                lines: Vec::new(),
+                funcs: Vec::new(),
             });
         }
         for symbol in file.symbols() {
@@ -183,6 +206,12 @@ impl ElfObject {
                 let RelocationFlags::Elf { r_type } = reloc.flags() else {
                     return Err(relocation(&sec_name, offset, "not an ELF relocation"));
                 };
+                if machine_none && !BPF_RELOCATIONS.contains(&r_type) {
+                    return Err(ElfError::NotBpf(format!(
+                        "machine is EM_NONE and {sec_name} at offset {offset:#x} has relocation \
+                         type {r_type}, not an eBPF one"
+                    )));
+                }
                 if offset % 8 != 0 || offset.saturating_add(8) > code[c].data.len() as u64 {
                     return Err(relocation(
                         &sec_name,
@@ -219,8 +248,25 @@ impl ElfObject {
                 });
             }
         }
+        let btf = match file.section_by_name(".BTF") {
+            Some(section) => {
+                Some(Btf::parse(section.data().map_err(|e| {
+                    malformed(".BTF", 0, format!("section data: {e}"))
+                })?)?)
+            }
+            None => None,
+        };
+        if let Some(section) = file.section_by_name(".BTF.ext") {
+            let data = section
+                .data()
+                .map_err(|e| malformed(".BTF.ext", 0, format!("section data: {e}")))?;
+            let btf = btf
+                .as_ref()
+                .ok_or_else(|| malformed(".BTF.ext", 0, "no .BTF section for its strings"))?;
+            attach_btf_ext(&mut code, crate::btf_ext::parse(data, btf)?)?;
+        }
         let programs = find_programs(&code);
-        let maps = find_maps(&file)?;
+        let maps = find_maps(&file, btf.as_ref(), &programs)?;
         Ok(ElfObject {
             code,
             programs,
@@ -288,6 +334,7 @@ fn find_programs(code: &[CodeSection]) -> Vec<ProgramInfo> {
             name: name.to_owned(),
             section: s.name.clone(),
             offset,
+            program_type: program_type_of_section(&s.name),
         };
         let global: Vec<_> = s
             .functions
@@ -303,12 +350,27 @@ fn find_programs(code: &[CodeSection]) -> Vec<ProgramInfo> {
             None => vec![info(&s.name, 0)],
         }
     };
-    let programs: Vec<ProgramInfo> = code
+    let mut programs: Vec<ProgramInfo> = code
         .iter()
         .filter(|s| s.name != ".text" && !s.data.is_empty())
         .flat_map(in_section)
         .collect();
     if !programs.is_empty() {
+        // iproute2 loads the programs of tail-call sections with the type of the program it
+        // was asked for: the others', when they agree.
+        let mut others = programs
+            .iter()
+            .filter(|p| tail_call_section(&p.section).is_none())
+            .filter_map(|p| p.program_type);
+        if let Some(first) = others.next()
+            && others.all(|t| t == first)
+        {
+            for p in &mut programs {
+                if tail_call_section(&p.section).is_some() {
+                    p.program_type = Some(first);
+                }
+            }
+        }
         return programs;
     }
     code.iter()
@@ -317,20 +379,51 @@ fn find_programs(code: &[CodeSection]) -> Vec<ProgramInfo> {
         .collect()
 }
 
-/// The maps of `file`: `.maps` (described by `.BTF`), legacy `maps`, and global data.
-fn find_maps(file: &ElfFile64<'_, Endianness>) -> Result<Vec<MapSpec>, ElfError> {
-    let mut maps = Vec::new();
-    let mut btf_data = None;
-    for section in file.sections() {
-        if section.name() == Ok(".BTF") {
-            btf_data = Some(
-                section
-                    .data()
-                    .map_err(|e| malformed(".BTF", 0, format!("section data: {e}")))?,
-            );
+/// Puts the `.BTF.ext` records `ext` on the code sections they are about, checking that each
+/// is about an instruction; records of other sections are left out.
+fn attach_btf_ext(code: &mut [CodeSection], ext: crate::btf_ext::BtfExt) -> Result<(), ElfError> {
+    let check = |sec: &CodeSection, offset: u64, at: u64, what: &str| {
+        if offset.is_multiple_of(8) && offset < sec.data.len() as u64 {
+            return Ok(());
+        }
+        Err(malformed(
+            ".BTF.ext",
+            at,
+            format!(
+                "{what} for byte {offset:#x} of `{}`, not one of its instructions",
+                sec.name
+            ),
+        ))
+    };
+    for (name, line) in ext.lines {
+        if let Some(sec) = code.iter_mut().find(|c| c.name == name) {
+            check(sec, line.offset, line.at, "line info")?;
+            sec.lines.push(line);
         }
     }
-    let btf = btf_data.map(crate::btf::Btf::parse).transpose()?;
+    for (name, func) in ext.funcs {
+        if let Some(sec) = code.iter_mut().find(|c| c.name == name) {
+            check(sec, func.offset, func.at, "function info")?;
+            sec.funcs.push(func);
+        }
+    }
+    for sec in code {
+        sec.lines.sort_by_key(|l| l.offset);
+        sec.funcs.sort_by_key(|f| f.offset);
+    }
+    Ok(())
+}
+
+/// The maps of `file`: `.maps` (described by `btf`), legacy `maps`, and global data, with the
+/// initial values that name the object's `programs`.
+fn find_maps(
+    file: &ElfFile64<'_, Endianness>,
+    btf: Option<&Btf<'_>>,
+    programs: &[ProgramInfo],
+) -> Result<Vec<MapSpec>, ElfError> {
+    let mut maps: Vec<RawMap> = Vec::new();
+    // BTF-defined maps' initial values, legacy maps' links.
+    let (mut places, mut relocs, mut legacy) = (Vec::new(), Vec::new(), Vec::new());
     for section in file.sections() {
         let Ok(name) = section.name() else { continue };
         let is_maps = name == ".maps";
@@ -358,23 +451,96 @@ fn find_maps(file: &ElfFile64<'_, Endianness>) -> Result<Vec<MapSpec>, ElfError>
         let data = section
             .data()
             .map_err(|e| malformed(name, 0, format!("section data: {e}")))?;
-        let mut symbols: Vec<(u64, String)> = file
+        // (offset, name, size) of each variable.
+        let mut symbols: Vec<(u64, String, u64)> = file
             .symbols()
             .filter(|s| s.section() == SymbolSection::Section(section.index()))
-            .filter(|s| s.kind() != SymbolKind::Section)
-            .filter_map(|s| Some((s.address(), s.name().ok()?.to_owned())))
+            .filter(|s| !matches!(s.kind(), SymbolKind::Section | SymbolKind::File))
+            .filter_map(|s| Some((s.address(), s.name().ok()?.to_owned(), s.size())))
             .collect();
         symbols.sort();
-        for (offset, sym) in symbols {
-            maps.push(if is_maps {
-                let btf = btf.as_ref().ok_or_else(|| {
-                    malformed(name, offset, format!("map `{sym}` without a .BTF section"))
-                })?;
-                btf_map(btf, &sym, offset)?
-            } else {
-                legacy_map(name, data, &sym, offset)?
-            });
+        if is_legacy {
+            let symbols: Vec<_> = symbols.into_iter().map(|(o, n, _)| (o, n)).collect();
+            for (map, links) in crate::legacy::section_maps(name, data, &symbols, btf)? {
+                legacy.push((maps.len(), links));
+                maps.push(map);
+            }
+            continue;
         }
+        let Some(btf) = btf.filter(|_| !symbols.is_empty()) else {
+            if let Some((offset, sym, _)) = symbols.first() {
+                return Err(malformed(
+                    name,
+                    *offset,
+                    format!("map `{sym}` without a .BTF section"),
+                ));
+            }
+            continue;
+        };
+        for (offset, sym, size) in symbols {
+            let (map, values) = btf_map(btf, &sym, offset)?;
+            // The symbol's size: initial values make the variable longer than its BTF type
+            // (`values` is a flexible array).
+            places.push(ValuesAt {
+                map: maps.len(),
+                values,
+                size: (size > 0).then_some(size),
+            });
+            maps.push(map);
+        }
+        relocs = maps_relocations(file, &section, data)?;
     }
-    Ok(maps)
+    crate::legacy::link(&mut maps, &legacy, programs)?;
+    btf_initial_values(&mut maps, &places, &relocs, programs)?;
+    maps.into_iter().map(RawMap::into_spec).collect()
+}
+
+/// The relocations of `.maps` (`section`, with contents `data`): the pointers of maps'
+/// `values` to maps and programs.
+fn maps_relocations(
+    file: &ElfFile64<'_, Endianness>,
+    section: &object::read::elf::ElfSection64<'_, '_, Endianness>,
+    data: &[u8],
+) -> Result<Vec<MapsReloc>, ElfError> {
+    let sec = ".maps";
+    let mut relocs = Vec::new();
+    for (offset, reloc) in section.relocations() {
+        let RelocationTarget::Symbol(idx) = reloc.target() else {
+            return Err(relocation(sec, offset, "target is not a symbol"));
+        };
+        let symbol = file
+            .symbol_by_index(idx)
+            .map_err(|e| relocation(sec, offset, format!("symbol {}: {e}", idx.0)))?;
+        let SymbolSection::Section(target_idx) = symbol.section() else {
+            return Err(relocation(
+                sec,
+                offset,
+                format!(
+                    "`{}` is not defined in the object",
+                    symbol.name().unwrap_or("?")
+                ),
+            ));
+        };
+        let target_section = file
+            .section_by_index(target_idx)
+            .and_then(|s| s.name().map(str::to_owned))
+            .map_err(|e| relocation(sec, offset, e.to_string()))?;
+        // `R_BPF_64_ABS64`: the addend is the 8 bytes relocated; `ABS32`/`NODYLD32`: 4.
+        let width = match reloc.flags() {
+            RelocationFlags::Elf { r_type: 3 | 4 } => 4,
+            _ => 8,
+        };
+        let addend = usize::try_from(offset)
+            .ok()
+            .and_then(|o| data.get(o..o.checked_add(width)?))
+            .map(|b| b.iter().rev().fold(0u64, |a, &x| a << 8 | u64::from(x)))
+            .ok_or_else(|| relocation(sec, offset, "outside the section"))?;
+        relocs.push(MapsReloc {
+            offset,
+            symbol: symbol.name().unwrap_or_default().to_owned(),
+            section: target_section,
+            target: symbol.address().wrapping_add(addend),
+        });
+    }
+    Ok(relocs)
 }

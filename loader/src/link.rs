@@ -31,9 +31,45 @@ pub struct LinkedProgram {
     /// The heads of the loops `bpf_loop` calls became: each runs at most 2^23 times and
     /// nothing else jumps into its function (see `oxbpf_verifier::Env::bounded_loops`).
     pub bounded_loops: Vec<usize>,
+    /// Where its instructions come from in the source (`.BTF.ext` line info, empty without
+    /// it), in instruction order; each record covers the instructions up to the next one.
+    pub lines: Vec<LineInfo>,
+    /// Its functions (`.BTF.ext` function info, empty without it), in instruction order.
+    pub functions: Vec<FuncInfo>,
+}
+
+/// The source line of instructions of a linked program, from `.BTF.ext` line info.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineInfo {
+    /// The first instruction it covers: its index in the linked program.
+    pub insn: usize,
+    /// The source file, as the compiler named it.
+    pub file: String,
+    /// The line number, from 1 (0 where the compiler gave none).
+    pub line: u32,
+    /// The column, from 1 (0 where the compiler gave none).
+    pub column: u32,
+    /// The text of the source line, as clang stores it in the BTF strings (empty when it did
+    /// not).
+    pub source: String,
+}
+
+/// A function of a linked program, from `.BTF.ext` function info.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FuncInfo {
+    /// Its first instruction: its index in the linked program.
+    pub insn: usize,
+    /// Its name.
+    pub name: String,
 }
 
 impl LinkedProgram {
+    /// The source line of instruction `insn`: the closest line record at or before it.
+    pub fn line_of(&self, insn: usize) -> Option<&LineInfo> {
+        let after = self.lines.partition_point(|l| l.insn <= insn);
+        after.checked_sub(1).map(|i| &self.lines[i])
+    }
+
     /// Whether it loads maps or global data: `lddw`s that only the maps of a host, created from
     /// [`ElfObject::maps`], give a meaning.
     pub fn uses_maps(&self) -> bool {
@@ -233,12 +269,59 @@ pub(crate) fn link(obj: &ElfObject, info: &ProgramInfo) -> Result<LinkedProgram,
         }
     }
     let bounded_loops = inline_bpf_loops(&mut out, &funcs);
+    let (lines, functions) = debug_info(obj, entry, prefix, &placed);
     Ok(LinkedProgram {
         name: info.name.clone(),
         section: info.section.clone(),
         bytecode: out,
         bounded_loops,
+        lines,
+        functions,
     })
+}
+
+/// The `.BTF.ext` records of the linked code: those of the entry section's `prefix` (byte range
+/// `lo..hi`, at instruction 0) and of each `placed` section at its first instruction.
+fn debug_info(
+    obj: &ElfObject,
+    entry: usize,
+    prefix: Option<(u64, u64)>,
+    placed: &[(usize, usize)],
+) -> (Vec<LineInfo>, Vec<FuncInfo>) {
+    // (code section, its bytes in the linked code, the instruction index of its byte 0).
+    let mut parts = Vec::new();
+    if let Some((lo, hi)) = prefix {
+        parts.push((entry, lo..hi, -((lo / 8) as i64)));
+    }
+    parts.extend(
+        placed
+            .iter()
+            .map(|&(s, base)| (s, 0..u64::MAX, base as i64)),
+    );
+    let at = |offset: u64, shift: i64| (offset / 8) as i64 + shift;
+    let mut lines = Vec::new();
+    let mut functions = Vec::new();
+    for (s, range, shift) in parts {
+        let sec = &obj.code[s];
+        for l in sec.lines.iter().filter(|l| range.contains(&l.offset)) {
+            lines.push(LineInfo {
+                insn: at(l.offset, shift) as usize,
+                file: l.file.clone(),
+                line: l.line,
+                column: l.column,
+                source: l.source.clone(),
+            });
+        }
+        for f in sec.funcs.iter().filter(|f| range.contains(&f.offset)) {
+            functions.push(FuncInfo {
+                insn: at(f.offset, shift) as usize,
+                name: f.name.clone(),
+            });
+        }
+    }
+    lines.sort_by_key(|l| l.insn);
+    functions.sort_by_key(|f| f.insn);
+    (lines, functions)
 }
 
 /// The `lddw` into `dst` that a map relocation `r` of section `sec`, whose target byte is `at`,

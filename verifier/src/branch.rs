@@ -313,7 +313,8 @@ fn len_fact(st: &mut State, rel: Rel, x: (Option<Reg>, Scalar), y: (Option<Reg>,
         Rel::Is(Cond::Gt) => (y, x, true),
         _ => return,
     };
-    if hi.1.id == CTX_LEN_ID {
+    // (Where the facts are the packet's, the context's length is fixed: no copy of it in r2.)
+    if hi.1.id == CTX_LEN_ID && !st.facts_of_packet {
         relate::compared_with_len(st, lo.0, lo.1, strict);
     }
 }
@@ -360,6 +361,19 @@ fn end_check(st: &State, rel: Rel, x: &Ptr, y: &Ptr) -> State {
             }
             _ => {}
         }
+    }
+    // `data + index + k < end` (or `<=`): the packet holds `index + k + 1` (or `k`) bytes, for
+    // every pointer moved by that index (in a packet context the length facts are the
+    // packet's: the context's length is fixed).
+    if let Some((data, end, strict)) = found
+        && data.kind == PtrKind::Packet
+        && end.kind == PtrKind::PacketEnd
+        && end.fixed() == Some(0)
+        && data.var != 0
+        && data.off_min >= 0
+        && let Some(k) = data.var_off.checked_add(i64::from(strict))
+    {
+        s.add_len_fact(data.var, k);
     }
     s
 }

@@ -8,6 +8,7 @@ use crate::scalar::Scalar;
 use crate::state::{Slot, State};
 use crate::types::{Ptr, PtrKind, Value};
 use crate::verify::{Checker, MemArg};
+use oxbpf_core::catalogue;
 use oxbpf_core::isa::Reg;
 use oxbpf_core::{Arg, ArgLen, MapArg, Proto, Ret};
 
@@ -25,7 +26,23 @@ impl Checker<'_> {
         id: Option<u32>,
     ) -> Result<(), VerifyError> {
         let helper = id.and_then(|i| self.env.helpers.get(i));
-        let Some((proto, helper)) = helper.and_then(|h| Some((h.proto?, h))) else {
+        // A helper registered under a Linux helper's id and name is that helper: only the
+        // program types Linux lets call it may, Linux's prototype stands in for a missing one,
+        // and if it may move the packet, packet pointers do not survive it.
+        let linux = helper.and_then(|h| {
+            catalogue::helper(h.id)
+                .filter(|l| h.name == l.name || h.name.strip_prefix("bpf_") == Some(l.name))
+        });
+        if let (Some(l), Some(t)) = (linux, self.env.settings.context.program_type)
+            && !l.callable_from(t)
+        {
+            return Err(self.error(
+                pc,
+                format!("`bpf_{}` may not be called by {t} programs", l.name),
+            ));
+        }
+        let proto_of = |h: &oxbpf_core::Helper| h.proto.or_else(|| linux.and_then(|l| l.proto()));
+        let Some((proto, helper)) = helper.and_then(|h| Some((proto_of(h)?, h))) else {
             let why = match (id, helper) {
                 (None, _) => {
                     "a call through a register whose helper id is not a known constant".to_owned()
@@ -39,7 +56,11 @@ impl Checker<'_> {
             return self.unknown_call(pc, st, why, id.is_none());
         };
         let name = format!("`{}`", helper.name);
-        self.check_args(pc, st, &proto, &name, id)
+        self.check_args(pc, st, &proto, &name, id)?;
+        if linux.is_some_and(|l| l.changes_packet) {
+            forget_packet(st);
+        }
+        Ok(())
     }
 
     /// Checks the arguments of a call of `proto` and applies its effects.
@@ -95,6 +116,7 @@ impl Checker<'_> {
                         kind: PtrKind::Map { map: m },
                         off_min: 0,
                         off_max: 0,
+                        nullable: false,
                         ..
                     }) => {
                         self.check_map_arg(pc, name, r, m, want)?;
@@ -225,43 +247,63 @@ impl Checker<'_> {
             st.refs.retain(|x| x.0 != rid);
             st.for_each_linked(rid, |v| *v = Value::Uninit);
         }
-        let r0 = match proto.ret {
-            Ret::Scalar => Value::Scalar(Scalar::UNKNOWN),
-            Ret::MapValueOrNull => {
-                let m = map.ok_or_else(|| {
-                    self.error(pc, format!("{name} returns a map value but takes no map"))
-                })?;
-                let id = st.fresh_id();
-                Value::Ptr(Ptr {
-                    nullable: true,
-                    id,
-                    ..Ptr::at(PtrKind::MapValue { map: m }, 0)
-                })
-            }
-            Ret::RecordOrNull => {
-                let r2 = st.reg(2);
-                let size = match r2 {
-                    Value::Scalar(s) => s.as_const().filter(|&n| n > 0 && n <= MAX_SIZE),
-                    _ => None,
-                };
-                let Some(size) = size else {
-                    return Err(self.error(
-                        pc,
-                        format!(
-                            "argument 2 of {name} must be a known, non-zero size, but r2 = {}",
-                            r2
-                        ),
-                    ));
-                };
-                let id = st.fresh_id();
-                st.refs.push((id, pc));
-                Value::Ptr(Ptr {
-                    nullable: true,
-                    id,
-                    ..Ptr::at(PtrKind::Record { size: size as u32 }, 0)
-                })
-            }
-        };
+        let r0 =
+            match proto.ret {
+                Ret::Scalar => Value::Scalar(Scalar::UNKNOWN),
+                Ret::MapValueOrNull => {
+                    let m = map.ok_or_else(|| {
+                        self.error(pc, format!("{name} returns a map value but takes no map"))
+                    })?;
+                    let id = st.fresh_id();
+                    // A map of maps holds maps: a lookup gives one of them (its template's), or 0.
+                    let kind =
+                        match self.env.maps[m as usize].inner.as_deref() {
+                            Some(inner) => {
+                                let i = self.env.maps.iter().position(|d| d == inner).ok_or_else(
+                                    || {
+                                        self.error(
+                                pc,
+                                format!(
+                                    "the maps map `{}` holds are not described to the verifier",
+                                    self.env.maps[m as usize].name
+                                ),
+                            )
+                                    },
+                                )?;
+                                PtrKind::Map { map: i as u32 }
+                            }
+                            None => PtrKind::MapValue { map: m },
+                        };
+                    Value::Ptr(Ptr {
+                        nullable: true,
+                        id,
+                        ..Ptr::at(kind, 0)
+                    })
+                }
+                Ret::RecordOrNull => {
+                    let r2 = st.reg(2);
+                    let size = match r2 {
+                        Value::Scalar(s) => s.as_const().filter(|&n| n > 0 && n <= MAX_SIZE),
+                        _ => None,
+                    };
+                    let Some(size) = size else {
+                        return Err(self.error(
+                            pc,
+                            format!(
+                                "argument 2 of {name} must be a known, non-zero size, but r2 = {}",
+                                r2
+                            ),
+                        ));
+                    };
+                    let id = st.fresh_id();
+                    st.refs.push((id, pc));
+                    Value::Ptr(Ptr {
+                        nullable: true,
+                        id,
+                        ..Ptr::at(PtrKind::Record { size: size as u32 }, 0)
+                    })
+                }
+            };
         set_results(st, r0);
         Ok(())
     }
@@ -347,16 +389,7 @@ impl Checker<'_> {
                 }
             }
         }
-        for v in st.values_mut() {
-            if let Value::Ptr(Ptr {
-                kind: PtrKind::Packet | PtrKind::PacketEnd,
-                ..
-            }) = v
-            {
-                *v = Value::Uninit;
-            }
-        }
-        st.pkt_min = 0;
+        forget_packet(st);
         // A call that may reach a helper returning a pointer (a map value, a record) leaves
         // `r0` unusable: taken for a number, it would leak.
         let pointer_result = any_target
@@ -386,5 +419,23 @@ pub(crate) fn set_results(st: &mut State, r0: Value) {
     regs[0] = r0;
     for r in &mut regs[1..6] {
         *r = Value::Uninit;
+    }
+}
+
+/// After a call that may move or resize the packet: no packet pointer survives, and nothing
+/// is known of the packet's length.
+fn forget_packet(st: &mut State) {
+    for v in st.values_mut() {
+        if let Value::Ptr(Ptr {
+            kind: PtrKind::Packet | PtrKind::PacketEnd,
+            ..
+        }) = v
+        {
+            *v = Value::Uninit;
+        }
+    }
+    st.pkt_min = 0;
+    if st.facts_of_packet {
+        st.len_facts.clear();
     }
 }

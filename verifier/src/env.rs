@@ -2,6 +2,7 @@
 //! load, the helpers it may call, and the limits of the search.
 
 use oxbpf_core::HelperRegistry;
+use oxbpf_core::program_type::{ContextLayout, FieldKind, ProgramType};
 use oxbpf_helpers::MapDef;
 
 /// How long the context is.
@@ -36,6 +37,13 @@ pub struct ContextSpec {
     pub writable: Option<Vec<(u32, u32)>>,
     /// The packet fields, if the context has them.
     pub packet: Option<PacketFields>,
+    /// The program type's structure, when the context is one: every access is then one of its
+    /// fields, at a width the field allows ([`ContextLayout::check`]), and the packet pointer
+    /// fields narrower than an address are read from their full-width copies.
+    pub layout: Option<ContextLayout>,
+    /// The program's type, when it has one: a helper of Linux's catalogue registered under its
+    /// Linux name may be called only by the types Linux lets call it.
+    pub program_type: Option<ProgramType>,
 }
 
 impl ContextSpec {
@@ -45,6 +53,48 @@ impl ContextSpec {
             size: ContextSize::InR2,
             writable: None,
             packet: None,
+            layout: None,
+            program_type: None,
+        }
+    }
+
+    /// The context of programs of type `t`: its structure as [`ProgramType::context`] gives it
+    /// (a tracepoint record of `record_size` bytes, the host's), or raw memory for a type
+    /// without one.
+    pub fn of_type(t: ProgramType, record_size: Option<u32>) -> ContextSpec {
+        let Some(mut layout) = t.context() else {
+            return ContextSpec {
+                program_type: Some(t),
+                ..ContextSpec::raw_memory()
+            };
+        };
+        if layout.size == 0 {
+            layout.size = record_size.unwrap_or(4096);
+        }
+        ContextSpec {
+            program_type: Some(t),
+            ..ContextSpec::of_layout(layout)
+        }
+    }
+
+    /// The context described by `layout`.
+    pub fn of_layout(layout: ContextLayout) -> ContextSpec {
+        let data = layout.field_of(FieldKind::PacketData);
+        let end = layout.field_of(FieldKind::PacketEnd);
+        let packet = match (data, end) {
+            (Some(d), Some(e)) => Some(PacketFields {
+                data: d.offset,
+                data_end: e.offset,
+                width: d.size,
+            }),
+            _ => None,
+        };
+        ContextSpec {
+            size: ContextSize::Fixed(layout.size),
+            writable: Some(layout.writable_ranges()),
+            packet,
+            layout: Some(layout),
+            program_type: None,
         }
     }
 
@@ -54,6 +104,8 @@ impl ContextSpec {
             size: ContextSize::Fixed(size),
             writable: None,
             packet: None,
+            layout: None,
+            program_type: None,
         }
     }
 }

@@ -219,12 +219,14 @@ impl Checker<'_> {
                 Value::Scalar(r)
             }
             (Value::Ptr(p), Value::Scalar(b)) if width == Width::W64 && op == AluOp::Add => {
+                let b = packet_index(st, &p, b);
                 self.ptr_add(pc, p, &b, false, dst, src)?
             }
             (Value::Ptr(p), Value::Scalar(b)) if width == Width::W64 && op == AluOp::Sub => {
                 self.ptr_add(pc, p, &b, true, dst, src)?
             }
             (Value::Scalar(a), Value::Ptr(p)) if width == Width::W64 && op == AluOp::Add => {
+                let a = packet_index(st, &p, a);
                 self.ptr_add(pc, p, &a, false, dst, src)?
             }
             (Value::Ptr(a), Value::Ptr(b))
@@ -291,9 +293,10 @@ impl Checker<'_> {
             return Ok(Value::Ptr(Ptr::at(PtrKind::CtxEnd, 0)));
         }
         let raw = p.kind == PtrKind::Ctx && self.env.settings.context.size == ContextSize::InR2;
-        // Raw memory plus an index: remember the index, which facts may bound by the length.
+        // Raw memory or the packet plus an index: remember the index, which facts may bound by
+        // the length (of the memory, of the packet).
         let (var, var_off) = match b.as_const() {
-            _ if !raw => (0, 0),
+            _ if !raw && p.kind != PtrKind::Packet => (0, 0),
             Some(c) if p.var != 0 => {
                 let c = c as i64;
                 match if sub {
@@ -449,4 +452,18 @@ fn offset_of(width: Width, op: AluOp, a: &Scalar, b: &Scalar) -> Option<i64> {
         a.umin >= d.unsigned_abs()
     };
     fits.then_some(d)
+}
+
+/// `b` as the index of a packet pointer `p` moves by: a number without an id gets a fresh one,
+/// so that a check of the moved pointer against `data_end` becomes a fact about the index
+/// (`data + index + k <= data_end`), which every copy of the pointer shares.
+fn packet_index(st: &mut State, p: &Ptr, b: Scalar) -> Scalar {
+    if p.kind == PtrKind::Packet && p.var == 0 && b.id == 0 && b.as_const().is_none() {
+        Scalar {
+            id: st.fresh_id(),
+            ..b
+        }
+    } else {
+        b
+    }
 }

@@ -8,6 +8,7 @@ use crate::state::{Slot, Stack, State};
 use crate::types::{Ptr, PtrKind, Value};
 use crate::verify::{Checker, MemArg};
 use oxbpf_core::isa::{AtomicOp, Reg, Size};
+use oxbpf_core::program_type::FieldKind;
 
 /// Reading or writing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,9 +98,24 @@ impl Checker<'_> {
                 true
             }
             PtrKind::Ctx => {
+                if let Some(layout) = &self.env.settings.context.layout {
+                    let Some(o) = p.fixed() else {
+                        return Err(self.error(
+                            pc,
+                            format!(
+                                "{what} = {shown}: a {} is reached at fixed offsets only",
+                                layout.name
+                            ),
+                        ));
+                    };
+                    layout
+                        .check(o + off, size as u32, dir == Dir::Write)
+                        .map_err(|e| self.error(pc, format!("{what} = {shown}: {e}")))?;
+                }
                 let raw = self.env.settings.context.size == ContextSize::InR2;
                 // Raw memory plus an index known to leave room below the run-time length.
                 let by_index = raw
+                    && !st.facts_of_packet
                     && st.len_fact(p.var).is_some_and(|k| {
                         p.var_off.checked_add(off).is_some_and(|start| {
                             start >= 0 && start.checked_add(size).is_some_and(|end| end <= k)
@@ -153,7 +169,27 @@ impl Checker<'_> {
                 }
             }
             PtrKind::Packet => {
-                if lo < 0 || hi as u64 > st.pkt_min {
+                if dir == Dir::Write
+                    && let Some(layout) = &self.env.settings.context.layout
+                    && !layout.packet_writable
+                {
+                    return Err(self.error(
+                        pc,
+                        format!(
+                            "{what} = {shown}: the packet is read-only to programs over a {}",
+                            layout.name
+                        ),
+                    ));
+                }
+                // Moved by an index the packet is known to hold `k` bytes past.
+                let by_index = p.var != 0
+                    && st.len_fact(p.var).is_some_and(|k| {
+                        p.var_off
+                            .checked_add(off)
+                            .and_then(|o| o.checked_add(size))
+                            .is_some_and(|end| end <= k)
+                    });
+                if lo < 0 || (hi as u64 > st.pkt_min && !by_index) {
                     return Err(self.error(
                         pc,
                         at(&format!(
@@ -241,14 +277,41 @@ impl Checker<'_> {
                 })
             }
             PtrKind::Ctx => {
-                if let (Some(pf), Some(o)) = (self.env.settings.context.packet, p.fixed()) {
-                    let o = o + i64::from(off);
-                    if bytes == pf.width && o == i64::from(pf.data) {
-                        return Ok(Value::Ptr(Ptr::at(PtrKind::Packet, 0)));
+                let spec = &self.env.settings.context;
+                let full = spec.layout.and_then(|l| l.packet);
+                if let (Some(layout), Some(o)) = (spec.layout, p.fixed())
+                    && layout
+                        .field_at((o + i64::from(off)) as u32, bytes)
+                        .is_some_and(|f| f.kind == FieldKind::PacketMeta)
+                {
+                    return Err(self.error(
+                        pc,
+                        format!(
+                            "r{} = {}: `data_meta` (metadata before the packet) is not supported",
+                            base.idx(),
+                            Value::Ptr(p)
+                        ),
+                    ));
+                }
+                if let (Some(pf), Some(base_at)) = (spec.packet, p.fixed()) {
+                    let o = base_at + i64::from(off);
+                    let found = if bytes == pf.width && o == i64::from(pf.data) {
+                        Some((PtrKind::Packet, full.map(|f| f.data)))
+                    } else if bytes == pf.width && o == i64::from(pf.data_end) {
+                        Some((PtrKind::PacketEnd, full.map(|f| f.data_end)))
+                    } else {
+                        None
+                    };
+                    if let Some((kind, at)) = found {
+                        if let Some(at) = at {
+                            // The instruction's offset from its base register.
+                            self.record_context_load(pc, Some(i64::from(at) - base_at))?;
+                        }
+                        return Ok(Value::Ptr(Ptr::at(kind, 0)));
                     }
-                    if bytes == pf.width && o == i64::from(pf.data_end) {
-                        return Ok(Value::Ptr(Ptr::at(PtrKind::PacketEnd, 0)));
-                    }
+                }
+                if full.is_some() {
+                    self.record_context_load(pc, None)?;
                 }
                 if self.reaches_packet_fields(span.lo, span.hi)
                     && !self.env.settings.allow_pointer_leaks

@@ -37,8 +37,12 @@ impl State {
     /// The largest `k` known with `v + k <= length` for every value `v` of `s`: from its id's
     /// fact, or from the length proven present and its largest value.
     pub(crate) fn slack(&self, s: &Scalar) -> Option<i64> {
-        let by_min = self
-            .ctx_min
+        let proven = if self.facts_of_packet {
+            self.pkt_min
+        } else {
+            self.ctx_min
+        };
+        let by_min = proven
             .checked_sub(s.umax)
             .and_then(|k| i64::try_from(k).ok());
         match (self.len_fact(s.id), by_min) {

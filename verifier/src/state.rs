@@ -118,6 +118,9 @@ pub(crate) struct State {
     pub(crate) len_facts: Vec<(u32, i64)>,
     /// `(a, b, d)`: the values of id `b` are those of id `a` plus `d`, computed without wrapping.
     pub(crate) offsets: Vec<(u32, u32, i64)>,
+    /// Whether the length the facts bound is the packet's (a packet context, whose own length
+    /// is fixed) rather than the context's (raw memory).
+    pub(crate) facts_of_packet: bool,
 }
 
 /// The id scalars equal to the context's run-time length carry (`r2` at entry, and copies).

@@ -114,6 +114,10 @@ pub(crate) struct Checker<'a> {
     access: Vec<Access>,
     /// The helper memory arguments met, by call and register.
     arg_access: HashMap<(usize, u8), (Access, ArgLen, bool)>,
+    /// The context loads of a program type's structure with full-width packet pointers, by
+    /// instruction: the offset of the full-width copy it reads instead, or `None` for a load of
+    /// another field.
+    context_loads: HashMap<usize, Option<i16>>,
     prune_point: Vec<bool>,
     in_loop: Vec<bool>,
     loop_head: Vec<bool>,
@@ -159,6 +163,7 @@ impl<'a> Checker<'a> {
             map_at: env.map_loads.iter().map(|m| (m.pc, *m)).collect(),
             access: vec![Access::None; insns.len()],
             arg_access: HashMap::new(),
+            context_loads: HashMap::new(),
             prune_point,
             in_loop: in_loop(insns),
             loop_head: {
@@ -216,6 +221,7 @@ impl<'a> Checker<'a> {
             refs: Vec::new(),
             next_id: CTX_LEN_ID,
             len_facts: Vec::new(),
+            facts_of_packet: self.env.settings.context.packet.is_some(),
             offsets: Vec::new(),
         }
     }
@@ -291,6 +297,15 @@ impl<'a> Checker<'a> {
                     let mut h = std::hash::DefaultHasher::new();
                     self.env.settings.context.hash(&mut h);
                     h.finish()
+                },
+                context_loads: {
+                    let mut loads: Vec<(usize, i16)> = self
+                        .context_loads
+                        .iter()
+                        .filter_map(|(&pc, at)| Some((pc, (*at)?)))
+                        .collect();
+                    loads.sort_unstable();
+                    loads
                 },
             },
             steps: self.steps,
@@ -462,6 +477,32 @@ impl<'a> Checker<'a> {
             .ok_or_else(|| self.error(pc, mixed_regions("the access")))?;
         self.access[pc] = a;
         Ok(())
+    }
+
+    /// Records what the context load at `pc` reads on this path: a packet pointer field, read
+    /// from its full-width copy at `full`, or (`None`) another field. It must read the same on
+    /// every path, as the load is rewritten once.
+    pub(crate) fn record_context_load(
+        &mut self,
+        pc: usize,
+        full: Option<i64>,
+    ) -> Result<(), VerifyError> {
+        let full = match full.map(i16::try_from) {
+            None => None,
+            Some(Ok(off)) => Some(off),
+            Some(Err(_)) => {
+                return Err(self.error(pc, "a context load too far from its base".to_owned()));
+            }
+        };
+        match self.context_loads.insert(pc, full) {
+            Some(old) if old != full => Err(self.error(
+                pc,
+                "the load reads a packet pointer of the context on one path and another field on \
+                 another"
+                    .to_owned(),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// [`record_access`](Self::record_access) for helper memory argument `arg` of the call at

@@ -20,6 +20,7 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use oxbpf_core::isa::{Imm64Kind, Insn};
+use oxbpf_core::program_type::ProgramType;
 use oxbpf_core::{Arg, Backend, Config, HelperContext, HelperRegistry, Program, Proto, TrapKind};
 use oxbpf_helpers::map::BPF_F_RDONLY_PROG;
 use oxbpf_helpers::{HostEnv, MapDef, MapSet, MapType};
@@ -95,6 +96,10 @@ fn parse_header(text: &str) -> Result<Case, String> {
                 case.context = match words.as_slice() {
                     ["raw"] => ContextSpec::raw_memory(),
                     ["fixed", n] => ContextSpec::fixed(num(n)? as u32),
+                    ["type", t] => ContextSpec::of_type(
+                        ProgramType::from_name(t).ok_or(format!("no program type {t}"))?,
+                        None,
+                    ),
                     [
                         kind @ ("packet" | "packet-writable"),
                         n,
@@ -112,6 +117,8 @@ fn parse_header(text: &str) -> Result<Case, String> {
                             data_end: num(e)? as u32,
                             width: num(w)? as u32,
                         }),
+                        layout: None,
+                        program_type: None,
                     },
                     other => return Err(format!("bad context: {other:?}")),
                 }
@@ -192,6 +199,8 @@ fn run_case(path: &Path) -> Result<(), Failed> {
         Arc::new(|_: &mut HelperContext<'_, '_>, [a, b, ..]: [u64; 5]| Ok(a.wrapping_add(b))),
     );
     helpers.register(1001, "host_raw", |_, _| Ok(0));
+    // A Linux helper registered under its name without a prototype: Linux's stands in.
+    helpers.register(44, "xdp_adjust_head", |_, _| Ok(0));
     // A prototype whose first memory argument has no size: refused at each call.
     let copy = Proto::scalar([Arg::MemOut, Arg::Mem, Arg::Size, Arg::Unused, Arg::Unused]);
     helpers.register_with_proto(

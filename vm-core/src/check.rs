@@ -48,8 +48,9 @@ pub enum CheckErrorKind {
         /// The entry of the jump's function.
         function: usize,
     },
-    /// The helper called is not registered.
-    #[error("call to unknown helper {id}")]
+    /// The helper called is not registered (a helper of Linux's catalogue is named: the host
+    /// does not implement it).
+    #[error("call to unknown helper {id}{}", linux_name(*id))]
     UnknownHelper {
         /// The helper id.
         id: u32,
@@ -185,4 +186,14 @@ pub fn check(
         }
     }
     Ok(functions)
+}
+
+/// `" (bpf_NAME: ...)"` for a helper id of Linux's catalogue, `""` for another.
+fn linux_name(id: u32) -> String {
+    crate::catalogue::helper(id).map_or_else(String::new, |h| {
+        format!(
+            " (Linux's `bpf_{}`, which this host does not implement)",
+            h.name
+        )
+    })
 }

@@ -38,7 +38,9 @@ pub struct Config {
     pub max_instructions: usize,
     /// Whether programs are verified (oxbpf-verifier) before they load; a rejected program does
     /// not load. Off, memory safety rests on the run-time checks alone, and compiled code keeps
-    /// a check at every access.
+    /// a check at every access. Programs of a type whose context holds packet pointers (XDP,
+    /// the `__sk_buff` types) are verified whatever this says: their loads of those pointers
+    /// are rewritten from the proofs.
     ///
     /// Default: `true`.
     pub verify: bool,

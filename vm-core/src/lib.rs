@@ -19,12 +19,14 @@
 
 pub mod asm;
 pub mod backend;
+pub mod catalogue;
 pub mod check;
 pub mod config;
 pub mod helpers;
 pub mod isa;
 pub mod memory;
 pub mod program;
+pub mod program_type;
 pub mod proto;
 pub mod trap;
 
@@ -37,5 +39,6 @@ pub use helpers::{Helper, HelperContext, HelperFn, HelperRegistry, HelperResult,
 pub use isa::{Insn, Operand, Reg};
 pub use memory::{Fault, MemoryMap, RegionKind, SharedMemory, SharedRegion, StackBuffer};
 pub use program::{ArgLen, ContextArg, LoadError, Program, Proofs};
+pub use program_type::ProgramType;
 pub use proto::{Arg, MapArg, MapTypes, Proto, Ret};
 pub use trap::{Access, Trap, TrapCode, TrapKind};

@@ -4,7 +4,7 @@ use crate::asm::{AsmError, assemble};
 use crate::check::{CheckError, check};
 use crate::config::Config;
 use crate::helpers::HelperRegistry;
-use crate::isa::{DecodeError, Insn, Reg, decode, encode};
+use crate::isa::{DecodeError, Insn, Reg, Size, decode, encode};
 use crate::memory::SharedRegion;
 
 /// Why a program could not be loaded.
@@ -69,6 +69,11 @@ pub struct Proofs {
     /// fields): a tail call hands its context to a verified program only if that program
     /// assumes the same of it (see [`Program::proof_context`]).
     pub context: u64,
+    /// Loads of a context field narrower than an address that holds a packet pointer
+    /// (`xdp_md.data`), by instruction, with the offset of its full-width copy in the run's
+    /// context ([`PacketPointers`](crate::program_type::PacketPointers)): each becomes an
+    /// 8-byte load from there.
+    pub context_loads: Vec<(usize, i16)>,
 }
 
 /// A program that passed the load-time checks, with its shared analysis.
@@ -194,6 +199,16 @@ impl Program {
     /// stack byte it did not write: [`Executable::execute`](crate::Executable::execute) then
     /// reuses the thread's stack without zeroing it, as no run can see what an earlier one left.
     pub fn with_proofs(mut self, proofs: Proofs) -> Program {
+        for &(pc, at) in &proofs.context_loads {
+            if let Some(Insn::Load {
+                size, signed, off, ..
+            }) = self.insns.get_mut(pc)
+            {
+                *size = Size::DW;
+                *signed = false;
+                *off = at;
+            }
+        }
         self.proven = proofs.proven;
         self.context_args = proofs.context_args;
         self.context_args.sort_by_key(|a| a.pc);

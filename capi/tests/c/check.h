@@ -1,4 +1,5 @@
-/* The C tests' one assertion: on failure, print where and what, and fail the test. */
+/* The C tests' one assertion (on failure, print where and what, and fail the test) and one
+ * file reader. */
 #ifndef OXBPF_CHECK_H
 #define OXBPF_CHECK_H
 
@@ -28,6 +29,25 @@ static int check_count;
             check_failures++;                                                            \
         }                                                                                \
     } while (0)
+
+/* The bytes of file `path` (malloc'd for the caller to free) and their count in *len, or NULL. */
+static inline unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = n > 0 ? malloc((size_t)n) : NULL;
+    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = n > 0 ? (size_t)n : 0;
+    return buf;
+}
 
 /* Ends main: prints the tally, exit status 0 only if every check held. */
 static int check_done(void)

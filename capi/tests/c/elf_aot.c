@@ -7,24 +7,6 @@
 #include "check.h"
 #include "ebpf-vm.h"
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n);
-    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
 struct event {
     uint32_t len;
     uint32_t first;
@@ -45,6 +27,8 @@ static void elf(const char *name, const uint8_t *obj, size_t obj_len)
 {
     struct ebpf_vm *vm = ebpf_create(name);
     char *errmsg = NULL;
+    /* count_packets reads the context of its SEC("xdp") as raw memory. */
+    CHECK(oxbpf_set_program_type(vm, OXBPF_PROG_TYPE_RAW) == 0);
     CHECK(ebpf_load_elf(vm, obj, obj_len, "count_packets", &errmsg) == 0);
     if (errmsg) {
         fprintf(stderr, "%s: %s\n", name, errmsg);

@@ -7,12 +7,55 @@
 //! Linux. Map value pointers that `map_lookup_elem` returns and ring-buffer records that
 //! `ringbuf_reserve` returns are regions of the run; a submitted or discarded record stops being
 //! one.
+//!
+//! # Map types each map helper takes
+//!
+//! The type sets below are Linux's `check_map_func_compatibility`, with these differences where
+//! a verified program could otherwise be misled, each waiting on the verifier:
+//!
+//! - `map_lookup_elem` on a map of maps ([`MAP_OF_MAPS`]) returns the inner map (its handle),
+//!   not a pointer to a value: the verifier types the result as a map of the outer map's
+//!   template (`MapDef::inner`), or null. Every map helper takes the handle (the maps of a
+//!   set's maps of maps are found by handle, and one a run looked up stays alive until that
+//!   run ends).
+//! - `map_peek_elem` on a bloom filter reads the value it is given, where on queues and stacks
+//!   it writes it ([`Arg::MapValueOut`]); [`PEEK_MAPS`] leaves bloom filters out until the
+//!   verifier can tell the two apart (Linux takes the buffer as written in both cases).
+//! - SOCKMAP and SOCKHASH lookups and updates take and return sockets in Linux, which programs
+//!   here have none of: only `map_delete_elem` takes them ([`DELETE_MAPS`]); a lookup finds
+//!   nothing and an update is `-EINVAL`.
+//!
+//! XSKMAP lookups return a read-only pointer to the entry's value (Linux returns the AF_XDP
+//! socket); device map lookups return a read-only pointer to the value, as Linux's do.
+//!
+//! At run time a map helper given a map of a type Linux's verifier would refuse for it returns
+//! `-EINVAL` (a null pointer for `map_lookup_elem`), so unverified programs see what verified
+//! ones could not do.
+//!
+//! # Redirects
+//!
+//! `redirect` (23) and `redirect_map` (51) record their target for the host in
+//! [`redirect`](crate::redirect) (per thread, like Linux's per-CPU redirect info). `redirect`
+//! follows the XDP variant: it returns `XDP_REDIRECT` (4), or `XDP_ABORTED` (0) for flags other
+//! than 0. Linux's TC variant of the same helper id returns `TC_ACT_REDIRECT` (7) and accepts
+//! `BPF_F_INGRESS`; a host running TC programs registers its own helper under id 23.
+//!
+//! # Packet helpers
+//!
+//! The helpers that read, write and reshape a packet (`xdp_adjust_head`, `skb_load_bytes`,
+//! `l4_csum_replace`, ...) work on a program type's context layout, so they are registered per
+//! type, apart from these: see [`register_packet`].
 
 mod maps;
 mod misc;
+mod packet;
 mod printk;
 mod probe;
+mod redirect;
 mod ringbuf;
+mod trace;
+
+pub use packet::register_packet;
 
 use crate::env::HostEnv;
 use crate::map::MapSet;
@@ -52,16 +95,36 @@ use Arg::{
     Address, Any, Ctx, MapKey, MapValue, MapValueOut, Mem, MemOut, Record, Scalar, Size, Unused,
 };
 
-/// Maps of keys and values, which `map_lookup_elem`, `map_update_elem` and `map_delete_elem`
-/// take: hash, array, per-CPU hash and array, LRU hash and LRU per-CPU hash, LPM trie.
+/// Maps of keys and values, which `map_update_elem` takes: hash, array, per-CPU hash and
+/// array, LRU hash and LRU per-CPU hash, LPM trie.
 pub const KEYED_MAPS: MapTypes = MapTypes::of(&[1, 2, 5, 6, 9, 10, 11]);
-/// Queues and stacks (and bloom filters), which `map_push_elem`, `map_pop_elem` and
-/// `map_peek_elem` take.
-pub const QUEUE_MAPS: MapTypes = MapTypes::of(&[22, 23, 30]);
+/// What `map_lookup_elem` takes: [`KEYED_MAPS`], device maps (14, 25) and XSKMAPs (17), whose
+/// values programs only read, and maps of maps ([`MAP_OF_MAPS`]), which give an inner map.
+pub const LOOKUP_MAPS: MapTypes = MapTypes::of(&[1, 2, 5, 6, 9, 10, 11, 12, 13, 14, 17, 25]);
+/// Maps of maps (12, 13): `map_lookup_elem` on them returns the inner map (see the module
+/// documentation).
+pub const MAP_OF_MAPS: MapTypes = MapTypes::of(&[12, 13]);
+/// What `map_delete_elem` takes: [`KEYED_MAPS`] and socket maps (15, 18).
+pub const DELETE_MAPS: MapTypes = MapTypes::of(&[1, 2, 5, 6, 9, 10, 11, 15, 18]);
+/// What `map_push_elem` takes: queues, stacks and bloom filters.
+pub const PUSH_MAPS: MapTypes = MapTypes::of(&[22, 23, 30]);
+/// Queues and stacks, which `map_pop_elem` takes.
+pub const QUEUE_MAPS: MapTypes = MapTypes::of(&[22, 23]);
+/// What `map_peek_elem` takes in verified programs: queues and stacks. Linux also takes bloom
+/// filters (30), whose peek reads the value rather than writing it (see the module
+/// documentation).
+pub const PEEK_MAPS: MapTypes = MapTypes::of(&[22, 23]);
 /// Ring buffers, which the `ringbuf_*` helpers take.
 pub const RING_MAPS: MapTypes = MapTypes::of(&[27]);
 /// Program arrays, which only `tail_call` takes (programs never change them).
 pub const PROG_MAPS: MapTypes = MapTypes::of(&[3]);
+/// Perf event arrays, which `perf_event_output` takes.
+pub const PERF_MAPS: MapTypes = MapTypes::of(&[4]);
+/// Stack trace maps, which `get_stackid` takes.
+pub const STACK_TRACE_MAPS: MapTypes = MapTypes::of(&[7]);
+/// Redirect maps, which `redirect_map` takes: device maps (14, 25), CPU maps (16) and XSKMAPs
+/// (17).
+pub const REDIRECT_MAPS: MapTypes = MapTypes::of(&[14, 16, 17, 25]);
 
 /// A map argument the helper reads, of `types`.
 const fn map(types: MapTypes) -> Arg {
@@ -86,11 +149,11 @@ const NONE: Proto = s([Unused; 5]);
 
 helpers! {
     MAP_LOOKUP_ELEM = 1, "map_lookup_elem",
-        Proto { args: [map(KEYED_MAPS), MapKey, Unused, Unused, Unused], ret: Ret::MapValueOrNull }
+        Proto { args: [map(LOOKUP_MAPS), MapKey, Unused, Unused, Unused], ret: Ret::MapValueOrNull }
         => maps::lookup;
     MAP_UPDATE_ELEM = 2, "map_update_elem", s([map_w(KEYED_MAPS), MapKey, MapValue, Scalar, Unused])
         => maps::update;
-    MAP_DELETE_ELEM = 3, "map_delete_elem", s([map_w(KEYED_MAPS), MapKey, Unused, Unused, Unused])
+    MAP_DELETE_ELEM = 3, "map_delete_elem", s([map_w(DELETE_MAPS), MapKey, Unused, Unused, Unused])
         => maps::delete;
     PROBE_READ = 4, "probe_read", PROBE => probe::read;
     KTIME_GET_NS = 5, "ktime_get_ns", NONE => misc::ktime_get_ns;
@@ -102,12 +165,19 @@ helpers! {
     GET_CURRENT_UID_GID = 15, "get_current_uid_gid", NONE => misc::uid_gid;
     GET_CURRENT_COMM = 16, "get_current_comm", s([MemOut, Size, Unused, Unused, Unused])
         => misc::comm;
+    REDIRECT = 23, "redirect", s([Scalar, Scalar, Unused, Unused, Unused]) => redirect::redirect;
+    PERF_EVENT_OUTPUT = 25, "perf_event_output", s([Ctx, map_w(PERF_MAPS), Scalar, Mem, Size])
+        => trace::perf_event_output;
+    GET_STACKID = 27, "get_stackid", s([Ctx, map_w(STACK_TRACE_MAPS), Scalar, Unused, Unused])
+        => trace::get_stackid;
     PROBE_READ_STR = 45, "probe_read_str", PROBE => probe::read_str;
-    MAP_PUSH_ELEM = 87, "map_push_elem", s([map_w(QUEUE_MAPS), MapValue, Scalar, Unused, Unused])
+    REDIRECT_MAP = 51, "redirect_map", s([map(REDIRECT_MAPS), Scalar, Scalar, Unused, Unused])
+        => redirect::redirect_map;
+    MAP_PUSH_ELEM = 87, "map_push_elem", s([map_w(PUSH_MAPS), MapValue, Scalar, Unused, Unused])
         => maps::push;
     MAP_POP_ELEM = 88, "map_pop_elem", s([map_w(QUEUE_MAPS), MapValueOut, Unused, Unused, Unused])
         => maps::pop;
-    MAP_PEEK_ELEM = 89, "map_peek_elem", s([map(QUEUE_MAPS), MapValueOut, Unused, Unused, Unused])
+    MAP_PEEK_ELEM = 89, "map_peek_elem", s([map(PEEK_MAPS), MapValueOut, Unused, Unused, Unused])
         => maps::peek;
     PROBE_READ_USER = 112, "probe_read_user", PROBE => probe::read;
     PROBE_READ_KERNEL = 113, "probe_read_kernel", PROBE => probe::read;
@@ -134,8 +204,12 @@ pub(crate) fn neg(errno: i64) -> u64 {
 
 /// `EPERM`.
 pub(crate) const EPERM: i64 = 1;
+/// `EACCES`.
+pub(crate) const EACCES: i64 = 13;
 /// `EFAULT`.
 pub(crate) const EFAULT: i64 = 14;
+/// `E2BIG`.
+pub(crate) const E2BIG: i64 = 7;
 /// `EINVAL`.
 pub(crate) const EINVAL: i64 = 22;
 
@@ -149,6 +223,8 @@ pub(crate) fn arg_error(what: &str, detail: impl std::fmt::Display) -> HelperSto
 pub(crate) struct Env {
     pub(crate) maps: MapSet,
     pub(crate) host: HostEnv,
+    /// Inner maps runs in progress looked up, kept alive until each run ends.
+    pub(crate) pins: maps::Pins,
 }
 
 /// Registers every standard helper in `registry`, serving `maps` and `host`. Helpers the host
@@ -157,6 +233,7 @@ pub fn register(registry: &mut HelperRegistry, maps: &MapSet, host: &HostEnv) {
     let env = Arc::new(Env {
         maps: maps.clone(),
         host: host.clone(),
+        pins: maps::Pins::default(),
     });
     for &(id, f) in BODIES {
         let env = env.clone();

@@ -1,0 +1,244 @@
+//! Contexts of program types built from the host's data: a packet with the structure an XDP or
+//! `__sk_buff` program reads ([`PacketContext`]), a register set for kprobes, a tracepoint
+//! record, raw tracepoint arguments ([`Context::bytes`]).
+//!
+//! A packet context is one buffer: the UAPI structure, the packet pointers at full width
+//! ([`PacketPointers`]), headroom, the packet, tailroom. A verified program reads the pointers
+//! from their full-width copies (its loads of the UAPI fields are rewritten so); the whole
+//! buffer is the run's context memory, so the packet is reachable and nothing beyond it.
+
+use crate::{Error, Loaded, ProgramType, Trap};
+use oxbpf_core::program_type::{ContextLayout, FieldKind, PacketPointers};
+
+/// Room before an XDP packet for `xdp_adjust_head` and metadata (Linux's
+/// `XDP_PACKET_HEADROOM`).
+pub const XDP_HEADROOM: usize = 256;
+
+/// Room before an `__sk_buff` packet (Linux's `NET_SKB_PAD`, rounded).
+pub const SKB_HEADROOM: usize = 64;
+
+/// Room after a packet for `xdp_adjust_tail` and `skb_change_tail`.
+pub const TAILROOM: usize = 256;
+
+/// The context memory of a program type with a packet: see the module docs.
+#[derive(Clone, Debug)]
+pub struct PacketContext {
+    layout: ContextLayout,
+    pointers: PacketPointers,
+    buf: Vec<u8>,
+    /// The packet's first byte and its length, as offsets into `buf`.
+    start: usize,
+    len: usize,
+}
+
+/// Why a context could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ContextError {
+    /// The program type's context has no packet.
+    #[error("programs of type {0} get no packet")]
+    NoPacket(ProgramType),
+    /// The program type's context is not one oxbpf describes.
+    #[error("oxbpf does not describe the context of {0} programs")]
+    Undescribed(ProgramType),
+    /// No field of that name (or it is not a number).
+    #[error("{structure} has no number field `{name}`")]
+    NoField {
+        /// The structure.
+        structure: &'static str,
+        /// The name asked for.
+        name: String,
+    },
+}
+
+impl PacketContext {
+    /// The context of a program of type `t` over `packet`: for XDP an `xdp_md` with
+    /// [`XDP_HEADROOM`], for the `__sk_buff` types one with `len` and `protocol` (the Ethernet
+    /// type, as the kernel sets it) filled in and [`SKB_HEADROOM`]; [`TAILROOM`] after either.
+    pub fn new(t: ProgramType, packet: &[u8]) -> Result<PacketContext, ContextError> {
+        let layout = t.context().ok_or(ContextError::Undescribed(t))?;
+        let headroom = if t == ProgramType::Xdp {
+            XDP_HEADROOM
+        } else {
+            SKB_HEADROOM
+        };
+        let mut ctx = PacketContext::with_layout(layout, packet, headroom, TAILROOM)
+            .ok_or(ContextError::NoPacket(t))?;
+        if layout.name == "__sk_buff" {
+            ctx.set_field("len", packet.len() as u64)?;
+            // `skb->protocol` is the Ethernet type in network byte order.
+            if let Some(ty) = packet.get(12..14) {
+                ctx.set_field("protocol", u64::from(u16::from_ne_bytes([ty[0], ty[1]])))?;
+            }
+        }
+        Ok(ctx)
+    }
+
+    /// A context of `layout` over `packet` with `headroom` bytes before it and `tailroom` after;
+    /// `None` when the layout has no packet.
+    pub fn with_layout(
+        layout: ContextLayout,
+        packet: &[u8],
+        headroom: usize,
+        tailroom: usize,
+    ) -> Option<PacketContext> {
+        let pointers = layout.packet?;
+        let start = pointers.header as usize + headroom;
+        let mut buf = vec![0u8; start + packet.len() + tailroom];
+        buf[start..start + packet.len()].copy_from_slice(packet);
+        Some(PacketContext {
+            layout,
+            pointers,
+            buf,
+            start,
+            len: packet.len(),
+        })
+    }
+
+    /// The structure's layout.
+    pub fn layout(&self) -> &ContextLayout {
+        &self.layout
+    }
+
+    /// Sets the number field `name` of the structure (`ingress_ifindex`, `mark`, `cb`'s first
+    /// element, ...), truncated to its width.
+    pub fn set_field(&mut self, name: &str, value: u64) -> Result<(), ContextError> {
+        let (at, size) = self.scalar_field(name)?;
+        self.buf[at..at + size].copy_from_slice(&value.to_le_bytes()[..size]);
+        Ok(())
+    }
+
+    /// The number field `name` of the structure (as the program left it, after a run).
+    pub fn field(&self, name: &str) -> Result<u64, ContextError> {
+        let (at, size) = self.scalar_field(name)?;
+        let mut b = [0u8; 8];
+        b[..size].copy_from_slice(&self.buf[at..at + size]);
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn scalar_field(&self, name: &str) -> Result<(usize, usize), ContextError> {
+        let missing = || ContextError::NoField {
+            structure: self.layout.name,
+            name: name.to_owned(),
+        };
+        let oxbpf_core::program_type::Access::Fields(fields) = self.layout.access else {
+            return Err(missing());
+        };
+        let f = fields
+            .iter()
+            .find(|f| f.name == name && f.kind == FieldKind::Scalar)
+            .ok_or_else(missing)?;
+        Ok((f.offset as usize, f.size as usize))
+    }
+
+    /// The packet: its bytes as they are now (after a run, as the program and its helpers left
+    /// them, moved or resized).
+    pub fn packet(&self) -> &[u8] {
+        &self.buf[self.start..self.start + self.len]
+    }
+
+    /// The packet, to change before a run.
+    pub fn packet_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[self.start..self.start + self.len]
+    }
+
+    /// Runs `loaded` over this context: the packet pointers are set from where the buffer is
+    /// now, and afterwards read back, so [`packet`](Self::packet) is the packet the program
+    /// left (a program that wrote them out of the buffer leaves an empty packet).
+    pub fn run(&mut self, loaded: &Loaded) -> Result<u64, Trap> {
+        self.write_pointers();
+        let r = loaded.execute(&mut self.buf);
+        self.read_pointers();
+        r
+    }
+
+    /// The context memory as the program gets it, its pointers set from where the buffer is
+    /// now: for a host that runs the program itself ([`Loaded::execute_on`]). The buffer must
+    /// not move before the run; call [`after_run`](Self::after_run) afterwards.
+    pub fn memory(&mut self) -> &mut [u8] {
+        self.write_pointers();
+        &mut self.buf
+    }
+
+    /// Reads back where the program left the packet, after a run on [`memory`](Self::memory).
+    pub fn after_run(&mut self) {
+        self.read_pointers();
+    }
+
+    fn write_pointers(&mut self) {
+        let base = self.buf.as_ptr() as u64;
+        let data = base + self.start as u64;
+        let end = data + self.len as u64;
+        let p = self.pointers;
+        for (at, v) in [(p.data, data), (p.data_end, end), (p.data_meta, data)] {
+            self.buf[at as usize..at as usize + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        // The UAPI fields hold the low halves, as a 32-bit kernel's would (an unverified
+        // program reads these; a verified one reads the full-width copies).
+        for (kind, v) in [
+            (FieldKind::PacketData, data),
+            (FieldKind::PacketEnd, end),
+            (FieldKind::PacketMeta, data),
+        ] {
+            if let Some(f) = self.layout.field_of(kind) {
+                let (at, size) = (f.offset as usize, f.size as usize);
+                self.buf[at..at + size].copy_from_slice(&v.to_le_bytes()[..size]);
+            }
+        }
+    }
+
+    fn read_pointers(&mut self) {
+        let base = self.buf.as_ptr() as u64;
+        let word = |at: u32| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&self.buf[at as usize..at as usize + 8]);
+            u64::from_le_bytes(b)
+        };
+        let (data, end) = (word(self.pointers.data), word(self.pointers.data_end));
+        let first = base + u64::from(self.pointers.header);
+        let last = base + self.buf.len() as u64;
+        if first <= data && data <= end && end <= last {
+            self.start = (data - base) as usize;
+            self.len = (end - data) as usize;
+        } else {
+            self.start = self.pointers.header as usize;
+            self.len = 0;
+        }
+    }
+}
+
+/// Contexts of program types without a packet.
+#[derive(Clone, Copy, Debug)]
+pub struct Context;
+
+impl Context {
+    /// A register set (`pt_regs` of this machine) for a kprobe or perf event program: the
+    /// registers in their UAPI order (x86-64: `r15, r14, r13, r12, bp, bx, r11, r10, r9, r8,
+    /// ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss`; aarch64: `x0`..`x30, sp, pc,
+    /// pstate`), missing ones zero.
+    pub fn registers(t: ProgramType, regs: &[u64]) -> Result<Vec<u8>, ContextError> {
+        let layout = t.context().ok_or(ContextError::Undescribed(t))?;
+        let mut out = vec![0u8; layout.size as usize];
+        for (i, r) in regs.iter().enumerate().take(layout.size as usize / 8) {
+            out[i * 8..i * 8 + 8].copy_from_slice(&r.to_le_bytes());
+        }
+        Ok(out)
+    }
+
+    /// A raw tracepoint's arguments, 8 bytes each.
+    pub fn raw_tracepoint(args: &[u64]) -> Vec<u8> {
+        args.iter().flat_map(|a| a.to_le_bytes()).collect()
+    }
+}
+
+impl Loaded {
+    /// Runs this program over `ctx` (see [`PacketContext::run`]).
+    pub fn run_packet(&self, ctx: &mut PacketContext) -> Result<u64, Trap> {
+        ctx.run(self)
+    }
+}
+
+impl From<ContextError> for Error {
+    fn from(e: ContextError) -> Error {
+        Error::Context(e)
+    }
+}
