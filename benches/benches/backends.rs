@@ -149,8 +149,8 @@ fn call_overhead(c: &mut Criterion) {
     group.finish();
 }
 
-/// Verifying each workload (as the verified variants load them), and a program of 100,000
-/// instructions.
+/// Verifying each workload (as the verified variants load them), clang-built programs of
+/// Linux's types, and a program of 100,000 instructions.
 fn verify_time(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify");
     let vm = verifying_vm("interp");
@@ -159,6 +159,24 @@ fn verify_time(c: &mut Criterion) {
         vm.verify(&program).unwrap();
         group.bench_function(w.name, |b| {
             b.iter(|| black_box(vm.verify(&program).unwrap()))
+        });
+    }
+    // Programs of Linux's types as clang builds them (tests/fixtures/progtypes), linked and
+    // verified against their type's context and their maps.
+    for (file, program) in [
+        ("xdp_firewall", "xdp_firewall"),
+        ("tc_classify", "classify"),
+        ("kprobe_open", "trace_open"),
+    ] {
+        let path = format!(
+            "{}/../tests/fixtures/progtypes/{file}.o",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let obj = vm.open_elf(&bytes).unwrap();
+        obj.verify(&vm, Some(program), false).0.unwrap();
+        group.bench_function(file, |b| {
+            b.iter(|| black_box(obj.verify(&vm, Some(program), false).0.unwrap()))
         });
     }
     let long = long_program(100_000);

@@ -268,7 +268,10 @@ int ebpf_load(struct ebpf_vm *vm, const void *code, uint32_t code_len, char **er
 /**
  * Loads program `program` (a function or section name; NULL for the first) from an eBPF ELF
  * object as clang -target bpf writes it, creating its maps (reachable with oxbpf_map_find until
- * the code is unloaded). Returns 0, or -1 with *errmsg set.
+ * the code is unloaded). Its section gives its program type (SEC("xdp"): an XDP program, run
+ * with oxbpf_exec_packet) unless oxbpf_set_program_type chose one; a program whose type's
+ * context holds packet pointers is verified whatever oxbpf_toggle_verify says. Returns 0, or -1
+ * with *errmsg set.
  */
 int ebpf_load_elf(struct ebpf_vm *vm, const void *elf, size_t elf_len, const char *program, char **errmsg);
 
