@@ -438,3 +438,27 @@ fn xdp_programs_move_their_packet_with_the_packet_helpers() {
         assert_eq!(short.run(&loaded), Ok(0), "{backend}");
     }
 }
+
+#[test]
+fn a_packet_program_given_forged_packet_pointers_traps_before_it_runs() {
+    for backend in BACKENDS {
+        let loaded = vm(backend, ProgramType::Xdp)
+            .load_asm(XDP_SWAP_MACS)
+            .unwrap();
+        // Raw bytes instead of a packet context: the full-width pointers are zero.
+        let r = loaded.execute(&mut [0u8; 64]);
+        assert!(
+            matches!(r, Err(ref t) if matches!(t.kind, oxbpf::TrapKind::OutOfBounds { .. })),
+            "{backend}: {r:?}"
+        );
+        // Pointers outside the buffer: the same.
+        let mut ctx = PacketContext::new(ProgramType::Xdp, &frame(0x0800, 60)).unwrap();
+        let mut mem = ctx.memory().to_vec();
+        mem[24..32].copy_from_slice(&0x1000u64.to_le_bytes());
+        assert!(loaded.execute(&mut mem).is_err(), "{backend}");
+        // No direct entry hands the check out.
+        assert!(loaded.native_entry().is_none(), "{backend}");
+        // A context built by the runtime runs.
+        assert_eq!(ctx.run(&loaded), Ok(2), "{backend}");
+    }
+}

@@ -298,6 +298,7 @@ impl<'a> Checker<'a> {
                     self.env.settings.context.hash(&mut h);
                     h.finish()
                 },
+                packet: self.env.settings.context.layout.and_then(|l| l.packet),
                 context_loads: {
                     let mut loads: Vec<(usize, i16)> = self
                         .context_loads

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::helpers::HelperRegistry;
 use crate::isa::{DecodeError, Insn, Reg, Size, decode, encode};
 use crate::memory::SharedRegion;
+use crate::trap::{Access, Trap, TrapKind};
 
 /// Why a program could not be loaded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -74,6 +75,9 @@ pub struct Proofs {
     /// context ([`PacketPointers`](crate::program_type::PacketPointers)): each becomes an
     /// 8-byte load from there.
     pub context_loads: Vec<(usize, i16)>,
+    /// Where the context keeps the full-width packet pointers the proofs trust, for a program
+    /// of a packet type: every run checks them first ([`Program::check_context`]).
+    pub packet: Option<crate::program_type::PacketPointers>,
 }
 
 /// A program that passed the load-time checks, with its shared analysis.
@@ -95,6 +99,8 @@ pub struct Program {
     proof_context: u64,
     /// Whether a verifier proved that runs read no stack byte they did not write.
     stack_proven: bool,
+    /// The full-width packet pointers the proofs trust (see [`Proofs::packet`]).
+    packet: Option<crate::program_type::PacketPointers>,
 }
 
 impl Program {
@@ -139,6 +145,7 @@ impl Program {
             context_args: Vec::new(),
             proof_context: 0,
             stack_proven: false,
+            packet: None,
         })
     }
 
@@ -209,12 +216,59 @@ impl Program {
                 *off = at;
             }
         }
+        self.packet = proofs.packet;
         self.proven = proofs.proven;
         self.context_args = proofs.context_args;
         self.context_args.sort_by_key(|a| a.pc);
         self.proof_context = proofs.context;
         self.stack_proven = true;
         self
+    }
+
+    /// The full-width packet pointers the program's proofs trust, for a verified program of a
+    /// packet type (see [`check_context`](Self::check_context)).
+    pub fn packet_pointers(&self) -> Option<crate::program_type::PacketPointers> {
+        self.packet
+    }
+
+    /// Whether `ctx` may be handed to the program: for a verified program of a packet type,
+    /// the full-width packet pointers in it must lie in it, in order (`data_meta <= data <=
+    /// data_end`, after the header and before its end), as the runtime's contexts
+    /// ([`PacketPointers`](crate::program_type::PacketPointers)) have them; its proven packet
+    /// accesses go where they point. Every backend checks this before a run: a trap naming the
+    /// first pointer otherwise.
+    pub fn check_context(&self, ctx: &[u8]) -> Result<(), Trap> {
+        let Some(p) = self.packet else {
+            return Ok(());
+        };
+        let word = |at: u32| {
+            let at = at as usize;
+            ctx.get(at..at + 8)
+                .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        };
+        let base = ctx.as_ptr() as u64;
+        let (first, last) = (base + u64::from(p.header), base + ctx.len() as u64);
+        let ok = match (word(p.data_meta), word(p.data), word(p.data_end)) {
+            (Some(meta), Some(data), Some(end)) => {
+                u64::from(p.header) <= ctx.len() as u64
+                    && first <= meta
+                    && meta <= data
+                    && data <= end
+                    && end <= last
+            }
+            _ => false,
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(Trap::new(
+            0,
+            TrapKind::OutOfBounds {
+                addr: word(p.data).unwrap_or(base),
+                len: ctx.len() as u64,
+                access: Access::Read,
+            },
+        ))
     }
 
     /// The fingerprint of the context the verifier's proofs assume ([`Proofs::context`]), if

@@ -249,6 +249,13 @@ impl<C: CompiledCode> CompiledExecutable<C> {
 
 impl<C: CompiledCode> Executable for CompiledExecutable<C> {
     fn execute_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Execution {
+        // The packet pointers a verified packet program trusts must lie in its context.
+        if let Err(trap) = self.program.check_context(ctx) {
+            return Execution {
+                result: Err(trap),
+                instructions: 0,
+            };
+        }
         match self.code.entry() {
             // SAFETY: `CompiledCode` guarantees the entry was compiled from `self.program`, whose
             // helper table `self.helpers` is, and stays mapped while `self.code` lives.
@@ -276,8 +283,12 @@ impl<C: CompiledCode> Executable for CompiledExecutable<C> {
         &self.program
     }
 
-    /// The program's direct entry, if it has one (see [`call_native`]).
+    /// The program's direct entry, if it has one (see [`call_native`]); none for a program
+    /// whose context's packet pointers must be checked before each run.
     fn native_entry(&self) -> Option<NativeEntry<'_>> {
+        if self.program.packet_pointers().is_some() {
+            return None;
+        }
         match self.code.entry() {
             Entry::Direct(func) => Some(NativeEntry::new(
                 call_native,

@@ -57,6 +57,12 @@ struct InterpExecutable {
 
 impl Executable for InterpExecutable {
     fn execute_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Execution {
+        if let Err(trap) = self.program.check_context(ctx) {
+            return Execution {
+                result: Err(trap),
+                instructions: 0,
+            };
+        }
         exec::run(&self.ops, &self.program, &self.helpers, ctx, stack)
     }
 

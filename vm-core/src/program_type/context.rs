@@ -28,6 +28,24 @@ pub enum FieldKind {
     Hidden,
 }
 
+/// Which loads of a number field a program may make (Linux's `*_is_valid_access` rules per
+/// field: `bpf_ctx_narrow_access_ok` over a field's range or at its offset only, or the
+/// default size alone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Loads {
+    /// Any naturally aligned part of the field's bytes, across elements of an array (as oxbpf
+    /// reads `__sk_buff` and `xdp_md`).
+    Any,
+    /// An aligned power-of-two part of one element, anywhere in it (Linux's
+    /// `bpf_ctx_range` cases with narrow loads: `bpf_sock.src_ip4`).
+    Narrow,
+    /// An aligned power-of-two part at the start of the field: its low bytes (Linux's
+    /// `offsetof` cases with narrow loads: `bpf_sock.family`).
+    Low,
+    /// One element whole (Linux's `size == size_default` default).
+    Whole,
+}
+
 /// One field of a context structure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CtxField {
@@ -44,6 +62,8 @@ pub struct CtxField {
     pub writable: bool,
     /// What it holds.
     pub kind: FieldKind,
+    /// Which loads of it a number allows (pointers are always read whole).
+    pub loads: Loads,
 }
 
 impl CtxField {
@@ -56,6 +76,7 @@ impl CtxField {
             count: 1,
             writable: false,
             kind: FieldKind::Scalar,
+            loads: Loads::Any,
         }
     }
 
@@ -65,6 +86,11 @@ impl CtxField {
             writable: true,
             ..self
         }
+    }
+
+    /// The same field, loaded as `loads` says.
+    pub const fn loaded(self, loads: Loads) -> CtxField {
+        CtxField { loads, ..self }
     }
 
     /// The same field as an array of `count` elements.
@@ -81,6 +107,7 @@ impl CtxField {
             count: 1,
             writable: false,
             kind,
+            loads: Loads::Whole,
         }
     }
 
@@ -137,10 +164,16 @@ pub struct ContextLayout {
 impl ContextLayout {
     /// The field holding bytes `off..off + size`, if one does.
     pub fn field_at(&self, off: u32, size: u32) -> Option<&'static CtxField> {
-        let Access::Fields(fields) = self.access else {
-            return None;
+        self.fields_at(off, size).next()
+    }
+
+    /// Every field holding bytes `off..off + size`, in order.
+    fn fields_at(&self, off: u32, size: u32) -> impl Iterator<Item = &'static CtxField> {
+        let fields = match self.access {
+            Access::Fields(fields) => fields,
+            Access::ReadOnly { .. } => &[],
         };
-        fields.iter().find(|f| {
+        fields.iter().filter(move |f| {
             f.offset <= off
                 && off
                     .checked_add(size)
@@ -196,34 +229,62 @@ impl ContextLayout {
                 Ok(())
             }
             Access::Fields(_) => {
-                let Some(f) = self
-                    .field_at(o, size)
+                // A structure may give one span two fields (`bpf_sock.dst_port` is read as 16
+                // bits or as 32 with its padding): the access is good if one of them allows it.
+                let mut first = None;
+                for f in self
+                    .fields_at(o, size)
                     .filter(|f| f.kind != FieldKind::Hidden)
-                else {
-                    return Err(format!("{}: no field there", bad()));
-                };
-                let whole = size == f.size && (o - f.offset).is_multiple_of(f.size);
-                if f.kind == FieldKind::Object {
-                    return Err(format!(
-                        "{}: `{}` points to a kernel object, which programs here cannot reach",
-                        bad(),
-                        f.name
-                    ));
+                {
+                    match Self::check_field(f, o, size, write) {
+                        Ok(()) => return Ok(()),
+                        Err(why) => {
+                            first.get_or_insert(why);
+                        }
+                    }
                 }
-                if write && !f.writable {
-                    return Err(format!("{}: `{}` is read-only", bad(), f.name));
-                }
-                if (write || f.kind != FieldKind::Scalar) && !whole {
-                    return Err(format!(
-                        "{}: `{}` is accessed whole ({} bytes)",
-                        bad(),
-                        f.name,
-                        f.size
-                    ));
-                }
-                Ok(())
+                Err(format!(
+                    "{}: {}",
+                    bad(),
+                    first.unwrap_or_else(|| "no field there".into())
+                ))
             }
         }
+    }
+
+    /// Why field `f` does not allow an access of `size` bytes at `o` (naturally aligned, within
+    /// the field), if it does not.
+    fn check_field(f: &CtxField, o: u32, size: u32, write: bool) -> Result<(), String> {
+        let within = o - f.offset;
+        let whole = size == f.size && within.is_multiple_of(f.size);
+        if f.kind == FieldKind::Object {
+            return Err(format!(
+                "`{}` points to a kernel object, which programs here cannot reach",
+                f.name
+            ));
+        }
+        if write && !f.writable {
+            return Err(format!("`{}` is read-only", f.name));
+        }
+        let whole_only = write || f.kind != FieldKind::Scalar || f.loads == Loads::Whole;
+        let part = match f.loads {
+            Loads::Any | Loads::Whole => true,
+            Loads::Narrow => size <= f.size,
+            Loads::Low => size <= f.size && within.is_multiple_of(f.size),
+        };
+        if (whole_only && !whole) || !part {
+            return Err(format!(
+                "`{}` is accessed whole ({} bytes){}",
+                f.name,
+                f.size,
+                match f.loads {
+                    Loads::Low if !whole_only => " or by its first bytes",
+                    Loads::Narrow if !whole_only => " or by a part of one element",
+                    _ => "",
+                }
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -428,6 +489,201 @@ pub const SK_BUFF_FILTER: ContextLayout = sk_buff(SKB_FILTER_FIELDS, false);
 /// `struct __sk_buff` for cgroup skb programs: the packet read-only.
 pub const SK_BUFF_CGROUP: ContextLayout = sk_buff(SKB_CGROUP_FIELDS, false);
 
+/// A structure `name` of `size` bytes reached field by field, without a packet.
+const fn structure(name: &'static str, size: u32, fields: &'static [CtxField]) -> ContextLayout {
+    ContextLayout {
+        name,
+        size,
+        access: Access::Fields(fields),
+        packet: None,
+        packet_writable: false,
+    }
+}
+
+/// A read-only number of `size` bytes at `offset`, loaded whole (Linux's default size rule).
+const fn whole(name: &'static str, offset: u32, size: u32) -> CtxField {
+    s(name, offset, size).loaded(Loads::Whole)
+}
+
+/// A read-only 32-bit number at `offset`, loaded whole.
+const fn word(name: &'static str, offset: u32) -> CtxField {
+    whole(name, offset, 4)
+}
+
+/// A read-only 32-bit number at `offset` of which loads may read any aligned part of one
+/// element (`loads` [`Loads::Narrow`]) or its first bytes ([`Loads::Low`]).
+const fn narrow(name: &'static str, offset: u32, loads: Loads) -> CtxField {
+    s(name, offset, 4).loaded(loads)
+}
+
+/// A `__bpf_md_ptr` (8 bytes) at `offset` that oxbpf cannot give programs.
+const fn object(name: &'static str, offset: u32) -> CtxField {
+    CtxField::pointer(name, offset, 8, FieldKind::Object)
+}
+
+/// A placeholder filling arrays built by [`join`] (every element is overwritten).
+const GAP: CtxField = CtxField::pointer("", 0, 0, FieldKind::Hidden);
+
+/// `head`, `middle` and `tail` one after another (`N` = `A + B + C`, checked when compiled).
+const fn join<const A: usize, const B: usize, const C: usize, const N: usize>(
+    head: [CtxField; A],
+    middle: [CtxField; B],
+    tail: [CtxField; C],
+) -> [CtxField; N] {
+    assert!(A + B + C == N, "join: wrong length");
+    let mut out = [GAP; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < A {
+            head[i]
+        } else if i < A + B {
+            middle[i - A]
+        } else {
+            tail[i - A - B]
+        };
+        i += 1;
+    }
+    out
+}
+
+/// The connection's addresses, at `at`, as `bpf_sock_ops` and `sk_msg_md` lay them out (and
+/// `__sk_buff`, at 88): `family`, `remote_ip4`, `local_ip4`, `remote_ip6[4]`, `local_ip6[4]`,
+/// `remote_port` and `local_port`, read-only, each 32-bit word loaded whole.
+const fn peer_addresses(at: u32) -> [CtxField; 7] {
+    [
+        word("family", at),
+        word("remote_ip4", at + 4),
+        word("local_ip4", at + 8),
+        word("remote_ip6", at + 12).array(4),
+        word("local_ip6", at + 28).array(4),
+        word("remote_port", at + 44),
+        word("local_port", at + 48),
+    ]
+}
+
+/// `sizeof(struct bpf_sock_ops)`: 224 (`skb_hwtstamp`, Linux 6.2 on, ends it).
+const SOCK_OPS_SIZE: u32 = 224;
+
+/// The fields of `struct bpf_sock_ops`, as `sock_ops_is_valid_access` allows them: every
+/// 32-bit word loaded whole (`skb_tcp_flags` also by its first bytes), the 64-bit counters and
+/// timestamp loaded whole; stores only to `reply` (the union's first word, also `args[0]` and
+/// `replylong[0]`: mainline Linux refuses stores to `replylong[1..3]`) and `sk_txhash`. `sk`,
+/// `skb_data` and `skb_data_end` are objects: oxbpf builds no socket, and the TCP header
+/// `skb_data` points to exists only in some callbacks, which a run here has none of.
+const SOCK_OPS_FIELDS: [CtxField; 42] = join(
+    [
+        word("op", 0),
+        word("reply", 4).writable(),
+        // `args[1..3]`, `replylong[1..3]`.
+        word("replylong", 8).array(3),
+    ],
+    peer_addresses(20),
+    [
+        word("is_fullsock", 72),
+        word("snd_cwnd", 76),
+        word("srtt_us", 80),
+        word("bpf_sock_ops_cb_flags", 84),
+        word("state", 88),
+        word("rtt_min", 92),
+        word("snd_ssthresh", 96),
+        word("rcv_nxt", 100),
+        word("snd_nxt", 104),
+        word("snd_una", 108),
+        word("mss_cache", 112),
+        word("ecn_flags", 116),
+        word("rate_delivered", 120),
+        word("rate_interval_us", 124),
+        word("packets_out", 128),
+        word("retrans_out", 132),
+        word("total_retrans", 136),
+        word("segs_in", 140),
+        word("data_segs_in", 144),
+        word("segs_out", 148),
+        word("data_segs_out", 152),
+        word("lost_out", 156),
+        word("sacked_out", 160),
+        word("sk_txhash", 164).writable(),
+        whole("bytes_received", 168, 8),
+        whole("bytes_acked", 176, 8),
+        object("sk", 184),
+        object("skb_data", 192),
+        object("skb_data_end", 200),
+        word("skb_len", 208),
+        narrow("skb_tcp_flags", 212, Loads::Low),
+        whole("skb_hwtstamp", 216, 8),
+    ],
+);
+
+/// `struct bpf_sock_ops` (224 bytes) for socket operations programs: see
+/// `SOCK_OPS_FIELDS`; no packet.
+pub const BPF_SOCK_OPS: ContextLayout = structure("bpf_sock_ops", SOCK_OPS_SIZE, &SOCK_OPS_FIELDS);
+
+/// The fields of `struct bpf_sock` (80 bytes) as cgroup socket programs reach them
+/// (`bpf_sock_is_valid_access` with `__sock_filter_check_attach_type`). Linux narrows them by
+/// attach type, which oxbpf does not know, so this is every hook's together: `bound_dev_if`,
+/// `mark` and `priority` (writable, whole, at socket creation and release), `src_ip4`,
+/// `src_ip6` and `src_port` (after bind). Addresses may be loaded by any part of a word,
+/// `family`, `type`, `protocol`, `src_port`, `state` and `rx_queue_mapping` by their first
+/// bytes; `dst_port` is 16 bits, loaded whole, by a byte, or as 32 bits with the zero padding
+/// after it (the padding alone is refused).
+const BPF_SOCK_FIELDS: &[CtxField] = &[
+    word("bound_dev_if", 0).writable(),
+    narrow("family", 4, Loads::Low),
+    narrow("type", 8, Loads::Low),
+    narrow("protocol", 12, Loads::Low),
+    word("mark", 16).writable(),
+    word("priority", 20).writable(),
+    narrow("src_ip4", 24, Loads::Narrow),
+    narrow("src_ip6", 28, Loads::Narrow).array(4),
+    narrow("src_port", 44, Loads::Low),
+    s("dst_port", 48, 2).loaded(Loads::Narrow),
+    word("dst_port", 48),
+    narrow("dst_ip4", 52, Loads::Narrow),
+    narrow("dst_ip6", 56, Loads::Narrow).array(4),
+    narrow("state", 72, Loads::Low),
+    narrow("rx_queue_mapping", 76, Loads::Low),
+];
+
+/// `struct bpf_sock` (80 bytes) for cgroup socket programs: see `BPF_SOCK_FIELDS`.
+pub const BPF_SOCK: ContextLayout = structure("bpf_sock", 80, BPF_SOCK_FIELDS);
+
+/// `struct sk_msg_md` (80 bytes) for sockmap message programs, read-only, every number loaded
+/// whole (`sk_msg_is_valid_access`). `data` and `data_end` (`__bpf_md_ptr`, 8 bytes) are
+/// objects: oxbpf builds no `sk_msg` (a scatter list the helpers `msg_pull_data` and
+/// `msg_push_data` reshape), so programs here cannot reach its bytes directly.
+const SK_MSG_FIELDS: [CtxField; 11] = join(
+    [object("data", 0), object("data_end", 8)],
+    peer_addresses(16),
+    [word("size", 68), object("sk", 72)],
+);
+
+/// `struct sk_msg_md` for sockmap message programs: see `SK_MSG_FIELDS`.
+pub const SK_MSG_MD: ContextLayout = structure("sk_msg_md", 80, &SK_MSG_FIELDS);
+
+/// The fields of `struct bpf_sock_addr` (72 bytes) as `sock_addr_is_valid_access` allows
+/// them, for every attach type together (Linux gives each hook only its family's addresses):
+/// `user_ip4`, `user_ip6`, `user_port`, `msg_src_ip4` and `msg_src_ip6` loaded by any part of
+/// a word and written whole, the IPv6 addresses also loaded and written 8 bytes at an 8-aligned
+/// offset; `user_family`, `family`, `type` and `protocol` read-only and whole; `sk` an object.
+const SOCK_ADDR_FIELDS: &[CtxField] = &[
+    word("user_family", 0),
+    narrow("user_ip4", 4, Loads::Narrow).writable(),
+    narrow("user_ip6", 8, Loads::Narrow).writable().array(4),
+    whole("user_ip6", 8, 8).writable().array(2),
+    narrow("user_port", 24, Loads::Narrow).writable(),
+    word("family", 28),
+    word("type", 32),
+    word("protocol", 36),
+    narrow("msg_src_ip4", 40, Loads::Narrow).writable(),
+    narrow("msg_src_ip6", 44, Loads::Narrow).writable().array(4),
+    whole("msg_src_ip6", 48, 8).writable(),
+    object("sk", 64),
+];
+
+/// `struct bpf_sock_addr` for cgroup address hooks (bind, connect, sendmsg, ...): see
+/// `SOCK_ADDR_FIELDS`.
+pub const BPF_SOCK_ADDR: ContextLayout = structure("bpf_sock_addr", 72, SOCK_ADDR_FIELDS);
+
 /// `struct pt_regs` of x86-64 (21 registers of 8 bytes: `r15` … `ss`), read-only.
 pub const PT_REGS_X86_64: ContextLayout = read_only("pt_regs", 21 * 8, 0);
 
@@ -514,5 +770,153 @@ mod tests {
         );
         assert_eq!(XDP_MD.packet.unwrap().header, 48);
         assert_eq!(SK_BUFF_TC.packet.unwrap().header, 216);
+    }
+    /// The end of the last field: the structure's size, as the UAPI's `sizeof`.
+    fn end(layout: &ContextLayout) -> u32 {
+        let Access::Fields(fields) = layout.access else {
+            unreachable!()
+        };
+        fields.iter().map(|f| f.offset + f.span()).max().unwrap()
+    }
+
+    /// The offset of the field `name` (its first entry).
+    fn offset(layout: &ContextLayout, name: &str) -> u32 {
+        let Access::Fields(fields) = layout.access else {
+            unreachable!()
+        };
+        fields.iter().find(|f| f.name == name).unwrap().offset
+    }
+
+    #[test]
+    fn socket_structures_have_linux_sizes_and_offsets() {
+        // sizeof in include/uapi/linux/bpf.h (Linux 6.2 on for bpf_sock_ops' skb_hwtstamp).
+        for (layout, size) in [
+            (BPF_SOCK_OPS, 224),
+            (BPF_SOCK, 80),
+            (SK_MSG_MD, 80),
+            (BPF_SOCK_ADDR, 72),
+        ] {
+            assert_eq!(layout.size, size, "{}", layout.name);
+            assert_eq!(end(&layout), size, "{}", layout.name);
+            assert!(layout.packet.is_none() && !layout.packet_writable);
+        }
+        for (layout, name, at) in [
+            (BPF_SOCK_OPS, "family", 20),
+            (BPF_SOCK_OPS, "local_port", 68),
+            (BPF_SOCK_OPS, "sk_txhash", 164),
+            (BPF_SOCK_OPS, "sk", 184),
+            (BPF_SOCK_OPS, "skb_tcp_flags", 212),
+            (BPF_SOCK, "src_port", 44),
+            (BPF_SOCK, "dst_ip4", 52),
+            (BPF_SOCK, "rx_queue_mapping", 76),
+            (SK_MSG_MD, "remote_ip6", 28),
+            (SK_MSG_MD, "size", 68),
+            (SK_MSG_MD, "sk", 72),
+            (BPF_SOCK_ADDR, "user_port", 24),
+            (BPF_SOCK_ADDR, "msg_src_ip6", 44),
+            (BPF_SOCK_ADDR, "sk", 64),
+        ] {
+            assert_eq!(offset(&layout, name), at, "{}.{name}", layout.name);
+        }
+    }
+
+    /// Checks each `(offset, size, write, allowed, what)` against `layout`.
+    fn expect(layout: ContextLayout, cases: &[(i64, u32, bool, bool, &str)]) {
+        for &(off, size, write, allowed, what) in cases {
+            let got = layout.check(off, size, write);
+            assert_eq!(got.is_ok(), allowed, "{what}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn sock_ops_writes_reply_and_txhash_whole_and_reads_words_whole() {
+        expect(
+            BPF_SOCK_OPS,
+            &[
+                (4, 4, true, true, "reply"),
+                (164, 4, true, true, "sk_txhash"),
+                (4, 2, true, false, "part of reply"),
+                (8, 4, true, false, "replylong[1]"),
+                (0, 4, true, false, "op"),
+                (8, 4, false, true, "args[1]"),
+                (0, 2, false, false, "a narrow load of op"),
+                (32, 8, false, false, "two words of remote_ip6"),
+                (168, 8, false, true, "bytes_received"),
+                (168, 4, false, false, "half of bytes_received"),
+                (212, 1, false, true, "skb_tcp_flags' first byte"),
+                (213, 1, false, false, "its second"),
+                (184, 8, false, false, "sk"),
+                (192, 8, false, false, "skb_data"),
+                (200, 8, false, false, "skb_data_end"),
+            ],
+        );
+    }
+
+    #[test]
+    fn bpf_sock_narrow_loads_and_writes() {
+        for w in [0, 16, 20] {
+            expect(
+                BPF_SOCK,
+                &[
+                    (w, 4, true, true, "a write"),
+                    (w, 2, true, false, "a part write"),
+                    (w, 2, false, false, "a narrow load"),
+                ],
+            );
+        }
+        expect(
+            BPF_SOCK,
+            &[
+                (4, 4, true, false, "family is read-only"),
+                (4, 1, false, true, "family's first byte"),
+                (5, 1, false, false, "family's second byte"),
+                (30, 2, false, true, "part of src_ip6[0]"),
+                (32, 8, false, false, "two words of src_ip6"),
+                (48, 2, false, true, "dst_port"),
+                (49, 1, false, true, "dst_port's second byte"),
+                (48, 4, false, true, "dst_port with its padding"),
+                (50, 2, false, false, "the padding alone"),
+                (51, 1, false, false, "a padding byte"),
+            ],
+        );
+    }
+
+    #[test]
+    fn sk_msg_reads_numbers_whole_and_no_pointer() {
+        expect(
+            SK_MSG_MD,
+            &[
+                (16, 4, false, true, "family"),
+                (68, 4, false, true, "size"),
+                (68, 2, false, false, "part of size"),
+                (68, 4, true, false, "size is read-only"),
+                (0, 8, false, false, "data"),
+                (8, 8, false, false, "data_end"),
+            ],
+        );
+    }
+
+    #[test]
+    fn sock_addr_writes_addresses_and_ports() {
+        expect(
+            BPF_SOCK_ADDR,
+            &[
+                (4, 4, true, true, "user_ip4"),
+                (4, 2, true, false, "part of user_ip4"),
+                (4, 2, false, true, "a narrow load of user_ip4"),
+                (24, 4, true, true, "user_port"),
+                (20, 4, true, true, "user_ip6[3]"),
+                (16, 8, true, true, "user_ip6[2..4] at once"),
+                (16, 8, false, true, "user_ip6[2..4] read at once"),
+                (12, 8, false, false, "user_ip6[1..3], not 8-aligned"),
+                (44, 4, true, true, "msg_src_ip6[0]"),
+                (48, 8, true, true, "msg_src_ip6[1..3] at once"),
+                (56, 8, false, false, "past msg_src_ip6"),
+                (0, 4, true, false, "user_family is read-only"),
+                (28, 2, false, false, "a narrow load of family"),
+                (64, 8, false, false, "sk"),
+                (60, 4, false, false, "padding"),
+            ],
+        );
     }
 }

@@ -127,6 +127,10 @@ impl ProgramType {
             T::SchedCls | T::SchedAct | T::LwtXmit | T::SkSkb => context::SK_BUFF_TC,
             T::LwtIn | T::LwtOut | T::LwtSeg6local | T::FlowDissector => context::SK_BUFF_READ,
             T::CgroupSkb => context::SK_BUFF_CGROUP,
+            T::SockOps => context::BPF_SOCK_OPS,
+            T::CgroupSock => context::BPF_SOCK,
+            T::SkMsg => context::SK_MSG_MD,
+            T::CgroupSockAddr => context::BPF_SOCK_ADDR,
             T::Kprobe => context::host_pt_regs(),
             T::PerfEvent => {
                 if cfg!(target_arch = "aarch64") {
