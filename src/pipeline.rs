@@ -204,8 +204,7 @@ impl Vm {
 /// `e` with the source line of its instruction, where `lines` has one: `(file.c:42:
 /// `source`)` after the reason, as Linux's verifier log shows the line before an instruction.
 fn at_source(mut e: VerifyError, lines: &[LineInfo]) -> VerifyError {
-    let after = lines.partition_point(|l| l.insn <= e.pc);
-    if let Some(l) = after.checked_sub(1).map(|i| &lines[i])
+    if let Some(l) = LineInfo::of(lines, e.pc)
         && l.line != 0
     {
         let file = l.file.rsplit('/').next().unwrap_or(&l.file);

@@ -63,11 +63,19 @@ pub struct FuncInfo {
     pub name: String,
 }
 
+impl LineInfo {
+    /// The line of instruction `insn` among `lines` (sorted by instruction): the closest record
+    /// at or before it.
+    pub fn of(lines: &[LineInfo], insn: usize) -> Option<&LineInfo> {
+        let after = lines.partition_point(|l| l.insn <= insn);
+        after.checked_sub(1).map(|i| &lines[i])
+    }
+}
+
 impl LinkedProgram {
     /// The source line of instruction `insn`: the closest line record at or before it.
     pub fn line_of(&self, insn: usize) -> Option<&LineInfo> {
-        let after = self.lines.partition_point(|l| l.insn <= insn);
-        after.checked_sub(1).map(|i| &self.lines[i])
+        LineInfo::of(&self.lines, insn)
     }
 
     /// Whether it loads maps or global data: `lddw`s that only the maps of a host, created from
