@@ -76,7 +76,7 @@ impl Vm {
         let default = hook.default_return() as u32;
         let instance = Arc::new(Mutex::new(instance));
         let trace = self.host_env().trace.clone();
-        let mut helpers = self.helpers().clone();
+        let mut helpers = self.serving(self.helpers().clone());
         helpers.register(MBPF_RUN_HELPER, "mbpf_run", move |hc, [addr, len, ..]| {
             if !hc.memory.contains(addr, len, Access::Read) {
                 return Err(HelperStop::Error(format!(

@@ -29,6 +29,8 @@ pub struct PacketContext {
     /// The packet's first byte and its length, as offsets into `buf`.
     start: usize,
     len: usize,
+    /// Bytes of metadata right before the packet (`data_meta` to `data`).
+    meta: usize,
 }
 
 /// Why a context could not be built.
@@ -53,7 +55,9 @@ pub enum ContextError {
 impl PacketContext {
     /// The context of a program of type `t` over `packet`: for XDP an `xdp_md` with
     /// [`XDP_HEADROOM`], for the `__sk_buff` types one with `len` and `protocol` (the Ethernet
-    /// type, as the kernel sets it) filled in and [`SKB_HEADROOM`]; [`TAILROOM`] after either.
+    /// type, as the kernel sets it) filled in and [`SKB_HEADROOM`], for sk_msg an `sk_msg_md`
+    /// over the message (`size` set), for sock_ops a `bpf_sock_ops` over a TCP header (`skb_len`
+    /// set; give an empty one for callbacks without); [`TAILROOM`] after each.
     pub fn new(t: ProgramType, packet: &[u8]) -> Result<PacketContext, ContextError> {
         let layout = t.context().ok_or(ContextError::Undescribed(t))?;
         let headroom = if t == ProgramType::Xdp {
@@ -63,6 +67,12 @@ impl PacketContext {
         };
         let mut ctx = PacketContext::with_layout(layout, packet, headroom, TAILROOM)
             .ok_or(ContextError::NoPacket(t))?;
+        // The message's length (sk_msg), the header's (a sock_ops callback's).
+        match layout.name {
+            "sk_msg_md" => ctx.set_field("size", packet.len() as u64)?,
+            "bpf_sock_ops" => ctx.set_field("skb_len", packet.len() as u64)?,
+            _ => {}
+        }
         if layout.name == "__sk_buff" {
             ctx.set_field("len", packet.len() as u64)?;
             // `skb->protocol` is the Ethernet type in network byte order.
@@ -91,6 +101,7 @@ impl PacketContext {
             buf,
             start,
             len: packet.len(),
+            meta: 0,
         })
     }
 
@@ -141,6 +152,24 @@ impl PacketContext {
         &mut self.buf[self.start..self.start + self.len]
     }
 
+    /// The metadata before the packet (`data_meta` to `data`): what an XDP program put there
+    /// with `xdp_adjust_meta`, or what the host set.
+    pub fn metadata(&self) -> &[u8] {
+        &self.buf[self.start - self.meta..self.start]
+    }
+
+    /// Sets the metadata before the packet, as an XDP program passes it on to a
+    /// traffic-control one; `None` if it does not fit in the headroom.
+    pub fn set_metadata(&mut self, meta: &[u8]) -> Option<()> {
+        let first = self.start.checked_sub(meta.len())?;
+        if first < self.pointers.header as usize {
+            return None;
+        }
+        self.buf[first..self.start].copy_from_slice(meta);
+        self.meta = meta.len();
+        Some(())
+    }
+
     /// Runs `loaded` over this context: the packet pointers are set from where the buffer is
     /// now, and afterwards read back, so [`packet`](Self::packet) is the packet the program
     /// left (a program that wrote them out of the buffer leaves an empty packet).
@@ -168,8 +197,9 @@ impl PacketContext {
         let base = self.buf.as_ptr() as u64;
         let data = base + self.start as u64;
         let end = data + self.len as u64;
+        let meta = data - self.meta as u64;
         let p = self.pointers;
-        for (at, v) in [(p.data, data), (p.data_end, end), (p.data_meta, data)] {
+        for (at, v) in [(p.data, data), (p.data_end, end), (p.data_meta, meta)] {
             self.buf[at as usize..at as usize + 8].copy_from_slice(&v.to_le_bytes());
         }
         // The UAPI fields hold the low halves, as a 32-bit kernel's would (an unverified
@@ -177,7 +207,7 @@ impl PacketContext {
         for (kind, v) in [
             (FieldKind::PacketData, data),
             (FieldKind::PacketEnd, end),
-            (FieldKind::PacketMeta, data),
+            (FieldKind::PacketMeta, meta),
         ] {
             if let Some(f) = self.layout.field_of(kind) {
                 let (at, size) = (f.offset as usize, f.size as usize);
@@ -199,9 +229,16 @@ impl PacketContext {
         if first <= data && data <= end && end <= last {
             self.start = (data - base) as usize;
             self.len = (end - data) as usize;
+            let meta = word(self.pointers.data_meta);
+            self.meta = if first <= meta && meta <= data {
+                (data - meta) as usize
+            } else {
+                0
+            };
         } else {
             self.start = self.pointers.header as usize;
             self.len = 0;
+            self.meta = 0;
         }
     }
 }

@@ -32,11 +32,11 @@ impl Vm {
 
     /// Resolves the `lddw`s of maps, checks the program and builds its helpers.
     pub(crate) fn link_host_maps(&self, insns: Vec<Insn>, maps: &MapSet) -> Result<Linked, Error> {
-        let helpers = if maps.is_empty() {
+        let helpers = self.serving(if maps.is_empty() {
             self.helpers().clone()
         } else {
             self.helpers_over(maps)
-        };
+        });
         self.link_over_maps(insns, maps, helpers, Vec::new())
     }
 }

@@ -76,7 +76,7 @@ pub use error::Error;
 pub use loaded::Loaded;
 pub use object::Object;
 pub use registry::{BACKENDS, backend};
-pub use vm::Vm;
+pub use vm::{MissingHelpers, Vm};
 
 /// The direct entry of `exe`, when it is JIT or AOT code whose program has one (see
 /// [`NativeEntry`]).

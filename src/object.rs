@@ -16,8 +16,20 @@ pub struct Object {
     maps: MapSet,
 }
 
+/// `def`, an array of no entries given one per CPU: objects that leave an array's size to their
+/// loader (Falco's per-CPU scratch arrays, indexed by `get_smp_processor_id`) get the size
+/// those loaders give it, as libbpf sizes a perf event array of no entries.
+fn sized_by_loader(mut def: crate::MapDef) -> crate::MapDef {
+    use crate::MapType;
+    if def.max_entries == 0 && matches!(def.map_type, MapType::Array | MapType::PercpuArray) {
+        def.max_entries = oxbpf_helpers::cpu::count();
+    }
+    def
+}
+
 impl Object {
-    /// Parses `bytes` and creates the maps.
+    /// Parses `bytes` and creates the maps (an array of no entries gets one per CPU, as the
+    /// loaders of objects that leave its size to them give it).
     pub fn open(bytes: &[u8]) -> Result<Object, Error> {
         let elf = ElfObject::parse(bytes)?;
         let mut maps = MapSet::new();
@@ -26,7 +38,7 @@ impl Object {
                 name: spec.name().to_owned(),
                 error,
             };
-            let map = Map::new(spec.def.clone()).map_err(map_err)?;
+            let map = Map::new(sized_by_loader(spec.def.clone())).map_err(map_err)?;
             if let Some(data) = &spec.data {
                 // Global data: the section's bytes are the single value (at least one byte).
                 let mut value = data.clone();
@@ -141,6 +153,8 @@ impl Object {
         if let Some(t) = section_type {
             crate::vm::add_type_helpers(&mut helpers, t);
         }
+        // Stand-ins for missing Linux helpers last: every implementation goes first.
+        let helpers = vm.serving(helpers);
         let mut out = vm.link_over_maps(insns, &self.maps, helpers, linked.bounded_loops)?;
         if let Some(t) = section_type {
             out.context = Some(ContextSpec::of_type(t, None));

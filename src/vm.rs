@@ -20,6 +20,21 @@ pub struct Vm {
     program_type: Option<ProgramType>,
     /// Whether an ELF program's section gives it its type (when the host chose none).
     section_types: bool,
+    /// What a call to a Linux helper no one implements does.
+    missing_helpers: MissingHelpers,
+}
+
+/// What becomes of a program calling a helper of Linux's catalogue
+/// ([`catalogue`](crate::catalogue)) that neither oxbpf nor the host implements.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MissingHelpers {
+    /// The program does not load: an error naming the helper (the default).
+    #[default]
+    Refuse,
+    /// The program loads, verified against Linux's prototype of the helper; a call to it traps
+    /// at run time with an error naming it. For a host that knows the path is not taken, or
+    /// that only verifies.
+    Trap,
 }
 
 impl std::fmt::Debug for Vm {
@@ -49,6 +64,7 @@ impl Vm {
             verifier: VerifierSettings::default(),
             program_type: None,
             section_types: true,
+            missing_helpers: MissingHelpers::Refuse,
         })
     }
 
@@ -109,12 +125,53 @@ impl Vm {
 
     /// Decodes, checks and prepares bytecode.
     pub fn load_bytes(&self, bytes: &[u8]) -> Result<Loaded, Error> {
-        self.load_program(Program::from_bytes(bytes, &self.config, &self.helpers)?)
+        let helpers = self.serving(self.helpers.clone());
+        let program = Program::from_bytes(bytes, &self.config, &helpers)?;
+        self.load_linked(Linked::alone(program, helpers))
     }
 
     /// Assembles, checks and prepares assembly text.
     pub fn load_asm(&self, source: &str) -> Result<Loaded, Error> {
-        self.load_program(Program::from_asm(source, &self.config, &self.helpers)?)
+        let helpers = self.serving(self.helpers.clone());
+        let program = Program::from_asm(source, &self.config, &helpers)?;
+        self.load_linked(Linked::alone(program, helpers))
+    }
+
+    /// What a call to a Linux helper that neither oxbpf nor the host implements does
+    /// ([`MissingHelpers::Refuse`] by default).
+    pub fn set_missing_helpers(&mut self, m: MissingHelpers) {
+        self.missing_helpers = m;
+    }
+
+    /// The policy [`set_missing_helpers`](Self::set_missing_helpers) chose.
+    pub fn missing_helpers(&self) -> MissingHelpers {
+        self.missing_helpers
+    }
+
+    /// The helpers a program this VM loads without maps may call: those registered, and under
+    /// [`MissingHelpers::Trap`] stand-ins for the rest of Linux's catalogue. A host that checks
+    /// programs itself ([`Program::from_bytes`]) checks them against these.
+    pub fn program_helpers(&self) -> HelperRegistry {
+        self.serving(self.helpers.clone())
+    }
+
+    /// `helpers`, and under [`MissingHelpers::Trap`] a stand-in for every helper of Linux's
+    /// catalogue they lack: registered under its Linux name without a prototype (so the
+    /// verifier checks calls against Linux's), failing every call with an error naming it.
+    pub(crate) fn serving(&self, mut helpers: HelperRegistry) -> HelperRegistry {
+        if self.missing_helpers == MissingHelpers::Trap {
+            for l in (1..).map_while(crate::catalogue::helper) {
+                if !helpers.contains(l.id) {
+                    let name = l.name;
+                    helpers.register(l.id, name, move |_, _| {
+                        Err(oxbpf_core::HelperStop::Error(format!(
+                            "Linux's `bpf_{name}` is not implemented by this host"
+                        )))
+                    });
+                }
+            }
+        }
+        helpers
     }
 
     /// The verifier's settings (used when [`Config::verify`] is on).
@@ -198,14 +255,14 @@ impl Vm {
         program: &Program,
         log: bool,
     ) -> (Result<Verified, Error>, Vec<String>) {
-        let linked = Linked::alone(program.clone(), self.helpers.clone());
+        let linked = Linked::alone(program.clone(), self.serving(self.helpers.clone()));
         self.verify_linked(&linked, log)
     }
 
     /// Verifies (when [`Config::verify`] is on) and prepares an already checked program. It
     /// runs with the helpers registered now.
     pub fn load_program(&self, program: Program) -> Result<Loaded, Error> {
-        self.load_linked(Linked::alone(program, self.helpers.clone()))
+        self.load_linked(Linked::alone(program, self.serving(self.helpers.clone())))
     }
 
     /// Parses an eBPF ELF object as clang writes it and creates its maps (BTF-defined, legacy and
@@ -226,8 +283,9 @@ impl Vm {
     /// and its code mapped without Cranelift. The VM's helpers serve its calls; its backend and
     /// configuration play no part.
     pub fn load_aot(&self, object: &[u8]) -> Result<Loaded, Error> {
-        let program = Arc::new(aot::program_of(object, &self.helpers)?);
-        let helpers = Arc::new(self.helpers.clone());
+        let helpers = self.serving(self.helpers.clone());
+        let program = Arc::new(aot::program_of(object, &helpers)?);
+        let helpers = Arc::new(helpers);
         let exe = aot::load(object, program, helpers.clone())?;
         Ok(Loaded::new(exe.into(), helpers, MapSet::new()))
     }

@@ -462,3 +462,248 @@ fn a_packet_program_given_forged_packet_pointers_traps_before_it_runs() {
         assert_eq!(ctx.run(&loaded), Ok(2), "{backend}");
     }
 }
+
+#[test]
+fn a_socket_filter_reads_its_packet_with_the_legacy_loads() {
+    let keep_all = u64::from(u32::MAX);
+    let ssh = ipv4(6, 22, [1, 2, 3, 4], 0, 64);
+    let cases: Vec<(Vec<u8>, u64, &str)> = vec![
+        (ssh.clone(), keep_all, "TCP to 22"),
+        (
+            ipv4(6, 22, [1, 2, 3, 4], 3, 64),
+            keep_all,
+            "TCP to 22 past IP options",
+        ),
+        (
+            ipv4(6, 80, [10, 0, 0, 1], 0, 64),
+            64,
+            "TCP to 80 from 10.0.0.1",
+        ),
+        (ipv4(6, 80, [1, 2, 3, 4], 0, 64), 0, "TCP to 80"),
+        (ipv4(17, 22, [10, 0, 0, 1], 0, 64), 0, "UDP"),
+        (frame(0x0806, 42), 0, "ARP"),
+        // Loads past the end end the program with 0, as in Linux, rather than trapping.
+        (ssh[..36].to_vec(), 0, "TCP cut before its port"),
+        (ssh[..20].to_vec(), 0, "IPv4 cut before its protocol"),
+        (vec![0u8; 10], 0, "shorter than Ethernet"),
+    ];
+    for backend in BACKENDS {
+        let vm = vm(backend, ProgramType::SocketFilter);
+        let obj = vm.open_elf(&fixture("socket_filter")).unwrap();
+        assert_eq!(
+            obj.program_type(&vm, Some("keep_ssh")).unwrap(),
+            Some(ProgramType::SocketFilter)
+        );
+        let prog = obj.load(&vm, None).unwrap();
+        for (packet, want, what) in &cases {
+            let mut ctx = PacketContext::new(ProgramType::SocketFilter, packet).unwrap();
+            assert_eq!(ctx.run(&prog), Ok(*want), "{backend}: {what}");
+        }
+        let bytes = obj.map("proto_bytes").unwrap();
+        let total = |proto: u32| {
+            u64::from_le_bytes(
+                bytes.lookup(&proto.to_le_bytes()).unwrap()[..8]
+                    .try_into()
+                    .unwrap(),
+            )
+        };
+        let tcp: usize = cases[..4].iter().map(|c| c.0.len()).sum::<usize>() + 36;
+        assert_eq!(total(6), tcp as u64, "{backend}: TCP bytes");
+        assert_eq!(total(17), cases[4].0.len() as u64, "{backend}: UDP bytes");
+    }
+}
+
+#[test]
+fn legacy_packet_loads_follow_linuxs_rules() {
+    let refused = [
+        // The packet is reached through the context in r6.
+        (
+            ProgramType::SchedCls,
+            "ldabsb 0\nmov %r0, 0\nexit",
+            "needs the context in r6",
+        ),
+        (
+            ProgramType::SchedCls,
+            "mov %r6, %r1\nldabsb 0\nmov %r0, %r1\nexit",
+            "r1",
+        ),
+        (
+            ProgramType::Xdp,
+            "mov %r6, %r1\nldabsb 0\nexit",
+            "not allowed in xdp programs",
+        ),
+        (
+            ProgramType::SocketFilter,
+            "mov %r6, %r1\nldabsb 0\ncall local f\nexit\nf:\nmov %r0, 0\nexit",
+            "local function calls",
+        ),
+    ];
+    for (t, src, why) in refused {
+        let err = vm("interp", t)
+            .load_asm(src)
+            .err()
+            .unwrap_or_else(|| panic!("{src}: accepted"));
+        assert!(err.to_string().contains(why), "{src}: {err}");
+    }
+    // ldind adds a 32-bit offset: -1 + 2 reads byte 1.
+    for backend in BACKENDS {
+        let prog = vm(backend, ProgramType::SchedCls)
+            .load_asm("mov %r6, %r1\nmov %r7, -1\nldindb %r7, 2\nexit")
+            .unwrap();
+        let mut ctx = PacketContext::new(ProgramType::SchedCls, &[7, 9, 11]).unwrap();
+        assert_eq!(ctx.run(&prog), Ok(9), "{backend}");
+        let mut empty = PacketContext::new(ProgramType::SchedCls, &[]).unwrap();
+        assert_eq!(empty.run(&prog), Ok(0), "{backend}: outside the packet");
+    }
+}
+
+#[test]
+fn metadata_passes_from_an_xdp_program_to_a_traffic_control_one() {
+    for backend in BACKENDS {
+        let xdp_vm = vm(backend, ProgramType::Xdp);
+        let obj = xdp_vm.open_elf(&fixture("xdp_meta")).unwrap();
+        let xdp = obj.load(&xdp_vm, Some("xdp_mark")).unwrap();
+        let tc_vm = vm(backend, ProgramType::SchedCls);
+        let tc = obj.load(&tc_vm, Some("tc_mark")).unwrap();
+        for (packet, mark) in [
+            (ipv4(17, 53, [1, 2, 3, 4], 0, 64), 0x4211u32),
+            (ipv4(6, 22, [1, 2, 3, 4], 0, 64), 0x4206),
+            (frame(0x0806, 20), 0),
+        ] {
+            let mut rx = PacketContext::new(ProgramType::Xdp, &packet).unwrap();
+            assert_eq!(rx.run(&xdp), Ok(2), "{backend}: XDP_PASS");
+            assert_eq!(rx.packet(), &packet[..], "{backend}: the packet stays");
+            assert_eq!(rx.metadata(), &mark.to_le_bytes()[..], "{backend}");
+
+            let mut skb = PacketContext::new(ProgramType::SchedCls, &packet).unwrap();
+            skb.set_metadata(rx.metadata()).unwrap();
+            assert_eq!(skb.run(&tc), Ok(0), "{backend}: TC_ACT_OK");
+            assert_eq!(skb.field("mark"), Ok(u64::from(mark)), "{backend}");
+        }
+        // Without metadata the tc program's check fails.
+        let mut bare = PacketContext::new(ProgramType::SchedCls, &frame(0x0800, 40)).unwrap();
+        assert_eq!(bare.run(&tc), Ok(2), "{backend}: TC_ACT_SHOT");
+    }
+}
+
+#[test]
+fn metadata_is_reached_only_where_proven() {
+    // Reading metadata without comparing with data first, or past what was compared.
+    let unchecked = "ldxw %r2, [%r1+8]\nldxw %r0, [%r2+0]\nexit";
+    let past = "ldxw %r2, [%r1+8]\nldxw %r3, [%r1+0]\nmov %r4, %r2\nadd %r4, 4\n\
+                jgt %r4, %r3, out\nldxw %r0, [%r2+4]\nexit\nout:\nmov %r0, 0\nexit";
+    for src in [unchecked, past] {
+        let err = vm("interp", ProgramType::Xdp).load_asm(src).err().unwrap();
+        assert!(err.to_string().contains("metadata bytes proven"), "{err}");
+    }
+    // Cgroup skb programs have no metadata, as in Linux.
+    let err = vm("interp", ProgramType::CgroupSkb)
+        .load_asm("ldxw %r2, [%r1+140]\nmov %r0, 1\nexit")
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("no field there"), "{err}");
+}
+
+/// `fib_lookup(ctx, params, 64, 0)` over 64 bytes of stack, `SETUP` filling them.
+fn fib_lookup_program(setup: &str) -> String {
+    format!(
+        "{setup}mov %r2, %r10\nadd %r2, -64\nmov %r3, 64\nmov %r4, 0\ncall 69\n\
+         ldxdw %r0, [%r10-64]\nexit"
+    )
+}
+
+#[test]
+fn linux_helpers_no_one_implements_are_refused_or_trap_as_the_host_chooses() {
+    let zeroed: String = (1..=8)
+        .map(|i| format!("stdw [%r10-{}], 0\n", i * 8))
+        .collect();
+    let program = fib_lookup_program(&zeroed);
+    for backend in BACKENDS {
+        let mut vm = vm(backend, ProgramType::Xdp);
+        let err = vm.load_asm(&program).err().unwrap();
+        assert!(
+            err.to_string().contains("bpf_fib_lookup"),
+            "{backend}: {err}"
+        );
+
+        vm.set_missing_helpers(oxbpf::MissingHelpers::Trap);
+        let loaded = vm.load_asm(&program).unwrap();
+        let mut ctx = PacketContext::new(ProgramType::Xdp, &frame(0x0800, 60)).unwrap();
+        let trap = ctx.run(&loaded).unwrap_err();
+        assert_eq!(trap.pc, 12, "{backend}");
+        assert!(
+            trap.to_string()
+                .contains("`bpf_fib_lookup` is not implemented"),
+            "{backend}: {trap}"
+        );
+    }
+    // Checked against Linux's prototype: its parameters must be initialised memory the helper
+    // may rewrite, so neither uninitialised bytes nor a spilled pointer may be handed over, and
+    // a host implementing it is called.
+    let mut vm = vm("interp", ProgramType::Xdp);
+    vm.set_missing_helpers(oxbpf::MissingHelpers::Trap);
+    let err = vm.load_asm(&fib_lookup_program("")).err().unwrap();
+    assert!(err.to_string().contains("not written"), "{err}");
+    let spilled = format!("{zeroed}stxdw [%r10-64], %r1\n");
+    let err = vm.load_asm(&fib_lookup_program(&spilled)).err().unwrap();
+    assert!(err.to_string().contains("would leak"), "{err}");
+    // After the call, what the helper may have written is a number.
+    vm.register_helper(69, "fib_lookup", |hc, [_, params, len, ..]| {
+        let mut b = vec![0u8; len as usize];
+        b[0] = 7;
+        hc.memory
+            .write(params, &b)
+            .map_err(|f| oxbpf::HelperStop::Error(f.to_string()))?;
+        Ok(0)
+    });
+    let loaded = vm.load_asm(&program).unwrap();
+    let mut ctx = PacketContext::new(ProgramType::Xdp, &frame(0x0800, 60)).unwrap();
+    assert_eq!(ctx.run(&loaded), Ok(7));
+}
+
+#[test]
+fn sk_msg_and_sock_ops_programs_reach_their_bytes_through_packet_pointers() {
+    let upper = "ldxdw %r2, [%r1+0]\nldxdw %r3, [%r1+8]\nmov %r4, %r2\nadd %r4, 4\n\
+                 jgt %r4, %r3, out\nldxw %r5, [%r2+0]\nxor %r5, 0x20202020\nstxw [%r2+0], %r5\n\
+                 ldxw %r0, [%r1+68]\nexit\nout:\nmov %r0, 0\nexit";
+    // The TCP flags of the header a sock_ops callback sees, 0 without one.
+    let flags = "ldxdw %r2, [%r1+192]\nldxdw %r3, [%r1+200]\nmov %r4, %r2\nadd %r4, 14\n\
+                 mov %r0, 0\njgt %r4, %r3, out\nldxb %r0, [%r2+13]\nout:\nexit";
+    for backend in BACKENDS {
+        let msg = vm(backend, ProgramType::SkMsg).load_asm(upper).unwrap();
+        let mut ctx = PacketContext::new(ProgramType::SkMsg, b"ping pong").unwrap();
+        assert_eq!(ctx.run(&msg), Ok(9), "{backend}: the message's size");
+        assert_eq!(ctx.packet(), b"PING pong", "{backend}");
+        let mut short = PacketContext::new(ProgramType::SkMsg, b"hi").unwrap();
+        assert_eq!(short.run(&msg), Ok(0), "{backend}");
+
+        let ops = vm(backend, ProgramType::SockOps).load_asm(flags).unwrap();
+        let mut tcp = [0u8; 20];
+        tcp[13] = 0x12; // SYN, ACK
+        let mut ctx = PacketContext::new(ProgramType::SockOps, &tcp).unwrap();
+        assert_eq!(ctx.run(&ops), Ok(0x12), "{backend}");
+        let mut none = PacketContext::new(ProgramType::SockOps, &[]).unwrap();
+        assert_eq!(none.run(&ops), Ok(0), "{backend}");
+    }
+}
+
+#[test]
+fn an_array_left_unsized_gets_one_slot_per_cpu() {
+    let cpus = oxbpf_helpers::cpu::count();
+    for backend in BACKENDS {
+        let vm = vm(backend, ProgramType::RawTracepoint);
+        let obj = vm.open_elf(&fixture("scratch_per_cpu")).unwrap();
+        assert_eq!(obj.elf().maps()[0].def.max_entries, 0, "as the object says");
+        let scratch = obj.map("frame_scratch_map").unwrap();
+        assert_eq!(scratch.def().max_entries, cpus, "{backend}");
+        let prog = obj.load(&vm, None).unwrap();
+        let mut ctx = Context::raw_tracepoint(&[5, 7]);
+        assert_eq!(prog.execute(&mut ctx), Ok(5 + 14), "{backend}");
+        let held: Vec<Vec<u8>> = (0..cpus)
+            .filter_map(|c| scratch.lookup(&c.to_le_bytes()).ok())
+            .filter(|v| v[..8] == 5u64.to_le_bytes())
+            .collect();
+        assert_eq!(held.len(), 1, "{backend}: one slot written");
+        assert_eq!(held[0][8..16], 14u64.to_le_bytes(), "{backend}");
+    }
+}

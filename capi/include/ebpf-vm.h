@@ -406,8 +406,8 @@ bool oxbpf_toggle_verify(struct ebpf_vm *vm, bool enable);
 /** A pointer to writable memory of the size in the next argument (an OXBPF_ARG_SIZE), which
  * the helper fills. */
 #define OXBPF_ARG_MEM_OUT       9
-/** The size of the previous OXBPF_ARG_MEM or OXBPF_ARG_MEM_OUT argument: a number the program
- * has bounded. */
+/** The size of the previous OXBPF_ARG_MEM, OXBPF_ARG_MEM_OUT or OXBPF_ARG_MEM_INOUT argument:
+ * a number the program has bounded. */
 #define OXBPF_ARG_SIZE          10
 /** An address the helper reads the size in the closest earlier OXBPF_ARG_SIZE argument from
  * (as probe_read's source): a number, which the helper must check itself, or a pointer to
@@ -415,6 +415,11 @@ bool oxbpf_toggle_verify(struct ebpf_vm *vm, bool enable);
 #define OXBPF_ARG_ADDRESS       11
 /** The context pointer the program was given (r1 at entry), unmodified. */
 #define OXBPF_ARG_CTX           12
+/** A pointer to readable, initialised memory of the size in the next argument, which the
+ * helper reads and may rewrite (as Linux's bpf_fib_lookup its parameters). */
+#define OXBPF_ARG_MEM_INOUT     13
+/** As OXBPF_ARG_MEM, or NULL (0) with a size of 0. */
+#define OXBPF_ARG_MEM_OR_NULL   14
 
 /* What r0 holds after the call: the codes of oxbpf_helper_proto.ret. */
 /** A number. */
@@ -451,6 +456,15 @@ int oxbpf_register_helper(struct ebpf_vm *vm, unsigned int index, const char *na
  */
 int oxbpf_allow_unknown_helpers(struct ebpf_vm *vm, bool allow);
 
+/**
+ * Lets programs loaded afterwards call helpers of Linux's catalogue that neither oxbpf nor the
+ * host implements (trap true): the verifier checks each call against Linux's prototype, and a
+ * call that runs traps with a message naming the helper (bpf_fib_lookup, ...). By default
+ * (false) such a program does not load, the error naming the helper. Returns 0, or -1 for a
+ * bad handle.
+ */
+int oxbpf_trap_missing_helpers(struct ebpf_vm *vm, bool trap);
+
 /** Program types by Linux's ids (enum bpf_prog_type), those oxbpf describes the context of. */
 #define OXBPF_PROG_TYPE_RAW (-1)
 #define OXBPF_PROG_TYPE_FROM_SECTION 0
@@ -462,7 +476,21 @@ int oxbpf_allow_unknown_helpers(struct ebpf_vm *vm, bool allow);
 #define OXBPF_PROG_TYPE_XDP 6
 #define OXBPF_PROG_TYPE_PERF_EVENT 7
 #define OXBPF_PROG_TYPE_CGROUP_SKB 8
+#define OXBPF_PROG_TYPE_CGROUP_SOCK 9
+#define OXBPF_PROG_TYPE_LWT_IN 10
+#define OXBPF_PROG_TYPE_LWT_OUT 11
+#define OXBPF_PROG_TYPE_LWT_XMIT 12
+#define OXBPF_PROG_TYPE_SOCK_OPS 13
+#define OXBPF_PROG_TYPE_SK_SKB 14
+#define OXBPF_PROG_TYPE_SK_MSG 16
 #define OXBPF_PROG_TYPE_RAW_TRACEPOINT 17
+#define OXBPF_PROG_TYPE_CGROUP_SOCK_ADDR 18
+#define OXBPF_PROG_TYPE_LWT_SEG6LOCAL 19
+#define OXBPF_PROG_TYPE_FLOW_DISSECTOR 22
+#define OXBPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE 24
+#define OXBPF_PROG_TYPE_TRACING 26
+#define OXBPF_PROG_TYPE_STRUCT_OPS 27
+#define OXBPF_PROG_TYPE_LSM 29
 
 /**
  * Chooses the type of the programs loaded afterwards: a Linux program type id (the verifier

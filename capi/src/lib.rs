@@ -37,5 +37,5 @@ pub use vm::{
     ebpf_set_lddw_helpers, ebpf_set_pointer_secret, ebpf_set_unwind_function_index,
     ebpf_toggle_bounds_check, ebpf_unregister, oxbpf_allow_pointer_leaks,
     oxbpf_allow_unknown_helpers, oxbpf_register_helper, oxbpf_set_instruction_budget,
-    oxbpf_set_program_type, oxbpf_toggle_verify,
+    oxbpf_set_program_type, oxbpf_toggle_verify, oxbpf_trap_missing_helpers,
 };

@@ -15,7 +15,7 @@ pub struct OxbpfHelperProto {
 }
 
 /// The argument codes, as the header numbers them (`OXBPF_ARG_<name>`), and what each means.
-const ARGS: [(&str, Arg); 13] = [
+const ARGS: [(&str, Arg); 15] = [
     ("UNUSED", Arg::Unused),
     ("ANY", Arg::Any),
     ("NUMBER", Arg::Scalar),
@@ -29,6 +29,8 @@ const ARGS: [(&str, Arg); 13] = [
     ("SIZE", Arg::Size),
     ("ADDRESS", Arg::Address),
     ("CTX", Arg::Ctx),
+    ("MEM_INOUT", Arg::MemInOut),
+    ("MEM_OR_NULL", Arg::MemOrNull),
 ];
 
 /// The return codes, as the header numbers them (`OXBPF_RET_<name>`), and what each means.
@@ -97,6 +99,11 @@ mod tests {
                 ret: Ret::MapValueOrNull,
             })
         );
+        let inout = OxbpfHelperProto {
+            args: [13, 10, 0, 0, 0],
+            ret: 0,
+        };
+        assert_eq!(inout.to_proto().map(|p| p.args[0]), Some(Arg::MemInOut));
         let write = OxbpfHelperProto {
             args: [4, 0, 0, 0, 0],
             ret: 0,
@@ -107,7 +114,7 @@ mod tests {
         );
         for bad in [
             OxbpfHelperProto {
-                args: [13, 0, 0, 0, 0],
+                args: [15, 0, 0, 0, 0],
                 ret: 0,
             },
             OxbpfHelperProto {

@@ -8,7 +8,9 @@ use crate::handle::{
 };
 use crate::proto::OxbpfHelperProto;
 use libc::c_char;
-use oxbpf::{Config, HelperContext, HelperRegistry, HelperStop, Proto, UnknownHelpers, Vm};
+use oxbpf::{
+    Config, HelperContext, HelperRegistry, HelperStop, MissingHelpers, Proto, UnknownHelpers, Vm,
+};
 use std::collections::BTreeMap;
 use std::ffi::{CStr, c_void};
 use std::sync::Arc;
@@ -166,6 +168,27 @@ pub unsafe extern "C" fn oxbpf_allow_unknown_helpers(vm: *mut VmState, allow: bo
             } else {
                 UnknownHelpers::Refuse
             };
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// Lets programs loaded afterwards call Linux helpers that neither oxbpf nor the host
+/// implements (verified against Linux's prototypes; a call traps naming the helper), or
+/// refuses them again (the default).
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_trap_missing_helpers(vm: *mut VmState, trap: bool) -> i32 {
+    guard(-1, || {
+        with_vm(vm, |s| {
+            s.write().vm.set_missing_helpers(if trap {
+                MissingHelpers::Trap
+            } else {
+                MissingHelpers::Refuse
+            });
             0
         })
         .unwrap_or(-1)

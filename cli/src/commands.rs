@@ -2,7 +2,7 @@
 
 use crate::input::{self, Format};
 use oxbpf::context::PacketContext;
-use oxbpf::{BACKENDS, Config, ProgramType, Vm};
+use oxbpf::{BACKENDS, Config, MissingHelpers, ProgramType, Vm};
 use oxbpf_conformance::runner::{Outcome, Totals, data_files, run_file};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -45,6 +45,11 @@ pub struct RunArgs {
     /// (walked until they end, as Linux does).
     #[arg(long, value_enum, default_value = "budget")]
     termination: TerminationArg,
+    /// Load a program that calls Linux helpers oxbpf does not implement (`bpf_fib_lookup`,
+    /// ...): verified against Linux's prototypes, a call to one traps with its name. Without
+    /// this, such a program does not load.
+    #[arg(long)]
+    trap_missing_helpers: bool,
     /// For an `.mbpf` bundle: a public key (or keypair) file whose signatures are trusted;
     /// repeatable.
     #[arg(long, value_name = "KEY.pub")]
@@ -104,6 +109,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let mut vm = Vm::with_config(backend, config).map_err(|e| e.to_string())?;
     args.termination.apply(&mut vm);
     choose_type(&mut vm, chosen);
+    if args.trap_missing_helpers {
+        vm.set_missing_helpers(MissingHelpers::Trap);
+    }
     let mut mem = memory(args)?;
     let aot_object = input::is_object(&args.program)?;
     let elf = !aot_object && input::format_of(&args.program).ok() == Some(Format::Elf);
@@ -119,6 +127,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
         let at = |e: oxbpf::Error| format!("{}: {e}", args.program.display());
         let obj = vm.open_elf(&bytes).map_err(at)?;
         program_type = obj.program_type(&vm, args.name.as_deref()).map_err(at)?;
+        if chosen.is_none() {
+            note_untyped(&vm, &obj, args.name.as_deref());
+        }
         obj.load(&vm, args.name.as_deref()).map_err(at)?
     } else if aot_object {
         // An AOT object carries its own program and configuration.
@@ -126,7 +137,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
         vm.load_aot(&bytes)
             .map_err(|e| format!("{}: {e}", args.program.display()))?
     } else {
-        let program = input::load_program(&args.program, vm.config(), vm.helpers())?;
+        let program = input::load_program(&args.program, vm.config(), &vm.program_helpers())?;
         vm.load_program(program).map_err(|e| e.to_string())?
     };
     let packet = program_type.filter(|t| t.context().is_some_and(|l| l.packet.is_some()));
@@ -159,6 +170,18 @@ fn parse_type(name: &str) -> Result<Option<ProgramType>, String> {
             names.join(", ")
         )
     })
+}
+
+/// Says on stderr when an ELF program's section gives it no type (`SEC("filter")`), so that
+/// it runs over raw memory: a program written for a type should be given it with --type.
+fn note_untyped(vm: &Vm, obj: &oxbpf::Object, name: Option<&str>) {
+    if let (Ok(None), Ok(p)) = (obj.program_type(vm, name), obj.elf().program(name)) {
+        eprintln!(
+            "note: section `{}` of `{}` names no program type: its context is raw memory \
+             (give the type with --type)",
+            p.section, p.name
+        );
+    }
 }
 
 /// Applies a `--type` choice to `vm`: a type for every program, raw memory for every program,
@@ -207,16 +230,21 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode, String> {
     args.termination.apply(&mut vm);
     let chosen = args.program_type.as_deref().map(parse_type).transpose()?;
     choose_type(&mut vm, chosen);
+    // Verifying needs Linux's prototypes of the helpers called, not their implementations.
+    vm.set_missing_helpers(MissingHelpers::Trap);
     let elf = input::format_of(&args.program).ok() == Some(Format::Elf);
     let (result, log) = if elf {
         let bytes = input::read(&args.program)?;
         let obj = vm
             .open_elf(&bytes)
             .map_err(|e| format!("{}: {e}", args.program.display()))?;
+        if chosen.is_none() {
+            note_untyped(&vm, &obj, args.name.as_deref());
+        }
         obj.verify(&vm, args.name.as_deref(), args.log)
     } else {
         oxbpf_conformance::runner::register_suite_helpers(&mut vm);
-        let program = input::load_program(&args.program, vm.config(), vm.helpers())?;
+        let program = input::load_program(&args.program, vm.config(), &vm.program_helpers())?;
         if args.log {
             vm.verify_with_log(&program)
         } else {

@@ -3,7 +3,7 @@
 //! pointers moved within their bounds and refused beyond them, bytes copied in and out, and
 //! checksums updated incrementally to what recomputing them gives.
 
-use oxbpf_core::Arg::{Any, Mem, Size};
+use oxbpf_core::Arg::{Any, MemOrNull, Size};
 use oxbpf_core::program_type::{ContextLayout, FieldKind, PacketPointers};
 use oxbpf_core::{
     Backend, Config, HelperContext, HelperRegistry, HelperResult, MemoryMap, Program, ProgramType,
@@ -504,7 +504,7 @@ fn helpers_are_registered_only_where_linux_allows_them() {
     let mut r = HelperRegistry::new();
     register_packet(&mut r, ProgramType::SchedAct);
     let proto = r.get(CSUM_DIFF).unwrap().proto.unwrap();
-    assert_eq!(proto.args, [Mem, Size, Mem, Size, Any]);
+    assert_eq!(proto.args, [MemOrNull, Size, MemOrNull, Size, Any]);
     let mut r = HelperRegistry::new();
     register_packet(&mut r, ProgramType::Kprobe);
     assert!(r.is_empty());

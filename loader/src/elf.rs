@@ -80,8 +80,10 @@ pub struct ProgramInfo {
     pub offset: u64,
     /// Its type, from its section's name by libbpf's and iproute2's conventions
     /// ([`program_type_of_section`]); the programs of iproute2's tail-call sections (`N/M`) take
-    /// the type of the object's other programs when they all have the same. `None` when the
-    /// name tells nothing: the host's default applies.
+    /// the type of the object's other programs when they all have the same, and in an object
+    /// with tail-call sections the programs whose names tell nothing take theirs (iproute2
+    /// loads an object's programs as one type). `None` when nothing tells: the host's default
+    /// applies.
     pub program_type: Option<ProgramType>,
 }
 
@@ -369,6 +371,19 @@ fn find_programs(code: &[CodeSection]) -> Vec<ProgramInfo> {
                 if tail_call_section(&p.section).is_some() {
                     p.program_type = Some(first);
                 }
+            }
+        }
+        // It loads every program of the object as one type: sections whose names tell none
+        // (Cilium's `from-container`) take the tail-call sections' type.
+        let mut tails = programs
+            .iter()
+            .filter(|p| tail_call_section(&p.section).is_some())
+            .map(|p| p.program_type);
+        if let Some(Some(t)) = tails.next()
+            && tails.all(|x| x == Some(t))
+        {
+            for p in &mut programs {
+                p.program_type.get_or_insert(t);
             }
         }
         return programs;

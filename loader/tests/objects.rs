@@ -205,10 +205,18 @@ fn tail_call_sections_take_the_type_of_the_other_programs() {
         types(&[("classifier", "c"), ("action", "a"), ("2/0", "t")]),
         [Some(T::SchedCls), Some(T::SchedAct), Some(T::SchedCls)]
     );
+    // iproute2 loads every program of its object as one type: a section whose name tells
+    // none (Cilium's `from-container`) takes the tail calls'.
     assert_eq!(
-        types(&[("prog", "p"), ("2/0", "t")]),
-        [None, Some(T::SchedCls)]
+        types(&[("from-container", "p"), ("2/0", "t")]),
+        [Some(T::SchedCls); 2]
     );
+    assert_eq!(
+        types(&[("xdp", "main"), ("ingress", "i"), ("1/0", "a")]),
+        [Some(T::Xdp); 3]
+    );
+    // Without tail-call sections nothing tells.
+    assert_eq!(types(&[("prog", "p"), ("xdp", "x")]), [None, Some(T::Xdp)]);
 }
 
 // --- Several programs in one section -------------------------------------------------------------

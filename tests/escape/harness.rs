@@ -10,8 +10,10 @@ use std::process::Command;
 
 /// Bytes of context a run gets.
 const CTX_LEN: usize = 96;
-/// Canary bytes on each side of the context.
-const GUARD: usize = 64;
+/// Canary bytes on each side of the context: a page, so that no other buffer of the run (a map
+/// value, another thread's context) lies within the offsets programs add to pointers, and an
+/// unverified program's stray access lands in a canary rather than, by chance, in a region.
+const GUARD: usize = 4096;
 /// Stack bytes below the deepest frame a run may have, all canary.
 const STACK_EXTRA: usize = 8192;
 /// Instructions a run may execute.

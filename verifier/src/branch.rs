@@ -219,8 +219,11 @@ impl Checker<'_> {
                 // A pointer into memory the host describes (the packet, the context moved far)
                 // may be 0 at run time: both ways are walked, as the verifier may not skip code
                 // a run reaches.
-                let may_be_zero =
-                    p.off_min < -FAR || matches!(p.kind, PtrKind::Packet | PtrKind::PacketEnd);
+                let may_be_zero = p.off_min < -FAR
+                    || matches!(
+                        p.kind,
+                        PtrKind::Packet | PtrKind::PacketEnd | PtrKind::PacketMeta
+                    );
                 let (is_null, not_null) = if p.nullable {
                     let mut null = st.clone();
                     null.refs.retain(|r| r.0 != p.id);
@@ -241,6 +244,18 @@ impl Checker<'_> {
                     Cond::Eq => (is_null, not_null),
                     _ => (not_null, is_null),
                 }
+            }
+            // Whether two map handles are the same map (the inner map a lookup gave and one
+            // the program names) says nothing of where either lies: both ways are walked.
+            (Value::Ptr(x), Value::Ptr(y))
+                if matches!(x.kind, PtrKind::Map { .. })
+                    && matches!(y.kind, PtrKind::Map { .. })
+                    && matches!(cond, Cond::Eq | Cond::Ne)
+                    && width == Width::W64
+                    && !x.nullable
+                    && !y.nullable =>
+            {
+                (Some(st.clone()), Some(st.clone()))
             }
             (Value::Ptr(x), Value::Ptr(y)) => {
                 if width == Width::W32 {
@@ -358,6 +373,10 @@ fn end_check(st: &State, rel: Rel, x: &Ptr, y: &Ptr) -> State {
             }
             (PtrKind::Packet, PtrKind::PacketEnd) if end.fixed() == Some(0) => {
                 s.pkt_min = s.pkt_min.max(len);
+            }
+            // The metadata ends where the packet data starts.
+            (PtrKind::PacketMeta, PtrKind::Packet) if end.fixed() == Some(0) => {
+                s.meta_min = s.meta_min.max(len);
             }
             _ => {}
         }

@@ -75,7 +75,9 @@ impl Checker<'_> {
         let leaks = self.env.settings.allow_pointer_leaks;
         let mut map: Option<u32> = None;
         // A memory argument waiting for its size: (register, pointer, writes).
-        let mut pending: Option<(usize, Ptr, Dir)> = None;
+        let mut pending: Option<(usize, Ptr, Arg)> = None;
+        // A null memory argument waiting for its size, which must be 0: its register.
+        let mut null_pending: Option<usize> = None;
         // The closest earlier size argument: its register and bounds.
         let mut size: Option<(usize, u64, u64)> = None;
         let mut released: Option<u32> = None;
@@ -144,7 +146,10 @@ impl Checker<'_> {
                     };
                     self.helper_mem(pc, st, &p, &arg, u64::from(len), u64::from(len))?;
                 }
-                Arg::Mem | Arg::MemOut => {
+                Arg::MemOrNull if matches!(v, Value::Scalar(s) if s.as_const() == Some(0)) => {
+                    null_pending = Some(r);
+                }
+                Arg::Mem | Arg::MemOut | Arg::MemInOut | Arg::MemOrNull => {
                     if let Some((pr, ..)) = pending {
                         return Err(self.error(
                             pc,
@@ -156,12 +161,7 @@ impl Checker<'_> {
                     let Value::Ptr(p) = v else {
                         return Err(bad(self, "a pointer to memory"));
                     };
-                    let dir = if *arg == Arg::Mem {
-                        Dir::Read
-                    } else {
-                        Dir::Write
-                    };
-                    pending = Some((r, p, dir));
+                    pending = Some((r, p, *arg));
                 }
                 Arg::Size => {
                     let Value::Scalar(s) = v else {
@@ -174,13 +174,26 @@ impl Checker<'_> {
                         ));
                     }
                     size = Some((r, s.umin, s.umax));
-                    if let Some((pr, p, dir)) = pending.take() {
-                        let arg = MemArg {
-                            reg: reg(pr),
-                            len: ArgLen::Reg(reg(r)),
-                            write: dir == Dir::Write,
+                    if let Some(nr) = null_pending.take()
+                        && s.umax != 0
+                    {
+                        return Err(bad(self, &format!("0, the size of null r{nr}")));
+                    }
+                    if let Some((pr, p, kind)) = pending.take() {
+                        // Memory read and rewritten is checked both ways: read first.
+                        let dirs: &[bool] = match kind {
+                            Arg::Mem => &[false],
+                            Arg::MemOut => &[true],
+                            _ => &[false, true],
                         };
-                        self.helper_mem(pc, st, &p, &arg, s.umin, s.umax)?;
+                        for &write in dirs {
+                            let arg = MemArg {
+                                reg: reg(pr),
+                                len: ArgLen::Reg(reg(r)),
+                                write,
+                            };
+                            self.helper_mem(pc, st, &p, &arg, s.umin, s.umax)?;
+                        }
                     }
                 }
                 Arg::Address => {
@@ -229,7 +242,7 @@ impl Checker<'_> {
                 },
             }
         }
-        if let Some((pr, ..)) = pending {
+        if let Some(pr) = pending.map(|p| p.0).or(null_pending) {
             return Err(self.error(
                 pc,
                 format!("the prototype of {name} gives r{pr} no size argument after it"),
@@ -427,7 +440,7 @@ pub(crate) fn set_results(st: &mut State, r0: Value) {
 fn forget_packet(st: &mut State) {
     for v in st.values_mut() {
         if let Value::Ptr(Ptr {
-            kind: PtrKind::Packet | PtrKind::PacketEnd,
+            kind: PtrKind::Packet | PtrKind::PacketEnd | PtrKind::PacketMeta,
             ..
         }) = v
         {
@@ -435,6 +448,7 @@ fn forget_packet(st: &mut State) {
         }
     }
     st.pkt_min = 0;
+    st.meta_min = 0;
     if st.facts_of_packet {
         st.len_facts.clear();
     }

@@ -120,16 +120,61 @@ impl Checker<'_> {
                 if let oxbpf_core::isa::PacketMode::Ind(r) = mode {
                     self.read_scalar(pc, st, r, "packet index")?;
                 }
-                // Legacy packet loads read the context's bytes, the packet pointers included.
-                if self.env.settings.context.packet.is_some()
-                    && !self.env.settings.allow_pointer_leaks
-                {
-                    return Err(self.leak(
-                        pc,
-                        "a legacy packet load from a context holding packet pointers".into(),
-                    ));
+                let ctx = &self.env.settings.context;
+                let packet = ctx.layout.and_then(|l| l.packet);
+                match ctx.program_type {
+                    // Raw memory: the legacy loads read the context's bytes, checked at run time
+                    // like any access to it — which must then hold no packet pointer.
+                    None if (packet.is_some() || ctx.packet.is_some())
+                        && !self.env.settings.allow_pointer_leaks =>
+                    {
+                        return Err(self.leak(
+                            pc,
+                            "a legacy packet load from a context holding packet pointers".into(),
+                        ));
+                    }
+                    None => {}
+                    // Linux's socket filters and traffic-control programs: the loads read the
+                    // packet through the context in `r6`, ending the program with `r0 = 0`
+                    // when outside it, and clobber `r1`-`r5` as the call they stand for does.
+                    Some(t) if t.legacy_packet_loads() && packet.is_some() => {
+                        if !matches!(st.reg(6), Value::Ptr(p) if p.kind == PtrKind::Ctx && p.fixed() == Some(0))
+                        {
+                            return Err(self.error(
+                                pc,
+                                format!(
+                                    "a legacy packet load needs the context in r6 (r6 = {})",
+                                    st.reg(6)
+                                ),
+                            ));
+                        }
+                        if self
+                            .insns
+                            .iter()
+                            .any(|i| matches!(i, Insn::CallLocal { .. }))
+                        {
+                            return Err(self.error(
+                                pc,
+                                "legacy packet loads cannot be mixed with local function calls"
+                                    .into(),
+                            ));
+                        }
+                        crate::call::set_results(
+                            st,
+                            Value::Scalar(Scalar::of_size(size.bytes() as u32)),
+                        );
+                        return Ok(Step::Goto(pc + 1));
+                    }
+                    Some(t) => {
+                        return Err(self.error(
+                            pc,
+                            format!(
+                                "legacy packet loads are not allowed in {} programs",
+                                t.name()
+                            ),
+                        ));
+                    }
                 }
-                // Checked at run time against the context, like any access to it.
                 self.record_access(pc, false, true)?;
                 st.set_reg(0, Value::Scalar(Scalar::of_size(size.bytes() as u32)));
             }
@@ -428,7 +473,8 @@ impl Checker<'_> {
 pub(crate) fn same_region(a: &Ptr, b: &Ptr) -> bool {
     use PtrKind::*;
     match (a.kind, b.kind) {
-        (Ctx | CtxEnd, Ctx | CtxEnd) | (Packet | PacketEnd, Packet | PacketEnd) => true,
+        (Ctx | CtxEnd, Ctx | CtxEnd)
+        | (Packet | PacketEnd | PacketMeta, Packet | PacketEnd | PacketMeta) => true,
         // Each reservation is a region of its own, whatever its size.
         (Record { .. }, Record { .. }) => a.id == b.id,
         (x, y) => x == y && !matches!(x, Map { .. }),

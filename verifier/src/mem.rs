@@ -168,18 +168,24 @@ impl Checker<'_> {
                     ContextSize::InR2 => by_index || (lo >= 0 && hi as u64 <= st.ctx_min),
                 }
             }
-            PtrKind::Packet => {
-                if dir == Dir::Write
-                    && let Some(layout) = &self.env.settings.context.layout
-                    && !layout.packet_writable
-                {
+            PtrKind::PacketMeta => {
+                if dir == Dir::Write {
+                    self.packet_writable(pc, &format!("{what} = {shown}"), "metadata")?;
+                }
+                if lo < 0 || hi as u64 > st.meta_min {
                     return Err(self.error(
                         pc,
-                        format!(
-                            "{what} = {shown}: the packet is read-only to programs over a {}",
-                            layout.name
-                        ),
+                        at(&format!(
+                            "the {} metadata bytes proven present (compare with data first)",
+                            st.meta_min
+                        )),
                     ));
+                }
+                true
+            }
+            PtrKind::Packet => {
+                if dir == Dir::Write {
+                    self.packet_writable(pc, &format!("{what} = {shown}"), "packet")?;
                 }
                 // Moved by an index the packet is known to hold `k` bytes past.
                 let by_index = p.var != 0
@@ -279,19 +285,15 @@ impl Checker<'_> {
             PtrKind::Ctx => {
                 let spec = &self.env.settings.context;
                 let full = spec.layout.and_then(|l| l.packet);
-                if let (Some(layout), Some(o)) = (spec.layout, p.fixed())
+                // `data_meta`: the metadata before the packet, read from its full-width copy.
+                if let (Some(layout), Some(full), Some(base_at)) = (spec.layout, full, p.fixed())
+                    && let Ok(o) = u32::try_from(base_at + i64::from(off))
                     && layout
-                        .field_at((o + i64::from(off)) as u32, bytes)
-                        .is_some_and(|f| f.kind == FieldKind::PacketMeta)
+                        .field_at(o, bytes)
+                        .is_some_and(|f| f.kind == FieldKind::PacketMeta && f.offset == o)
                 {
-                    return Err(self.error(
-                        pc,
-                        format!(
-                            "r{} = {}: `data_meta` (metadata before the packet) is not supported",
-                            base.idx(),
-                            Value::Ptr(p)
-                        ),
-                    ));
+                    self.record_context_load(pc, Some(i64::from(full.data_meta) - base_at))?;
+                    return Ok(Value::Ptr(Ptr::at(PtrKind::PacketMeta, 0)));
                 }
                 if let (Some(pf), Some(base_at)) = (spec.packet, p.fixed()) {
                     let o = base_at + i64::from(off);
@@ -329,6 +331,21 @@ impl Checker<'_> {
                 Ok(number(Scalar::of_size(bytes)))
             }
             _ => Ok(number(Scalar::of_size(bytes))),
+        }
+    }
+
+    /// Refuses a write through `what` into the packet's `part` (its data or metadata) when the
+    /// program type gives programs a read-only packet.
+    fn packet_writable(&self, pc: usize, what: &str, part: &str) -> Result<(), VerifyError> {
+        match &self.env.settings.context.layout {
+            Some(layout) if !layout.packet_writable => Err(self.error(
+                pc,
+                format!(
+                    "{what}: the {part} is read-only to programs over a {}",
+                    layout.name
+                ),
+            )),
+            _ => Ok(()),
         }
     }
 

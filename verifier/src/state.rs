@@ -108,6 +108,8 @@ pub(crate) struct State {
     pub(crate) ctx_min: u64,
     /// Bytes of packet data proven present.
     pub(crate) pkt_min: u64,
+    /// Bytes of metadata proven present before the packet data.
+    pub(crate) meta_min: u64,
     /// Ids of the ring-buffer records held (to submit or discard), with the instruction that
     /// reserved each.
     pub(crate) refs: Vec<(u32, usize)>,
@@ -192,6 +194,7 @@ impl State {
         if self.frames.len() != old.frames.len()
             || self.ctx_min < old.ctx_min
             || self.pkt_min < old.pkt_min
+            || self.meta_min < old.meta_min
             || self.refs.len() != old.refs.len()
         {
             return false;
@@ -318,6 +321,7 @@ impl State {
         let mut out = self.clone();
         out.ctx_min = self.ctx_min.min(other.ctx_min);
         out.pkt_min = self.pkt_min.min(other.pkt_min);
+        out.meta_min = self.meta_min.min(other.meta_min);
         out.next_id = self.next_id.max(other.next_id);
         for (f, o) in out.frames.iter_mut().zip(&other.frames) {
             for (r, v) in f.regs.iter_mut().enumerate() {
@@ -507,6 +511,9 @@ impl fmt::Display for State {
         }
         if self.pkt_min > 0 {
             write!(f, " pkt_len>={}", self.pkt_min)?;
+        }
+        if self.meta_min > 0 {
+            write!(f, " meta_len>={}", self.meta_min)?;
         }
         Ok(())
     }

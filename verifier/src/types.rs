@@ -16,6 +16,9 @@ pub enum PtrKind {
     Packet,
     /// One past the packet data, from the context's data-end field.
     PacketEnd,
+    /// The metadata before the packet, from the context's `data_meta` field; it ends where
+    /// the packet data starts.
+    PacketMeta,
     /// The stack of call frame `frame` (0 = the entry function), relative to its `r10`.
     Stack {
         /// Frame index.
@@ -113,6 +116,7 @@ impl fmt::Display for PtrKind {
             PtrKind::CtxEnd => write!(f, "ctx_end"),
             PtrKind::Packet => write!(f, "pkt"),
             PtrKind::PacketEnd => write!(f, "pkt_end"),
+            PtrKind::PacketMeta => write!(f, "pkt_meta"),
             PtrKind::Stack { frame } => write!(f, "fp{frame}"),
             PtrKind::Map { map } => write!(f, "map{map}"),
             PtrKind::MapValue { map } => write!(f, "map_value{map}"),

@@ -218,6 +218,7 @@ impl<'a> Checker<'a> {
                 ContextSize::InR2 => 0,
             },
             pkt_min: 0,
+            meta_min: 0,
             refs: Vec::new(),
             next_id: CTX_LEN_ID,
             len_facts: Vec::new(),

@@ -201,6 +201,8 @@ fn run_case(path: &Path) -> Result<(), Failed> {
     helpers.register(1001, "host_raw", |_, _| Ok(0));
     // A Linux helper registered under its name without a prototype: Linux's stands in.
     helpers.register(44, "xdp_adjust_head", |_, _| Ok(0));
+    helpers.register(54, "xdp_adjust_meta", |_, _| Ok(0));
+    helpers.register(28, "csum_diff", |_, _| Ok(0));
     // A prototype whose first memory argument has no size: refused at each call.
     let copy = Proto::scalar([Arg::MemOut, Arg::Mem, Arg::Size, Arg::Unused, Arg::Unused]);
     helpers.register_with_proto(

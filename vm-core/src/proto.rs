@@ -107,8 +107,15 @@ pub enum Arg {
     /// (it may be uninitialised before the call; the helper writes every byte, zeroes where it
     /// has nothing, as the verifier takes all of them as written).
     MemOut,
-    /// The size of the previous [`Arg::Mem`] or [`Arg::MemOut`] argument: a scalar with a known
-    /// upper bound.
+    /// A pointer to readable, initialised and writable memory of the size in the next argument,
+    /// which the helper reads and may rewrite (what it held becomes unknown numbers): Linux's
+    /// `ARG_PTR_TO_MEM` without `MEM_RDONLY`, as `fib_lookup`'s parameters.
+    MemInOut,
+    /// As [`Arg::Mem`], or null (the number 0) with a size of 0: Linux's `ARG_PTR_TO_MEM |
+    /// PTR_MAYBE_NULL` before an `ARG_CONST_SIZE_OR_ZERO` (`csum_diff`'s buffers).
+    MemOrNull,
+    /// The size of the previous [`Arg::Mem`], [`Arg::MemOut`], [`Arg::MemInOut`] or
+    /// [`Arg::MemOrNull`] argument: a scalar with a known upper bound.
     Size,
     /// An address the helper reads the size in the closest earlier [`Arg::Size`] argument from
     /// (the source of `probe_read`): a number, which the helper looks up in the run's regions

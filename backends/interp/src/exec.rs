@@ -60,6 +60,16 @@ fn outside_context(a: u64, len: u64, write: bool, ctx_addr: u64, ctx_len: u64) -
     })
 }
 
+/// A little-endian value of `size` bytes read as network (big-endian) byte order.
+fn swap_be(v: u64, size: Size) -> u64 {
+    match size {
+        Size::B => v,
+        Size::H => u64::from((v as u16).swap_bytes()),
+        Size::W => u64::from((v as u32).swap_bytes()),
+        Size::DW => v.swap_bytes(),
+    }
+}
+
 fn sign_extend(v: u64, size: Size) -> u64 {
     match size {
         Size::B => i64::from(v as i8) as u64,
@@ -94,6 +104,7 @@ pub(crate) fn run(
     let frame = config.stack_frame_size as u64;
     let ctx_addr = ctx.as_ptr() as u64;
     let ctx_len = ctx.len() as u64;
+    let packet = program.packet_pointers();
     let mut mem = MemoryMap::for_run(ctx, stack, program);
     let mut regs = [0u64; 16];
     regs[1] = ctx_addr;
@@ -255,24 +266,44 @@ pub(crate) fn run(
             }
             Op::LdImm64(d, v) => r!(d) = v,
             Op::LdPacket(ind, imm, size) => {
-                let base = ind.map_or(0, |s| r!(s));
-                let off = base.wrapping_add(i64::from(imm) as u64);
-                let len = size.bytes() as u64;
-                let a = ctx_addr.wrapping_add(off);
-                if off > ctx_len || ctx_len - off < len {
-                    break 'run Stop::Trap(TrapKind::OutOfBounds {
-                        addr: a,
-                        len,
-                        access: Access::Read,
-                    });
+                if let Some(p) = packet {
+                    // A socket filter's or traffic-control program's legacy load reads the packet
+                    // at a 32-bit offset; outside it, the program ends with 0.
+                    let data = tri!(mem.load(ctx_addr.wrapping_add(u64::from(p.data)), Size::DW));
+                    let end =
+                        tri!(mem.load(ctx_addr.wrapping_add(u64::from(p.data_end)), Size::DW));
+                    let base = ind.map_or(0, |s| r!(s));
+                    let off = base.wrapping_add(i64::from(imm) as u64) as u32 as i32;
+                    let len = size.bytes() as u64;
+                    match u64::try_from(off) {
+                        Ok(off) if end.wrapping_sub(data) >= off + len => {
+                            let v = tri!(mem.load(data + off, size));
+                            r!(0) = swap_be(v, size);
+                        }
+                        _ if frames.is_empty() => break 'run Stop::Exit(0),
+                        _ => {
+                            break 'run Stop::Trap(TrapKind::OutOfBounds {
+                                addr: data.wrapping_add(off as i64 as u64),
+                                len,
+                                access: Access::Read,
+                            });
+                        }
+                    }
+                } else {
+                    let base = ind.map_or(0, |s| r!(s));
+                    let off = base.wrapping_add(i64::from(imm) as u64);
+                    let len = size.bytes() as u64;
+                    let a = ctx_addr.wrapping_add(off);
+                    if off > ctx_len || ctx_len - off < len {
+                        break 'run Stop::Trap(TrapKind::OutOfBounds {
+                            addr: a,
+                            len,
+                            access: Access::Read,
+                        });
+                    }
+                    let v = tri!(mem.load(a, size));
+                    r!(0) = swap_be(v, size);
                 }
-                let v = tri!(mem.load(a, size));
-                r!(0) = match size {
-                    Size::B => v,
-                    Size::H => u64::from((v as u16).swap_bytes()),
-                    Size::W => u64::from((v as u32).swap_bytes()),
-                    Size::DW => v.swap_bytes(),
-                };
             }
 
             Op::Ja(t) => ip = t as usize,

@@ -265,7 +265,7 @@ static void with_prototype(const char *name)
 
     /* Bad prototypes, handles and functions register nothing. */
     struct oxbpf_helper_proto bad = numbers;
-    bad.args[4] = OXBPF_ARG_CTX + 1;
+    bad.args[4] = OXBPF_ARG_MEM_OR_NULL + 1;
     CHECK(oxbpf_register_helper(vm, 30, "bad", (void *)combine, &bad) == -1);
     bad = numbers;
     bad.ret = OXBPF_RET_MAP_VALUE_OR_NULL + 1;

@@ -41,17 +41,14 @@
 //! - `csum_diff` returns the 32-bit ones' complement sum of `seed`, the complemented words of
 //!   `from` and the words of `to`: the value x86-64's Linux 6.6 returns. Other architectures
 //!   (the generic `csum_partial`) and later kernels (which fold it to 16 bits) return another
-//!   value of the same checksum: `csum_fold` of each is the same. Linux types its memory
-//!   arguments `ARG_PTR_TO_MEM | PTR_MAYBE_NULL`, which oxbpf's verifier does not model: its
-//!   prototype here is `[Mem, Size, Mem, Size, Any]`, so a verified program may not pass NULL
-//!   (with a size of 0) for either; unverified programs may, with a size of 0.
+//!   value of the same checksum: `csum_fold` of each is the same. Either buffer may be NULL
+//!   with a size of 0 (`Arg::MemOrNull`, as Linux types them).
 
 use super::maps::write;
 use super::{EACCES, EFAULT, EINVAL, arg_error, neg};
 use oxbpf_core::program_type::{Access as CtxAccess, ContextLayout, FieldKind, PacketPointers};
 use oxbpf_core::{
-    Access, Arg, Fault, HelperContext, HelperRegistry, HelperResult, HelperStop, ProgramType,
-    Proto, catalogue,
+    Access, Fault, HelperContext, HelperRegistry, HelperResult, HelperStop, ProgramType, catalogue,
 };
 use std::ops::Range;
 use std::sync::Arc;
@@ -91,13 +88,12 @@ struct Shape {
 
 type Body = fn(&Shape, &mut HelperContext<'_, '_>, [u64; 5]) -> HelperResult;
 
-/// One packet helper: its Linux id and name, the prototype to use where the catalogue's cannot
-/// be ([`LinuxHelper::proto`](catalogue::LinuxHelper::proto) is `None`), whether it writes the
-/// packet, and its body.
+/// One packet helper: its Linux id and name (its prototype is the catalogue's:
+/// [`LinuxHelper::proto`](catalogue::LinuxHelper::proto)), whether it writes the packet, and its
+/// body.
 struct Row {
     id: u32,
     name: &'static str,
-    fallback: Option<Proto>,
     writes: bool,
     body: Body,
 }
@@ -107,63 +103,48 @@ const ROWS: &[Row] = &[
     Row {
         id: 9,
         name: "skb_store_bytes",
-        fallback: None,
         writes: true,
         body: skb_store_bytes,
     },
     Row {
         id: 10,
         name: "l3_csum_replace",
-        fallback: None,
         writes: true,
         body: l3_csum_replace,
     },
     Row {
         id: 11,
         name: "l4_csum_replace",
-        fallback: None,
         writes: true,
         body: l4_csum_replace,
     },
     Row {
         id: 26,
         name: "skb_load_bytes",
-        fallback: None,
         writes: false,
         body: skb_load_bytes,
     },
     Row {
         id: 28,
         name: "csum_diff",
-        // Linux's memory arguments may be NULL, which the verifier does not model.
-        fallback: Some(Proto::scalar([
-            Arg::Mem,
-            Arg::Size,
-            Arg::Mem,
-            Arg::Size,
-            Arg::Any,
-        ])),
         writes: false,
         body: csum_diff,
     },
     Row {
         id: 44,
         name: "xdp_adjust_head",
-        fallback: None,
         writes: true,
         body: xdp_adjust_head,
     },
     Row {
         id: 54,
         name: "xdp_adjust_meta",
-        fallback: None,
         writes: true,
         body: xdp_adjust_meta,
     },
     Row {
         id: 65,
         name: "xdp_adjust_tail",
-        fallback: None,
         writes: true,
         body: xdp_adjust_tail,
     },
@@ -202,7 +183,7 @@ pub fn register_packet(registry: &mut HelperRegistry, t: ProgramType) {
         if !linux.callable_from(t) || (row.writes && !layout.packet_writable) {
             continue;
         }
-        let proto = linux.proto().or(row.fallback);
+        let proto = linux.proto();
         let body = row.body;
         registry.register_with_proto(
             row.id,
@@ -325,6 +306,10 @@ fn read_mem(
     addr: u64,
     len: u32,
 ) -> Result<Vec<u8>, HelperStop> {
+    // Nothing to read: NULL may stand for no bytes, as Linux's `ARG_PTR_TO_MEM | PTR_MAYBE_NULL`.
+    if len == 0 {
+        return Ok(Vec::new());
+    }
     if !hc.memory.contains(addr, u64::from(len), Access::Read) {
         return Err(bad_pointer(what, addr, len, Access::Read));
     }
@@ -660,13 +645,8 @@ mod tests {
             let linux = catalogue::helper(row.id).unwrap();
             assert_eq!(linux.name, row.name);
             assert_eq!(linux.changes_packet, row.writes, "{}", row.name);
-            // Only csum_diff's prototype is not the catalogue's.
-            assert_eq!(
-                linux.proto().is_none(),
-                row.fallback.is_some(),
-                "{}",
-                row.name
-            );
+            // The verifier models every argument of every packet helper.
+            assert!(linux.proto().is_some(), "{}", row.name);
         }
     }
 

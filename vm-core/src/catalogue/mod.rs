@@ -465,6 +465,16 @@ impl LinuxHelper {
                     maybe_null: false,
                     ..
                 } => Arg::MemOut,
+                LinuxArg::Mem {
+                    read_only: false,
+                    uninit: false,
+                    maybe_null: false,
+                } => Arg::MemInOut,
+                LinuxArg::Mem {
+                    read_only: true,
+                    uninit: false,
+                    maybe_null: true,
+                } => Arg::MemOrNull,
                 LinuxArg::ConstSize { .. } => Arg::Size,
                 LinuxArg::Ctx { maybe_null: false } => Arg::Ctx,
                 _ => return None,

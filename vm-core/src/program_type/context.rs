@@ -44,6 +44,9 @@ pub enum Loads {
     Low,
     /// One element whole (Linux's `size == size_default` default).
     Whole,
+    /// Scratch bytes: any naturally aligned access, loads and stores alike, across elements
+    /// (`__sk_buff.cb[]`, which Linux lets programs read and write at any width).
+    Scratch,
 }
 
 /// One field of a context structure.
@@ -266,9 +269,11 @@ impl ContextLayout {
         if write && !f.writable {
             return Err(format!("`{}` is read-only", f.name));
         }
-        let whole_only = write || f.kind != FieldKind::Scalar || f.loads == Loads::Whole;
+        let whole_only = (write && f.loads != Loads::Scratch)
+            || f.kind != FieldKind::Scalar
+            || f.loads == Loads::Whole;
         let part = match f.loads {
-            Loads::Any | Loads::Whole => true,
+            Loads::Any | Loads::Whole | Loads::Scratch => true,
             Loads::Narrow => size <= f.size,
             Loads::Low => size <= f.size && within.is_multiple_of(f.size),
         };
@@ -339,7 +344,7 @@ const SKB_FIELDS: [CtxField; 34] = [
     s("ingress_ifindex", 36, 4),
     s("ifindex", 40, 4),
     s("tc_index", 44, 4),
-    s("cb", 48, 4).array(5),
+    s("cb", 48, 4).array(5).loaded(Loads::Scratch),
     s("hash", 68, 4),
     s("tc_classid", 72, 4),
     CtxField::pointer("data", 76, 4, FieldKind::PacketData),
@@ -567,9 +572,9 @@ const SOCK_OPS_SIZE: u32 = 224;
 /// The fields of `struct bpf_sock_ops`, as `sock_ops_is_valid_access` allows them: every
 /// 32-bit word loaded whole (`skb_tcp_flags` also by its first bytes), the 64-bit counters and
 /// timestamp loaded whole; stores only to `reply` (the union's first word, also `args[0]` and
-/// `replylong[0]`: mainline Linux refuses stores to `replylong[1..3]`) and `sk_txhash`. `sk`,
-/// `skb_data` and `skb_data_end` are objects: oxbpf builds no socket, and the TCP header
-/// `skb_data` points to exists only in some callbacks, which a run here has none of.
+/// `replylong[0]`: mainline Linux refuses stores to `replylong[1..3]`) and `sk_txhash`.
+/// `skb_data` and `skb_data_end` are packet pointers (8 bytes, read whole) to the TCP header
+/// some callbacks see, read-only; `sk` is an object (oxbpf builds no socket).
 const SOCK_OPS_FIELDS: [CtxField; 42] = join(
     [
         word("op", 0),
@@ -606,8 +611,8 @@ const SOCK_OPS_FIELDS: [CtxField; 42] = join(
         whole("bytes_received", 168, 8),
         whole("bytes_acked", 176, 8),
         object("sk", 184),
-        object("skb_data", 192),
-        object("skb_data_end", 200),
+        CtxField::pointer("skb_data", 192, 8, FieldKind::PacketData),
+        CtxField::pointer("skb_data_end", 200, 8, FieldKind::PacketEnd),
         word("skb_len", 208),
         narrow("skb_tcp_flags", 212, Loads::Low),
         whole("skb_hwtstamp", 216, 8),
@@ -615,8 +620,11 @@ const SOCK_OPS_FIELDS: [CtxField; 42] = join(
 );
 
 /// `struct bpf_sock_ops` (224 bytes) for socket operations programs: see
-/// `SOCK_OPS_FIELDS`; no packet.
-pub const BPF_SOCK_OPS: ContextLayout = structure("bpf_sock_ops", SOCK_OPS_SIZE, &SOCK_OPS_FIELDS);
+/// `SOCK_OPS_FIELDS`; its packet (a TCP header, or none) read-only.
+pub const BPF_SOCK_OPS: ContextLayout = ContextLayout {
+    packet: Some(pointers_after(SOCK_OPS_SIZE)),
+    ..structure("bpf_sock_ops", SOCK_OPS_SIZE, &SOCK_OPS_FIELDS)
+};
 
 /// The fields of `struct bpf_sock` (80 bytes) as cgroup socket programs reach them
 /// (`bpf_sock_is_valid_access` with `__sock_filter_check_attach_type`). Linux narrows them by
@@ -649,16 +657,23 @@ pub const BPF_SOCK: ContextLayout = structure("bpf_sock", 80, BPF_SOCK_FIELDS);
 
 /// `struct sk_msg_md` (80 bytes) for sockmap message programs, read-only, every number loaded
 /// whole (`sk_msg_is_valid_access`). `data` and `data_end` (`__bpf_md_ptr`, 8 bytes) are
-/// objects: oxbpf builds no `sk_msg` (a scatter list the helpers `msg_pull_data` and
-/// `msg_push_data` reshape), so programs here cannot reach its bytes directly.
+/// packet pointers to the message's bytes, which programs may write; `sk` is an object.
 const SK_MSG_FIELDS: [CtxField; 11] = join(
-    [object("data", 0), object("data_end", 8)],
+    [
+        CtxField::pointer("data", 0, 8, FieldKind::PacketData),
+        CtxField::pointer("data_end", 8, 8, FieldKind::PacketEnd),
+    ],
     peer_addresses(16),
     [word("size", 68), object("sk", 72)],
 );
 
-/// `struct sk_msg_md` for sockmap message programs: see `SK_MSG_FIELDS`.
-pub const SK_MSG_MD: ContextLayout = structure("sk_msg_md", 80, &SK_MSG_FIELDS);
+/// `struct sk_msg_md` for sockmap message programs: see `SK_MSG_FIELDS`; the message is the
+/// packet, writable.
+pub const SK_MSG_MD: ContextLayout = ContextLayout {
+    packet: Some(pointers_after(80)),
+    packet_writable: true,
+    ..structure("sk_msg_md", 80, &SK_MSG_FIELDS)
+};
 
 /// The fields of `struct bpf_sock_addr` (72 bytes) as `sock_addr_is_valid_access` allows
 /// them, for every attach type together (Linux gives each hook only its family's addresses):
@@ -698,6 +713,12 @@ pub const PERF_EVENT_AARCH64: ContextLayout = read_only("bpf_perf_event_data", 3
 
 /// A raw tracepoint's arguments: up to 12 of 8 bytes, read-only.
 pub const RAW_TRACEPOINT_ARGS: ContextLayout = read_only("bpf_raw_tracepoint_args", 12 * 8, 0);
+
+/// The arguments of a BTF-typed program (`fentry`/`fexit`/`fmod_ret`, `tp_btf`, `lsm`,
+/// `struct_ops`): up to 12 of 8 bytes, then an `fexit`'s return value, read-only. Pointer
+/// arguments are numbers here (oxbpf has no kernel BTF to type them): a program reads what they
+/// point to with `probe_read_kernel`, as a kprobe does.
+pub const TRACING_ARGS: ContextLayout = read_only("tracing arguments", 13 * 8, 0);
 
 /// A tracepoint's record, read-only past its first 8 bytes (the kernel's common fields); its
 /// size is the host's (0: up to the run's context length).
@@ -741,6 +762,18 @@ mod tests {
         assert!(SK_BUFF_TC.check(8, 4, true).is_ok(), "mark");
         assert!(SK_BUFF_TC.check(48 + 16, 4, true).is_ok(), "cb[4]");
         assert!(SK_BUFF_TC.check(48 + 20, 4, true).is_err(), "hash, past cb");
+        // cb[] is scratch: any aligned width, two elements at once included.
+        assert!(
+            SK_BUFF_TC.check(48, 8, true).is_ok(),
+            "cb[0..1] in one store"
+        );
+        assert!(
+            SK_BUFF_TC.check(56, 8, false).is_ok(),
+            "cb[2..3] in one load"
+        );
+        assert!(SK_BUFF_TC.check(50, 2, true).is_ok(), "half of cb[0]");
+        assert!(SK_BUFF_TC.check(64, 8, true).is_err(), "cb[4] and hash");
+        assert!(SK_BUFF_TC.check(52, 8, true).is_err(), "misaligned");
         assert!(SK_BUFF_TC.check(8, 2, true).is_err(), "part of mark");
         assert!(SK_BUFF_TC.check(0, 4, true).is_err(), "len");
         assert!(SK_BUFF_TC.check(168, 8, false).is_err(), "sk");
@@ -798,8 +831,14 @@ mod tests {
         ] {
             assert_eq!(layout.size, size, "{}", layout.name);
             assert_eq!(end(&layout), size, "{}", layout.name);
-            assert!(layout.packet.is_none() && !layout.packet_writable);
         }
+        // Messages are packets programs may write; sock_ops' TCP header is read-only; sockets
+        // and addresses have none.
+        assert!(SK_MSG_MD.packet.is_some() && SK_MSG_MD.packet_writable);
+        assert!(BPF_SOCK_OPS.packet.is_some() && !BPF_SOCK_OPS.packet_writable);
+        assert!(BPF_SOCK.packet.is_none() && BPF_SOCK_ADDR.packet.is_none());
+        assert_eq!(offset(&SK_MSG_MD, "data_end"), 8);
+        assert_eq!(offset(&BPF_SOCK_OPS, "skb_data_end"), 200);
         for (layout, name, at) in [
             (BPF_SOCK_OPS, "family", 20),
             (BPF_SOCK_OPS, "local_port", 68),
@@ -846,8 +885,10 @@ mod tests {
                 (212, 1, false, true, "skb_tcp_flags' first byte"),
                 (213, 1, false, false, "its second"),
                 (184, 8, false, false, "sk"),
-                (192, 8, false, false, "skb_data"),
-                (200, 8, false, false, "skb_data_end"),
+                (192, 8, false, true, "skb_data"),
+                (200, 8, false, true, "skb_data_end"),
+                (192, 4, false, false, "half of skb_data"),
+                (192, 8, true, false, "a store to skb_data"),
             ],
         );
     }
@@ -882,7 +923,7 @@ mod tests {
     }
 
     #[test]
-    fn sk_msg_reads_numbers_whole_and_no_pointer() {
+    fn sk_msg_reads_numbers_and_packet_pointers_whole() {
         expect(
             SK_MSG_MD,
             &[
@@ -890,8 +931,10 @@ mod tests {
                 (68, 4, false, true, "size"),
                 (68, 2, false, false, "part of size"),
                 (68, 4, true, false, "size is read-only"),
-                (0, 8, false, false, "data"),
-                (8, 8, false, false, "data_end"),
+                (0, 8, false, true, "data"),
+                (8, 8, false, true, "data_end"),
+                (0, 4, false, false, "half of data"),
+                (72, 8, false, false, "sk"),
             ],
         );
     }

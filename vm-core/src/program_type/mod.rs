@@ -140,6 +140,7 @@ impl ProgramType {
                 }
             }
             T::RawTracepoint | T::RawTracepointWritable => context::RAW_TRACEPOINT_ARGS,
+            T::Tracing | T::Lsm | T::StructOps => context::TRACING_ARGS,
             T::Tracepoint => context::TRACEPOINT_RECORD,
             _ => return None,
         })
@@ -147,6 +148,16 @@ impl ProgramType {
 }
 
 impl ProgramType {
+    /// Whether programs of this type may use the legacy packet loads (`ldabs`/`ldind`), as
+    /// Linux lets socket filters and traffic-control programs: they read the packet, in
+    /// network byte order, and a load outside it ends the program with `r0 = 0`.
+    pub const fn legacy_packet_loads(self) -> bool {
+        matches!(
+            self,
+            ProgramType::SocketFilter | ProgramType::SchedCls | ProgramType::SchedAct
+        )
+    }
+
     /// The name of the action `r0` stands for, for the types whose return value is one: XDP's
     /// `XDP_*` and traffic control's `TC_ACT_*`.
     pub fn action_name(self, r0: u64) -> Option<&'static str> {

@@ -126,8 +126,13 @@ impl FnTranslator<'_, '_> {
     }
 
     /// `ldabs`/`ldind`: a big-endian load from the context at `[src +] imm`, bounds-checked
-    /// against the context alone (as the legacy instructions define).
+    /// against the context alone (as the legacy instructions define) — or, in a program of a
+    /// packet type, from the packet (see [`load_packet_data`](Self::load_packet_data)).
     pub(super) fn load_packet(&mut self, pc: usize, size: Size, mode: PacketMode, imm: i32) {
+        if let Some(p) = self.opts.packet {
+            self.load_packet_data(pc, size, mode, imm, p);
+            return;
+        }
         let bytes = size.bytes() as u32;
         let offset = match mode {
             PacketMode::Abs => self.b.ins().iconst(types::I64, i64::from(imm)),
@@ -149,6 +154,59 @@ impl FnTranslator<'_, '_> {
             Some(addr),
             i64::from(bytes),
         );
+        self.finish_packet_load(size, addr);
+    }
+
+    /// A socket filter's or traffic-control program's legacy load: from the packet between
+    /// the context's full-width `data` and `data_end`, at the 32-bit offset `[src +] imm`.
+    /// Outside the packet the program ends with `r0 = 0`, as in Linux (the verifier keeps
+    /// these loads out of local functions; there, they trap).
+    fn load_packet_data(
+        &mut self,
+        pc: usize,
+        size: Size,
+        mode: PacketMode,
+        imm: i32,
+        p: oxbpf_core::program_type::PacketPointers,
+    ) {
+        let bytes = i64::from(size.bytes() as u32);
+        let off = match mode {
+            PacketMode::Abs => self.b.ins().iconst(types::I64, i64::from(imm)),
+            PacketMode::Ind(r) => {
+                let v = self.get(r);
+                let v = self.b.ins().iadd_imm_s(v, i64::from(imm));
+                let v = self.b.ins().ireduce(types::I32, v);
+                self.b.ins().sextend(types::I64, v)
+            }
+        };
+        let (start, _) = self.ctx_bounds(1);
+        let data = self.b.ins().load(types::I64, MEM, start, p.data as i32);
+        let end = self.b.ins().load(types::I64, MEM, start, p.data_end as i32);
+        let len = self.b.ins().isub(end, data);
+        // `off` is a sign-extended 32-bit number: negative (huge unsigned), or `off + bytes`
+        // fits in 64 bits.
+        let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, off, 0);
+        let last = self.b.ins().iadd_imm_s(off, bytes);
+        let past = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
+        let outside = self.b.ins().bor(negative, past);
+        let addr = self.b.ins().iadd(data, off);
+        if self.outermost || self.direct.is_some() {
+            self.flush_charges();
+            let (leave, cont) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(outside, leave, &[], cont, &[]);
+            self.b.switch_to_block(leave);
+            let zero = self.b.ins().iconst(types::I64, 0);
+            self.set(Reg::R0, zero);
+            self.exit();
+            self.b.switch_to_block(cont);
+        } else {
+            self.trap_if(outside, TrapCode::OutOfBounds, pc, Some(addr), bytes);
+        }
+        self.finish_packet_load(size, addr);
+    }
+
+    /// Loads a big-endian value of `size` bytes at `addr` into `r0`.
+    fn finish_packet_load(&mut self, size: Size, addr: Value) {
         let ty = ty_of(size);
         let v = self.b.ins().load(ty, MEM, addr, 0);
         let v = if ty == types::I8 || self.opts.big_endian {

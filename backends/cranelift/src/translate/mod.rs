@@ -36,6 +36,9 @@ pub(crate) struct Options {
     pub(crate) count: bool,
     pub(crate) bounds_check: bool,
     pub(crate) big_endian: bool,
+    /// The full-width packet pointers of a verified program of a packet type: its legacy
+    /// packet loads read the packet between them.
+    pub(crate) packet: Option<oxbpf_core::program_type::PacketPointers>,
 }
 
 impl Options {
@@ -48,6 +51,7 @@ impl Options {
             count: c.counts_instructions(),
             bounds_check: c.bounds_check,
             big_endian,
+            packet: program.packet_pointers(),
         }
     }
 }
