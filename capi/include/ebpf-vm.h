@@ -217,8 +217,9 @@ typedef uint64_t (*ebpf_jit_fn)(void *mem, size_t mem_len);
 /**
  * Creates a VM on the backend named vm_name: "interp" (the interpreter), "jit" (Cranelift JIT),
  * "aot" (Cranelift ahead-of-time code); "" or NULL for the default, "jit"; "ubpf" and "llvm"
- * are accepted as aliases of "jit". Verification is off and bounds checks are on, as in
- * bpftime; oxbpf_toggle_verify turns the verifier on.
+ * are accepted as aliases of "jit". Verification is off, bounds checks are on and executed
+ * instructions are not counted, as in bpftime and ubpf; oxbpf_toggle_verify turns the verifier
+ * on, oxbpf_set_instruction_budget or oxbpf_toggle_instruction_count counting.
  * Returns NULL for an unknown name. Release with ebpf_destroy.
  */
 struct ebpf_vm *ebpf_create(const char *vm_name);
@@ -382,6 +383,45 @@ ebpf_jit_fn ebpf_load_aot_object(struct ebpf_vm *vm, const void *buf, size_t buf
  */
 bool oxbpf_toggle_verify(struct ebpf_vm *vm, bool enable);
 
+/** The verifier proves that every program ends: it walks loops iteration by iteration until
+ * their exit conditions decide, as Linux does (the default). */
+#define OXBPF_TERMINATION_PROVEN 0
+/** The verifier proves loop bodies safe for any number of iterations and leaves ending to the
+ * instruction budget (oxbpf_set_instruction_budget), which stops a run that does not end. */
+#define OXBPF_TERMINATION_BUDGET 1
+
+/**
+ * Chooses how the verifier makes sure programs loaded afterwards end: OXBPF_TERMINATION_PROVEN
+ * or OXBPF_TERMINATION_BUDGET. A verified program whose loop the verifier cannot walk to its
+ * end within its limit (oxbpf_set_verifier_limit) is refused as "too complex" under the first
+ * and may load under the second. Returns 0, or -1 for an unknown policy or a bad handle.
+ */
+int oxbpf_set_termination(struct ebpf_vm *vm, int termination);
+
+/**
+ * Sets how many instructions the verifier may process, over every path, for one program before
+ * it refuses it as too complex (0: the default, 1,000,000, Linux's limit). Returns 0, or -1 for
+ * a bad handle.
+ */
+int oxbpf_set_verifier_limit(struct ebpf_vm *vm, uint64_t steps);
+
+/** Bytes start..end of a context. */
+struct oxbpf_range {
+    uint32_t start; /**< first byte */
+    uint32_t end;   /**< one past the last byte */
+};
+
+/**
+ * Describes the context of the programs loaded afterwards to the verifier: `size` bytes (0: as
+ * many as the program gets in r2 at each run, the default), of which programs may write only
+ * the `count` ranges at `writable` (NULL: all of them; count 0 with a non-NULL pointer: none).
+ * A verified program reading past `size` or writing outside those ranges does not load; a run
+ * given fewer than `size` bytes still has its accesses checked. Undoes oxbpf_set_program_type
+ * (the context is then raw memory, whatever an ELF section says). Returns 0, or -1 for a range
+ * past `size` or reversed, or a bad handle.
+ */
+int oxbpf_set_context(struct ebpf_vm *vm, uint32_t size, const struct oxbpf_range *writable, size_t count);
+
 /* What a helper argument must be: the codes of oxbpf_helper_proto.args. */
 /** Not read by the helper: anything, even a register never written. */
 #define OXBPF_ARG_UNUSED        0
@@ -529,6 +569,14 @@ int oxbpf_verify(struct ebpf_vm *vm, const void *code, uint32_t code_len, char *
  * for a bad handle.
  */
 int oxbpf_set_instruction_budget(struct ebpf_vm *vm, uint64_t budget);
+
+/**
+ * Turns counting of executed instructions on or off for programs loaded afterwards; returns the
+ * previous setting (false for a bad handle). Off by default: compiled code then carries no
+ * counter and a program that needs nothing from the host runs as one call of compiled code.
+ * Runs with a budget count whatever this says.
+ */
+bool oxbpf_toggle_instruction_count(struct ebpf_vm *vm, bool enable);
 
 /** Trap codes (stable). */
 enum oxbpf_trap_code {

@@ -6,8 +6,8 @@ use crate::handle::{Compiled, Inner, Shared, VmState, guard, with_vm};
 use crate::load::install;
 use crate::trap::{finish_run, report_line};
 use libc::c_char;
-use oxbpf::{Executable, Target, aot};
-use oxbpf_cranelift::thunk::{Thunk, ThunkFn};
+use oxbpf::{Executable, Target, Trap, aot};
+use oxbpf_cranelift::thunk::{RunReport, Thunk, ThunkFn};
 use std::ffi::c_void;
 use std::sync::Arc;
 
@@ -39,7 +39,34 @@ unsafe extern "C" fn run_bound(state: *const c_void, mem: *mut u8, len: usize) -
     })
 }
 
-/// A native function running `exe`, kept with the VM's code.
+/// A direct thunk's trap path: records and reports `trap`; the function returns `UINT64_MAX`.
+///
+/// # Safety
+/// `state` must point to a live [`Shared`].
+unsafe fn direct_trapped(state: *const c_void, trap: Trap) -> u64 {
+    guard(u64::MAX, || {
+        // SAFETY: the thunk was built with the address of the `Shared` its `Bound` keeps alive.
+        let shared = unsafe { &*(state as *const Shared) };
+        finish_run(shared, Err(trap));
+        u64::MAX
+    })
+}
+
+/// A direct thunk's path after a normal run while a trap is on record: forgets the trap.
+///
+/// # Safety
+/// As [`direct_trapped`].
+unsafe fn direct_clean(state: *const c_void) {
+    guard((), || {
+        // SAFETY: as in `direct_trapped`.
+        let shared = unsafe { &*(state as *const Shared) };
+        finish_run(shared, Ok(0));
+    })
+}
+
+/// A native function running `exe`, kept with the VM's code: the program's direct entry with
+/// its stack in the caller's frame when it has one (one call of compiled code per run), the
+/// general path otherwise.
 fn bind(
     inner: &mut Inner,
     shared: &Arc<Shared>,
@@ -49,7 +76,18 @@ fn bind(
         exe,
         shared: shared.clone(),
     });
-    let thunk = Thunk::new(run_bound, Arc::as_ptr(&bound) as *const c_void)?;
+    let report = RunReport {
+        on_trap: direct_trapped,
+        trapped: &raw const bound.shared.trapped,
+        on_clean_run: direct_clean,
+        state: Arc::as_ptr(&bound.shared) as *const c_void,
+    };
+    // SAFETY: `bound`, kept with the thunk in `Compiled`, holds the executable and the
+    // `Shared` whose flag and address the report holds; both handlers accept any thread.
+    let thunk = match unsafe { Thunk::direct(&*bound.exe, report) } {
+        Some(thunk) => thunk?,
+        None => Thunk::new(run_bound, Arc::as_ptr(&bound) as *const c_void)?,
+    };
     let function = thunk.function();
     let code = inner.code.as_mut().ok_or("no code is loaded")?;
     code.compiled.push(Compiled {

@@ -3,9 +3,11 @@
 
 use oxbpf::{Loaded, MapSet, Proto, Trap, Vm};
 use oxbpf_cranelift::thunk::Thunk;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ffi::CStr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// A C helper: `r0 = f(r1, r2, r3, r4, r5)`.
@@ -111,25 +113,66 @@ pub(crate) fn register(state: VmState) -> *mut VmState {
     ptr
 }
 
+/// Bumped by every destruction, so that a thread's cached handle (see [`with_vm`]) is
+/// checked against the registry again.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The VM this thread used last: its address, the [`GENERATION`] it was found live in, and
+    /// the VM.
+    static LAST: RefCell<Option<(usize, u64, Arc<VmState>)>> = const { RefCell::new(None) };
+}
+
 /// Ends the handle `ptr`, if live; returns whether it was.
 pub(crate) fn unregister(ptr: *const VmState) -> bool {
-    let state = LIVE
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(&(ptr as usize));
+    let state = {
+        let mut live = LIVE.write().unwrap_or_else(PoisonError::into_inner);
+        GENERATION.fetch_add(1, Ordering::AcqRel);
+        live.remove(&(ptr as usize))
+    };
+    // This thread's cache lets go at once; another thread's when it next uses a VM.
+    LAST.with(|last| {
+        if let Ok(mut last) = last.try_borrow_mut() {
+            *last = None;
+        }
+    });
     // Dropped here, outside the registry's lock: freeing code takes a while.
     state.is_some()
 }
 
 /// Runs `f` on the live VM `ptr`; `None` for NULL or a pointer that is not a live VM. Nothing
 /// is dereferenced: the pointer only selects an entry of the registry.
+///
+/// A thread remembers the VM it used last: while no VM has been destroyed since, using it
+/// again touches no lock and no shared counter (the cost of an `ebpf_exec`). A VM destroyed
+/// while another thread remembers it is freed when that thread next uses a VM, or ends.
 pub(crate) fn with_vm<R>(ptr: *const VmState, f: impl FnOnce(&VmState) -> R) -> Option<R> {
+    let addr = ptr as usize;
+    let generation = GENERATION.load(Ordering::Acquire);
+    let mut f = Some(f);
+    // The remembered VM, used in place (a nested call for another VM finds the cache borrowed
+    // and goes through the registry).
+    let hit = LAST.with(|last| {
+        let last = last.try_borrow().ok()?;
+        match &*last {
+            Some((a, g, state)) if *a == addr && *g == generation => f.take().map(|f| f(state)),
+            _ => None,
+        }
+    });
+    if hit.is_some() {
+        return hit;
+    }
     let state = LIVE
         .read()
         .unwrap_or_else(PoisonError::into_inner)
-        .get(&(ptr as usize))
+        .get(&addr)
         .cloned()?;
-    Some(f(&state))
+    LAST.with(|last| {
+        if let Ok(mut last) = last.try_borrow_mut() {
+            *last = Some((addr, generation, state.clone()));
+        }
+    });
+    f.take().map(|f| f(&state))
 }
 
 impl VmState {

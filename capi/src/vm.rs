@@ -9,7 +9,8 @@ use crate::handle::{
 use crate::proto::OxbpfHelperProto;
 use libc::c_char;
 use oxbpf::{
-    Config, HelperContext, HelperRegistry, HelperStop, MissingHelpers, Proto, UnknownHelpers, Vm,
+    Config, ContextSize, ContextSpec, HelperContext, HelperRegistry, HelperStop, MissingHelpers,
+    Proto, Termination, UnknownHelpers, Vm,
 };
 use std::collections::BTreeMap;
 use std::ffi::{CStr, c_void};
@@ -44,8 +45,10 @@ pub unsafe extern "C" fn ebpf_create(vm_name: *const c_char) -> *mut VmState {
         let Some(backend) = backend_of(name) else {
             return std::ptr::null_mut();
         };
+        // As in ubpf and bpftime: nothing verified, nothing counted.
         let config = Config {
             verify: false,
+            count_instructions: false,
             ..Config::default()
         };
         let Ok(vm) = Vm::with_config(backend.to_str().unwrap_or("jit"), config) else {
@@ -220,6 +223,120 @@ pub unsafe extern "C" fn oxbpf_set_instruction_budget(vm: *mut VmState, budget: 
     guard(-1, || {
         with_vm(vm, |s| {
             s.write().vm.config_mut().instruction_budget = (budget != 0).then_some(budget);
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// Turns counting of executed instructions on or off for programs loaded afterwards (off by
+/// default; runs with a budget always count); returns the previous setting.
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_toggle_instruction_count(vm: *mut VmState, enable: bool) -> bool {
+    guard(false, || {
+        with_vm(vm, |s| {
+            let mut inner = s.write();
+            std::mem::replace(&mut inner.vm.config_mut().count_instructions, enable)
+        })
+        .unwrap_or(false)
+    })
+}
+
+/// `OXBPF_TERMINATION_PROVEN`: the verifier proves every loop ends.
+pub const TERMINATION_PROVEN: i32 = 0;
+/// `OXBPF_TERMINATION_BUDGET`: the verifier proves loop bodies safe for any number of
+/// iterations; the instruction budget ends runs.
+pub const TERMINATION_BUDGET: i32 = 1;
+
+/// Chooses how the verifier makes sure programs loaded afterwards end (see the header).
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_set_termination(vm: *mut VmState, termination: i32) -> i32 {
+    guard(-1, || {
+        let t = match termination {
+            TERMINATION_PROVEN => Termination::Proven,
+            TERMINATION_BUDGET => Termination::Budget,
+            _ => return -1,
+        };
+        with_vm(vm, |s| {
+            s.write().vm.verifier_mut().termination = t;
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// Sets how many instructions the verifier may process for one program before it refuses it
+/// as too complex (0: the default, 1,000,000).
+///
+/// # Safety
+/// Any pointer value is accepted.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_set_verifier_limit(vm: *mut VmState, steps: u64) -> i32 {
+    guard(-1, || {
+        with_vm(vm, |s| {
+            s.write().vm.verifier_mut().max_steps = if steps == 0 { 1_000_000 } else { steps };
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// The header's `struct oxbpf_range`: bytes `start..end`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct OxbpfRange {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+/// Describes the context of programs loaded afterwards to the verifier (see the header):
+/// `size` bytes (0: the length the program gets in r2), writable only in `writable[..count]`
+/// (NULL: all of it).
+///
+/// # Safety
+/// A non-NULL `writable` must point to `count` readable ranges.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_set_context(
+    vm: *mut VmState,
+    size: u32,
+    writable: *const OxbpfRange,
+    count: usize,
+) -> i32 {
+    guard(-1, || {
+        let ranges = if writable.is_null() {
+            None
+        } else {
+            // SAFETY: checked non-NULL; the caller guarantees `count` readable ranges.
+            let ranges = unsafe { std::slice::from_raw_parts(writable, count) };
+            let ok = ranges
+                .iter()
+                .all(|r| r.start <= r.end && (size == 0 || r.end <= size));
+            if !ok {
+                return -1;
+            }
+            Some(ranges.iter().map(|r| (r.start, r.end)).collect())
+        };
+        with_vm(vm, |s| {
+            let mut inner = s.write();
+            inner.vm.set_program_type(None);
+            inner.vm.use_section_types(false);
+            inner.vm.verifier_mut().context = ContextSpec {
+                size: if size == 0 {
+                    ContextSize::InR2
+                } else {
+                    ContextSize::Fixed(size)
+                },
+                writable: ranges,
+                ..ContextSpec::raw_memory()
+            };
             0
         })
         .unwrap_or(-1)

@@ -93,16 +93,15 @@ pub trait Executable: Send + Sync + std::any::Any {
     fn execute_on(&self, ctx: &mut [u8], stack: &mut StackBuffer) -> Execution;
 
     /// Runs the program with `r1` = address of `ctx` and `r2` = its length, on a zeroed stack
-    /// reused across the runs of this thread (not zeroed again for a verified program, which
-    /// reads only the stack bytes it writes: see [`Program::stack_reads_proven`]).
+    /// reused across the runs of this thread (of which only the bytes the program may read
+    /// before writing are zeroed again: none for a verified program, see
+    /// [`Program::stack_reach`]).
     fn execute(&self, ctx: &mut [u8]) -> Execution {
         let program = self.program();
         let len = program.config().stack_size();
-        if program.stack_reads_proven() {
-            StackBuffer::with_cached_unzeroed(len, |stack| self.execute_on(ctx, stack))
-        } else {
-            StackBuffer::with_cached(len, |stack| self.execute_on(ctx, stack))
-        }
+        StackBuffer::with_cached_top_zeroed(len, program.stack_reach(), |stack| {
+            self.execute_on(ctx, stack)
+        })
     }
 
     /// Runs the program and returns `r0` or the trap.

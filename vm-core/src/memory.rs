@@ -314,23 +314,37 @@ impl StackBuffer {
     /// Runs `f` with a zeroed stack of `len` bytes, reusing one allocation per thread (a nested
     /// call on the same thread gets a fresh one).
     pub fn with_cached<R>(len: usize, f: impl FnOnce(&mut StackBuffer) -> R) -> R {
-        StackBuffer::with_thread_stack(len, true, f)
+        StackBuffer::with_thread_stack(len, len, f)
     }
 
     /// [`with_cached`](Self::with_cached) without zeroing a reused stack: for programs proven to
     /// read only the stack bytes they write (see
     /// [`Program::stack_reads_proven`](crate::Program::stack_reads_proven)).
     pub fn with_cached_unzeroed<R>(len: usize, f: impl FnOnce(&mut StackBuffer) -> R) -> R {
-        StackBuffer::with_thread_stack(len, false, f)
+        StackBuffer::with_thread_stack(len, 0, f)
     }
 
-    fn with_thread_stack<R>(len: usize, zero: bool, f: impl FnOnce(&mut StackBuffer) -> R) -> R {
+    /// [`with_cached`](Self::with_cached) zeroing only the top `zeroed` bytes of a reused stack:
+    /// for programs that can read no deeper before writing (see
+    /// [`Program::stack_reach`](crate::Program::stack_reach)).
+    pub fn with_cached_top_zeroed<R>(
+        len: usize,
+        zeroed: usize,
+        f: impl FnOnce(&mut StackBuffer) -> R,
+    ) -> R {
+        StackBuffer::with_thread_stack(len, zeroed, f)
+    }
+
+    fn with_thread_stack<R>(len: usize, zeroed: usize, f: impl FnOnce(&mut StackBuffer) -> R) -> R {
         thread_local! {
             static CACHE: core::cell::Cell<Option<StackBuffer>> = const { core::cell::Cell::new(None) };
         }
         let mut stack = match CACHE.with(|c| c.take()) {
             Some(mut s) => {
-                s.resize(len, zero);
+                s.resize(len, false);
+                let bytes = s.as_mut_slice();
+                let from = bytes.len().saturating_sub(zeroed);
+                bytes[from..].fill(0);
                 s
             }
             None => StackBuffer::new(len),

@@ -99,6 +99,9 @@ pub struct Program {
     proof_context: u64,
     /// Whether a verifier proved that runs read no stack byte they did not write.
     stack_proven: bool,
+    /// Bytes below the entry frame's top an unverified run can read (see
+    /// [`stack_reach`](Self::stack_reach)).
+    stack_reach: usize,
     /// The full-width packet pointers the proofs trust (see [`Proofs::packet`]).
     packet: Option<crate::program_type::PacketPointers>,
 }
@@ -135,6 +138,7 @@ impl Program {
         let insns = if decoded == insns { decoded } else { insns };
         let functions = check(&insns, config, helpers)?;
         let block_cost = block_costs(&insns, &functions);
+        let stack_reach = stack_reach(&insns, &functions, config);
         Ok(Program {
             insns,
             functions,
@@ -145,6 +149,7 @@ impl Program {
             context_args: Vec::new(),
             proof_context: 0,
             stack_proven: false,
+            stack_reach,
             packet: None,
         })
     }
@@ -293,6 +298,20 @@ impl Program {
         self.stack_proven
     }
 
+    /// How many bytes below the top of the stack (the entry frame's `r10`) a run may read
+    /// before writing them: the bytes a run's stack must hold zeroed for every backend to give
+    /// the same answer and for no run to see what an earlier one left. 0 for a verified program
+    /// (see [`stack_reads_proven`](Self::stack_reads_proven)); for a single function that uses
+    /// `r10` only as the base of loads, stores and atomics, the deepest of them; otherwise the
+    /// whole stack ([`Config::stack_size`]).
+    pub fn stack_reach(&self) -> usize {
+        if self.stack_proven {
+            0
+        } else {
+            self.stack_reach
+        }
+    }
+
     /// Whether the access at `pc` was marked proven in bounds (see
     /// [`with_proofs`](Self::with_proofs)).
     pub fn is_proven(&self, pc: usize) -> bool {
@@ -351,6 +370,44 @@ fn block_costs(insns: &[Insn], functions: &[usize]) -> Vec<u32> {
     cost
 }
 
+/// The bytes below the stack's top a run of `insns` may read before writing them (see
+/// [`Program::stack_reach`]), found without a verifier: exact only when `r10` never leaves the
+/// base of an access of a single function.
+fn stack_reach(insns: &[Insn], functions: &[usize], config: &Config) -> usize {
+    use crate::isa::Operand;
+    let whole = config.stack_size();
+    if functions.len() > 1 {
+        return whole;
+    }
+    let fp = Reg::R10;
+    let mut deepest = 0i64;
+    for insn in insns {
+        let base_off = match *insn {
+            Insn::Load { src, off, .. } => (src == fp).then_some(off),
+            Insn::Store { src, .. } if src == Operand::Reg(fp) => return whole,
+            Insn::Store { dst, off, .. } => (dst == fp).then_some(off),
+            Insn::Atomic { src, .. } if src == fp => return whole,
+            Insn::Atomic { dst, off, .. } => (dst == fp).then_some(off),
+            Insn::Alu { dst, src, .. } | Insn::Jump { dst, src, .. }
+                if dst == fp || src == Operand::Reg(fp) =>
+            {
+                return whole;
+            }
+            Insn::Neg { dst, .. } | Insn::Endian { dst, .. } | Insn::LoadImm64 { dst, .. }
+                if dst == fp =>
+            {
+                return whole;
+            }
+            Insn::Callx { reg } if reg == fp => return whole,
+            _ => None,
+        };
+        if let Some(off) = base_off {
+            deepest = deepest.max(-i64::from(off));
+        }
+    }
+    usize::try_from(deepest).map_or(0, |d| d.min(whole))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,5 +434,27 @@ mod tests {
             (0..4).map(|pc| p.block_cost(pc)).collect::<Vec<_>>(),
             vec![1, 1, 2, 0]
         );
+    }
+
+    #[test]
+    fn stack_reach_is_the_deepest_access_while_r10_stays_a_base() {
+        let whole = Config::default().stack_size();
+        assert_eq!(prog("mov %r0, 42\nexit").stack_reach(), 0);
+        let p = prog("stxdw [%r10-16], %r1\nldxw %r0, [%r10-40]\nstb [%r10-3], 1\nexit");
+        assert_eq!(p.stack_reach(), 40);
+        // Accesses through other registers reach no stack byte by themselves.
+        let p = prog("ldxdw %r2, [%r1]\nstxdw [%r1+8], %r2\nldxb %r0, [%r10-2]\nexit");
+        assert_eq!(p.stack_reach(), 2);
+        // r10 copied, stored, compared or passed on: any byte may be read.
+        for src in [
+            "mov %r1, %r10\nldxb %r0, [%r1-1]\nexit",
+            "stxdw [%r10-8], %r10\nexit",
+            "jeq %r1, %r10, +0\nexit",
+            "call local f\nexit\nf:\nldxb %r0, [%r10-1]\nexit",
+        ] {
+            assert_eq!(prog(src).stack_reach(), whole, "{src}");
+        }
+        // Far below the stack: the access traps, nothing past the stack is zeroed.
+        assert_eq!(prog("ldxb %r0, [%r10-30000]\nexit").stack_reach(), whole);
     }
 }

@@ -30,8 +30,19 @@ impl FromStr for Target {
     }
 }
 
-/// The target ISA with oxbpf's code-generation settings.
+/// The target ISA with oxbpf's code-generation settings. The host's JIT ISA, which every JIT
+/// compilation and thunk uses, is built once per process.
 pub(crate) fn build(target: Target, pic: bool) -> Result<OwnedTargetIsa, String> {
+    static HOST_JIT: std::sync::OnceLock<Result<OwnedTargetIsa, String>> =
+        std::sync::OnceLock::new();
+    if target == Target::Host && !pic {
+        return HOST_JIT.get_or_init(|| configure(target, pic)).clone();
+    }
+    configure(target, pic)
+}
+
+/// [`build`] without the cache.
+fn configure(target: Target, pic: bool) -> Result<OwnedTargetIsa, String> {
     let mut flags = settings::builder();
     let set = |f: &mut settings::Builder, k: &str, v: &str| {
         f.set(k, v).map_err(|e| format!("setting {k}={v}: {e}"))

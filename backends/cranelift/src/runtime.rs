@@ -283,6 +283,20 @@ impl<C: CompiledCode> Executable for CompiledExecutable<C> {
         &self.program
     }
 
+    /// As [`Executable::execute`], returning `r0` only; a program with a direct entry runs on a
+    /// stack in this function's own frame, with no thread-local state touched.
+    fn run(&self, ctx: &mut [u8]) -> Result<u64, Trap> {
+        if let Entry::Direct(func) = self.code.entry()
+            && self.program.packet_pointers().is_none()
+        {
+            let frame = self.program.config().stack_frame_size;
+            if frame <= FRAME_BYTES {
+                return run_in_frame(func, frame, self.program.stack_reach(), ctx);
+            }
+        }
+        self.execute(ctx).result
+    }
+
     /// The program's direct entry, if it has one (see [`call_native`]); none for a program
     /// whose context's packet pointers must be checked before each run.
     fn native_entry(&self) -> Option<NativeEntry<'_>> {
@@ -298,6 +312,39 @@ impl<C: CompiledCode> Executable for CompiledExecutable<C> {
             Entry::Framed(_) => None,
         }
     }
+}
+
+#[cfg(feature = "compile")]
+impl<C: CompiledCode> CompiledExecutable<C> {
+    /// The direct entry and its program, when the program has one and its context needs no
+    /// check before a run (see [`native_entry`](Executable::native_entry)).
+    fn direct(&self) -> Option<(DirectFn, &Program)> {
+        if self.program.packet_pointers().is_some() {
+            return None;
+        }
+        match self.code.entry() {
+            Entry::Direct(func) => Some((func, &self.program)),
+            Entry::Framed(_) => None,
+        }
+    }
+}
+
+#[cfg(feature = "compile")]
+/// The direct entry of `exe` and its program, when `exe` is JIT or AOT code of this crate whose
+/// program has one (see [`Executable::native_entry`]). The entry's code lives as long as `exe`.
+pub(crate) fn direct_entry(exe: &dyn Executable) -> Option<(DirectFn, &Program)> {
+    let any: &dyn std::any::Any = exe;
+    if let Some(e) = any.downcast_ref::<CompiledExecutable<crate::jit::JitCode>>() {
+        return e.direct();
+    }
+    any.downcast_ref::<CompiledExecutable<crate::aot::load::MappedCode>>()
+        .and_then(CompiledExecutable::direct)
+}
+
+#[cfg(feature = "compile")]
+/// The trap a direct entry recorded in `outcome`, for code outside this module that ran it.
+pub(crate) fn outcome_trap(outcome: &Outcome) -> Trap {
+    direct_trap(outcome)
 }
 
 /// Runs compiled code whose entry is `entry` on `ctx`, with a stack of at least `stack_size` bytes
@@ -396,6 +443,31 @@ fn call_native(
     }
 }
 
+/// The largest eBPF stack frame [`run_in_frame`] keeps in its own native frame (Linux's).
+const FRAME_BYTES: usize = 512;
+
+/// A stack frame for a direct entry, aligned as [`StackBuffer`]'s top is.
+#[repr(C, align(16))]
+struct Frame([core::mem::MaybeUninit<u64>; FRAME_BYTES / 8]);
+
+/// Runs the direct entry `func`, whose program has frames of `frame` bytes (at most
+/// [`FRAME_BYTES`]) and may read the top `reach` of them before writing, on `ctx` with its
+/// stack in this function's frame: the top `reach` bytes zeroed, the rest never read.
+#[inline(never)]
+fn run_in_frame(func: DirectFn, frame: usize, reach: usize, ctx: &mut [u8]) -> Result<u64, Trap> {
+    let mut stack = Frame([core::mem::MaybeUninit::uninit(); FRAME_BYTES / 8]);
+    let words = reach.min(frame).div_ceil(8);
+    for w in &mut stack.0[FRAME_BYTES / 8 - words..] {
+        w.write(0);
+    }
+    let top = stack.0.as_mut_ptr_range().end as u64;
+    // SAFETY: `func` is a direct entry of this crate (the caller's `CompiledCode` guarantees
+    // it), mapped while the executable lives; its frame's `frame` bytes below `top` lie in
+    // `stack`, which lives for the call, and the bytes it may read before writing are
+    // initialised.
+    unsafe { enter_direct(func, ctx, top) }
+}
+
 /// Runs the direct entry `func` on `ctx` with a stack of at least `stack_size` bytes.
 ///
 /// # Safety
@@ -408,17 +480,30 @@ unsafe fn run_direct(
     stack: &mut StackBuffer,
 ) -> Result<u64, Trap> {
     stack.ensure(stack_size);
+    // SAFETY: guaranteed by the caller; the top `stack_size` bytes of `stack` are its stack.
+    unsafe { enter_direct(func, ctx, stack.top()) }
+}
+
+/// Calls the direct entry `func` on `ctx` with its stack ending at `top`; `r0` or the trap it
+/// recorded.
+///
+/// # Safety
+/// `func` must be a direct entry produced by the translator, mapped for the call, and the
+/// frame below `top` writable memory that outlives the call, zeroed where the program may read
+/// before writing ([`Program::stack_reach`]).
+#[inline(always)]
+unsafe fn enter_direct(func: DirectFn, ctx: &mut [u8], top: u64) -> Result<u64, Trap> {
     let mut outcome = Outcome::default();
     let mem = ctx.as_mut_ptr();
-    // SAFETY: guaranteed by the caller. Compiled code touches memory only inside `ctx` and the
-    // top `stack_size` bytes of `stack` (each access proven, or checked by the code itself, or
-    // unchecked because the host turned checks off for code it trusts), and writes `outcome`
-    // only, on a trap.
+    // SAFETY: guaranteed by the caller. Compiled code touches memory only inside `ctx` and its
+    // frame below `top` (each access proven, or checked by the code itself, or unchecked
+    // because the host turned checks off for code it trusts), and writes `outcome` only, on a
+    // trap.
     let r0 = unsafe {
         func(
             mem,
             ctx.len() as u64,
-            stack.top(),
+            top,
             &raw mut outcome,
             (mem as u64).wrapping_neg(),
         )

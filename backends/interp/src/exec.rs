@@ -111,7 +111,8 @@ pub(crate) fn run(
     regs[2] = ctx_len;
     regs[10] = mem.stack_top();
 
-    let mut frames: Vec<Frame> = Vec::with_capacity(config.max_call_depth);
+    // Allocated at the first local call only: most programs make none.
+    let mut frames: Vec<Frame> = Vec::new();
     let ops = &code.ops[..];
     let mut ip = 0usize;
 
