@@ -58,7 +58,7 @@ impl Checker<'_> {
         let name = format!("`{}`", helper.name);
         self.check_args(pc, st, &proto, &name, id)?;
         if linux.is_some_and(|l| l.changes_packet) {
-            forget_packet(st);
+            forget_packet(st, pc);
         }
         Ok(())
     }
@@ -94,10 +94,8 @@ impl Checker<'_> {
                 )
             };
             if v == Value::Uninit {
-                return Err(self.error(
-                    pc,
-                    format!("argument {r} of {name}: r{r} is read before it is written"),
-                ));
+                let why = crate::insn::uninit_message(st, r);
+                return Err(self.error(pc, format!("argument {r} of {name}: {why}")));
             }
             match arg {
                 Arg::Unused => {}
@@ -402,7 +400,7 @@ impl Checker<'_> {
                 }
             }
         }
-        forget_packet(st);
+        forget_packet(st, pc);
         // A call that may reach a helper returning a pointer (a map value, a record) leaves
         // `r0` unusable: taken for a number, it would leak.
         let pointer_result = any_target
@@ -433,11 +431,27 @@ pub(crate) fn set_results(st: &mut State, r0: Value) {
     for r in &mut regs[1..6] {
         *r = Value::Uninit;
     }
+    // r0-r5 no longer hold what the packet call dropped.
+    st.stale.regs &= !0x3f;
 }
 
-/// After a call that may move or resize the packet: no packet pointer survives, and nothing
-/// is known of the packet's length.
-fn forget_packet(st: &mut State) {
+/// After the call at `pc`, which may move or resize the packet: no packet pointer survives,
+/// and nothing is known of the packet's length.
+fn forget_packet(st: &mut State, pc: usize) {
+    let regs = st.cur().regs;
+    let dropped = regs.iter().enumerate().filter(|(_, v)| {
+        matches!(
+            v,
+            Value::Ptr(Ptr {
+                kind: PtrKind::Packet | PtrKind::PacketEnd | PtrKind::PacketMeta,
+                ..
+            })
+        )
+    });
+    st.stale = crate::state::StalePacket {
+        regs: dropped.fold(0, |m, (r, _)| m | 1 << r),
+        at: pc,
+    };
     for v in st.values_mut() {
         if let Value::Ptr(Ptr {
             kind: PtrKind::Packet | PtrKind::PacketEnd | PtrKind::PacketMeta,

@@ -16,13 +16,22 @@ pub(crate) const MAX_OFF: i64 = 1 << 29;
 /// it that side of a pointer's range is unbounded.
 const MAX_RAW_OFF: i64 = 1 << 62;
 
+/// Why reading register `r`, which holds nothing, is refused.
+pub(crate) fn uninit_message(st: &State, r: usize) -> String {
+    match st.stale.of(r) {
+        Some(at) => format!(
+            "r{r} held a packet pointer, which the call at insn {at} may have moved: load data \
+             and data_end from the context again and compare them after the call"
+        ),
+        None => format!("r{r} is read before it is written"),
+    }
+}
+
 impl Checker<'_> {
     /// Register `r`, which must have been written.
     pub(crate) fn read(&self, pc: usize, st: &State, r: Reg) -> Result<Value, VerifyError> {
         match st.reg(r.idx()) {
-            Value::Uninit => {
-                Err(self.error(pc, format!("r{} is read before it is written", r.idx())))
-            }
+            Value::Uninit => Err(self.error(pc, uninit_message(st, r.idx()))),
             v => Ok(v),
         }
     }
@@ -413,6 +422,7 @@ impl Checker<'_> {
             },
             0,
         ));
+        st.stale = Default::default();
         st.frames.push(Frame {
             regs,
             stack: Stack::default(),
@@ -451,6 +461,7 @@ impl Checker<'_> {
                 format!("r0 = {r0} points into the stack of the function that returns"),
             ));
         }
+        st.stale = Default::default();
         let frame = st.frames.pop().expect("a callee frame");
         for f in &st.frames {
             if f.regs

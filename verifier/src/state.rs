@@ -123,6 +123,38 @@ pub(crate) struct State {
     /// Whether the length the facts bound is the packet's (a packet context, whose own length
     /// is fixed) rather than the context's (raw memory).
     pub(crate) facts_of_packet: bool,
+    /// Which registers lost a packet pointer to a call that may move the packet (for the
+    /// message of a later read only: no comparison of states sees it).
+    pub(crate) stale: StalePacket,
+}
+
+/// The registers of the innermost frame whose packet pointers a call dropped, and the call.
+/// Diagnostic only: equal to every other, hashed as nothing, so that pruning ignores it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct StalePacket {
+    /// Bit `r` for register `r`.
+    pub(crate) regs: u16,
+    /// The call's instruction index.
+    pub(crate) at: usize,
+}
+
+impl StalePacket {
+    /// The call that dropped register `r`'s packet pointer, if one did.
+    pub(crate) fn of(&self, r: usize) -> Option<usize> {
+        (self.regs & (1 << r) != 0).then_some(self.at)
+    }
+}
+
+impl PartialEq for StalePacket {
+    fn eq(&self, _: &StalePacket) -> bool {
+        true
+    }
+}
+
+impl Eq for StalePacket {}
+
+impl std::hash::Hash for StalePacket {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 /// The id scalars equal to the context's run-time length carry (`r2` at entry, and copies).

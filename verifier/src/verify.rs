@@ -223,6 +223,7 @@ impl<'a> Checker<'a> {
             next_id: CTX_LEN_ID,
             len_facts: Vec::new(),
             facts_of_packet: self.env.settings.context.packet.is_some(),
+            stale: Default::default(),
             offsets: Vec::new(),
         }
     }

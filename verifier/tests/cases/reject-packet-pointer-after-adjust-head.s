@@ -1,4 +1,4 @@
-# reject: insn 9: r6 is read before it is written
+# reject: insn 9: r6 held a packet pointer, which the call at insn 6 may have moved: load data and data_end from the context again
 # context: type xdp
 # `xdp_adjust_head` may move the packet: pointers into it do not survive the call, not even in
 # a register calls keep.

@@ -1,4 +1,4 @@
-# reject: insn 10: r7 is read before it is written
+# reject: insn 10: r7 held a packet pointer, which the call at insn 9 may have moved
 # context: type xdp
 # A helper that moves the packet leaves no pointer into the metadata.
 mov %r6, %r1
