@@ -50,21 +50,48 @@ fn proc_id(field: &str) -> Option<u32> {
     line[field.len()..].split_whitespace().next()?.parse().ok()
 }
 
+/// A process's `(pid, uid, gid, comm)`.
+type ProcessFacts = (u32, u32, u32, [u8; 16]);
+
+/// This process's ids and name as [`HostEnv::default`] reports them. Read from the system once
+/// per process (a fork, with its own pid, reads them again): a VM is created in microseconds,
+/// not in the time of three file reads.
+fn this_process() -> ProcessFacts {
+    static CACHE: std::sync::Mutex<Option<ProcessFacts>> = std::sync::Mutex::new(None);
+    let pid = std::process::id();
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match *cache {
+        Some(facts) if facts.0 == pid => facts,
+        _ => {
+            let name = std::env::current_exe()
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_default();
+            let facts = (
+                pid,
+                proc_id("Uid:").unwrap_or(0),
+                proc_id("Gid:").unwrap_or(0),
+                comm_bytes(&name),
+            );
+            *cache = Some(facts);
+            facts
+        }
+    }
+}
+
 impl Default for HostEnv {
     /// This process: its id as pid and tgid, its real user and group (0 where the system does
     /// not say), its executable's name, and `trace_printk` lines to standard error.
     fn default() -> HostEnv {
-        let pid = std::process::id();
-        let name = std::env::current_exe()
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_default();
+        let (pid, uid, gid, comm) = this_process();
         HostEnv {
             pid,
             tgid: pid,
-            uid: proc_id("Uid:").unwrap_or(0),
-            gid: proc_id("Gid:").unwrap_or(0),
-            comm: comm_bytes(&name),
+            uid,
+            gid,
+            comm,
             trace: Arc::new(|line| eprintln!("{line}")),
             stack: Arc::new(Vec::new),
         }
