@@ -224,7 +224,9 @@ typedef uint64_t (*ebpf_jit_fn)(void *mem, size_t mem_len);
  */
 struct ebpf_vm *ebpf_create(const char *vm_name);
 
-/** Destroys a VM with its code, compiled functions and maps. NULL and bad handles are ignored. */
+/** Destroys a VM with its code, compiled functions and maps. NULL and bad handles are ignored.
+ * The handle is dead at once on every thread; the memory of a VM another thread used last is
+ * released when that thread next calls this API, or ends. */
 void ebpf_destroy(struct ebpf_vm *vm);
 
 /** The name of the backend running the VM's programs ("interp", "jit" or "aot"), a static

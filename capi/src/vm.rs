@@ -280,7 +280,8 @@ pub unsafe extern "C" fn oxbpf_set_termination(vm: *mut VmState, termination: i3
 pub unsafe extern "C" fn oxbpf_set_verifier_limit(vm: *mut VmState, steps: u64) -> i32 {
     guard(-1, || {
         with_vm(vm, |s| {
-            s.write().vm.verifier_mut().max_steps = if steps == 0 { 1_000_000 } else { steps };
+            let default = oxbpf::VerifierSettings::default().max_steps;
+            s.write().vm.verifier_mut().max_steps = if steps == 0 { default } else { steps };
             0
         })
         .unwrap_or(-1)
