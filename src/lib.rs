@@ -47,8 +47,8 @@ pub use oxbpf_interp::Interpreter;
 #[cfg(feature = "mbpf")]
 pub use oxbpf_loader::mbpf;
 pub use oxbpf_loader::{
-    ElfError, ElfObject, FuncInfo, LineInfo, LinkedProgram, MapInit, MapSpec, ProgramInfo,
-    RelocationInfo, write_object,
+    ElfError, ElfObject, Extern, FuncInfo, Kconfig, LineInfo, LinkedProgram, MapInit, MapSpec,
+    ProgramInfo, RelocationInfo, write_object,
 };
 #[cfg(feature = "mbpf")]
 pub use oxbpf_lower as lower;
@@ -74,7 +74,7 @@ mod vm;
 pub use bundle::MBPF_RUN_HELPER;
 pub use error::Error;
 pub use loaded::Loaded;
-pub use object::Object;
+pub use object::{Object, OpenOptions};
 pub use registry::{BACKENDS, backend};
 pub use vm::{MissingHelpers, Vm};
 

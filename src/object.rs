@@ -2,8 +2,8 @@
 
 use crate::pipeline::Linked;
 use crate::{
-    ContextSpec, ElfObject, Error, LoadError, Loaded, Map, MapError, MapInit, MapSet, ProgramInfo,
-    ProgramType, Verified, Vm,
+    ContextSpec, ElfObject, Error, Kconfig, LoadError, Loaded, Map, MapError, MapInit, MapSet,
+    ProgramInfo, ProgramType, Verified, Vm,
 };
 use std::sync::Arc;
 
@@ -27,21 +27,139 @@ fn sized_by_loader(mut def: crate::MapDef) -> crate::MapDef {
     def
 }
 
+/// What a host decides when it opens an object, as libbpf's users do between
+/// `bpf_object__open` and `bpf_object__load`: the values of the object's `extern ... __kconfig`
+/// variables, and the sizes of maps (`bpf_map__set_max_entries`), which tools set for the maps
+/// whose size they leave to run time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenOptions {
+    kconfig: Kconfig,
+    max_entries: Vec<(String, u32)>,
+    value_size: Vec<(String, u32)>,
+}
+
+impl Default for OpenOptions {
+    /// This machine's `__kconfig` values ([`Kconfig::host`]), the object's own map sizes.
+    fn default() -> OpenOptions {
+        OpenOptions {
+            kconfig: Kconfig::host(),
+            max_entries: Vec::new(),
+            value_size: Vec::new(),
+        }
+    }
+}
+
+impl OpenOptions {
+    /// The defaults: see [`OpenOptions::default`].
+    pub fn new() -> OpenOptions {
+        OpenOptions::default()
+    }
+
+    /// Sets the `__kconfig` variable `name` to `value`.
+    pub fn kconfig(&mut self, name: &str, value: u64) -> &mut OpenOptions {
+        self.kconfig.set(name, value);
+        self
+    }
+
+    /// All the `__kconfig` values at once (replacing this machine's).
+    pub fn kconfig_values(&mut self, kconfig: Kconfig) -> &mut OpenOptions {
+        self.kconfig = kconfig;
+        self
+    }
+
+    /// Gives the map `map` `entries` entries, whatever the object says
+    /// (`bpf_map__set_max_entries`).
+    pub fn max_entries(&mut self, map: &str, entries: u32) -> &mut OpenOptions {
+        self.max_entries.retain(|(m, _)| m != map);
+        self.max_entries.push((map.to_owned(), entries));
+        self
+    }
+
+    /// Gives the map `map` values of `bytes` bytes, whatever the object says
+    /// (`bpf_map__set_value_size`: a stack trace map's depth, say).
+    pub fn value_size(&mut self, map: &str, bytes: u32) -> &mut OpenOptions {
+        self.value_size.retain(|(m, _)| m != map);
+        self.value_size.push((map.to_owned(), bytes));
+        self
+    }
+
+    /// The map named in a size that is not one of `maps`', if any.
+    fn unknown_map<'a>(&'a self, maps: &[crate::MapSpec]) -> Option<&'a str> {
+        self.max_entries
+            .iter()
+            .chain(&self.value_size)
+            .map(|(m, _)| m.as_str())
+            .find(|m| !maps.iter().any(|s| s.name() == *m))
+    }
+
+    /// `spec`'s definition with the sizes given for it, and whether any was.
+    fn sized(&self, spec: &crate::MapSpec) -> (crate::MapDef, bool) {
+        let find = |sizes: &[(String, u32)]| {
+            sizes
+                .iter()
+                .find(|(m, _)| m == spec.name())
+                .map(|&(_, n)| n)
+        };
+        let mut def = spec.def.clone();
+        let (entries, value) = (find(&self.max_entries), find(&self.value_size));
+        if let Some(n) = entries {
+            def.max_entries = n;
+        }
+        if let Some(n) = value {
+            def.value_size = n;
+        }
+        (def, entries.is_some() || value.is_some())
+    }
+}
+
+/// Whether the object leaves `spec`'s number of entries or value size to its loader (0).
+fn left_to_loader(spec: &crate::MapSpec) -> bool {
+    spec.def.max_entries == 0 || spec.def.value_size == 0
+}
+
 impl Object {
     /// Parses `bytes` and creates the maps (an array of no entries gets one per CPU, as the
-    /// loaders of objects that leave its size to them give it).
+    /// loaders of objects that leave its size to them give it), with the `__kconfig` variables
+    /// this machine gives ([`OpenOptions::default`]).
     pub fn open(bytes: &[u8]) -> Result<Object, Error> {
+        Object::open_with(bytes, &OpenOptions::default())
+    }
+
+    /// [`open`](Object::open) with the host's `__kconfig` values and map sizes. A size for a
+    /// map the object does not define is an error naming it.
+    pub fn open_with(bytes: &[u8], options: &OpenOptions) -> Result<Object, Error> {
         let elf = ElfObject::parse(bytes)?;
+        if let Some(name) = options.unknown_map(elf.maps()) {
+            return Err(Error::Map {
+                name: name.to_owned(),
+                error: MapError::Invalid("the object defines no map of this name".into()),
+            });
+        }
         let mut maps = MapSet::new();
         for spec in elf.maps() {
             let map_err = |error| Error::Map {
                 name: spec.name().to_owned(),
                 error,
             };
-            let map = Map::new(sized_by_loader(spec.def.clone())).map_err(map_err)?;
+            let (def, given) = options.sized(spec);
+            let map = Map::new(sized_by_loader(def)).map_err(|error| match error {
+                MapError::Invalid(why) if left_to_loader(spec) && !given => Error::Map {
+                    name: spec.name().to_owned(),
+                    error: MapError::Invalid(format!(
+                        "{why} (the object leaves its size to the loader: give it, as \
+                         `--max-entries {0}=N` / `--value-size {0}=N` or with OpenOptions)",
+                        spec.name()
+                    )),
+                },
+                error => map_err(error),
+            })?;
             if let Some(data) = &spec.data {
                 // Global data: the section's bytes are the single value (at least one byte).
-                let mut value = data.clone();
+                let mut value = if spec.externs.is_empty() {
+                    data.clone()
+                } else {
+                    options.kconfig.fill(spec)?
+                };
                 value.resize(spec.def.value_size as usize, 0);
                 map.update(&0u32.to_le_bytes(), &value, 0)
                     .map_err(map_err)?;

@@ -407,6 +407,22 @@ int oxbpf_set_termination(struct ebpf_vm *vm, int termination);
  */
 int oxbpf_set_verifier_limit(struct ebpf_vm *vm, uint64_t steps);
 
+/**
+ * Gives the `extern ... __kconfig` variable `name` (CONFIG_HZ, LINUX_KERNEL_VERSION, ...) the
+ * value `value` in the objects ebpf_load_elf loads afterwards. Without one, LINUX_KERNEL_VERSION
+ * is this machine's kernel, a `__weak` variable is 0, and any other makes the load fail naming
+ * it. Returns 0, or -1 for a bad handle or name.
+ */
+int oxbpf_set_kconfig(struct ebpf_vm *vm, const char *name, uint64_t value);
+
+/**
+ * Sizes the map `map` of the objects ebpf_load_elf loads afterwards, whatever the object says,
+ * as libbpf's bpf_map__set_max_entries and bpf_map__set_value_size do: `max_entries` entries,
+ * values of `value_size` bytes (0 for either: the object's). An object without such a map fails
+ * to load, naming it. Returns 0, or -1 for a bad handle or name.
+ */
+int oxbpf_set_map_size(struct ebpf_vm *vm, const char *map, uint32_t max_entries, uint32_t value_size);
+
 /** Bytes start..end of a context. */
 struct oxbpf_range {
     uint32_t start; /**< first byte */

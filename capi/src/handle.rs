@@ -89,6 +89,9 @@ pub(crate) struct Inner {
     pub unwind: Option<u32>,
     pub lddw: LddwHelpers,
     pub code: Option<Code>,
+    /// How the next `ebpf_load_elf` opens its object (`oxbpf_set_kconfig`,
+    /// `oxbpf_set_map_size`).
+    pub open: oxbpf::OpenOptions,
 }
 
 /// The object a `struct ebpf_vm *` points to.

@@ -166,7 +166,7 @@ pub unsafe extern "C" fn ebpf_load_elf(
             }
             let elf = elf.ok_or("ELF object is NULL")?;
             let name = name?;
-            let obj = inner.vm.open_elf(elf).map_err(|e| e.to_string())?;
+            let obj = oxbpf::Object::open_with(elf, &inner.open).map_err(|e| e.to_string())?;
             let program_type = obj
                 .program_type(&inner.vm, name)
                 .map_err(|e| e.to_string())?;

@@ -62,6 +62,7 @@ pub unsafe extern "C" fn ebpf_create(vm_name: *const c_char) -> *mut VmState {
                 unwind: None,
                 lddw: LddwHelpers::default(),
                 code: None,
+                open: oxbpf::OpenOptions::default(),
             }),
             shared: Arc::new(Shared::default()),
         })
@@ -282,6 +283,61 @@ pub unsafe extern "C" fn oxbpf_set_verifier_limit(vm: *mut VmState, steps: u64) 
         with_vm(vm, |s| {
             let default = oxbpf::VerifierSettings::default().max_steps;
             s.write().vm.verifier_mut().max_steps = if steps == 0 { default } else { steps };
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// Gives the `extern ... __kconfig` variable `name` of the objects loaded afterwards the value
+/// `value`.
+///
+/// # Safety
+/// Any pointer value is accepted for `vm`; a non-NULL `name` must be a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_set_kconfig(
+    vm: *mut VmState,
+    name: *const c_char,
+    value: u64,
+) -> i32 {
+    guard(-1, || {
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let Some(name) = (unsafe { ffi::str(name) }) else {
+            return -1;
+        };
+        with_vm(vm, |s| {
+            s.write().open.kconfig(name, value);
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// Sizes the map `map` of the objects loaded afterwards: `max_entries` entries and values of
+/// `value_size` bytes (0: the object's).
+///
+/// # Safety
+/// Any pointer value is accepted for `vm`; a non-NULL `map` must be a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_set_map_size(
+    vm: *mut VmState,
+    map: *const c_char,
+    max_entries: u32,
+    value_size: u32,
+) -> i32 {
+    guard(-1, || {
+        // SAFETY: the caller passes NULL or a NUL-terminated string.
+        let Some(map) = (unsafe { ffi::str(map) }) else {
+            return -1;
+        };
+        with_vm(vm, |s| {
+            let mut inner = s.write();
+            if max_entries != 0 {
+                inner.open.max_entries(map, max_entries);
+            }
+            if value_size != 0 {
+                inner.open.value_size(map, value_size);
+            }
             0
         })
         .unwrap_or(-1)

@@ -62,6 +62,8 @@ pub struct RunArgs {
     /// bytecode is never used).
     #[arg(long)]
     allow_unsigned: bool,
+    #[command(flatten)]
+    object: ObjectArgs,
 }
 
 /// `--termination`.
@@ -78,6 +80,80 @@ impl TerminationArg {
             TerminationArg::Proven => oxbpf::Termination::Proven,
             TerminationArg::Budget => oxbpf::Termination::Budget,
         };
+    }
+}
+
+/// What a host decides when it opens an ELF object (`--kconfig`, `--max-entries`,
+/// `--value-size`).
+#[derive(clap::Args, Debug)]
+struct ObjectArgs {
+    /// For an ELF object: the value of an `extern ... __kconfig` variable, NAME=VALUE (e.g.
+    /// `LINUX_KERNEL_VERSION=0x60100`); repeatable. Default: this machine's kernel version.
+    #[arg(long = "kconfig", value_name = "NAME=VALUE")]
+    kconfig: Vec<String>,
+    /// For an ELF object: the number of entries of a map, MAP=N, whatever the object says (as
+    /// tools set the size of maps they leave to run time); repeatable.
+    #[arg(long = "max-entries", value_name = "MAP=N")]
+    max_entries: Vec<String>,
+    /// For an ELF object: the value size of a map in bytes, MAP=N, whatever the object says
+    /// (a stack trace map's depth times 8, say); repeatable.
+    #[arg(long = "value-size", value_name = "MAP=N")]
+    value_size: Vec<String>,
+}
+
+impl ObjectArgs {
+    /// The options these arguments give.
+    fn options(&self) -> Result<oxbpf::OpenOptions, String> {
+        let mut o = oxbpf::OpenOptions::new();
+        for kv in &self.kconfig {
+            let (name, value) = split_pair(kv, "--kconfig")?;
+            o.kconfig(
+                name,
+                parse_number(value).ok_or_else(|| bad_pair(kv, "--kconfig"))?,
+            );
+        }
+        for (pairs, flag) in [
+            (&self.max_entries, "--max-entries"),
+            (&self.value_size, "--value-size"),
+        ] {
+            for kv in pairs {
+                let (name, value) = split_pair(kv, flag)?;
+                let n = parse_number(value)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| bad_pair(kv, flag))?;
+                if flag == "--max-entries" {
+                    o.max_entries(name, n);
+                } else {
+                    o.value_size(name, n);
+                }
+            }
+        }
+        Ok(o)
+    }
+
+    /// Whether any was given.
+    fn any(&self) -> bool {
+        !self.kconfig.is_empty() || !self.max_entries.is_empty() || !self.value_size.is_empty()
+    }
+}
+
+/// `NAME=VALUE` split at its `=`.
+fn split_pair<'a>(kv: &'a str, flag: &str) -> Result<(&'a str, &'a str), String> {
+    kv.split_once('=')
+        .filter(|(n, v)| !n.is_empty() && !v.is_empty())
+        .ok_or_else(|| bad_pair(kv, flag))
+}
+
+/// The error for a malformed `NAME=VALUE`.
+fn bad_pair(kv: &str, flag: &str) -> String {
+    format!("{flag} {kv}: expected NAME=NUMBER (decimal or 0x hex)")
+}
+
+/// A decimal or `0x` hexadecimal number.
+fn parse_number(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
     }
 }
 
@@ -115,8 +191,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let mut mem = memory(args)?;
     let aot_object = input::is_object(&args.program)?;
     let elf = !aot_object && input::format_of(&args.program).ok() == Some(Format::Elf);
-    if (args.name.is_some() || args.dump_maps) && !elf {
-        return Err("--program and --dump-maps apply to ELF objects (.o)".into());
+    if (args.name.is_some() || args.dump_maps || args.object.any()) && !elf {
+        return Err(
+            "--program, --dump-maps, --kconfig, --max-entries and --value-size apply to ELF objects \
+             (.o)".into(),
+        );
     }
     if !elf {
         oxbpf_conformance::runner::register_suite_helpers(&mut vm);
@@ -125,7 +204,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
     let loaded = if elf {
         let bytes = input::read(&args.program)?;
         let at = |e: oxbpf::Error| format!("{}: {e}", args.program.display());
-        let obj = vm.open_elf(&bytes).map_err(at)?;
+        let obj = oxbpf::Object::open_with(&bytes, &args.object.options()?).map_err(at)?;
         program_type = obj.program_type(&vm, args.name.as_deref()).map_err(at)?;
         if chosen.is_none() {
             note_untyped(&vm, &obj, args.name.as_deref());
@@ -148,12 +227,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
         }
         None => loaded.execute(&mut mem).map_err(|t| t.to_string())?,
     };
-    println!("{r0:#x}");
+    outln!("{r0:#x}");
     if let Some(action) = program_type.and_then(|t| t.action_name(r0)) {
-        println!("{action}");
+        outln!("{action}");
     }
     if args.dump_maps {
-        println!("{}", crate::report::maps_json(loaded.maps()));
+        outln!("{}", crate::report::maps_json(loaded.maps()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -222,6 +301,8 @@ pub struct VerifyArgs {
     /// instruction budget).
     #[arg(long, value_enum, default_value = "proven")]
     termination: TerminationArg,
+    #[command(flatten)]
+    object: ObjectArgs,
 }
 
 /// `oxbpf verify`: prints `accepted` and exits 0, or prints `insn N: reason` and exits 1.
@@ -235,8 +316,7 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode, String> {
     let elf = input::format_of(&args.program).ok() == Some(Format::Elf);
     let (result, log) = if elf {
         let bytes = input::read(&args.program)?;
-        let obj = vm
-            .open_elf(&bytes)
+        let obj = oxbpf::Object::open_with(&bytes, &args.object.options()?)
             .map_err(|e| format!("{}: {e}", args.program.display()))?;
         if chosen.is_none() {
             note_untyped(&vm, &obj, args.name.as_deref());
@@ -252,18 +332,19 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode, String> {
         }
     };
     for line in &log {
-        println!("{line}");
+        outln!("{line}");
     }
     match result {
         Ok(v) => {
-            println!(
+            outln!(
                 "accepted ({} instructions processed, {} states kept)",
-                v.steps, v.states
+                v.steps,
+                v.states
             );
             Ok(ExitCode::SUCCESS)
         }
         Err(oxbpf::Error::Verify(e)) => {
-            println!("{e}");
+            outln!("{e}");
             Ok(ExitCode::from(1))
         }
         Err(e) => Err(format!("{}: {e}", args.program.display())),
@@ -274,7 +355,7 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode, String> {
 pub fn inspect(path: &Path) -> Result<ExitCode, String> {
     let bytes = input::read(path)?;
     let obj = oxbpf::ElfObject::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    print!("{}", crate::report::inspect(&obj));
+    out!("{}", crate::report::inspect(&obj));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -334,7 +415,7 @@ pub fn disasm(program: &Path) -> Result<ExitCode, String> {
         out.push_str(&insn.to_string());
         out.push('\n');
     }
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -367,12 +448,12 @@ pub fn conformance(dirs: &[PathBuf], backend: &str) -> Result<ExitCode, String> 
                     .file_name()
                     .map(|n| n.to_string_lossy())
                     .unwrap_or_default();
-                println!("FAIL {b}/{name}: {stage}: {message}");
+                outln!("FAIL {b}/{name}: {stage}: {message}");
             }
             totals.add(&outcome);
         }
     }
-    println!("{totals}");
+    outln!("{totals}");
     Ok(if totals.failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -2,6 +2,34 @@
 //!
 //! Every error is one line on standard error and a non-zero exit status.
 
+/// `println!` to standard output, ending the process quietly (status 141, as a shell reports a
+/// process that SIGPIPE ended) when the reader has gone, as in `oxbpf verify --log X | head`.
+macro_rules! outln {
+    ($($t:tt)*) => {
+        $crate::output(format_args!("{}\n", format_args!($($t)*)))
+    };
+}
+
+/// `print!` to standard output, as [`outln`] does.
+macro_rules! out {
+    ($($t:tt)*) => {
+        $crate::output(format_args!($($t)*))
+    };
+}
+
+/// Writes `args` to standard output, or ends the process when it is closed.
+fn output(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_fmt(args)
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        std::process::exit(141);
+    }
+}
+
 mod commands;
 mod input;
 mod mbpf;
@@ -71,7 +99,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => {
             // --help and --version.
-            print!("{e}");
+            out!("{e}");
             return ExitCode::SUCCESS;
         }
         Err(e) => {

@@ -253,7 +253,7 @@ fn verify(key: &Path, input: &Path) -> Result<ExitCode, String> {
     });
     match checked {
         Ok(()) => {
-            println!("{}: signature verified", input.display());
+            outln!("{}: signature verified", input.display());
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -338,7 +338,7 @@ fn inspect(input: &Path) -> Result<ExitCode, String> {
         "lowering": lowering,
         "lowered_ebpf": lowered,
     });
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
     );
@@ -382,9 +382,9 @@ pub fn run_bundle(
         let vm = oxbpf::Vm::new(backend.unwrap_or("jit")).map_err(|e| e.to_string())?;
         let loaded = vm.load_opened_bundle(&bundle).map_err(|e| at(&e))?;
         let rc = loaded.execute(&mut input.to_blob()).map_err(|e| at(&e))?;
-        println!("{rc:#x}");
+        outln!("{rc:#x}");
         if dump_maps {
-            println!("{}", crate::report::bundle_maps_json(loaded.maps()));
+            outln!("{}", crate::report::bundle_maps_json(loaded.maps()));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -399,9 +399,9 @@ pub fn run_bundle(
     for line in instance.take_logs() {
         eprintln!("{line}");
     }
-    println!("{:#x}", result.rc as u32);
+    outln!("{:#x}", result.rc as u32);
     if dump_maps {
-        println!("{}", crate::report::bundle_maps_json(instance.maps()));
+        outln!("{}", crate::report::bundle_maps_json(instance.maps()));
     }
     if let Some(f) = result.failure {
         eprintln!(

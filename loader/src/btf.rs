@@ -218,6 +218,21 @@ impl<'a> Btf<'a> {
             .map(|t| t.size_or_type)
     }
 
+    /// The data section (`.kconfig`, `.ksyms`, ...) that lists the variable `name`, and the
+    /// variable's type: where BTF places an `extern` variable.
+    pub(crate) fn var_section(&self, name: &str) -> Option<(String, u32)> {
+        self.types
+            .iter()
+            .filter(|t| t.kind == kind::DATASEC)
+            .find_map(|sec| {
+                (0..sec.vlen).find_map(|i| {
+                    let var = self.get(u32_at(self.type_data, sec.extra + 12 * i)?)?;
+                    (var.kind == kind::VAR && self.name(var.name_off) == name)
+                        .then(|| (self.name(sec.name_off), var.size_or_type))
+                })
+            })
+    }
+
     /// The members of the struct `id` (after typedefs and qualifiers).
     pub(crate) fn struct_members(&self, id: u32) -> Option<Vec<Member>> {
         let (_, t) = self.resolve(id)?;

@@ -27,6 +27,9 @@ pub(crate) struct RelocTarget {
     pub(crate) section_name: String,
     /// `st_value`: byte offset in its section.
     pub(crate) value: u64,
+    /// Whether the symbol is not defined in the object (an `extern`), and then whether it is
+    /// weak (`__weak`: it may stay without a value).
+    pub(crate) undefined: Option<bool>,
 }
 
 /// One relocation of a code section.
@@ -242,6 +245,7 @@ impl ElfObject {
                     code_section,
                     section_name,
                     value: symbol.address(),
+                    undefined: symbol.is_undefined().then(|| symbol.is_weak()),
                 };
                 code[c].relocs.push(Reloc {
                     offset,
@@ -268,7 +272,8 @@ impl ElfObject {
             attach_btf_ext(&mut code, crate::btf_ext::parse(data, btf)?)?;
         }
         let programs = find_programs(&code);
-        let maps = find_maps(&file, btf.as_ref(), &programs)?;
+        let mut maps = find_maps(&file, btf.as_ref(), &programs)?;
+        maps.extend(crate::externs::kconfig_map(&code, btf.as_ref())?);
         Ok(ElfObject {
             code,
             programs,

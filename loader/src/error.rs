@@ -38,6 +38,15 @@ pub enum ElfError {
         /// The unsupported feature.
         what: String,
     },
+    /// An `extern` variable of the object that has no value (a `__kconfig` variable the host
+    /// does not set and the object does not declare `__weak`), or one that does not fit.
+    #[error("extern `{name}`: {detail}")]
+    Extern {
+        /// The variable.
+        name: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// No program has the requested name.
     #[error("no program named `{name}` (the object has: {available})")]
     NoSuchProgram {

@@ -21,7 +21,8 @@
 //! 20-byte `struct bpf_map_def`, the kernel samples' 28-byte one, iproute2's and Cilium's
 //! `struct bpf_elf_map` with its pinning, inner maps and tail-call sections `N/M`), and one
 //! single-entry array per global-data section (`.data`, `.rodata`, `.bss`, `.rodata.str1.1`,
-//! ...). Calls of `bpf_loop` whose callback `lddw` is in sight become a loop function appended
+//! ...), and `.kconfig` for the `extern ... __kconfig` variables the code reads, which the host
+//! fills ([`Kconfig`]). Calls of `bpf_loop` whose callback `lddw` is in sight become a loop function appended
 //! to the program.
 //!
 //! Every error names the section and the byte offset it is about; no input makes the loader panic.
@@ -37,6 +38,7 @@ mod btf;
 mod btf_ext;
 mod elf;
 mod error;
+mod externs;
 mod legacy;
 mod link;
 mod maps;
@@ -47,6 +49,7 @@ mod write;
 
 pub use elf::{ElfObject, ProgramInfo, RelocationInfo};
 pub use error::ElfError;
+pub use externs::{Extern, Kconfig};
 pub use link::{FuncInfo, LineInfo, LinkedProgram};
 pub use maps::{MapInit, MapSpec};
 pub use sections::program_type_of_section;

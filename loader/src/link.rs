@@ -355,6 +355,9 @@ fn map_load(
     {
         return Ok(load(Imm64Kind::MapIdx, map, 0));
     }
+    if let Some(weak) = t.undefined {
+        return extern_load(obj, r, weak, dst, at, sec);
+    }
     let Some(map) = obj
         .maps
         .iter()
@@ -515,6 +518,50 @@ fn inline_bpf_loops(out: &mut Vec<u8>, funcs: &[(usize, usize)]) -> Vec<usize> {
         }
     }
     heads
+}
+
+/// The `lddw` of the `extern` variable `r` names (`at`: its addend): the address of its bytes
+/// in `.kconfig`; any other extern cannot be resolved outside the kernel.
+fn extern_load(
+    obj: &ElfObject,
+    r: &crate::elf::Reloc,
+    weak: bool,
+    dst: Reg,
+    at: i64,
+    sec: &str,
+) -> Result<Insn, ElfError> {
+    let name = &r.target.name;
+    let found = obj.maps.iter().enumerate().find_map(|(i, m)| {
+        let e = m.externs.iter().find(|e| &e.name == name)?;
+        Some((i, e))
+    });
+    let Some((map, e)) = found else {
+        let kind = if weak { "weak extern" } else { "extern" };
+        return Err(unsupported(
+            sec,
+            r.offset,
+            format!(
+                "`lddw` of the {kind} `{name}`, which is not a `__kconfig` variable (kernel \
+                 symbols, `__ksym`, have no address outside the kernel)"
+            ),
+        ));
+    };
+    let offset = u32::try_from(at)
+        .ok()
+        .filter(|&o| o < e.size)
+        .and_then(|o| o.checked_add(e.offset))
+        .ok_or_else(|| {
+            relocation(
+                sec,
+                r.offset,
+                format!("offset {at} outside extern `{name}` ({} bytes)", e.size),
+            )
+        })?;
+    Ok(Insn::LoadImm64 {
+        dst,
+        kind: Imm64Kind::MapIdxValue,
+        imm: map as u64 | u64::from(offset) << 32,
+    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 use crate::btf::{Btf, Values, unsupported_field};
 use crate::elf::ProgramInfo;
 use crate::error::{ElfError, malformed, relocation, unsupported};
+use crate::externs::Extern;
 use oxbpf_helpers::{MapDef, MapType, Pinning};
 
 /// A map of the object, to be created at load: its definition and where the object defines it.
@@ -31,6 +32,10 @@ pub struct MapSpec {
     /// puts its program at slot `M` of the program array with id `N`) and inner maps (`inner_idx`).
     /// The loader does not fill them: the host does, when it creates the maps.
     pub initial: Vec<(u32, MapInit)>,
+    /// For `.kconfig`, the global data of the object's `extern ... __kconfig` variables: each
+    /// variable, at its offset. The loader leaves them 0: the host gives their values
+    /// ([`Kconfig`](crate::Kconfig)) when it creates the map.
+    pub externs: Vec<Extern>,
 }
 
 /// What goes into a slot of a program array or a map of maps when the object is loaded (see
@@ -171,6 +176,7 @@ pub(crate) struct RawMap {
     pub(crate) def: RawDef,
     pub(crate) data: Option<Vec<u8>>,
     pub(crate) initial: Vec<(u32, MapInit)>,
+    pub(crate) externs: Vec<Extern>,
 }
 
 impl RawMap {
@@ -182,6 +188,7 @@ impl RawMap {
             def,
             data: None,
             initial: Vec::new(),
+            externs: Vec::new(),
         }
     }
 
@@ -193,6 +200,7 @@ impl RawMap {
             offset: self.offset,
             data: self.data,
             initial: self.initial,
+            externs: self.externs,
         })
     }
 }
@@ -324,7 +332,9 @@ fn btf_def(
             type_id,
             key_size.unwrap_or(0),
             value_size.unwrap_or(0),
-            max_entries.ok_or_else(|| bad("no `max_entries`".into()))?,
+            // Left out, as for a perf event array libbpf sizes one per CPU: 0, which the map
+            // types that need a size refuse when the map is created.
+            max_entries.unwrap_or(0),
         )
     };
     let Some((values, values_at)) = values else {

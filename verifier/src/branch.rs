@@ -166,6 +166,21 @@ fn narrow(rel: Rel, width: Width, a: Scalar, b: Scalar) -> Option<(Scalar, Scala
 const FAR: i64 = 1 << 16;
 
 impl Checker<'_> {
+    /// Whether `p` points at a byte of its own region, a stack frame, a map value or a ring
+    /// record (not one past it, where another region may start), or, for a lookup or a
+    /// reservation not checked yet, is null (0, which no stack address is).
+    fn inside_own_region(&self, p: &Ptr) -> bool {
+        let size = match p.kind {
+            PtrKind::Stack { .. } => {
+                return !p.nullable && p.off_min >= -self.frame_size && p.off_max < 0;
+            }
+            PtrKind::MapValue { map } => self.env.maps[map as usize].value_size,
+            PtrKind::Record { size } => size,
+            _ => return false,
+        };
+        p.off_min >= 0 && p.off_max < i64::from(size)
+    }
+
     /// A conditional jump at `pc` to `target`.
     #[allow(clippy::too_many_arguments, reason = "the instruction's fields")]
     pub(crate) fn branch(
@@ -256,6 +271,26 @@ impl Checker<'_> {
                     && !y.nullable =>
             {
                 (Some(st.clone()), Some(st.clone()))
+            }
+            // Two pointers inside two regions that do not overlap (a stack slot and a map
+            // value, say, or the null a lookup may give) are never equal, wherever the regions
+            // lie: `==` is false and `!=` true, which tells the program nothing of the host's
+            // layout.
+            (Value::Ptr(x), Value::Ptr(y))
+                if matches!(cond, Cond::Eq | Cond::Ne)
+                    && width == Width::W64
+                    && !same_region(&x, &y)
+                    // Frames may share memory (a callee's below what its caller uses), so one
+                    // side is a stack pointer and the other not.
+                    && (matches!(x.kind, PtrKind::Stack { .. })
+                        != matches!(y.kind, PtrKind::Stack { .. }))
+                    && self.inside_own_region(&x)
+                    && self.inside_own_region(&y) =>
+            {
+                match cond {
+                    Cond::Eq => (None, Some(st.clone())),
+                    _ => (Some(st.clone()), None),
+                }
             }
             (Value::Ptr(x), Value::Ptr(y)) => {
                 if width == Width::W32 {

@@ -10,6 +10,7 @@ use crate::types::{Ptr, PtrKind, Value};
 use crate::verify::{Checker, MemArg};
 use oxbpf_core::catalogue;
 use oxbpf_core::isa::Reg;
+use oxbpf_core::program_type::Access as ContextAccess;
 use oxbpf_core::{Arg, ArgLen, MapArg, Proto, Ret};
 
 /// Helper 12, `bpf_tail_call`.
@@ -195,8 +196,18 @@ impl Checker<'_> {
                     }
                 }
                 Arg::Address => {
-                    // A number is looked up by the helper itself; a pointer must be readable.
-                    if let Value::Ptr(p) = v {
+                    // A number is looked up by the helper itself; a pointer must be readable,
+                    // but for a context of numbers only (register sets, tracepoint records),
+                    // whose bytes the helper's own checks bound, as Linux takes any value.
+                    let numbers_only = self
+                        .env
+                        .settings
+                        .context
+                        .layout
+                        .is_some_and(|l| matches!(l.access, ContextAccess::ReadOnly { .. }));
+                    if let Value::Ptr(p) = v
+                        && !(p.kind == PtrKind::Ctx && numbers_only)
+                    {
                         let Some((sr, lo, hi)) = size else {
                             return Err(bad(self, "an address after its size argument"));
                         };

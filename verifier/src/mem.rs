@@ -38,13 +38,27 @@ impl Checker<'_> {
     fn base_ptr(&self, pc: usize, st: &State, base: Reg) -> Result<Ptr, VerifyError> {
         match self.read(pc, st, base)? {
             Value::Ptr(p) => Ok(p),
-            v => Err(self.error(
-                pc,
-                format!(
-                    "r{} = {v} is not a pointer; memory is reached only through pointers",
-                    base.idx()
-                ),
-            )),
+            v => {
+                // `fentry`, `tp_btf`, `lsm`: Linux types their arguments with the kernel's
+                // BTF; here they are numbers.
+                let tracing = self.env.settings.context.layout.is_some_and(|l| {
+                    l.name == oxbpf_core::program_type::context::TRACING_ARGS.name
+                });
+                let hint = if tracing {
+                    " (the pointer arguments of a BTF-typed tracing program are numbers here, \
+                     with no kernel memory behind them: read through them with \
+                     bpf_probe_read_kernel, as BPF_CORE_READ does)"
+                } else {
+                    ""
+                };
+                Err(self.error(
+                    pc,
+                    format!(
+                        "r{} = {v} is not a pointer; memory is reached only through pointers{hint}",
+                        base.idx()
+                    ),
+                ))
+            }
         }
     }
 

@@ -11,7 +11,7 @@
 
 use crate::scalar::Scalar;
 use crate::state::{CTX_LEN_ID, State};
-use crate::types::Value;
+use crate::types::{Ptr, PtrKind, Value};
 use oxbpf_core::isa::Reg;
 
 /// The largest length a memory buffer can have (`isize::MAX` bytes): a value with a fact is
@@ -148,6 +148,7 @@ impl State {
         // Offsets matter between the addition that makes them and the compare that uses them;
         // a merged state keeps none, so that states compared with it need none either.
         self.offsets.clear();
+        self.merge_packet_pointers(a, b, widening);
         for f in 0..self.frames.len() {
             for r in 0..11 {
                 let (Value::Scalar(x), Value::Scalar(y), Value::Scalar(mut j)) = (
@@ -175,6 +176,61 @@ impl State {
                     self.frames[f].regs[r] = Value::Scalar(j);
                     self.len_facts.push((j.id, k));
                     self.bound_by_len(j.id, k);
+                }
+            }
+        }
+    }
+
+    /// The largest `k` known with `offset + k <= length` for every offset packet pointer `p`
+    /// may have: from its index's fact, or from the bytes proven present and its largest offset.
+    fn packet_slack(&self, p: &Ptr) -> Option<i64> {
+        if !self.facts_of_packet || p.kind != PtrKind::Packet || p.nullable {
+            return None;
+        }
+        let by_var = self.len_fact(p.var).and_then(|k| k.checked_sub(p.var_off));
+        let by_min = i64::try_from(self.pkt_min)
+            .ok()
+            .and_then(|n| n.checked_sub(p.off_max));
+        match (by_var, by_min) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// After a join or widening of `a` and `b` into `self`: a packet pointer whose sides had
+    /// different offsets or indexes gets an index of its own (its whole offset), with the fewer
+    /// of the bytes proven after it on each side, so that the headers a parser reached along two
+    /// paths (with a VLAN tag or without) stay proven, and a check of it proves those after.
+    fn merge_packet_pointers(&mut self, a: &State, b: &State, widening: bool) {
+        for f in 0..self.frames.len() {
+            let slots = self.frames[f].stack.slots.len();
+            for at in 0..11 + slots {
+                let pick = |s: &State| match s.frames.get(f) {
+                    Some(fr) if at < 11 => fr.regs[at],
+                    Some(fr) => fr.stack.slot(at - 11).spill,
+                    None => Value::Uninit,
+                };
+                let (Value::Ptr(x), Value::Ptr(y), Value::Ptr(mut j)) =
+                    (pick(a), pick(b), pick(self))
+                else {
+                    continue;
+                };
+                if j.kind != PtrKind::Packet || j.nullable || j.var != 0 || j.fixed().is_some() {
+                    continue;
+                }
+                // An index even without a fact: a later check of the pointer proves its bytes.
+                j.var = self.fresh_id();
+                j.var_off = 0;
+                if let Some((ka, kb)) = a.packet_slack(&x).zip(b.packet_slack(&y))
+                    && (!widening || kb >= ka)
+                {
+                    self.len_facts.push((j.var, ka.min(kb)));
+                }
+                let fr = &mut self.frames[f];
+                if at < 11 {
+                    fr.regs[at] = Value::Ptr(j);
+                } else {
+                    fr.stack.slots[at - 11].spill = Value::Ptr(j);
                 }
             }
         }

@@ -410,6 +410,13 @@ fn alu64(op: AluOp, a: &Scalar, b: &Scalar) -> Scalar {
 /// `Lsh`/`Rsh` at `bits` (32 or 64; the operands already the low halves for 32).
 fn shift(op: AluOp, a: &Scalar, b: &Scalar, bits: u32) -> Scalar {
     let Some(n) = b.as_const() else {
+        // A shift by one of a few amounts (`x << (ihl_or_ext ? 2 : 3)`): whatever each gives.
+        if b.umax < u64::from(bits) {
+            return (b.umin..=b.umax)
+                .map(|n| shift(op, a, &Scalar::constant(n), bits))
+                .reduce(|x, y| x.join(&y))
+                .unwrap_or(Scalar::UNKNOWN);
+        }
         return match op {
             AluOp::Rsh => Scalar::urange(0, a.umax),
             _ => Scalar::UNKNOWN,
@@ -466,5 +473,33 @@ impl fmt::Display for Scalar {
             parts.push(format!("bits={:#x}/{:#x}", self.bits.value, self.bits.mask));
         }
         write!(f, "{})", parts.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scalar;
+    use oxbpf_core::isa::{AluOp, Width};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A shift by any amount of a small range holds every concrete result, at both widths.
+        #[test]
+        fn shifts_by_a_range_hold_every_result(
+            lo in any::<u64>(), len in 0u64..100_000, x in any::<u64>(),
+            s_lo in 0u64..40, s_len in 0u64..24, n in any::<u64>(),
+        ) {
+            let hi = lo.saturating_add(len);
+            let a = Scalar::urange(lo, hi);
+            let s = Scalar::urange(s_lo, s_lo + s_len);
+            let x = lo + x % (hi - lo + 1);
+            let n = s_lo + n % (s_len + 1);
+            for width in [Width::W64, Width::W32] {
+                for op in [AluOp::Lsh, AluOp::Rsh] {
+                    let r = a.alu(op, width, &s);
+                    prop_assert!(r.contains(op.value(width, x, n)), "{op:?} {width:?} {x} {n}: {r}");
+                }
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-# reject: insn 3: r0 is not set at exit
+# reject: insn 1: r0 is not set at exit
 call local f
 exit
 f:
