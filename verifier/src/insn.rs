@@ -327,18 +327,22 @@ impl Checker<'_> {
         dst: Reg,
         src: Operand,
     ) -> Result<Value, VerifyError> {
-        let what = format!("r{} = {}", dst.idx(), Value::Ptr(p));
+        // Only for messages: formatted when one is written.
+        let what = || format!("r{} = {}", dst.idx(), Value::Ptr(p));
         if p.nullable {
             return Err(self.error(
                 pc,
-                format!("arithmetic on a pointer that may be null ({what}); check it first"),
+                format!(
+                    "arithmetic on a pointer that may be null ({}); check it first",
+                    what()
+                ),
             ));
         }
         if matches!(
             p.kind,
             PtrKind::Map { .. } | PtrKind::CtxEnd | PtrKind::PacketEnd
         ) {
-            return Err(self.error(pc, format!("arithmetic on {what} is not allowed")));
+            return Err(self.error(pc, format!("arithmetic on {} is not allowed", what())));
         }
         // r1 + r2 on raw memory: the end of the context.
         if p.kind == PtrKind::Ctx
@@ -399,8 +403,9 @@ impl Checker<'_> {
             _ => Err(self.error(
                 pc,
                 format!(
-                    "pointer arithmetic on {what} with {} = {b} can leave any region \
+                    "pointer arithmetic on {} with {} = {b} can leave any region \
                      (bound the value first)",
+                    what(),
                     match src {
                         Operand::Reg(r) => format!("r{}", r.idx()),
                         Operand::Imm(_) => "the immediate".into(),

@@ -33,6 +33,11 @@ impl Span {
     }
 }
 
+/// Registers by number, for messages.
+const REG_NAMES: [&str; 11] = [
+    "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10",
+];
+
 impl Checker<'_> {
     /// The pointer in `base`, for an access.
     fn base_ptr(&self, pc: usize, st: &State, base: Reg) -> Result<Ptr, VerifyError> {
@@ -269,9 +274,9 @@ impl Checker<'_> {
         dir: Dir,
     ) -> Result<(Ptr, Span, u32), VerifyError> {
         let p = self.base_ptr(pc, st, base)?;
-        let what = format!("r{}", base.idx());
+        let what = REG_NAMES[base.idx()];
         let bytes = size.bytes() as u32;
-        let span = self.check_access(pc, st, &p, &what, i64::from(off), u64::from(bytes), dir)?;
+        let span = self.check_access(pc, st, &p, what, i64::from(off), u64::from(bytes), dir)?;
         self.record_access(pc, span.proven, p.kind == PtrKind::Ctx)?;
         Ok((p, span, bytes))
     }
@@ -604,7 +609,7 @@ impl Checker<'_> {
         if len == 0 {
             return Ok(());
         }
-        let what = &format!("r{}", arg.reg.idx());
+        let what = REG_NAMES[arg.reg.idx()];
         let dir = if arg.write { Dir::Write } else { Dir::Read };
         let span = self.check_access(pc, st, p, what, 0, len, dir)?;
         // Helpers reach memory through the run's regions: an argument into the context that is

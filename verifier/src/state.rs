@@ -231,6 +231,21 @@ impl State {
         {
             return false;
         }
+        // Most states compared here differ in a live register's kind or range: find that
+        // first, before pairing ids.
+        let last = self.frames.len() - 1;
+        let (cur, was) = (&self.frames[last], &old.frames[last]);
+        if (0..11).rev().any(|r| {
+            live & (1 << r) != 0
+                && match (&cur.regs[r], &was.regs[r]) {
+                    (_, Value::Uninit) => false,
+                    (Value::Scalar(a), Value::Scalar(b)) => !b.includes(a),
+                    (Value::Ptr(a), Value::Ptr(b)) => !ptr_within(a, b),
+                    _ => true,
+                }
+        }) {
+            return false;
+        }
         let mut ids = IdMap {
             facts: &old.len_facts,
             ..IdMap::default()
@@ -240,7 +255,6 @@ impl State {
                 return false;
             }
         }
-        let last = self.frames.len() - 1;
         for (i, (new, old)) in self.frames.iter().zip(&old.frames).enumerate() {
             if new.ret_pc != old.ret_pc {
                 return false;
