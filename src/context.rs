@@ -57,7 +57,8 @@ impl PacketContext {
     /// [`XDP_HEADROOM`], for the `__sk_buff` types one with `len` and `protocol` (the Ethernet
     /// type, as the kernel sets it) filled in and [`SKB_HEADROOM`], for sk_msg an `sk_msg_md`
     /// over the message (`size` set), for sock_ops a `bpf_sock_ops` over a TCP header (`skb_len`
-    /// set; give an empty one for callbacks without); [`TAILROOM`] after each.
+    /// set; give an empty one for callbacks without), for the cgroup sockopt hooks a
+    /// `bpf_sockopt` over the option's value (`optlen` set); [`TAILROOM`] after each.
     pub fn new(t: ProgramType, packet: &[u8]) -> Result<PacketContext, ContextError> {
         let layout = t.context().ok_or(ContextError::Undescribed(t))?;
         let headroom = if t == ProgramType::Xdp {
@@ -71,6 +72,8 @@ impl PacketContext {
         match layout.name {
             "sk_msg_md" => ctx.set_field("size", packet.len() as u64)?,
             "bpf_sock_ops" => ctx.set_field("skb_len", packet.len() as u64)?,
+            // The option's length (the buffer's, for getsockopt).
+            "bpf_sockopt" => ctx.set_field("optlen", packet.len() as u64)?,
             _ => {}
         }
         if layout.name == "__sk_buff" {

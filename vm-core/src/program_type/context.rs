@@ -699,6 +699,61 @@ const SOCK_ADDR_FIELDS: &[CtxField] = &[
 /// `SOCK_ADDR_FIELDS`.
 pub const BPF_SOCK_ADDR: ContextLayout = structure("bpf_sock_addr", 72, SOCK_ADDR_FIELDS);
 
+/// The fields of `struct bpf_sysctl` (8 bytes) as `sysctl_is_valid_access` allows them:
+/// `write` (whether the sysctl is being written) read-only, `file_pos` read by any part and
+/// written whole.
+const SYSCTL_FIELDS: &[CtxField] = &[
+    narrow("write", 0, Loads::Narrow),
+    narrow("file_pos", 4, Loads::Narrow).writable(),
+];
+
+/// `struct bpf_sysctl` for cgroup sysctl programs: see `SYSCTL_FIELDS`.
+pub const BPF_SYSCTL: ContextLayout = structure("bpf_sysctl", 8, SYSCTL_FIELDS);
+
+/// The fields of `struct bpf_sockopt` (40 bytes) as `cg_sockopt_is_valid_access` allows them,
+/// for both hooks together: `optval` and `optval_end` (`__bpf_md_ptr`) are packet pointers to the
+/// option's bytes, which programs may write; `level`, `optname`, `optlen` and `retval` are read
+/// and written whole (Linux lets `setsockopt` programs write the first two, `getsockopt` ones
+/// `retval`); `sk` an object.
+const SOCKOPT_FIELDS: [CtxField; 7] = [
+    object("sk", 0),
+    CtxField::pointer("optval", 8, 8, FieldKind::PacketData),
+    CtxField::pointer("optval_end", 16, 8, FieldKind::PacketEnd),
+    word("level", 24).writable(),
+    word("optname", 28).writable(),
+    word("optlen", 32).writable(),
+    word("retval", 36).writable(),
+];
+
+/// `struct bpf_sockopt` for cgroup `getsockopt`/`setsockopt` programs: see `SOCKOPT_FIELDS`;
+/// the option's value is the packet, writable.
+pub const BPF_SOCKOPT: ContextLayout = ContextLayout {
+    packet: Some(pointers_after(40)),
+    packet_writable: true,
+    ..structure("bpf_sockopt", 40, &SOCKOPT_FIELDS)
+};
+
+/// The fields of `struct bpf_sk_lookup` (72 bytes) as `sk_lookup_is_valid_access` allows
+/// them, read-only: the addresses, `family`, `protocol`, `local_port` and `ingress_ifindex` by
+/// any part of a word; `remote_port` (16 bits, network order) whole, by a byte, or as 32 bits
+/// with the zero padding after it; `sk` (the socket chosen) an object.
+const SK_LOOKUP_FIELDS: &[CtxField] = &[
+    object("sk", 0),
+    narrow("family", 8, Loads::Narrow),
+    narrow("protocol", 12, Loads::Narrow),
+    narrow("remote_ip4", 16, Loads::Narrow),
+    narrow("remote_ip6", 20, Loads::Narrow).array(4),
+    s("remote_port", 36, 2).loaded(Loads::Narrow),
+    word("remote_port", 36),
+    narrow("local_ip4", 40, Loads::Narrow),
+    narrow("local_ip6", 44, Loads::Narrow).array(4),
+    narrow("local_port", 60, Loads::Narrow),
+    narrow("ingress_ifindex", 64, Loads::Narrow),
+];
+
+/// `struct bpf_sk_lookup` for socket lookup programs: see `SK_LOOKUP_FIELDS`.
+pub const BPF_SK_LOOKUP: ContextLayout = structure("bpf_sk_lookup", 72, SK_LOOKUP_FIELDS);
+
 /// `struct pt_regs` of x86-64 (21 registers of 8 bytes: `r15` … `ss`), read-only.
 pub const PT_REGS_X86_64: ContextLayout = read_only("pt_regs", 21 * 8, 0);
 
@@ -828,10 +883,16 @@ mod tests {
             (BPF_SOCK, 80),
             (SK_MSG_MD, 80),
             (BPF_SOCK_ADDR, 72),
+            (BPF_SYSCTL, 8),
+            (BPF_SOCKOPT, 40),
         ] {
             assert_eq!(layout.size, size, "{}", layout.name);
             assert_eq!(end(&layout), size, "{}", layout.name);
         }
+        // bpf_sk_lookup's last field ends at 68; its first, a union with a u64, aligns it to 8.
+        assert_eq!((BPF_SK_LOOKUP.size, end(&BPF_SK_LOOKUP)), (72, 68));
+        assert_eq!(offset(&BPF_SK_LOOKUP, "local_port"), 60);
+        assert_eq!(offset(&BPF_SOCKOPT, "retval"), 36);
         // Messages are packets programs may write; sock_ops' TCP header is read-only; sockets
         // and addresses have none.
         assert!(SK_MSG_MD.packet.is_some() && SK_MSG_MD.packet_writable);
@@ -920,6 +981,51 @@ mod tests {
                 (51, 1, false, false, "a padding byte"),
             ],
         );
+    }
+
+    #[test]
+    fn sysctl_sockopt_and_sk_lookup_fields_are_reached_as_linux_allows() {
+        expect(
+            BPF_SYSCTL,
+            &[
+                (0, 4, false, true, "write"),
+                (0, 1, false, true, "write's first byte"),
+                (0, 4, true, false, "write is read-only"),
+                (4, 4, true, true, "file_pos written whole"),
+                (4, 2, true, false, "part of file_pos written"),
+                (6, 2, false, true, "part of file_pos read"),
+                (8, 4, false, false, "past the end"),
+            ],
+        );
+        expect(
+            BPF_SOCKOPT,
+            &[
+                (8, 8, false, true, "optval"),
+                (16, 8, false, true, "optval_end"),
+                (8, 4, false, false, "half of optval"),
+                (24, 4, true, true, "level written"),
+                (32, 4, true, true, "optlen written"),
+                (36, 4, false, true, "retval"),
+                (32, 2, false, false, "part of optlen"),
+                (0, 8, false, false, "sk"),
+                (40, 4, false, false, "past the end"),
+            ],
+        );
+        expect(
+            BPF_SK_LOOKUP,
+            &[
+                (8, 4, false, true, "family"),
+                (12, 1, false, true, "protocol's first byte"),
+                (36, 2, false, true, "remote_port"),
+                (36, 4, false, true, "remote_port with its padding"),
+                (38, 2, false, false, "the padding alone"),
+                (60, 4, false, true, "local_port"),
+                (60, 4, true, false, "local_port is read-only"),
+                (0, 8, false, false, "sk"),
+                (68, 4, false, false, "past ingress_ifindex"),
+            ],
+        );
+        assert!(BPF_SOCKOPT.packet.is_some() && BPF_SOCKOPT.packet_writable);
     }
 
     #[test]

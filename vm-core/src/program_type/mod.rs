@@ -131,6 +131,9 @@ impl ProgramType {
             T::CgroupSock => context::BPF_SOCK,
             T::SkMsg => context::SK_MSG_MD,
             T::CgroupSockAddr => context::BPF_SOCK_ADDR,
+            T::CgroupSysctl => context::BPF_SYSCTL,
+            T::CgroupSockopt => context::BPF_SOCKOPT,
+            T::SkLookup => context::BPF_SK_LOOKUP,
             T::Kprobe => context::host_pt_regs(),
             T::PerfEvent => {
                 if cfg!(target_arch = "aarch64") {
