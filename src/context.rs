@@ -3,12 +3,15 @@
 //! record, raw tracepoint arguments ([`Context::bytes`]).
 //!
 //! A packet context is one buffer: the UAPI structure, the packet pointers at full width
-//! ([`PacketPointers`]), headroom, the packet, tailroom. A verified program reads the pointers
+//! ([`PacketPointers`]), the socket the structure's socket field points to when the host gives
+//! one ([`PacketContext::set_socket`]), headroom, the packet, tailroom. A verified program reads the pointers
 //! from their full-width copies (its loads of the UAPI fields are rewritten so); the whole
 //! buffer is the run's context memory, so the packet is reachable and nothing beyond it.
 
 use crate::{Error, Loaded, ProgramType, Trap};
-use oxbpf_core::program_type::{ContextLayout, FieldKind, PacketPointers};
+use oxbpf_core::program_type::{
+    ContextLayout, FieldKind, PacketPointers, SOCK_SIZE, TCP_SOCK_SIZE,
+};
 
 /// Room before an XDP packet for `xdp_adjust_head` and metadata (Linux's
 /// `XDP_PACKET_HEADROOM`).
@@ -31,6 +34,8 @@ pub struct PacketContext {
     len: usize,
     /// Bytes of metadata right before the packet (`data_meta` to `data`).
     meta: usize,
+    /// Whether the context carries a socket (see [`set_socket`](Self::set_socket)).
+    socket: bool,
 }
 
 /// Why a context could not be built.
@@ -42,6 +47,10 @@ pub enum ContextError {
     /// The program type's context is not one oxbpf describes.
     #[error("oxbpf does not describe the context of {0} programs")]
     Undescribed(ProgramType),
+    /// The structure has no socket field (or the socket's bytes do not fit it), or it always
+    /// has a socket.
+    #[error("{0} carries no socket that can be set or taken away so")]
+    NoSocket(&'static str),
     /// No field of that name (or it is not a number).
     #[error("{structure} has no number field `{name}`")]
     NoField {
@@ -105,6 +114,8 @@ impl PacketContext {
             start,
             len: packet.len(),
             meta: 0,
+            // A structure whose socket is never null carries one (zeros until set).
+            socket: matches!(pointers.socket_field, Some((_, false))),
         })
     }
 
@@ -153,6 +164,43 @@ impl PacketContext {
     /// The packet, to change before a run.
     pub fn packet_mut(&mut self) -> &mut [u8] {
         &mut self.buf[self.start..self.start + self.len]
+    }
+
+    /// Gives the context a socket: `sock`'s bytes as the start of a `struct bpf_sock` (80
+    /// bytes: `family`, `type`, `protocol`, addresses, ports, `state`, ...), `tcp`'s as the start
+    /// of its `struct bpf_tcp_sock` (112 bytes: `snd_cwnd`, `srtt_us`, ...), the rest zeros. The
+    /// context's socket field (`__sk_buff.sk`, `bpf_sock_ops.sk`, ...) then points to it, and
+    /// `bpf_sk_fullsock`/`bpf_tcp_sock` return it (the TCP state for a TCP stream socket,
+    /// `type` 1 and `protocol` 6). An error for a structure without a socket field or bytes
+    /// that do not fit.
+    pub fn set_socket(&mut self, sock: &[u8], tcp: &[u8]) -> Result<(), ContextError> {
+        let no_socket = ContextError::NoSocket(self.layout.name);
+        if self.pointers.socket_field.is_none()
+            || sock.len() > SOCK_SIZE as usize
+            || tcp.len() > TCP_SOCK_SIZE as usize
+        {
+            return Err(no_socket);
+        }
+        let at = self.pointers.socket as usize;
+        let area = &mut self.buf[at..at + (SOCK_SIZE + TCP_SOCK_SIZE) as usize];
+        area.fill(0);
+        area[..sock.len()].copy_from_slice(sock);
+        let tcp_at = SOCK_SIZE as usize;
+        area[tcp_at..tcp_at + tcp.len()].copy_from_slice(tcp);
+        self.socket = true;
+        Ok(())
+    }
+
+    /// Takes the socket away: the socket field holds 0, as for a packet without one. An error
+    /// where the structure always has one (`sk_msg_md`, `bpf_sockopt`).
+    pub fn clear_socket(&mut self) -> Result<(), ContextError> {
+        match self.pointers.socket_field {
+            Some((_, true)) => {
+                self.socket = false;
+                Ok(())
+            }
+            _ => Err(ContextError::NoSocket(self.layout.name)),
+        }
     }
 
     /// The metadata before the packet (`data_meta` to `data`): what an XDP program put there
@@ -204,6 +252,14 @@ impl PacketContext {
         let p = self.pointers;
         for (at, v) in [(p.data, data), (p.data_end, end), (p.data_meta, meta)] {
             self.buf[at as usize..at as usize + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        if let Some((at, _)) = p.socket_field {
+            let sk = if self.socket {
+                base + u64::from(p.socket)
+            } else {
+                0
+            };
+            self.buf[at as usize..at as usize + 8].copy_from_slice(&sk.to_le_bytes());
         }
         // The UAPI fields hold the low halves, as a 32-bit kernel's would (an unverified
         // program reads these; a verified one reads the full-width copies).

@@ -423,6 +423,17 @@ int oxbpf_set_kconfig(struct ebpf_vm *vm, const char *name, uint64_t value);
  */
 int oxbpf_set_map_size(struct ebpf_vm *vm, const char *map, uint32_t max_entries, uint32_t value_size);
 
+/**
+ * Gives the programs oxbpf_exec_packet runs afterwards a socket: `sock_len` bytes of a
+ * `struct bpf_sock` (at most 80: family, type, protocol, addresses, ports, state, ...) and
+ * `tcp_len` bytes of its `struct bpf_tcp_sock` (at most 112; NULL for none), the rest zeros.
+ * The context's socket field (`__sk_buff.sk`, `bpf_sock_ops.sk`) then points to it, and
+ * bpf_sk_fullsock and bpf_tcp_sock return it (the TCP state for a TCP stream socket). A NULL
+ * `sock` takes it away. Returns 0, or -1 for a bad handle or sizes; an oxbpf_exec_packet whose
+ * program type carries no socket then fails.
+ */
+int oxbpf_set_socket(struct ebpf_vm *vm, const void *sock, size_t sock_len, const void *tcp, size_t tcp_len);
+
 /** Bytes start..end of a context. */
 struct oxbpf_range {
     uint32_t start; /**< first byte */

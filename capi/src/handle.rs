@@ -92,6 +92,9 @@ pub(crate) struct Inner {
     /// How the next `ebpf_load_elf` opens its object (`oxbpf_set_kconfig`,
     /// `oxbpf_set_map_size`).
     pub open: oxbpf::OpenOptions,
+    /// The socket `oxbpf_exec_packet` puts in the context (`struct bpf_sock`, then
+    /// `struct bpf_tcp_sock` bytes), set by `oxbpf_set_socket`.
+    pub socket: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 /// The object a `struct ebpf_vm *` points to.

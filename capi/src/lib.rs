@@ -38,6 +38,6 @@ pub use vm::{
     ebpf_set_pointer_secret, ebpf_set_unwind_function_index, ebpf_toggle_bounds_check,
     ebpf_unregister, oxbpf_allow_pointer_leaks, oxbpf_allow_unknown_helpers, oxbpf_register_helper,
     oxbpf_set_context, oxbpf_set_instruction_budget, oxbpf_set_kconfig, oxbpf_set_map_size,
-    oxbpf_set_program_type, oxbpf_set_termination, oxbpf_set_verifier_limit,
+    oxbpf_set_program_type, oxbpf_set_socket, oxbpf_set_termination, oxbpf_set_verifier_limit,
     oxbpf_toggle_instruction_count, oxbpf_toggle_verify, oxbpf_trap_missing_helpers,
 };

@@ -274,6 +274,11 @@ pub unsafe extern "C" fn oxbpf_exec_packet(
             let Ok(mut ctx) = oxbpf::context::PacketContext::new(t, &buf[..n]) else {
                 return -1;
             };
+            if let Some((sock, tcp)) = &inner.socket
+                && ctx.set_socket(sock, tcp).is_err()
+            {
+                return -1;
+            }
             let result = ctx.run(&code.loaded);
             let Some(r0) = finish_run(&s.shared, result) else {
                 return -1;

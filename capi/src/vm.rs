@@ -63,6 +63,7 @@ pub unsafe extern "C" fn ebpf_create(vm_name: *const c_char) -> *mut VmState {
                 lddw: LddwHelpers::default(),
                 code: None,
                 open: oxbpf::OpenOptions::default(),
+                socket: None,
             }),
             shared: Arc::new(Shared::default()),
         })
@@ -338,6 +339,46 @@ pub unsafe extern "C" fn oxbpf_set_map_size(
             if value_size != 0 {
                 inner.open.value_size(map, value_size);
             }
+            0
+        })
+        .unwrap_or(-1)
+    })
+}
+
+/// Sets the socket `oxbpf_exec_packet` gives programs afterwards (NULL `sock`: none).
+///
+/// # Safety
+/// Any pointer value is accepted for `vm`; a non-NULL `sock` (`tcp`) must point to `sock_len`
+/// (`tcp_len`) readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn oxbpf_set_socket(
+    vm: *mut VmState,
+    sock: *const c_void,
+    sock_len: usize,
+    tcp: *const c_void,
+    tcp_len: usize,
+) -> i32 {
+    guard(-1, || {
+        let socket = if sock.is_null() {
+            None
+        } else {
+            // SAFETY: the caller guarantees `sock_len` readable bytes at a non-NULL `sock`.
+            let sock = unsafe { ffi::bytes(sock.cast(), sock_len) };
+            let tcp = if tcp.is_null() {
+                Some(&[][..])
+            } else {
+                // SAFETY: the caller guarantees `tcp_len` readable bytes at a non-NULL `tcp`.
+                unsafe { ffi::bytes(tcp.cast(), tcp_len) }
+            };
+            match (sock, tcp) {
+                (Some(s), Some(t)) if s.len() <= 80 && t.len() <= 112 => {
+                    Some((s.to_vec(), t.to_vec()))
+                }
+                _ => return -1,
+            }
+        };
+        with_vm(vm, |s| {
+            s.write().socket = socket;
             0
         })
         .unwrap_or(-1)

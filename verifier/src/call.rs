@@ -6,7 +6,7 @@ use crate::error::{VerifyError, VerifyErrorKind};
 use crate::mem::Dir;
 use crate::scalar::Scalar;
 use crate::state::{Slot, State};
-use crate::types::{Ptr, PtrKind, Value};
+use crate::types::{Ptr, PtrKind, SockPart, Value};
 use crate::verify::{Checker, MemArg};
 use oxbpf_core::catalogue;
 use oxbpf_core::isa::Reg;
@@ -82,6 +82,8 @@ impl Checker<'_> {
         // The closest earlier size argument: its register and bounds.
         let mut size: Option<(usize, u64, u64)> = None;
         let mut released: Option<u32> = None;
+        // The socket argument, for a helper that returns (part of) it.
+        let mut sock: Option<Value> = None;
         for (i, arg) in proto.args.iter().enumerate() {
             let r = i + 1;
             let v = st.reg(r);
@@ -232,6 +234,21 @@ impl Checker<'_> {
                         return Err(bad(self, "the context pointer"));
                     }
                 }
+                Arg::Sock => {
+                    if !matches!(
+                        v,
+                        Value::Ptr(Ptr {
+                            kind: PtrKind::Socket { .. },
+                            off_min: 0,
+                            off_max: 0,
+                            nullable: false,
+                            ..
+                        })
+                    ) {
+                        return Err(bad(self, "a socket, checked for null"));
+                    }
+                    sock = Some(v);
+                }
                 Arg::Record => match v {
                     Value::Ptr(
                         p @ Ptr {
@@ -269,63 +286,80 @@ impl Checker<'_> {
             st.refs.retain(|x| x.0 != rid);
             st.for_each_linked(rid, |v| *v = Value::Uninit);
         }
-        let r0 =
-            match proto.ret {
-                Ret::Scalar => Value::Scalar(Scalar::UNKNOWN),
-                Ret::MapValueOrNull => {
-                    let m = map.ok_or_else(|| {
-                        self.error(pc, format!("{name} returns a map value but takes no map"))
-                    })?;
-                    let id = st.fresh_id();
-                    // A map of maps holds maps: a lookup gives one of them (its template's), or 0.
-                    let kind =
-                        match self.env.maps[m as usize].inner.as_deref() {
-                            Some(inner) => {
-                                let i = self.env.maps.iter().position(|d| d == inner).ok_or_else(
-                                    || {
-                                        self.error(
-                                pc,
-                                format!(
-                                    "the maps map `{}` holds are not described to the verifier",
-                                    self.env.maps[m as usize].name
-                                ),
-                            )
-                                    },
-                                )?;
-                                PtrKind::Map { map: i as u32 }
-                            }
-                            None => PtrKind::MapValue { map: m },
-                        };
-                    Value::Ptr(Ptr {
-                        nullable: true,
-                        id,
-                        ..Ptr::at(kind, 0)
-                    })
+        let r0 = match proto.ret {
+            Ret::Scalar => Value::Scalar(Scalar::UNKNOWN),
+            // The socket argument's full socket or TCP state, or 0.
+            Ret::SocketOrNull | Ret::TcpSockOrNull => {
+                if sock.is_none() {
+                    return Err(self.error(pc, format!("{name} returns a socket but takes none")));
                 }
-                Ret::RecordOrNull => {
-                    let r2 = st.reg(2);
-                    let size = match r2 {
-                        Value::Scalar(s) => s.as_const().filter(|&n| n > 0 && n <= MAX_SIZE),
-                        _ => None,
-                    };
-                    let Some(size) = size else {
-                        return Err(self.error(
-                            pc,
-                            format!(
-                                "argument 2 of {name} must be a known, non-zero size, but r2 = {}",
-                                r2
-                            ),
-                        ));
-                    };
-                    let id = st.fresh_id();
-                    st.refs.push((id, pc));
-                    Value::Ptr(Ptr {
-                        nullable: true,
-                        id,
-                        ..Ptr::at(PtrKind::Record { size: size as u32 }, 0)
-                    })
-                }
-            };
+                let part = if proto.ret == Ret::TcpSockOrNull {
+                    SockPart::Tcp
+                } else {
+                    SockPart::Full
+                };
+                Value::Ptr(Ptr {
+                    nullable: true,
+                    id: st.fresh_id(),
+                    ..Ptr::at(PtrKind::Socket { part }, 0)
+                })
+            }
+            Ret::MapValueOrNull => {
+                let m = map.ok_or_else(|| {
+                    self.error(pc, format!("{name} returns a map value but takes no map"))
+                })?;
+                let id = st.fresh_id();
+                // A map of maps holds maps: a lookup gives one of them (its template's), or 0.
+                let kind = match self.env.maps[m as usize].inner.as_deref() {
+                    Some(inner) => {
+                        let i = self
+                            .env
+                            .maps
+                            .iter()
+                            .position(|d| d == inner)
+                            .ok_or_else(|| {
+                                self.error(
+                                    pc,
+                                    format!(
+                                        "the maps map `{}` holds are not described to the verifier",
+                                        self.env.maps[m as usize].name
+                                    ),
+                                )
+                            })?;
+                        PtrKind::Map { map: i as u32 }
+                    }
+                    None => PtrKind::MapValue { map: m },
+                };
+                Value::Ptr(Ptr {
+                    nullable: true,
+                    id,
+                    ..Ptr::at(kind, 0)
+                })
+            }
+            Ret::RecordOrNull => {
+                let r2 = st.reg(2);
+                let size = match r2 {
+                    Value::Scalar(s) => s.as_const().filter(|&n| n > 0 && n <= MAX_SIZE),
+                    _ => None,
+                };
+                let Some(size) = size else {
+                    return Err(self.error(
+                        pc,
+                        format!(
+                            "argument 2 of {name} must be a known, non-zero size, but r2 = {}",
+                            r2
+                        ),
+                    ));
+                };
+                let id = st.fresh_id();
+                st.refs.push((id, pc));
+                Value::Ptr(Ptr {
+                    nullable: true,
+                    id,
+                    ..Ptr::at(PtrKind::Record { size: size as u32 }, 0)
+                })
+            }
+        };
         set_results(st, r0);
         Ok(())
     }

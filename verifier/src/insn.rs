@@ -91,7 +91,15 @@ impl Checker<'_> {
                 src,
                 off,
             } => {
-                let v = self.load(pc, st, src, off, size, signed)?;
+                let v = match self.load(pc, st, src, off, size, signed)? {
+                    // A pointer that may be null (a socket field): its copies share an id, so
+                    // that a null check of one covers all.
+                    Value::Ptr(p) if p.nullable && p.id == 0 => Value::Ptr(Ptr {
+                        id: st.fresh_id(),
+                        ..p
+                    }),
+                    v => v,
+                };
                 st.set_reg(dst.idx(), v);
             }
             Insn::Store {
@@ -340,7 +348,7 @@ impl Checker<'_> {
         }
         if matches!(
             p.kind,
-            PtrKind::Map { .. } | PtrKind::CtxEnd | PtrKind::PacketEnd
+            PtrKind::Map { .. } | PtrKind::CtxEnd | PtrKind::PacketEnd | PtrKind::Socket { .. }
         ) {
             return Err(self.error(pc, format!("arithmetic on {} is not allowed", what())));
         }

@@ -5,10 +5,10 @@ use crate::env::ContextSize;
 use crate::error::VerifyError;
 use crate::scalar::Scalar;
 use crate::state::{Slot, Stack, State};
-use crate::types::{Ptr, PtrKind, Value};
+use crate::types::{Ptr, PtrKind, SockPart, Value};
 use crate::verify::{Checker, MemArg};
 use oxbpf_core::isa::{AtomicOp, Reg, Size};
-use oxbpf_core::program_type::FieldKind;
+use oxbpf_core::program_type::{FieldKind, context};
 
 /// Reading or writing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,9 +46,12 @@ impl Checker<'_> {
             v => {
                 // `fentry`, `tp_btf`, `lsm`: Linux types their arguments with the kernel's
                 // BTF; here they are numbers.
-                let tracing = self.env.settings.context.layout.is_some_and(|l| {
-                    l.name == oxbpf_core::program_type::context::TRACING_ARGS.name
-                });
+                let tracing = self
+                    .env
+                    .settings
+                    .context
+                    .layout
+                    .is_some_and(|l| l.name == context::TRACING_ARGS.name);
                 let hint = if tracing {
                     " (the pointer arguments of a BTF-typed tracing program are numbers here, \
                      with no kernel memory behind them: read through them with \
@@ -107,6 +110,43 @@ impl Checker<'_> {
             ));
         }
         let proven = match p.kind {
+            PtrKind::Socket { part } => {
+                let Some(o) = p.fixed() else {
+                    return Err(self.error(
+                        pc,
+                        format!("{what} = {shown}: a socket is reached at fixed offsets only"),
+                    ));
+                };
+                let o = o + off;
+                let (layout, hidden) = match part {
+                    SockPart::Tcp => (context::BPF_TCP_SOCK, None),
+                    SockPart::Full => (context::BPF_SOCK, None),
+                    SockPart::Common => (context::BPF_SOCK, Some(context::SOCK_COMMON_HIDDEN)),
+                };
+                if dir == Dir::Write {
+                    return Err(self.error(
+                        pc,
+                        format!("{what} = {shown}: a socket is read-only to programs"),
+                    ));
+                }
+                if let Some((from, to)) = hidden
+                    && o < i64::from(to)
+                    && o + size > i64::from(from)
+                {
+                    return Err(self.error(
+                        pc,
+                        format!(
+                            "{what} = {shown}: bytes {from}..{to} of bpf_sock (type, protocol, \
+                             mark, priority) are not in a socket's common part (bpf_sk_fullsock \
+                             gives the whole socket)"
+                        ),
+                    ));
+                }
+                layout
+                    .check(o, size as u32, false)
+                    .map_err(|e| self.error(pc, format!("{what} = {shown}: {e}")))?;
+                true
+            }
             PtrKind::Stack { .. } => {
                 if lo < -self.frame_size || hi > 0 {
                     return Err(self.error(
@@ -333,6 +373,24 @@ impl Checker<'_> {
                 }
                 if full.is_some() {
                     self.record_context_load(pc, None)?;
+                }
+                // The context's socket (`__sk_buff.sk`): its address, as the host put it there.
+                if let (Some(layout), Some(base_at)) = (spec.layout, p.fixed())
+                    && let Ok(o) = u32::try_from(base_at + i64::from(off))
+                    && let Some(f) = layout.field_at(o, bytes).filter(|f| f.offset == o)
+                {
+                    let socket = |part, nullable| {
+                        Value::Ptr(Ptr {
+                            nullable,
+                            ..Ptr::at(PtrKind::Socket { part }, 0)
+                        })
+                    };
+                    match f.kind {
+                        FieldKind::SockCommonOrNull => return Ok(socket(SockPart::Common, true)),
+                        FieldKind::SocketOrNull => return Ok(socket(SockPart::Full, true)),
+                        FieldKind::Socket => return Ok(socket(SockPart::Full, false)),
+                        _ => {}
+                    }
                 }
                 if self.reaches_packet_fields(span.lo, span.hi)
                     && !self.env.settings.allow_pointer_leaks

@@ -39,6 +39,22 @@ pub enum PtrKind {
         /// Its size in bytes.
         size: u32,
     },
+    /// The socket the context carries (read-only): which part of it the pointer reaches.
+    Socket {
+        /// Its common part, all of it, or its TCP state.
+        part: SockPart,
+    },
+}
+
+/// What a socket pointer reaches, as Linux types it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SockPart {
+    /// `PTR_TO_SOCK_COMMON`: `struct bpf_sock` but `type` to `priority` (`__sk_buff.sk`).
+    Common,
+    /// `PTR_TO_SOCKET`: all of `struct bpf_sock`.
+    Full,
+    /// `PTR_TO_TCP_SOCK`: `struct bpf_tcp_sock`.
+    Tcp,
 }
 
 /// A pointer: a region, a byte offset range into it, and whether it may be null.
@@ -121,6 +137,15 @@ impl fmt::Display for PtrKind {
             PtrKind::Map { map } => write!(f, "map{map}"),
             PtrKind::MapValue { map } => write!(f, "map_value{map}"),
             PtrKind::Record { size } => write!(f, "record[{size}]"),
+            PtrKind::Socket {
+                part: SockPart::Common,
+            } => write!(f, "sock_common"),
+            PtrKind::Socket {
+                part: SockPart::Full,
+            } => write!(f, "sock"),
+            PtrKind::Socket {
+                part: SockPart::Tcp,
+            } => write!(f, "tcp_sock"),
         }
     }
 }

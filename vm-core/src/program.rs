@@ -238,9 +238,10 @@ impl Program {
 
     /// Whether `ctx` may be handed to the program: for a verified program of a packet type,
     /// the full-width packet pointers in it must lie in it, in order (`data_meta <= data <=
-    /// data_end`, after the header and before its end), as the runtime's contexts
+    /// data_end`, after the header and before its end), and its socket field must hold the
+    /// address of the socket in it (or 0, where Linux's may be null), as the runtime's contexts
     /// ([`PacketPointers`](crate::program_type::PacketPointers)) have them; its proven packet
-    /// accesses go where they point. Every backend checks this before a run: a trap naming the
+    /// and socket accesses go where they point. Every backend checks this before a run: a trap naming the
     /// first pointer otherwise.
     pub fn check_context(&self, ctx: &[u8]) -> Result<(), Trap> {
         let Some(p) = self.packet else {
@@ -263,6 +264,18 @@ impl Program {
             }
             _ => false,
         };
+        // The socket field holds the socket the context carries (or 0 where it may): the
+        // program reads that socket's fields at their proven offsets.
+        let socket = base + u64::from(p.socket);
+        let ok = ok
+            && match p.socket_field {
+                None => true,
+                Some((at, nullable)) => match word(at) {
+                    Some(0) => nullable,
+                    Some(sk) => sk == socket,
+                    None => false,
+                },
+            };
         if ok {
             return Ok(());
         }

@@ -125,6 +125,9 @@ pub enum Arg {
     Ctx,
     /// A ring-buffer record from `ringbuf_reserve`, which the call releases.
     Record,
+    /// A socket a program was given (`__sk_buff.sk`, `bpf_sock_ops.sk`, ...) or a helper
+    /// returned, checked for null: Linux's `ARG_PTR_TO_SOCK_COMMON`.
+    Sock,
 }
 
 /// What `r0` holds after a helper returns.
@@ -137,6 +140,10 @@ pub enum Ret {
     /// A new ring-buffer record of the size in the second argument (a known constant), or 0;
     /// the program must submit or discard it before it exits.
     RecordOrNull,
+    /// The full socket (`struct bpf_sock`) the [`Arg::Sock`] argument is part of, or 0.
+    SocketOrNull,
+    /// The TCP state (`struct bpf_tcp_sock`) of the [`Arg::Sock`] argument's socket, or 0.
+    TcpSockOrNull,
 }
 
 /// A helper's prototype.

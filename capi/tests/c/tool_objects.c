@@ -1,7 +1,8 @@
 /* Objects in the shapes real tools build, from C: a kprobe reading `__kconfig` externs whose
  * values the host gives (oxbpf_set_kconfig) before ebpf_load_elf, run over pt_regs bytes; map
  * sizes given for a map the object does not have make the load fail naming it; an XDP parser
- * moving its cursor past VLAN tags and IPv4 options, run with oxbpf_exec_packet. */
+ * moving its cursor past VLAN tags and IPv4 options, run with oxbpf_exec_packet; a classifier
+ * reading its packet's socket (oxbpf_set_socket) and the socket's TCP state. */
 #include <stdint.h>
 #include <string.h>
 
@@ -10,10 +11,11 @@
 
 int main(void)
 {
-    size_t tracer_len = 0, parser_len = 0;
+    size_t tracer_len = 0, parser_len = 0, sockets_len = 0;
+    uint8_t *sockets = read_file(OXBPF_FIXTURES "/../realworld/socket_state.o", &sockets_len);
     uint8_t *tracer = read_file(OXBPF_FIXTURES "/../realworld/tracer.o", &tracer_len);
     uint8_t *parser = read_file(OXBPF_FIXTURES "/../realworld/xdp_parser.o", &parser_len);
-    CHECK(tracer != NULL && parser != NULL);
+    CHECK(tracer != NULL && parser != NULL && sockets != NULL);
     const char *backends[] = {"interp", "jit", "aot"};
     for (int b = 0; b < 3; b++) {
         struct ebpf_vm *vm = ebpf_create(backends[b]);
@@ -60,6 +62,25 @@ int main(void)
         }
         ebpf_unload_code(vm);
 
+        /* sock_stats: 100 without a socket, the TCP congestion window with one. */
+        CHECK(ebpf_load_elf(vm, sockets, sockets_len, "sock_stats", &errmsg) == 0);
+        uint8_t sock[80] = {0}, tcp[4] = {17, 0, 0, 0};
+        sock[4] = 2;  /* AF_INET */
+        sock[8] = 1;  /* SOCK_STREAM */
+        sock[12] = 6; /* IPPROTO_TCP */
+        sock[72] = 1; /* TCP_ESTABLISHED */
+        for (int with = 0; with <= 1; with++) {
+            CHECK(oxbpf_set_socket(vm, with ? sock : NULL, sizeof(sock), tcp, sizeof(tcp)) == 0);
+            memset(packet, 0, sizeof(packet));
+            size_t len = 60;
+            uint64_t verdict = 99;
+            CHECK(oxbpf_exec_packet(vm, packet, &len, sizeof(packet), &verdict) == 0);
+            CHECK_EQ_U64(verdict, with ? 17 : 100);
+        }
+        CHECK(oxbpf_set_socket(vm, sock, 81, NULL, 0) == -1);
+        CHECK(oxbpf_set_socket(vm, NULL, 0, NULL, 0) == 0);
+        ebpf_unload_code(vm);
+
         /* A size for a map the object does not define: the load fails naming it. */
         CHECK(oxbpf_set_map_size(vm, "no_such_map", 8, 0) == 0);
         CHECK(ebpf_load_elf(vm, parser, parser_len, NULL, &errmsg) != 0);
@@ -69,5 +90,6 @@ int main(void)
     }
     free(tracer);
     free(parser);
+    free(sockets);
     return check_done();
 }

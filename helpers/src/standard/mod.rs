@@ -53,6 +53,7 @@ mod printk;
 mod probe;
 mod redirect;
 mod ringbuf;
+mod socket;
 mod trace;
 
 pub use packet::register_packet;

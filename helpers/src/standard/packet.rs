@@ -81,9 +81,9 @@ const CSUM_MANGLED_0: u16 = 0xffff;
 /// What a packet helper's body sees of its program type: the context layout and where its
 /// packet pointers are.
 #[derive(Clone, Copy, Debug)]
-struct Shape {
-    layout: ContextLayout,
-    pointers: PacketPointers,
+pub(super) struct Shape {
+    pub(super) layout: ContextLayout,
+    pub(super) pointers: PacketPointers,
 }
 
 type Body = fn(&Shape, &mut HelperContext<'_, '_>, [u64; 5]) -> HelperResult;
@@ -148,6 +148,24 @@ const ROWS: &[Row] = &[
         writes: true,
         body: xdp_adjust_tail,
     },
+    Row {
+        id: 95,
+        name: "sk_fullsock",
+        writes: false,
+        body: super::socket::sk_fullsock,
+    },
+    Row {
+        id: 96,
+        name: "tcp_sock",
+        writes: false,
+        body: super::socket::tcp_sock,
+    },
+    Row {
+        id: 98,
+        name: "get_listener_sock",
+        writes: false,
+        body: super::socket::get_listener_sock,
+    },
 ];
 
 /// Registers in `registry` the packet helpers Linux gives programs of type `t` (the callers in
@@ -160,7 +178,10 @@ const ROWS: &[Row] = &[
 /// - `lwt_xmit`: the same;
 /// - `sk_skb`: `skb_load_bytes`, `skb_store_bytes`;
 /// - `lwt_in`, `lwt_out`, `lwt_seg6local`: `skb_load_bytes`, `csum_diff`;
-/// - `socket_filter`, `cgroup_skb`, `flow_dissector`: `skb_load_bytes`.
+/// - `socket_filter`, `cgroup_skb`, `flow_dissector`: `skb_load_bytes`;
+/// - where the context carries a socket: `sk_fullsock` (95) and `get_listener_sock` (98) for
+///   traffic control and `cgroup_skb`, `tcp_sock` (96) for those and `sock_ops` and the sockopt
+///   hooks (see `socket.rs`).
 ///
 /// Each is registered under Linux's id and name (without `bpf_`), so the verifier knows it for
 /// Linux's: it refuses calls from other program types and forgets packet pointers after the
@@ -180,7 +201,11 @@ pub fn register_packet(registry: &mut HelperRegistry, t: ProgramType) {
         let Some(linux) = catalogue::helper(row.id) else {
             continue;
         };
-        if !linux.callable_from(t) || (row.writes && !layout.packet_writable) {
+        let needs_socket = matches!(row.id, 95 | 96 | 98);
+        if !linux.callable_from(t)
+            || (row.writes && !layout.packet_writable)
+            || (needs_socket && pointers.socket_field.is_none())
+        {
             continue;
         }
         let proto = linux.proto();
@@ -260,7 +285,7 @@ fn set_pointer(buf: &mut [u8], s: &Shape, kind: FieldKind, off: usize) {
         FieldKind::PacketData => s.pointers.data,
         FieldKind::PacketEnd => s.pointers.data_end,
         FieldKind::PacketMeta => s.pointers.data_meta,
-        FieldKind::Scalar | FieldKind::Object | FieldKind::Hidden => return,
+        _ => return,
     };
     // `off` is at most the buffer's length, so the address is one inside (or just past) it.
     let addr = (buf.as_ptr() as u64).wrapping_add(off as u64);
@@ -669,15 +694,17 @@ mod tests {
             r.iter().map(|h| h.id).collect::<Vec<_>>()
         };
         assert_eq!(ids(ProgramType::Xdp), [28, 44, 54, 65]);
-        assert_eq!(ids(ProgramType::SchedCls), [9, 10, 11, 26, 28]);
-        assert_eq!(ids(ProgramType::SchedAct), [9, 10, 11, 26, 28]);
+        assert_eq!(ids(ProgramType::SchedCls), [9, 10, 11, 26, 28, 95, 96, 98]);
+        assert_eq!(ids(ProgramType::SchedAct), [9, 10, 11, 26, 28, 95, 96, 98]);
         assert_eq!(ids(ProgramType::LwtXmit), [9, 10, 11, 26, 28]);
         assert_eq!(ids(ProgramType::SkSkb), [9, 26]);
         assert_eq!(ids(ProgramType::LwtIn), [26, 28]);
         assert_eq!(ids(ProgramType::LwtOut), [26, 28]);
         assert_eq!(ids(ProgramType::LwtSeg6local), [26, 28]);
         assert_eq!(ids(ProgramType::SocketFilter), [26]);
-        assert_eq!(ids(ProgramType::CgroupSkb), [26]);
+        assert_eq!(ids(ProgramType::CgroupSkb), [26, 95, 96, 98]);
+        assert_eq!(ids(ProgramType::SockOps), [96]);
+        assert_eq!(ids(ProgramType::CgroupSockopt), [96]);
         assert_eq!(ids(ProgramType::FlowDissector), [26]);
         assert!(ids(ProgramType::Kprobe).is_empty());
         assert!(ids(ProgramType::SkReuseport).is_empty());

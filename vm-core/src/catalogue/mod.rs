@@ -477,6 +477,7 @@ impl LinuxHelper {
                 } => Arg::MemOrNull,
                 LinuxArg::ConstSize { .. } => Arg::Size,
                 LinuxArg::Ctx { maybe_null: false } => Arg::Ctx,
+                LinuxArg::SockCommon => Arg::Sock,
                 _ => return None,
             };
         }
@@ -487,6 +488,10 @@ impl LinuxHelper {
             LinuxRet::AllocMemOrNull if self.args[1] == LinuxArg::ConstAllocSizeOrZero => {
                 Ret::RecordOrNull
             }
+            // What a socket argument leads to (`sk_fullsock`, `tcp_sock`, `get_listener_sock`);
+            // a lookup's new reference is another matter.
+            LinuxRet::SocketOrNull if self.args[0] == LinuxArg::SockCommon => Ret::SocketOrNull,
+            LinuxRet::TcpSockOrNull if self.args[0] == LinuxArg::SockCommon => Ret::TcpSockOrNull,
             _ => return None,
         };
         Some(Proto { args, ret })

@@ -20,9 +20,16 @@ pub enum FieldKind {
     PacketEnd,
     /// The address of the first byte of the metadata before the packet (`data_meta`).
     PacketMeta,
-    /// A pointer to a kernel object oxbpf does not model (`__sk_buff.sk`, `flow_keys`):
+    /// A pointer to a kernel object oxbpf does not model (`flow_keys`, `bpf_sock_addr.sk`):
     /// programs may not read it.
     Object,
+    /// The socket's common part or null (`__sk_buff.sk`: Linux's
+    /// `PTR_TO_SOCK_COMMON_OR_NULL`), a [`bpf_sock`](BPF_SOCK) in the run-time context.
+    SockCommonOrNull,
+    /// A full socket or null (`bpf_sock_ops.sk`: `PTR_TO_SOCKET_OR_NULL`).
+    SocketOrNull,
+    /// A full socket, never null (`sk_msg_md.sk`, `bpf_sockopt.sk`: `PTR_TO_SOCKET`).
+    Socket,
     /// A field the program type does not have (a socket filter's `data`): as if there were no
     /// field there.
     Hidden,
@@ -145,9 +152,23 @@ pub struct PacketPointers {
     pub data_end: u32,
     /// Offset of the full-width `data_meta`.
     pub data_meta: u32,
-    /// Bytes of the whole header (the UAPI structure and the pointers) before the packet area.
+    /// Offset of the socket the context's socket field points to, when the host gives one: a
+    /// `struct bpf_sock` ([`SOCK_SIZE`] bytes), then a `struct bpf_tcp_sock`
+    /// ([`TCP_SOCK_SIZE`] bytes).
+    pub socket: u32,
+    /// The UAPI field holding the socket's address (8 bytes), and whether it may be null; `None`
+    /// for a context without one.
+    pub socket_field: Option<(u32, bool)>,
+    /// Bytes of the whole header (the UAPI structure, the pointers and the socket) before the
+    /// packet area.
     pub header: u32,
 }
+
+/// Bytes of `struct bpf_sock`.
+pub const SOCK_SIZE: u32 = 80;
+
+/// Bytes of `struct bpf_tcp_sock` (up to `icsk_retransmits`).
+pub const TCP_SOCK_SIZE: u32 = 112;
 
 /// A context structure: its UAPI name and size, how programs reach it, its packet pointers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -303,7 +324,19 @@ const fn pointers_after(size: u32) -> PacketPointers {
         data: size,
         data_end: size + 8,
         data_meta: size + 16,
+        socket: size + 24,
+        socket_field: None,
         header: size + 24,
+    }
+}
+
+/// [`pointers_after`] for a structure whose 8-byte field at `field` holds its socket's
+/// address (`nullable`: or 0): the socket after the pointers.
+const fn with_socket(p: PacketPointers, field: u32, nullable: bool) -> PacketPointers {
+    PacketPointers {
+        socket_field: Some((field, nullable)),
+        header: p.socket + SOCK_SIZE + TCP_SOCK_SIZE,
+        ..p
     }
 }
 
@@ -362,7 +395,7 @@ const SKB_FIELDS: [CtxField; 34] = [
     s("tstamp", 152, 8),
     s("wire_len", 160, 4),
     s("gso_segs", 164, 4),
-    CtxField::pointer("sk", 168, 8, FieldKind::Object),
+    CtxField::pointer("sk", 168, 8, FieldKind::SockCommonOrNull),
     s("gso_size", 176, 4),
     s("tstamp_type", 180, 1),
     s("hwtstamp", 184, 8),
@@ -445,7 +478,6 @@ const SKB_FILTER_FIELDS: &[CtxField] = &view(
         "data_end",
         "data_meta",
         "flow_keys",
-        "sk",
         "tstamp_type",
     ],
 );
@@ -455,7 +487,7 @@ const SKB_FILTER_FIELDS: &[CtxField] = &view(
 const SKB_CGROUP_FIELDS: &[CtxField] = &view(
     SKB_FIELDS,
     &["mark", "priority", "cb", "tstamp"],
-    &["tc_classid", "data_meta", "flow_keys", "sk", "tstamp_type"],
+    &["tc_classid", "data_meta", "flow_keys", "tstamp_type"],
 );
 
 /// A read-only structure `name` of `size` bytes, readable from byte `from`.
@@ -475,7 +507,7 @@ const fn sk_buff(fields: &'static [CtxField], packet_writable: bool) -> ContextL
         name: "__sk_buff",
         size: SKB_SIZE,
         access: Access::Fields(fields),
-        packet: Some(pointers_after(SKB_SIZE)),
+        packet: Some(with_socket(pointers_after(SKB_SIZE), 168, true)),
         packet_writable,
     }
 }
@@ -574,7 +606,7 @@ const SOCK_OPS_SIZE: u32 = 224;
 /// timestamp loaded whole; stores only to `reply` (the union's first word, also `args[0]` and
 /// `replylong[0]`: mainline Linux refuses stores to `replylong[1..3]`) and `sk_txhash`.
 /// `skb_data` and `skb_data_end` are packet pointers (8 bytes, read whole) to the TCP header
-/// some callbacks see, read-only; `sk` is an object (oxbpf builds no socket).
+/// some callbacks see, read-only; `sk` the socket, or null.
 const SOCK_OPS_FIELDS: [CtxField; 42] = join(
     [
         word("op", 0),
@@ -610,7 +642,7 @@ const SOCK_OPS_FIELDS: [CtxField; 42] = join(
         word("sk_txhash", 164).writable(),
         whole("bytes_received", 168, 8),
         whole("bytes_acked", 176, 8),
-        object("sk", 184),
+        CtxField::pointer("sk", 184, 8, FieldKind::SocketOrNull),
         CtxField::pointer("skb_data", 192, 8, FieldKind::PacketData),
         CtxField::pointer("skb_data_end", 200, 8, FieldKind::PacketEnd),
         word("skb_len", 208),
@@ -622,7 +654,7 @@ const SOCK_OPS_FIELDS: [CtxField; 42] = join(
 /// `struct bpf_sock_ops` (224 bytes) for socket operations programs: see
 /// `SOCK_OPS_FIELDS`; its packet (a TCP header, or none) read-only.
 pub const BPF_SOCK_OPS: ContextLayout = ContextLayout {
-    packet: Some(pointers_after(SOCK_OPS_SIZE)),
+    packet: Some(with_socket(pointers_after(SOCK_OPS_SIZE), 184, true)),
     ..structure("bpf_sock_ops", SOCK_OPS_SIZE, &SOCK_OPS_FIELDS)
 };
 
@@ -652,25 +684,70 @@ const BPF_SOCK_FIELDS: &[CtxField] = &[
     narrow("rx_queue_mapping", 76, Loads::Low),
 ];
 
-/// `struct bpf_sock` (80 bytes) for cgroup socket programs: see `BPF_SOCK_FIELDS`.
-pub const BPF_SOCK: ContextLayout = structure("bpf_sock", 80, BPF_SOCK_FIELDS);
+/// `struct bpf_sock` (80 bytes) for cgroup socket programs: see `BPF_SOCK_FIELDS`. A socket
+/// pointer (`__sk_buff.sk`, a helper's result) reaches the same fields, read-only; through its
+/// common part alone (`PTR_TO_SOCK_COMMON`) not `type`, `protocol`, `mark` nor `priority`
+/// ([`SOCK_COMMON_HIDDEN`]).
+pub const BPF_SOCK: ContextLayout = structure("bpf_sock", SOCK_SIZE, BPF_SOCK_FIELDS);
+
+/// The bytes of `struct bpf_sock` its common part does not reach (`type` to `priority`:
+/// `bpf_sock_common_is_valid_access`).
+pub const SOCK_COMMON_HIDDEN: (u32, u32) = (8, 24);
+
+/// The fields of `struct bpf_tcp_sock`, read-only, each loaded whole
+/// (`bpf_tcp_sock_is_valid_access`).
+const TCP_SOCK_FIELDS: &[CtxField] = &[
+    word("snd_cwnd", 0),
+    word("srtt_us", 4),
+    word("rtt_min", 8),
+    word("snd_ssthresh", 12),
+    word("rcv_nxt", 16),
+    word("snd_nxt", 20),
+    word("snd_una", 24),
+    word("mss_cache", 28),
+    word("ecn_flags", 32),
+    word("rate_delivered", 36),
+    word("rate_interval_us", 40),
+    word("packets_out", 44),
+    word("retrans_out", 48),
+    word("total_retrans", 52),
+    word("segs_in", 56),
+    word("data_segs_in", 60),
+    word("segs_out", 64),
+    word("data_segs_out", 68),
+    word("lost_out", 72),
+    word("sacked_out", 76),
+    whole("bytes_received", 80, 8),
+    whole("bytes_acked", 88, 8),
+    word("dsack_dups", 96),
+    word("delivered", 100),
+    word("delivered_ce", 104),
+    word("icsk_retransmits", 108),
+];
+
+/// `struct bpf_tcp_sock` (112 bytes), the TCP state of a socket (`bpf_tcp_sock(sk)`): see
+/// `TCP_SOCK_FIELDS`.
+pub const BPF_TCP_SOCK: ContextLayout = structure("bpf_tcp_sock", TCP_SOCK_SIZE, TCP_SOCK_FIELDS);
 
 /// `struct sk_msg_md` (80 bytes) for sockmap message programs, read-only, every number loaded
 /// whole (`sk_msg_is_valid_access`). `data` and `data_end` (`__bpf_md_ptr`, 8 bytes) are
-/// packet pointers to the message's bytes, which programs may write; `sk` is an object.
+/// packet pointers to the message's bytes, which programs may write; `sk` the socket, never null.
 const SK_MSG_FIELDS: [CtxField; 11] = join(
     [
         CtxField::pointer("data", 0, 8, FieldKind::PacketData),
         CtxField::pointer("data_end", 8, 8, FieldKind::PacketEnd),
     ],
     peer_addresses(16),
-    [word("size", 68), object("sk", 72)],
+    [
+        word("size", 68),
+        CtxField::pointer("sk", 72, 8, FieldKind::Socket),
+    ],
 );
 
 /// `struct sk_msg_md` for sockmap message programs: see `SK_MSG_FIELDS`; the message is the
 /// packet, writable.
 pub const SK_MSG_MD: ContextLayout = ContextLayout {
-    packet: Some(pointers_after(80)),
+    packet: Some(with_socket(pointers_after(80), 72, false)),
     packet_writable: true,
     ..structure("sk_msg_md", 80, &SK_MSG_FIELDS)
 };
@@ -714,9 +791,9 @@ pub const BPF_SYSCTL: ContextLayout = structure("bpf_sysctl", 8, SYSCTL_FIELDS);
 /// for both hooks together: `optval` and `optval_end` (`__bpf_md_ptr`) are packet pointers to the
 /// option's bytes, which programs may write; `level`, `optname`, `optlen` and `retval` are read
 /// and written whole (Linux lets `setsockopt` programs write the first two, `getsockopt` ones
-/// `retval`); `sk` an object.
+/// `retval`); `sk` the socket, never null.
 const SOCKOPT_FIELDS: [CtxField; 7] = [
-    object("sk", 0),
+    CtxField::pointer("sk", 0, 8, FieldKind::Socket),
     CtxField::pointer("optval", 8, 8, FieldKind::PacketData),
     CtxField::pointer("optval_end", 16, 8, FieldKind::PacketEnd),
     word("level", 24).writable(),
@@ -728,7 +805,7 @@ const SOCKOPT_FIELDS: [CtxField; 7] = [
 /// `struct bpf_sockopt` for cgroup `getsockopt`/`setsockopt` programs: see `SOCKOPT_FIELDS`;
 /// the option's value is the packet, writable.
 pub const BPF_SOCKOPT: ContextLayout = ContextLayout {
-    packet: Some(pointers_after(40)),
+    packet: Some(with_socket(pointers_after(40), 0, false)),
     packet_writable: true,
     ..structure("bpf_sockopt", 40, &SOCKOPT_FIELDS)
 };
@@ -831,7 +908,9 @@ mod tests {
         assert!(SK_BUFF_TC.check(52, 8, true).is_err(), "misaligned");
         assert!(SK_BUFF_TC.check(8, 2, true).is_err(), "part of mark");
         assert!(SK_BUFF_TC.check(0, 4, true).is_err(), "len");
-        assert!(SK_BUFF_TC.check(168, 8, false).is_err(), "sk");
+        assert!(SK_BUFF_TC.check(168, 8, false).is_ok(), "sk");
+        assert!(SK_BUFF_TC.check(168, 8, true).is_err(), "sk is read-only");
+        assert!(SK_BUFF_TC.check(168, 4, false).is_err(), "half of sk");
         assert!(SK_BUFF_TC.check(180, 1, false).is_ok(), "tstamp_type");
         assert!(SK_BUFF_TC.check(181, 1, false).is_err(), "padding");
         assert!(
@@ -857,7 +936,10 @@ mod tests {
             "the common fields"
         );
         assert_eq!(XDP_MD.packet.unwrap().header, 48);
-        assert_eq!(SK_BUFF_TC.packet.unwrap().header, 216);
+        // The pointers, then the socket (bpf_sock and bpf_tcp_sock) where the structure has one.
+        assert_eq!(SK_BUFF_TC.packet.unwrap().header, 216 + 80 + 112);
+        assert_eq!(SK_BUFF_TC.packet.unwrap().socket_field, Some((168, true)));
+        assert_eq!(XDP_MD.packet.unwrap().socket_field, None);
     }
     /// The end of the last field: the structure's size, as the UAPI's `sizeof`.
     fn end(layout: &ContextLayout) -> u32 {
@@ -885,6 +967,7 @@ mod tests {
             (BPF_SOCK_ADDR, 72),
             (BPF_SYSCTL, 8),
             (BPF_SOCKOPT, 40),
+            (BPF_TCP_SOCK, 112),
         ] {
             assert_eq!(layout.size, size, "{}", layout.name);
             assert_eq!(end(&layout), size, "{}", layout.name);
@@ -945,7 +1028,7 @@ mod tests {
                 (168, 4, false, false, "half of bytes_received"),
                 (212, 1, false, true, "skb_tcp_flags' first byte"),
                 (213, 1, false, false, "its second"),
-                (184, 8, false, false, "sk"),
+                (184, 8, false, true, "sk"),
                 (192, 8, false, true, "skb_data"),
                 (200, 8, false, true, "skb_data_end"),
                 (192, 4, false, false, "half of skb_data"),
@@ -1007,7 +1090,7 @@ mod tests {
                 (32, 4, true, true, "optlen written"),
                 (36, 4, false, true, "retval"),
                 (32, 2, false, false, "part of optlen"),
-                (0, 8, false, false, "sk"),
+                (0, 8, false, true, "sk"),
                 (40, 4, false, false, "past the end"),
             ],
         );
@@ -1040,7 +1123,7 @@ mod tests {
                 (0, 8, false, true, "data"),
                 (8, 8, false, true, "data_end"),
                 (0, 4, false, false, "half of data"),
-                (72, 8, false, false, "sk"),
+                (72, 8, false, true, "sk"),
             ],
         );
     }

@@ -3,7 +3,9 @@
 
 pub mod context;
 
-pub use context::{Access, ContextLayout, CtxField, FieldKind, PacketPointers};
+pub use context::{
+    Access, ContextLayout, CtxField, FieldKind, PacketPointers, SOCK_SIZE, TCP_SOCK_SIZE,
+};
 
 /// Declares [`ProgramType`] from one table: each type's variant, Linux id and name (without the
 /// `BPF_PROG_TYPE_` prefix, lower case), and the lookups derived from it.
