@@ -4,9 +4,10 @@
 //!
 //! A packet context is one buffer: the UAPI structure, the packet pointers at full width
 //! ([`PacketPointers`]), the socket the structure's socket field points to when the host gives
-//! one ([`PacketContext::set_socket`]), headroom, the packet, tailroom. A verified program reads the pointers
-//! from their full-width copies (its loads of the UAPI fields are rewritten so); the whole
-//! buffer is the run's context memory, so the packet is reachable and nothing beyond it.
+//! one ([`PacketContext::set_socket`]), headroom, the packet, tailroom. A verified program
+//! reads the pointers from their full-width copies (its loads of the UAPI fields are rewritten
+//! so); the whole buffer is the run's context memory, so the packet is reachable and nothing
+//! beyond it.
 
 use crate::{Error, Loaded, ProgramType, Trap};
 use oxbpf_core::program_type::{

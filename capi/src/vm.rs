@@ -8,6 +8,7 @@ use crate::handle::{
 };
 use crate::proto::OxbpfHelperProto;
 use libc::c_char;
+use oxbpf::program_type::{SOCK_SIZE, TCP_SOCK_SIZE};
 use oxbpf::{
     Config, ContextSize, ContextSpec, HelperContext, HelperRegistry, HelperStop, MissingHelpers,
     Proto, Termination, UnknownHelpers, Vm,
@@ -371,7 +372,9 @@ pub unsafe extern "C" fn oxbpf_set_socket(
                 unsafe { ffi::bytes(tcp.cast(), tcp_len) }
             };
             match (sock, tcp) {
-                (Some(s), Some(t)) if s.len() <= 80 && t.len() <= 112 => {
+                (Some(s), Some(t))
+                    if s.len() <= SOCK_SIZE as usize && t.len() <= TCP_SOCK_SIZE as usize =>
+                {
                     Some((s.to_vec(), t.to_vec()))
                 }
                 _ => return -1,

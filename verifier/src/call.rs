@@ -82,8 +82,8 @@ impl Checker<'_> {
         // The closest earlier size argument: its register and bounds.
         let mut size: Option<(usize, u64, u64)> = None;
         let mut released: Option<u32> = None;
-        // The socket argument, for a helper that returns (part of) it.
-        let mut sock: Option<Value> = None;
+        // Whether a socket is an argument, for a helper that returns (part of) it.
+        let mut takes_socket = false;
         for (i, arg) in proto.args.iter().enumerate() {
             let r = i + 1;
             let v = st.reg(r);
@@ -247,7 +247,7 @@ impl Checker<'_> {
                     ) {
                         return Err(bad(self, "a socket, checked for null"));
                     }
-                    sock = Some(v);
+                    takes_socket = true;
                 }
                 Arg::Record => match v {
                     Value::Ptr(
@@ -290,7 +290,7 @@ impl Checker<'_> {
             Ret::Scalar => Value::Scalar(Scalar::UNKNOWN),
             // The socket argument's full socket or TCP state, or 0.
             Ret::SocketOrNull | Ret::TcpSockOrNull => {
-                if sock.is_none() {
+                if !takes_socket {
                     return Err(self.error(pc, format!("{name} returns a socket but takes none")));
                 }
                 let part = if proto.ret == Ret::TcpSockOrNull {
