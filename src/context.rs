@@ -1,6 +1,7 @@
 //! Contexts of program types built from the host's data: a packet with the structure an XDP or
 //! `__sk_buff` program reads ([`PacketContext`]), a register set for kprobes, a tracepoint
-//! record, raw tracepoint arguments ([`Context::bytes`]).
+//! record, raw tracepoint arguments ([`Context::raw_tracepoint`]), the arguments of a BTF-typed tracing
+//! program with the kernel objects they point to ([`TracingContext`]).
 //!
 //! A packet context is one buffer: the UAPI structure, the packet pointers at full width
 //! ([`PacketPointers`]), the socket the structure's socket field points to when the host gives
@@ -8,6 +9,10 @@
 //! reads the pointers from their full-width copies (its loads of the UAPI fields are rewritten
 //! so); the whole buffer is the run's context memory, so the packet is reachable and nothing
 //! beyond it.
+
+mod tracing;
+
+pub use tracing::{ObjectId, TracingContext, TracingContextError};
 
 use crate::{Error, Loaded, ProgramType, Trap};
 use oxbpf_core::program_type::{

@@ -286,6 +286,13 @@ void ebpf_unload_code(struct ebpf_vm *vm);
  * mem_len is 0) and stores r0 in *bpf_return_value. Returns 0; -1 if the run trapped (reported
  * through the error print function; oxbpf_last_trap tells why), no code is loaded or an
  * argument is bad.
+ *
+ * A verified BTF-typed tracing program (SEC("fentry/..."), "fexit/", "tp_btf/", "lsm/",
+ * "iter/") gets its arguments as Linux passes them, 64-bit words from mem, and reads through
+ * the kernel pointers among them directly: such a read (a probe load) returns the bytes where
+ * they lie in mem (or in memory a helper reached), and 0 anywhere else, as Linux does for a
+ * pointer that faults. Put the objects the arguments point to in mem after the 13 argument
+ * words, and their addresses in the arguments.
  */
 int ebpf_exec(const struct ebpf_vm *vm, void *mem, size_t mem_len, uint64_t *bpf_return_value);
 

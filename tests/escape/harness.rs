@@ -255,6 +255,25 @@ impl Symbols {
             })
     }
 
+    /// An address inside a region (not its guard bytes or one past its end), by the region.
+    /// Outside every region, where an address lands depends on what the heap put next to the
+    /// regions, which differs between backends' runs.
+    fn inside(&self, v: u64) -> Option<String> {
+        self.regions
+            .iter()
+            .find(|(name, start, len, origin)| {
+                let (start, len) = if name == "ctx" {
+                    (*origin, CTX_LEN as u64)
+                } else {
+                    (*start, *len)
+                };
+                v.wrapping_sub(start) < len
+            })
+            .map(|(name, _, _, origin)| {
+                format!("<{name}{:+}>", i128::from(v) - i128::from(*origin))
+            })
+    }
+
     /// A map handle plus a small offset.
     fn handle(&self, v: u64) -> Option<String> {
         self.handles
@@ -273,7 +292,7 @@ impl Symbols {
     /// An address a trap names: a map handle, or `<outside>` (the addresses of ring records and
     /// of memory next to the maps change from run to run).
     fn address(&self, v: u64) -> String {
-        self.name(v)
+        self.inside(v)
             .or_else(|| self.handle(v))
             .unwrap_or_else(|| "<outside>".to_owned())
     }

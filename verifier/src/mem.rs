@@ -44,18 +44,9 @@ impl Checker<'_> {
         match self.read(pc, st, base)? {
             Value::Ptr(p) => Ok(p),
             v => {
-                // `fentry`, `tp_btf`, `lsm`: Linux types their arguments with the kernel's
-                // BTF; here they are numbers.
-                let tracing = self
-                    .env
-                    .settings
-                    .context
-                    .layout
-                    .is_some_and(|l| l.name == context::TRACING_ARGS.name);
-                let hint = if tracing {
-                    " (the pointer arguments of a BTF-typed tracing program are numbers here, \
-                     with no kernel memory behind them: read through them with \
-                     bpf_probe_read_kernel, as BPF_CORE_READ does)"
+                let hint = if self.probes_numbers() {
+                    " (a BTF-typed tracing program may read through a number, as through a \
+                     kernel pointer, but not write or run an atomic operation through it)"
                 } else {
                     ""
                 };
@@ -68,6 +59,19 @@ impl Checker<'_> {
                 ))
             }
         }
+    }
+
+    /// Whether loads through a number are probe loads: in the BTF-typed tracing programs
+    /// (`fentry`, `fexit`, `tp_btf`, `lsm`, `iter`), whose arguments Linux types with the
+    /// kernel's BTF and reads through as `BPF_PROBE_MEM`. Without the kernel's types every
+    /// number stands for a possible kernel pointer; each such load is checked at run time
+    /// against the memory a probe reaches, and yields 0 outside it, so no proof rests on it.
+    pub(crate) fn probes_numbers(&self) -> bool {
+        self.env
+            .settings
+            .context
+            .layout
+            .is_some_and(|l| l.name == context::TRACING_ARGS.name)
     }
 
     /// Checks that `size` bytes at `off` from `p` lie in its region and may be accessed so;
@@ -331,6 +335,12 @@ impl Checker<'_> {
         size: Size,
         signed: bool,
     ) -> Result<Value, VerifyError> {
+        if self.probes_numbers() && matches!(self.read(pc, st, base)?, Value::Scalar(_)) {
+            self.record_probe(pc)?;
+            let bytes = size.bytes() as u32;
+            let v = Scalar::of_size(bytes);
+            return Ok(Value::Scalar(if signed { v.sign_extend(bytes) } else { v }));
+        }
         let (p, span, bytes) = self.insn_access(pc, st, base, off, size, Dir::Read)?;
         let number = |v: Scalar| Value::Scalar(if signed { v.sign_extend(bytes) } else { v });
         match p.kind {

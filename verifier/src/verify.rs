@@ -92,6 +92,8 @@ pub(crate) enum Access {
     /// In the context on every path, and not proven on some: the run checks it against the
     /// context alone.
     Checked,
+    /// A load through a number on every path: a probe load (see `Program::is_probe`).
+    Probe,
 }
 
 /// A helper's memory argument as the verifier met it: where, how long, which direction.
@@ -294,6 +296,13 @@ impl<'a> Checker<'a> {
                     .map(|a| matches!(a, Access::Proven { .. }))
                     .collect(),
                 context_args,
+                probe_loads: self
+                    .access
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| **a == Access::Probe)
+                    .map(|(pc, _)| pc)
+                    .collect(),
                 context: {
                     use std::hash::{Hash, Hasher};
                     let mut h = std::hash::DefaultHasher::new();
@@ -476,10 +485,25 @@ impl<'a> Checker<'a> {
         proven: bool,
         ctx: bool,
     ) -> Result<(), VerifyError> {
+        if self.access[pc] == Access::Probe {
+            return Err(self.error(pc, probe_mixed()));
+        }
         let a = merge_access(self.access[pc], proven, ctx)
             .ok_or_else(|| self.error(pc, mixed_regions("the access")))?;
         self.access[pc] = a;
         Ok(())
+    }
+
+    /// Records a probe load at `pc` on this path: it must be one on every path, as the load is
+    /// compiled once.
+    pub(crate) fn record_probe(&mut self, pc: usize) -> Result<(), VerifyError> {
+        match self.access[pc] {
+            Access::None | Access::Probe => {
+                self.access[pc] = Access::Probe;
+                Ok(())
+            }
+            _ => Err(self.error(pc, probe_mixed())),
+        }
     }
 
     /// Records what the context load at `pc` reads on this path: a packet pointer field, read
@@ -549,6 +573,13 @@ fn merge_access(old: Access, proven: bool, ctx: bool) -> Option<Access> {
         (Access::Checked, true) if ctx => Access::Checked,
         _ => return None,
     })
+}
+
+/// Why a load cannot be a probe load on one path and an access through a pointer on another.
+fn probe_mixed() -> String {
+    "the load reads through a number (a kernel pointer) on one path and through a pointer on \
+     another (one instruction may not serve both)"
+        .to_owned()
 }
 
 /// Why `what` cannot keep one run-time check.

@@ -617,6 +617,39 @@ impl<'a> MemoryMap<'a> {
         }
     }
 
+    /// Whether `len` bytes at `addr` lie in one region a probe read reaches: the context or
+    /// memory the host or a helper added, never the stack (whose bytes a verified program's
+    /// earlier runs may have left there).
+    pub fn probe_readable(&self, addr: u64, len: u64) -> bool {
+        self.locate(addr, len, Access::Read)
+            .is_some_and(|r| r.kind != RegionKind::Stack)
+    }
+
+    /// A probe load (Linux's `BPF_PROBE_MEM`): the value of `size` bytes at `addr` as
+    /// [`load`](Self::load) reads it, or 0 when they do not lie in one region
+    /// [`probe_readable`](Self::probe_readable) allows.
+    pub fn probe_load(&self, addr: u64, size: Size) -> u64 {
+        if self.probe_readable(addr, size.bytes() as u64) {
+            self.load(addr, size).unwrap_or(0)
+        } else {
+            0
+        }
+    }
+
+    /// Copies `out.len()` bytes at `addr` into `out` if they lie in one region
+    /// [`probe_readable`](Self::probe_readable) allows (for the `probe_read` helpers).
+    pub fn probe_read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
+        if out.is_empty() || self.probe_readable(addr, out.len() as u64) {
+            self.read(addr, out)
+        } else {
+            Err(Fault::OutOfBounds {
+                addr,
+                len: out.len() as u64,
+                access: Access::Read,
+            })
+        }
+    }
+
     /// Copies `out.len()` bytes at `addr` into `out` (for helpers reading program memory).
     pub fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
         if out.is_empty() {

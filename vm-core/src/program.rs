@@ -78,6 +78,11 @@ pub struct Proofs {
     /// Where the context keeps the full-width packet pointers the proofs trust, for a program
     /// of a packet type: every run checks them first ([`Program::check_context`]).
     pub packet: Option<crate::program_type::PacketPointers>,
+    /// Loads through a number, by instruction: in a BTF-typed tracing program (`fentry`,
+    /// `tp_btf`, `lsm`) the numbers its arguments hold are kernel pointers, read as Linux reads
+    /// them (`BPF_PROBE_MEM`): each such load is a probe load, the value where the bytes lie in
+    /// memory a probe reaches and 0 elsewhere (see [`Program::is_probe`]).
+    pub probe_loads: Vec<usize>,
 }
 
 /// A program that passed the load-time checks, with its shared analysis.
@@ -104,6 +109,8 @@ pub struct Program {
     stack_reach: usize,
     /// The full-width packet pointers the proofs trust (see [`Proofs::packet`]).
     packet: Option<crate::program_type::PacketPointers>,
+    /// The probe loads, sorted (see [`Proofs::probe_loads`]).
+    probe: Vec<usize>,
 }
 
 impl Program {
@@ -151,6 +158,7 @@ impl Program {
             stack_proven: false,
             stack_reach,
             packet: None,
+            probe: Vec::new(),
         })
     }
 
@@ -222,6 +230,9 @@ impl Program {
             }
         }
         self.packet = proofs.packet;
+        self.probe = proofs.probe_loads;
+        self.probe.sort_unstable();
+        self.probe.dedup();
         self.proven = proofs.proven;
         self.context_args = proofs.context_args;
         self.context_args.sort_by_key(|a| a.pc);
@@ -338,7 +349,20 @@ impl Program {
     /// checks on or off. Without that, an access the verifier took for a context access could
     /// change what it proved about the stack.
     pub fn is_context_only(&self, pc: usize) -> bool {
-        self.stack_proven && !self.is_proven(pc)
+        self.stack_proven && !self.is_proven(pc) && !self.is_probe(pc)
+    }
+
+    /// Whether the load at `pc` is a probe load ([`Proofs::probe_loads`]): every backend reads
+    /// its bytes only where [`MemoryMap::probe_readable`](crate::MemoryMap::probe_readable)
+    /// allows (the context and memory the host added, never the stack) and yields 0 elsewhere,
+    /// without a trap.
+    pub fn is_probe(&self, pc: usize) -> bool {
+        !self.probe.is_empty() && self.probe.binary_search(&pc).is_ok()
+    }
+
+    /// Whether the program has probe loads (see [`is_probe`](Self::is_probe)).
+    pub fn has_probes(&self) -> bool {
+        !self.probe.is_empty()
     }
 
     /// The shared regions every run may access.

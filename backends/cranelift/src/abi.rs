@@ -38,9 +38,14 @@ pub(crate) const fn check_info(pc: u64, size: u64, write: bool) -> u64 {
     (pc << 16) | (size << 1) | write as u64
 }
 
+/// The bit of [`VmCtx::check_info`] that marks a probe load (`Program::is_probe`): the slow
+/// path never traps for it, and sets [`VmCtx::check_addr`] to 0 when the bytes are not
+/// probe-readable (compiled code then yields 0 instead of loading).
+pub(crate) const CHECK_PROBE: u64 = 1 << 15;
+
 /// Unpacks [`VmCtx::check_info`]: `(pc, size, is_write)`.
 pub(crate) const fn unpack_check_info(info: u64) -> (u64, u64, bool) {
-    (info >> 16, (info & 0xfffe) >> 1, info & 1 != 0)
+    (info >> 16, (info & 0x7ffe) >> 1, info & 1 != 0)
 }
 
 /// The signature of a helper call: `(vmctx, index or id, pc, fp, r1, r2, r3, r4, r5)`; returns

@@ -208,7 +208,9 @@ pub(crate) fn plan_merges(
         let insn = &program.insns()[pc];
         if let Some((base, off, size)) = plain_access(insn) {
             let prov = state[base.idx()];
-            if !program.is_proven(pc) && plan(prov, off, size, frame, enabled) == CheckKind::Context
+            if !program.is_proven(pc)
+                && !program.is_probe(pc)
+                && plan(prov, off, size, frame, enabled) == CheckKind::Context
             {
                 let (lo, hi) = (i64::from(off), i64::from(off) + i64::from(size));
                 let g = open

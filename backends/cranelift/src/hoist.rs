@@ -142,7 +142,8 @@ fn run_body(
             step(&mut state, insn);
             continue;
         }
-        if !allowed(insn) {
+        // A probe load yields 0 where a checked load traps: it is never hoisted.
+        if !allowed(insn) || program.is_probe(pc) {
             return None;
         }
         if let Some((base, off, size)) = plain_access(insn)

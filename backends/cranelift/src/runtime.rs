@@ -155,6 +155,12 @@ unsafe extern "C" fn mem_slow(vm: *mut VmCtx) {
     let frame = st.frame;
     let mem = st.mem.get();
     mem.set_stack_floor(fp.wrapping_sub(frame));
+    if vm.check_info & crate::abi::CHECK_PROBE != 0 {
+        if !mem.probe_readable(addr, size) {
+            vm.check_addr = 0;
+        }
+        return;
+    }
     if !mem.contains(addr, size, access) {
         let kind = TrapKind::OutOfBounds {
             addr,

@@ -231,6 +231,10 @@ pub(crate) fn run(
             Op::Ldxs(d, s, off, size) => {
                 r!(d) = sign_extend(tri!(mem.load(addr(r!(s), off), size)), size)
             }
+            Op::ProbeLd(d, s, off, size, signed) => {
+                let v = mem.probe_load(addr(r!(s), off), size);
+                r!(d) = if signed { sign_extend(v, size) } else { v }
+            }
             Op::StB(d, off, v) => tri!(mem.store(addr(r!(d), off), Size::B, v)),
             Op::StH(d, off, v) => tri!(mem.store(addr(r!(d), off), Size::H, v)),
             Op::StW(d, off, v) => tri!(mem.store(addr(r!(d), off), Size::W, v)),

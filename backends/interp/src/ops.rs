@@ -88,6 +88,9 @@ pub(crate) enum Op {
     LdxDW(R, R, i16),
     /// Sign-extending load: `(dst, src, off, size)`.
     Ldxs(R, R, i16, Size),
+    /// A probe load of a verified program (see `Program::is_probe`): `(dst, base, off, size,
+    /// signed)`, 0 where the bytes are not probe-readable.
+    ProbeLd(R, R, i16, Size, bool),
     StB(R, i16, u64),
     StH(R, i16, u64),
     StW(R, i16, u64),
@@ -388,6 +391,13 @@ pub(crate) fn translate(program: &Program, registry: &HelperRegistry) -> Result<
                 dst,
             } => Op::Neg32(dst.index()),
             Insn::Endian { order, bits, dst } => Op::Endian(dst.index(), order, bits),
+            Insn::Load {
+                size,
+                signed,
+                dst,
+                src,
+                off,
+            } if program.is_probe(pc) => Op::ProbeLd(dst.index(), src.index(), off, size, signed),
             Insn::Load {
                 size,
                 signed: true,

@@ -2,7 +2,9 @@
  * values the host gives (oxbpf_set_kconfig) before ebpf_load_elf, run over pt_regs bytes; map
  * sizes given for a map the object does not have make the load fail naming it; an XDP parser
  * moving its cursor past VLAN tags and IPv4 options, run with oxbpf_exec_packet; a classifier
- * reading its packet's socket (oxbpf_set_socket) and the socket's TCP state. */
+ * reading its packet's socket (oxbpf_set_socket) and the socket's TCP state; an fexit program
+ * following a kernel pointer among its arguments into an object the host put in the same
+ * memory, or reading 0 through a null one. */
 #include <stdint.h>
 #include <string.h>
 
@@ -11,11 +13,12 @@
 
 int main(void)
 {
-    size_t tracer_len = 0, parser_len = 0, sockets_len = 0;
+    size_t tracer_len = 0, parser_len = 0, sockets_len = 0, btf_len = 0;
+    uint8_t *btf = read_file(OXBPF_FIXTURES "/../realworld/btf_tracing.o", &btf_len);
     uint8_t *sockets = read_file(OXBPF_FIXTURES "/../realworld/socket_state.o", &sockets_len);
     uint8_t *tracer = read_file(OXBPF_FIXTURES "/../realworld/tracer.o", &tracer_len);
     uint8_t *parser = read_file(OXBPF_FIXTURES "/../realworld/xdp_parser.o", &parser_len);
-    CHECK(tracer != NULL && parser != NULL && sockets != NULL);
+    CHECK(tracer != NULL && parser != NULL && sockets != NULL && btf != NULL);
     const char *backends[] = {"interp", "jit", "aot"};
     for (int b = 0; b < 3; b++) {
         struct ebpf_vm *vm = ebpf_create(backends[b]);
@@ -81,6 +84,29 @@ int main(void)
         CHECK(oxbpf_set_socket(vm, NULL, 0, NULL, 0) == 0);
         ebpf_unload_code(vm);
 
+        /* fexit/vfs_read: (int)(file->f_pos + ret), 0 for an error. The arguments (file
+         * first, the return value fifth) and then the struct file (f_pos at byte 32), all in
+         * the memory the program runs on. */
+        CHECK(ebpf_load_elf(vm, btf, btf_len, "fexit_vfs_read", &errmsg) == 0);
+        uint64_t args[13 + 5] = {0};
+        struct {
+            uint64_t file, ret, want;
+        } cases[] = {
+            {1, 40, 1000040}, /* the file: f_pos 1000000 */
+            {0, 40, 40},      /* a null file reads f_pos as 0 */
+            {1, (uint64_t)-5, 0},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            memset(args, 0, sizeof(args));
+            args[13 + 4] = 1000000;
+            args[0] = cases[i].file ? (uint64_t)(uintptr_t)&args[13] : 0;
+            args[4] = cases[i].ret;
+            uint64_t r0 = 99;
+            CHECK(ebpf_exec(vm, args, sizeof(args), &r0) == 0);
+            CHECK_EQ_U64(r0, cases[i].want);
+        }
+        ebpf_unload_code(vm);
+
         /* A size for a map the object does not define: the load fails naming it. */
         CHECK(oxbpf_set_map_size(vm, "no_such_map", 8, 0) == 0);
         CHECK(ebpf_load_elf(vm, parser, parser_len, NULL, &errmsg) != 0);
@@ -91,5 +117,6 @@ int main(void)
     free(tracer);
     free(parser);
     free(sockets);
+    free(btf);
     return check_done();
 }

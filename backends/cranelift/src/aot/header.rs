@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 pub const SECTION: &str = ".oxbpf";
 const MAGIC: &[u8; 8] = b"OXBPFAOT";
 /// Version of this layout (and of the compiled code's interface, [`crate::abi`]).
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// What an AOT object records about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]

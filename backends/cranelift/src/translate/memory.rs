@@ -39,10 +39,19 @@ impl FnTranslator<'_, '_> {
         src: Reg,
         off: i16,
     ) {
+        if self.program.is_probe(pc) {
+            return self.probe_load(pc, size, signed, dst, src, off);
+        }
         let addr = self.address(src, off);
         self.check_access(pc, src, off, addr, size.bytes() as u32, Access::Read);
+        let v = self.plain_load(size, signed, addr);
+        self.set(dst, v);
+    }
+
+    /// A load of `size` bytes at `addr`, without a check.
+    fn plain_load(&mut self, size: Size, signed: bool, addr: Value) -> Value {
         let ins = self.b.ins();
-        let v = match (size, signed) {
+        match (size, signed) {
             (Size::DW, _) => ins.load(types::I64, MEM, addr, 0),
             (Size::B, false) => ins.uload8(types::I64, MEM, addr, 0),
             (Size::H, false) => ins.uload16(types::I64, MEM, addr, 0),
@@ -50,7 +59,61 @@ impl FnTranslator<'_, '_> {
             (Size::B, true) => ins.sload8(types::I64, MEM, addr, 0),
             (Size::H, true) => ins.sload16(types::I64, MEM, addr, 0),
             (Size::W, true) => ins.sload32(MEM, addr, 0),
-        };
+        }
+    }
+
+    /// A probe load (`Program::is_probe`): the bytes where they lie in the context (one compare),
+    /// else where the runtime's slow path finds them probe-readable (memory the host added; a
+    /// direct entry has none), else 0. It never traps.
+    fn probe_load(&mut self, pc: usize, size: Size, signed: bool, dst: Reg, src: Reg, off: i16) {
+        let addr = self.address(src, off);
+        let bytes = size.bytes() as u32;
+        self.flush_charges();
+        let (rel, count) = self.ctx_rel_count(addr, bytes);
+        let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, rel, count);
+        let load = self.b.create_block();
+        self.b.append_block_param(load, types::I64);
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I64);
+        self.b.ins().brif(inside, load, &[addr.into()], slow, &[]);
+
+        self.b.switch_to_block(slow);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        if self.direct.is_some() {
+            self.b.ins().jump(join, &[zero.into()]);
+        } else {
+            let info = crate::abi::check_info(pc as u64, u64::from(bytes), false)
+                | crate::abi::CHECK_PROBE;
+            let info = self.b.ins().iconst(types::I64, info as i64);
+            for (v, field) in [
+                (addr, crate::abi::off::CHECK_ADDR),
+                (info, crate::abi::off::CHECK_INFO),
+                (self.fp, crate::abi::off::CHECK_FP),
+            ] {
+                self.b.ins().store(super::VM, v, self.vmctx, field);
+            }
+            self.leaves = true;
+            self.b.ins().call(self.slow_path, &[self.vmctx]);
+            let found = self.b.ins().load(
+                types::I64,
+                super::VM,
+                self.vmctx,
+                crate::abi::off::CHECK_ADDR,
+            );
+            self.b
+                .ins()
+                .brif(found, load, &[found.into()], join, &[zero.into()]);
+        }
+
+        self.b.switch_to_block(load);
+        let at = self.b.block_params(load)[0];
+        let v = self.plain_load(size, signed, at);
+        self.b.ins().jump(join, &[v.into()]);
+
+        self.b.switch_to_block(join);
+        let v = self.b.block_params(join)[0];
         self.set(dst, v);
     }
 
