@@ -103,9 +103,13 @@ pub fn inspect(obj: &ElfObject) -> String {
     out.push_str("maps:\n");
     for m in obj.maps() {
         let d = &m.def;
+        let lock = d
+            .spin_lock
+            .map(|l| format!("  bpf_spin_lock +{l}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {:<24} {:<13} key {:>3}  value {:>5}  max_entries {:>7}  flags {:#x}  ({} +{:#x})",
+            "  {:<24} {:<13} key {:>3}  value {:>5}  max_entries {:>7}  flags {:#x}  ({} +{:#x}){lock}",
             m.name(),
             d.map_type.name(),
             d.key_size,

@@ -29,6 +29,9 @@ pub struct HostEnv {
     pub trace: TraceSink,
     /// The stack `get_stackid` stores (by default none).
     pub stack: StackSource,
+    /// The cgroup `get_current_cgroup_id` reports, whose cgroup storage `get_local_storage`
+    /// hands out (by default 1, the root cgroup's id on cgroup v2).
+    pub cgroup_id: u64,
 }
 
 impl std::fmt::Debug for HostEnv {
@@ -94,6 +97,7 @@ impl Default for HostEnv {
             comm,
             trace: Arc::new(|line| eprintln!("{line}")),
             stack: Arc::new(Vec::new),
+            cgroup_id: 1,
         }
     }
 }

@@ -277,6 +277,22 @@ impl<'a> Btf<'a> {
         self.size_of(p.size_or_type)
     }
 
+    /// For `__type(value, T)`: where `T`, which the pointer `id` points to, holds its
+    /// `struct bpf_spin_lock` (a member of that struct type, as Linux finds it), if it has one.
+    pub(crate) fn spin_lock_offset(&self, id: u32) -> Option<u32> {
+        let (_, p) = self.resolve(id)?;
+        if p.kind != kind::PTR {
+            return None;
+        }
+        self.struct_members(p.size_or_type)?
+            .into_iter()
+            .find_map(|m| {
+                let (_, t) = self.resolve(m.type_id)?;
+                (t.kind == kind::STRUCT && self.name(t.name_off) == "bpf_spin_lock")
+                    .then_some(m.bit_offset / 8)
+            })
+    }
+
     /// For `__array(values, T)`: what the array `id` of pointers holds, maps (`T` a struct) or
     /// programs (`T` a function type).
     pub(crate) fn values(&self, id: u32) -> Option<Values> {

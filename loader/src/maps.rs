@@ -121,6 +121,8 @@ pub(crate) struct RawDef {
     pub(crate) pinning: Pinning,
     /// For a map of maps: the definition of the maps it holds.
     pub(crate) inner: Option<Box<RawDef>>,
+    /// Where a value holds its `struct bpf_spin_lock` (BTF maps whose value type has one).
+    pub(crate) spin_lock: Option<u32>,
 }
 
 impl RawDef {
@@ -135,6 +137,7 @@ impl RawDef {
             flags: 0,
             pinning: Pinning::None,
             inner: None,
+            spin_lock: None,
         }
     }
 
@@ -164,6 +167,7 @@ impl RawDef {
             flags: self.flags,
             inner,
             pinning: self.pinning,
+            spin_lock: self.spin_lock,
         })
     }
 }
@@ -279,6 +283,7 @@ fn btf_def(
         (None, None, None, None, 0);
     let mut pinning = Pinning::None;
     let mut values = None;
+    let mut spin_lock = None;
     let uint = |m: &crate::btf::Member| {
         btf.uint_value(m.type_id)
             .ok_or_else(|| bad(format!("`{}` is not a __uint", m.name)))
@@ -296,7 +301,10 @@ fn btf_def(
             "key_size" => key_size = Some(uint(m)?),
             "value_size" => value_size = Some(uint(m)?),
             "key" => key_size = Some(size(m)?),
-            "value" => value_size = Some(size(m)?),
+            "value" => {
+                value_size = Some(size(m)?);
+                spin_lock = btf.spin_lock_offset(m.type_id);
+            }
             "pinning" => {
                 let v = uint(m)?;
                 pinning = Pinning::from_libbpf(v)
@@ -327,6 +335,7 @@ fn btf_def(
     let mut def = RawDef {
         flags,
         pinning,
+        spin_lock,
         ..RawDef::new(
             name,
             type_id,

@@ -54,9 +54,18 @@ impl Checker<'_> {
                     h.name
                 ),
             };
+            if st.lock.is_some() {
+                return Err(self.error(pc, format!("{why}, while holding a bpf_spin_lock")));
+            }
             return self.unknown_call(pc, st, why, id.is_none());
         };
         let name = format!("`{}`", helper.name);
+        if st.lock.is_some() && !proto.args.contains(&Arg::Unlock) {
+            return Err(self.error(
+                pc,
+                format!("calling {name} while holding a bpf_spin_lock (release it first)"),
+            ));
+        }
         self.check_args(pc, st, &proto, &name, id)?;
         if linux.is_some_and(|l| l.changes_packet) {
             forget_packet(st, pc);
@@ -249,6 +258,46 @@ impl Checker<'_> {
                     }
                     takes_socket = true;
                 }
+                Arg::Lock | Arg::Unlock => {
+                    let lock = match v {
+                        Value::Ptr(
+                            p @ Ptr {
+                                kind: PtrKind::MapValue { map },
+                                nullable: false,
+                                ..
+                            },
+                        ) => {
+                            let info = &self.env.maps[map as usize];
+                            match (info.spin_lock, p.fixed()) {
+                                (Some(l), Some(o)) if o == i64::from(l) => Some((map, p.id)),
+                                _ => None,
+                            }
+                        }
+                        _ => None,
+                    };
+                    let Some(lock) = lock else {
+                        return Err(bad(
+                            self,
+                            "a pointer to the bpf_spin_lock of a map value, checked for null",
+                        ));
+                    };
+                    match (*arg, st.lock) {
+                        (Arg::Lock, None) => st.lock = Some(lock),
+                        (Arg::Lock, Some(_)) => {
+                            return Err(self.error(
+                                pc,
+                                format!("{name} while a bpf_spin_lock is held (one at a time)"),
+                            ));
+                        }
+                        (_, Some(held)) if held == lock => st.lock = None,
+                        _ => {
+                            return Err(self.error(
+                                pc,
+                                format!("{name} of r{r} = {v}, a bpf_spin_lock not held"),
+                            ));
+                        }
+                    }
+                }
                 Arg::Record => match v {
                     Value::Ptr(
                         p @ Ptr {
@@ -302,6 +351,19 @@ impl Checker<'_> {
                     nullable: true,
                     id: st.fresh_id(),
                     ..Ptr::at(PtrKind::Socket { part }, 0)
+                })
+            }
+            // A value of the map (a cgroup's local storage), which always exists.
+            Ret::MapValue => {
+                let m = map.ok_or_else(|| {
+                    self.error(pc, format!("{name} returns a map value but takes no map"))
+                })?;
+                if self.env.maps[m as usize].inner.is_some() {
+                    return Err(self.error(pc, format!("{name} returns a map of maps' value")));
+                }
+                Value::Ptr(Ptr {
+                    id: st.fresh_id(),
+                    ..Ptr::at(PtrKind::MapValue { map: m }, 0)
                 })
             }
             Ret::MapValueOrNull => {

@@ -133,6 +133,14 @@ impl Checker<'_> {
                 return Ok(Step::Goto(pc + 2));
             }
             Insn::LoadImm64Tail => {}
+            Insn::LoadPacket { .. } if st.lock.is_some() => {
+                return Err(self.error(
+                    pc,
+                    "a legacy packet load (it may end the program) while holding a \
+                     bpf_spin_lock"
+                        .to_owned(),
+                ));
+            }
             Insn::LoadPacket { size, mode, .. } => {
                 if let oxbpf_core::isa::PacketMode::Ind(r) = mode {
                     self.read_scalar(pc, st, r, "packet index")?;
@@ -217,6 +225,12 @@ impl Checker<'_> {
                 return Err(self.error(pc, format!("runtime function {id} is not supported")));
             }
             Insn::CallLocal { .. } => {
+                if st.lock.is_some() {
+                    return Err(self.error(
+                        pc,
+                        "calling a function while holding a bpf_spin_lock".to_owned(),
+                    ));
+                }
                 let target = insn.target_index(pc).unwrap_or(pc + 1);
                 self.call_local(pc, st)?;
                 return Ok(Step::Goto(target));
@@ -448,6 +462,12 @@ impl Checker<'_> {
     }
 
     fn exit(&mut self, pc: usize, st: &mut State) -> Result<Step, VerifyError> {
+        if st.lock.is_some() {
+            return Err(self.error(
+                pc,
+                "exit while holding a bpf_spin_lock (bpf_spin_unlock is missing)".to_owned(),
+            ));
+        }
         let r0 = st.reg(0);
         // A function that returns nothing (`static void f()`, not inlined) may leave r0 unset:
         // its caller then must not read it, as Linux has it; the program's own exit must set it.

@@ -280,6 +280,21 @@ impl Checker<'_> {
                         )),
                     ));
                 }
+                if let Some(l) = info.spin_lock
+                    && lo < i64::from(l) + 4
+                    && hi > i64::from(l)
+                {
+                    return Err(self.error(
+                        pc,
+                        format!(
+                            "{what} = {shown}: bytes {l}..{} of map `{}`'s value are its \
+                             bpf_spin_lock, which programs reach only through bpf_spin_lock and \
+                             bpf_spin_unlock",
+                            l + 4,
+                            info.name
+                        ),
+                    ));
+                }
                 if dir == Dir::Write && info.read_only_to_programs() {
                     return Err(self.error(
                         pc,

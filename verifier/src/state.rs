@@ -113,6 +113,9 @@ pub(crate) struct State {
     /// Ids of the ring-buffer records held (to submit or discard), with the instruction that
     /// reserved each.
     pub(crate) refs: Vec<(u32, usize)>,
+    /// The `bpf_spin_lock` held, if any: the map whose value holds it and the id of the value
+    /// pointer it was taken through.
+    pub(crate) lock: Option<(u32, u32)>,
     /// The next fresh id.
     pub(crate) next_id: u32,
     /// `(id, k)`: every value of scalar id `id`, plus `k`, is at most the context's run-time
@@ -228,6 +231,7 @@ impl State {
             || self.pkt_min < old.pkt_min
             || self.meta_min < old.meta_min
             || self.refs.len() != old.refs.len()
+            || self.lock.map(|l| l.0) != old.lock.map(|l| l.0)
         {
             return false;
         }
@@ -254,6 +258,11 @@ impl State {
             if !ids.pair(o.0, r.0) {
                 return false;
             }
+        }
+        if let (Some(l), Some(o)) = (self.lock, old.lock)
+            && !ids.pair(o.1, l.1)
+        {
+            return false;
         }
         for (i, (new, old)) in self.frames.iter().zip(&old.frames).enumerate() {
             if new.ret_pc != old.ret_pc {
@@ -301,7 +310,10 @@ impl State {
     /// initialised stack bytes (registers dead per `live` aside): then their join loses no
     /// type, only precision.
     pub(crate) fn same_shape(&self, other: &State, live: u16) -> bool {
-        if self.frames.len() != other.frames.len() || self.refs != other.refs {
+        if self.frames.len() != other.frames.len()
+            || self.refs != other.refs
+            || self.lock != other.lock
+        {
             return false;
         }
         let last = self.frames.len() - 1;

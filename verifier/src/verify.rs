@@ -222,6 +222,7 @@ impl<'a> Checker<'a> {
             pkt_min: 0,
             meta_min: 0,
             refs: Vec::new(),
+            lock: None,
             next_id: CTX_LEN_ID,
             len_facts: Vec::new(),
             facts_of_packet: self.env.settings.context.packet.is_some(),

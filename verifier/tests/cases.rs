@@ -5,8 +5,9 @@
 //! - `# context: raw` (the default), `# context: fixed N`, or
 //!   `# context: packet N data D end E width W` (a fixed N-byte read-only context with packet
 //!   fields; `packet-writable` for a writable one);
-//! - `# map: NAME TYPE KEY VALUE [readonly]` declares map number 0, 1, ... (TYPE a Linux map
-//!   type id), which `lddw %rX, map_fd I` loads and `lddw %rX, map_value I OFF` addresses;
+//! - `# map: NAME TYPE KEY VALUE [readonly] [lock=OFF]` declares map number 0, 1, ... (TYPE a
+//!   Linux map type id; `lock=OFF`: its values hold a `bpf_spin_lock` at byte OFF), which
+//!   `lddw %rX, map_fd I` loads and `lddw %rX, map_value I OFF` addresses;
 //! - `# leaks` allows pointer leaks; `# unknown-helpers: assume-worst` lets calls without a
 //!   prototype (helper 1001, `host_raw`) through; `# steps: N` sets the processed-instruction
 //!   budget;
@@ -134,7 +135,11 @@ fn parse_header(text: &str) -> Result<Case, String> {
                 } else {
                     0
                 };
-                let def = MapDef::new(*name, ty, num(key)? as u32, num(value)? as u32, 1);
+                let mut def = MapDef::new(*name, ty, num(key)? as u32, num(value)? as u32, 1);
+                def.spin_lock = match rest.iter().find_map(|w| w.strip_prefix("lock=")) {
+                    Some(at) => Some(num(at)? as u32),
+                    None => None,
+                };
                 case.maps.push(def.with_flags(flags));
             }
             "leaks" => case.leaks = true,

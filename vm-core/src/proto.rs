@@ -128,6 +128,14 @@ pub enum Arg {
     /// A socket a program was given (`__sk_buff.sk`, `bpf_sock_ops.sk`, ...) or a helper
     /// returned, checked for null: Linux's `ARG_PTR_TO_SOCK_COMMON`.
     Sock,
+    /// The `struct bpf_spin_lock` of a map value (a pointer to exactly the map's
+    /// `spin_lock` field), which the call takes: the program may then call
+    /// no helper but the one releasing it ([`Arg::Unlock`]), call no function and not exit
+    /// until it does, and holds one lock at a time (Linux's `bpf_spin_lock`).
+    Lock,
+    /// The `struct bpf_spin_lock` the program holds, which the call releases
+    /// (`bpf_spin_unlock`).
+    Unlock,
 }
 
 /// What `r0` holds after a helper returns.
@@ -137,6 +145,9 @@ pub enum Ret {
     Scalar,
     /// A pointer to a value of the map in the first [`Arg::Map`] argument, or 0.
     MapValueOrNull,
+    /// A pointer to a value of the map in the first [`Arg::Map`] argument, never 0
+    /// (`get_local_storage`).
+    MapValue,
     /// A new ring-buffer record of the size in the second argument (a known constant), or 0;
     /// the program must submit or discard it before it exits.
     RecordOrNull,

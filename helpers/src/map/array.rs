@@ -19,9 +19,14 @@ fn index(key: &[u8]) -> Result<u32, MapError> {
 }
 
 impl ArrayMap {
-    pub(crate) fn new(value_size: u32, max_entries: u32, ncpus: u32) -> Result<Self, MapError> {
+    pub(crate) fn new(
+        value_size: u32,
+        max_entries: u32,
+        ncpus: u32,
+        lock: Option<u32>,
+    ) -> Result<Self, MapError> {
         Ok(ArrayMap {
-            slab: Slab::new(max_entries, value_size, ncpus)?,
+            slab: Slab::new(max_entries, value_size, ncpus, lock)?,
             max_entries,
         })
     }

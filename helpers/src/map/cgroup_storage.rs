@@ -8,7 +8,9 @@
 //! `BPF_NOEXIST` is `EINVAL`), deletes are `EINVAL`, and iteration is newest first. Each value is
 //! its own shared memory, for the `get_local_storage` helper to hand to programs.
 
-use super::def::{BPF_ANY, BPF_EXIST, BPF_F_LOCK, MapError, check_key, invalid, round8};
+use super::def::{
+    BPF_ANY, BPF_EXIST, BPF_F_LOCK, MapError, check_key, invalid, read_value, round8, write_value,
+};
 use oxbpf_core::SharedMemory;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,15 +36,18 @@ pub(crate) struct CgroupStorage {
     key_size: usize,
     value_size: usize,
     ncpus: usize,
+    /// Where a value holds its `bpf_spin_lock`, which copies leave alone.
+    lock: Option<usize>,
     inner: Mutex<Inner>,
 }
 
 impl CgroupStorage {
-    pub(crate) fn new(key_size: u32, value_size: u32, ncpus: u32) -> CgroupStorage {
+    pub(crate) fn new(key_size: u32, value_size: u32, ncpus: u32, lock: Option<u32>) -> Self {
         CgroupStorage {
             key_size: key_size as usize,
             value_size: value_size as usize,
             ncpus: ncpus as usize,
+            lock: lock.map(|l| l as usize),
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -107,10 +112,31 @@ impl CgroupStorage {
         self.lock().values.get(&k).cloned()
     }
 
+    /// The storage a program attached to cgroup `id` gets (`get_local_storage`): the one the
+    /// host attached for that cgroup (of any attach type), or else one created now, zeroed,
+    /// as attaching the program would have (attach type 0, `BPF_CGROUP_INET_INGRESS`, for
+    /// 16-byte keys).
+    pub(crate) fn of_cgroup(&self, id: u64) -> Arc<SharedMemory> {
+        let mut inner = self.lock();
+        if let Some((_, m)) = inner.values.iter().find(|(k, _)| k.0 == id) {
+            return m.clone();
+        }
+        let k = (id, (self.key_size == 16).then_some(0));
+        let m = Arc::new(SharedMemory::new(self.host_len()));
+        inner.values.insert(k, m.clone());
+        inner.order.insert(0, k);
+        m
+    }
+
+    /// Bytes from one CPU's value to the next in a storage's memory.
+    pub(crate) fn stride(&self) -> usize {
+        round8(self.value_size)
+    }
+
     pub(crate) fn lookup(&self, key: &[u8]) -> Result<Vec<u8>, MapError> {
         let mem = self.memory(key).ok_or(MapError::NotFound)?;
         let mut out = vec![0; self.host_len()];
-        mem.read(0, &mut out);
+        read_value(&mem, 0, &mut out, self.lock);
         Ok(out)
     }
 
@@ -126,7 +152,7 @@ impl CgroupStorage {
         }
         super::def::check_len(value, self.host_len())?;
         let mem = self.memory(key).ok_or(MapError::NotFound)?;
-        mem.write(0, value);
+        write_value(&mem, 0, value, self.lock);
         Ok(())
     }
 

@@ -61,6 +61,26 @@ pub(crate) fn check_def(d: &MapDef) -> Result<(), MapError> {
         }
         (None, false) => {}
     }
+    if let Some(l) = d.spin_lock {
+        // Linux's `map_check_btf`: hash, array and cgroup storage maps may hold one.
+        want(
+            matches!(
+                d.map_type,
+                MapType::Hash | MapType::Array | MapType::CgroupStorage
+            ),
+            &format!(
+                "a {} map's values may not hold a bpf_spin_lock",
+                d.map_type.name()
+            ),
+        )?;
+        want(
+            l % 4 == 0 && u64::from(l) + 4 <= u64::from(d.value_size),
+            &format!(
+                "a bpf_spin_lock at byte {l} of a {}-byte value",
+                d.value_size
+            ),
+        )?;
+    }
     match d.map_type {
         // Entries exist per attached cgroup: Linux requires 0.
         MapType::CgroupStorage | MapType::PercpuCgroupStorage => {

@@ -1,5 +1,6 @@
 //! What a map is: its Linux type id, sizes and flags, and the errors map operations return.
 
+use oxbpf_core::SharedMemory;
 use thiserror::Error;
 
 /// Declares [`MapType`] from one table: each type's variant, Linux id and name (without the
@@ -142,7 +143,8 @@ pub const BPF_EXIST: u64 = 2;
 /// refusing it, counting what it dropped ([`Map::ring_dropped`](super::Map::ring_dropped)).
 pub const RINGBUF_OVERWRITE: u32 = 1 << 31;
 
-/// Update flag `BPF_F_LOCK`: update under the value's `bpf_spin_lock` (no map here has one).
+/// Update (and host lookup) flag `BPF_F_LOCK`: copy the value under its `bpf_spin_lock`
+/// (only for maps whose values have one).
 pub const BPF_F_LOCK: u64 = 4;
 
 /// Map flag `BPF_F_NO_PREALLOC`: allocate elements on demand (required by LPM tries).
@@ -224,6 +226,10 @@ pub struct MapDef {
     pub inner: Option<Box<MapDef>>,
     /// Whether it is shared by name.
     pub pinning: Pinning,
+    /// Where each value holds its `struct bpf_spin_lock` (4 bytes), if it has one: programs
+    /// take it with `bpf_spin_lock` and never read or write it otherwise, and copies of a value
+    /// in or out of the map leave it alone (a value read by the host shows it as zeros).
+    pub spin_lock: Option<u32>,
 }
 
 impl MapDef {
@@ -245,6 +251,7 @@ impl MapDef {
             flags: 0,
             inner: None,
             pinning: Pinning::None,
+            spin_lock: None,
         }
     }
 
@@ -389,6 +396,31 @@ pub(crate) fn check_len(value: &[u8], size: usize) -> Result<(), MapError> {
 }
 
 /// `n` rounded up to a multiple of 8 (per-CPU values are laid out at that stride).
+/// Copies `value` into `mem` at `at`, except the 4 bytes of the value's `bpf_spin_lock` at
+/// `lock`, which stay as they are (Linux's `copy_map_value`: a copy never takes or drops a lock).
+pub(crate) fn write_value(mem: &SharedMemory, at: usize, value: &[u8], lock: Option<usize>) {
+    match lock {
+        Some(l) if l + 4 <= value.len() => {
+            mem.write(at, &value[..l]);
+            mem.write(at + l + 4, &value[l + 4..]);
+        }
+        _ => {
+            mem.write(at, value);
+        }
+    }
+}
+
+/// Reads the value at `at` of `mem` into `out`, its `bpf_spin_lock` at `lock` as zeros (as
+/// Linux shows a value outside programs).
+pub(crate) fn read_value(mem: &SharedMemory, at: usize, out: &mut [u8], lock: Option<usize>) {
+    mem.read(at, out);
+    if let Some(l) = lock
+        && let Some(b) = out.get_mut(l..l + 4)
+    {
+        b.fill(0);
+    }
+}
+
 pub(crate) fn round8(n: usize) -> usize {
     n.div_ceil(8) * 8
 }

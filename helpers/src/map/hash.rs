@@ -65,8 +65,9 @@ impl HashMap {
         max_entries: u32,
         ncpus: u32,
         lru: bool,
+        lock: Option<u32>,
     ) -> Result<Self, MapError> {
-        let slab = Slab::new(max_entries, value_size, ncpus)?;
+        let slab = Slab::new(max_entries, value_size, ncpus, lock)?;
         Ok(HashMap {
             slab,
             key_size: key_size as usize,

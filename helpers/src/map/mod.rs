@@ -136,10 +136,12 @@ impl Map {
         };
         let (k, v, max) = (def.key_size, def.value_size, def.max_entries);
         let store = match def.map_type {
-            MapType::Array | MapType::PercpuArray => Store::Array(ArrayMap::new(v, max, ncpus)?),
+            MapType::Array | MapType::PercpuArray => {
+                Store::Array(ArrayMap::new(v, max, ncpus, def.spin_lock)?)
+            }
             MapType::Hash | MapType::PercpuHash | MapType::LruHash | MapType::LruPercpuHash => {
                 let lru = matches!(def.map_type, MapType::LruHash | MapType::LruPercpuHash);
-                Store::Hash(HashMap::new(k, v, max, ncpus, lru)?)
+                Store::Hash(HashMap::new(k, v, max, ncpus, lru, def.spin_lock)?)
             }
             MapType::Queue | MapType::Stack => {
                 Store::Queue(QueueMap::new(v, max, def.map_type == MapType::Stack))
@@ -168,7 +170,7 @@ impl Map {
                 Store::Sockets(SocketMap::new(def.map_type == MapType::SockMap, k, v, max))
             }
             MapType::CgroupStorage | MapType::PercpuCgroupStorage => {
-                Store::Storage(CgroupStorage::new(k, v, ncpus))
+                Store::Storage(CgroupStorage::new(k, v, ncpus, def.spin_lock))
             }
             MapType::BloomFilter => {
                 Store::Bloom(BloomFilter::new(v, max, def.flags & BPF_F_ZERO_SEED != 0))
@@ -670,11 +672,21 @@ impl Map {
         }
     }
 
-    /// The memory of `key`'s cgroup storage, for `get_local_storage`.
-    #[expect(dead_code, reason = "get_local_storage comes later")]
-    pub(crate) fn storage_memory(&self, key: &[u8]) -> Option<Arc<SharedMemory>> {
+    /// For a cgroup storage map: the memory of cgroup `id`'s storage (created if the host
+    /// attached none) and the address of `cpu`'s value in it, for `get_local_storage`.
+    pub(crate) fn cgroup_storage(&self, id: u64, cpu: u32) -> Option<(Arc<SharedMemory>, u64)> {
         match &self.store {
-            Store::Storage(s) => s.memory(key),
+            Store::Storage(s) => {
+                let mem = s.of_cgroup(id);
+                let copies = if self.def.map_type.is_percpu() {
+                    crate::cpu::count().max(1)
+                } else {
+                    1
+                };
+                let at = (cpu % copies) as usize * s.stride();
+                let addr = mem.addr() + at as u64;
+                Some((mem, addr))
+            }
             _ => None,
         }
     }

@@ -117,7 +117,7 @@ impl LpmTrie {
         max_entries: u32,
     ) -> Result<LpmTrie, MapError> {
         Ok(LpmTrie {
-            slab: Slab::new(max_entries, value_size, 1)?,
+            slab: Slab::new(max_entries, value_size, 1, None)?,
             key_size: key_size as usize,
             max_prefixlen: (key_size - 4) * 8,
             max_entries,

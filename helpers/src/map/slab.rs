@@ -1,7 +1,7 @@
 //! Preallocated value storage: `slots` values (each with one copy per CPU for per-CPU maps) in
 //! one [`SharedMemory`] that programs access directly, as Linux preallocates map values.
 
-use super::def::{MAX_MAP_BYTES, MapError, check_len, round8};
+use super::def::{MAX_MAP_BYTES, MapError, check_len, read_value, round8, write_value};
 use oxbpf_core::SharedMemory;
 use std::sync::Arc;
 
@@ -12,11 +12,19 @@ pub(crate) struct Slab {
     pub(crate) value_size: usize,
     stride: usize,
     pub(crate) ncpus: usize,
+    /// Where each value holds its `bpf_spin_lock`, which copies leave alone.
+    lock: Option<usize>,
 }
 
 impl Slab {
-    /// Zeroed storage for `slots` values of `value_size` bytes, `ncpus` copies each.
-    pub(crate) fn new(slots: u32, value_size: u32, ncpus: u32) -> Result<Slab, MapError> {
+    /// Zeroed storage for `slots` values of `value_size` bytes, `ncpus` copies each, each
+    /// holding a `bpf_spin_lock` at `lock` if given.
+    pub(crate) fn new(
+        slots: u32,
+        value_size: u32,
+        ncpus: u32,
+        lock: Option<u32>,
+    ) -> Result<Slab, MapError> {
         let stride = round8(value_size as usize);
         let bytes = (stride as u64)
             .saturating_mul(u64::from(slots))
@@ -29,6 +37,7 @@ impl Slab {
             value_size: value_size as usize,
             stride,
             ncpus: ncpus as usize,
+            lock: lock.map(|l| l as usize),
         })
     }
 
@@ -55,7 +64,7 @@ impl Slab {
     pub(crate) fn read_host(&self, slot: u32) -> Vec<u8> {
         let mut out = vec![0; self.host_len()];
         if self.ncpus == 1 {
-            self.mem.read(self.offset(slot, 0), &mut out);
+            read_value(&self.mem, self.offset(slot, 0), &mut out, self.lock);
         } else {
             for cpu in 0..self.ncpus {
                 let at = cpu * self.stride;
@@ -72,7 +81,7 @@ impl Slab {
     pub(crate) fn write_host(&self, slot: u32, data: &[u8]) -> Result<(), MapError> {
         check_len(data, self.host_len())?;
         if self.ncpus == 1 {
-            self.mem.write(self.offset(slot, 0), data);
+            write_value(&self.mem, self.offset(slot, 0), data, self.lock);
         } else {
             for cpu in 0..self.ncpus {
                 let at = cpu * self.stride;
@@ -88,7 +97,7 @@ impl Slab {
     /// `slot`'s value on `cpu`.
     pub(crate) fn read_cpu(&self, slot: u32, cpu: u32) -> Vec<u8> {
         let mut out = vec![0; self.value_size];
-        self.mem.read(self.offset(slot, cpu), &mut out);
+        read_value(&self.mem, self.offset(slot, cpu), &mut out, self.lock);
         out
     }
 
@@ -102,7 +111,7 @@ impl Slab {
 
     /// Sets `slot`'s value on `cpu` (a program's update).
     pub(crate) fn write_cpu(&self, slot: u32, cpu: u32, data: &[u8]) {
-        self.mem.write(self.offset(slot, cpu), data);
+        write_value(&self.mem, self.offset(slot, cpu), data, self.lock);
     }
 
     /// Zeroes every CPU's copy of `slot`.

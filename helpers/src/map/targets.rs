@@ -40,7 +40,7 @@ impl Targets {
     ) -> Result<Targets, MapError> {
         Ok(Targets {
             kind,
-            hash: HashMap::new(4, value_size, max_entries, 1, false)?,
+            hash: HashMap::new(4, value_size, max_entries, 1, false, None)?,
             value_size: value_size as usize,
             max_entries,
         })

@@ -168,6 +168,30 @@ pub(crate) fn lookup(env: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) -> 
     }
 }
 
+/// `get_local_storage(map, flags)`: the value of the cgroup storage of the host's cgroup
+/// ([`HostEnv::cgroup_id`](crate::HostEnv::cgroup_id)), this CPU's for a per-CPU storage; it
+/// is created, zeroed, if the host attached none (the program runs attached to that cgroup).
+/// Linux's flags must be 0; a map of another type fails the run (the verifier refuses both).
+pub(crate) fn local_storage(
+    env: &Env,
+    hc: &mut HelperContext<'_, '_>,
+    a: [u64; 5],
+) -> HelperResult {
+    let m = map(env, hc, a[0])?;
+    if a[1] != 0 {
+        return Err(arg_error("flags", format!("{:#x} (Linux takes 0)", a[1])));
+    }
+    let Some((memory, addr)) = m.cgroup_storage(env.host.cgroup_id, crate::cpu::current()) else {
+        return Err(arg_error(
+            "map argument",
+            format!("map `{}` is no cgroup storage", m.name()),
+        ));
+    };
+    hc.memory
+        .add_shared(&memory, !m.def().read_only_to_programs());
+    Ok(addr)
+}
+
 /// `map_update_elem(map, key, value, flags)`: 0 or `-errno`.
 pub(crate) fn update(env: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) -> HelperResult {
     let m = match changeable(env, hc, a[0], KEYED_MAPS)? {

@@ -19,6 +19,11 @@ pub(crate) fn processor_id(_: &Env, _: &mut HelperContext<'_, '_>, _: [u64; 5]) 
     Ok(u64::from(crate::cpu::current()))
 }
 
+/// `get_current_cgroup_id()`: the host's [`cgroup_id`](crate::HostEnv::cgroup_id).
+pub(crate) fn cgroup_id(env: &Env, _: &mut HelperContext<'_, '_>, _: [u64; 5]) -> HelperResult {
+    Ok(env.host.cgroup_id)
+}
+
 /// `get_current_pid_tgid()`: tgid in the high 32 bits, pid in the low.
 pub(crate) fn pid_tgid(env: &Env, _: &mut HelperContext<'_, '_>, _: [u64; 5]) -> HelperResult {
     Ok(u64::from(env.host.tgid) << 32 | u64::from(env.host.pid))

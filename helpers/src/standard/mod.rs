@@ -46,6 +46,7 @@
 //! `l4_csum_replace`, ...) work on a program type's context layout, so they are registered per
 //! type, apart from these: see [`register_packet`].
 
+mod lock;
 mod maps;
 mod misc;
 mod packet;
@@ -115,6 +116,8 @@ pub const QUEUE_MAPS: MapTypes = MapTypes::of(&[22, 23]);
 /// filters (30), whose peek reads the value rather than writing it (see the module
 /// documentation).
 pub const PEEK_MAPS: MapTypes = MapTypes::of(&[22, 23]);
+/// Cgroup storage (shared and per-CPU), which `get_local_storage` takes.
+pub const STORAGE_MAPS: MapTypes = MapTypes::of(&[19, 21]);
 /// Ring buffers, which the `ringbuf_*` helpers take.
 pub const RING_MAPS: MapTypes = MapTypes::of(&[27]);
 /// Program arrays, which only `tail_call` takes (programs never change them).
@@ -174,12 +177,19 @@ helpers! {
     PROBE_READ_STR = 45, "probe_read_str", PROBE => probe::read_str;
     REDIRECT_MAP = 51, "redirect_map", s([map(REDIRECT_MAPS), Scalar, Scalar, Unused, Unused])
         => redirect::redirect_map;
+    GET_CURRENT_CGROUP_ID = 80, "get_current_cgroup_id", NONE => misc::cgroup_id;
+    GET_LOCAL_STORAGE = 81, "get_local_storage",
+        Proto { args: [map(STORAGE_MAPS), Scalar, Unused, Unused, Unused], ret: Ret::MapValue }
+        => maps::local_storage;
     MAP_PUSH_ELEM = 87, "map_push_elem", s([map_w(PUSH_MAPS), MapValue, Scalar, Unused, Unused])
         => maps::push;
     MAP_POP_ELEM = 88, "map_pop_elem", s([map_w(QUEUE_MAPS), MapValueOut, Unused, Unused, Unused])
         => maps::pop;
     MAP_PEEK_ELEM = 89, "map_peek_elem", s([map(PEEK_MAPS), MapValueOut, Unused, Unused, Unused])
         => maps::peek;
+    SPIN_LOCK = 93, "spin_lock", s([Arg::Lock, Unused, Unused, Unused, Unused]) => lock::take;
+    SPIN_UNLOCK = 94, "spin_unlock", s([Arg::Unlock, Unused, Unused, Unused, Unused])
+        => lock::release;
     PROBE_READ_USER = 112, "probe_read_user", PROBE => probe::read;
     PROBE_READ_KERNEL = 113, "probe_read_kernel", PROBE => probe::read;
     PROBE_READ_USER_STR = 114, "probe_read_user_str", PROBE => probe::read_str;

@@ -478,12 +478,15 @@ impl LinuxHelper {
                 LinuxArg::ConstSize { .. } => Arg::Size,
                 LinuxArg::Ctx { maybe_null: false } => Arg::Ctx,
                 LinuxArg::SockCommon => Arg::Sock,
+                LinuxArg::SpinLock if self.name == "spin_lock" => Arg::Lock,
+                LinuxArg::SpinLock => Arg::Unlock,
                 _ => return None,
             };
         }
         let ret = match self.ret {
             LinuxRet::Integer | LinuxRet::Void => Ret::Scalar,
             LinuxRet::MapValueOrNull => Ret::MapValueOrNull,
+            LinuxRet::MapValue => Ret::MapValue,
             // `ringbuf_reserve(map, size, flags)`: a record of that size.
             LinuxRet::AllocMemOrNull if self.args[1] == LinuxArg::ConstAllocSizeOrZero => {
                 Ret::RecordOrNull

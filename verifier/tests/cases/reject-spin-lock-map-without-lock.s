@@ -1,0 +1,15 @@
+# reject: must be a pointer to the bpf_spin_lock of a map value
+# map: counters 1 4 16
+stw [%r10-4], 7
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+jeq %r0, 0, +4
+mov %r6, %r0
+mov %r1, %r6
+call 93
+mov %r1, %r6
+call 94
+mov %r0, 0
+exit

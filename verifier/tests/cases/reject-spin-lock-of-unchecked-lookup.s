@@ -1,0 +1,14 @@
+# reject: checked for null
+# map: counters 1 4 16 lock=0
+stw [%r10-4], 7
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_fd 0
+call 1
+mov %r6, %r0
+mov %r1, %r0
+call 93
+mov %r1, %r6
+call 94
+mov %r0, 0
+exit
