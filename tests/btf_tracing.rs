@@ -16,20 +16,7 @@ fn fixture() -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use oxbpf_test_support::rng::Rng;
 
 /// `n` bytes at `addr` as a little-endian number when they all lie in `mem` (which starts at
 /// `base`), 0 otherwise: what a probe load of the context reads.
@@ -86,12 +73,12 @@ fn point_field(ctx: &mut TracingContext, of: ObjectId, field: usize, t: Target) 
 fn file_context(rng: &mut Rng) -> TracingContext {
     let mut ctx = TracingContext::new();
     let mut file = [0u8; 40];
-    file[24..28].copy_from_slice(&(rng.next() as u32).to_le_bytes());
+    file[24..28].copy_from_slice(&(rng.next_u64() as u32).to_le_bytes());
     file[32..40].copy_from_slice(&(rng.below(1 << 20)).to_le_bytes());
     let file = ctx.add_object(&file);
     let dentry = |rng: &mut Rng| {
         let mut d = [0u8; 32];
-        d[0..4].copy_from_slice(&(rng.next() as u32).to_le_bytes());
+        d[0..4].copy_from_slice(&(rng.next_u64() as u32).to_le_bytes());
         d[20..24].copy_from_slice(&(rng.below(300) as u32).to_le_bytes());
         d
     };
@@ -209,7 +196,7 @@ fn tp_btf_follows_task_pointers_on_every_backend() {
             let task = |rng: &mut Rng| {
                 let mut t = [0u8; 32];
                 for b in t.iter_mut().take(24) {
-                    *b = rng.next() as u8;
+                    *b = rng.next_u64() as u8;
                 }
                 t
             };

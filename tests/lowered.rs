@@ -15,25 +15,7 @@ use oxbpf::quickjs::{HookInput, Instance};
 use oxbpf::{BACKENDS, Loaded, MapSet, Vm};
 use std::sync::{Arc, Mutex};
 
-/// xorshift64*: the test's deterministic randomness.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-}
+use oxbpf_test_support::rng::Rng;
 
 fn array_map(name: &str, entries: u32) -> MapDecl {
     MapDecl {
@@ -173,13 +155,13 @@ fn inputs(rng: &mut Rng, hook: Hook, n: usize) -> Vec<HookInput> {
     (0..n)
         .map(|_| {
             let len = rng.below(16) as usize;
-            let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            let data: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
             let mut input = HookInput::new(hook, data);
             for f in oxbpf::quickjs::blob_fields(hook) {
                 let v = match rng.below(3) {
                     0 => rng.below(4) as f64,
                     1 => 1000.0 + rng.below(8) as f64,
-                    _ => f64::from(rng.next() as u32),
+                    _ => f64::from(rng.next_u64() as u32),
                 };
                 input = input.with(f, v);
             }

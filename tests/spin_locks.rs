@@ -59,18 +59,12 @@ fn packets_are_counted_against_the_budget_under_the_locks_on_every_backend() {
         let vm = Vm::new(backend).unwrap();
         let obj = vm.open_elf(&fixture()).unwrap();
         let prog = obj.load(&vm, Some("hbm_egress")).unwrap();
-        let mut seed = 0x1234_5678_9abc_def1u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = oxbpf_test_support::rng::Rng(0x1234_5678_9abc_def1);
         let (mut bytes, mut packets, mut dropped) = (0u64, 0u64, 0u64);
         let mut flows = std::collections::BTreeMap::<u32, (u64, u64)>::new();
         for case in 0..2000 {
-            let len = 60 + (next() % 1440) as usize;
-            let mark = next() as u32;
+            let len = 60 + rng.below(1440) as usize;
+            let mark = rng.next_u64() as u32;
             let allow = if bytes + len as u64 > BUDGET {
                 dropped += 1;
                 0

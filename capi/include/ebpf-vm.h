@@ -278,7 +278,12 @@ int ebpf_load(struct ebpf_vm *vm, const void *code, uint32_t code_len, char **er
  */
 int ebpf_load_elf(struct ebpf_vm *vm, const void *elf, size_t elf_len, const char *program, char **errmsg);
 
-/** Unloads the VM's code, its compiled functions and the maps of its ELF object. */
+/**
+ * Unloads the VM's code, its compiled functions and the maps of its ELF object. An ebpf_exec
+ * already running on another thread finishes on the code it started with; every ebpf_exec
+ * after this returns runs what the VM then holds. (ebpf_exec takes no lock: a thread keeps the
+ * code it ran last until it runs other code or ends.)
+ */
 void ebpf_unload_code(struct ebpf_vm *vm);
 
 /**

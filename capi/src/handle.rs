@@ -1,7 +1,7 @@
 //! The VM behind a `struct ebpf_vm *`, the registry of live handles that lets every call reject
 //! a pointer `ebpf_create` did not return, and the guard that keeps a bug from unwinding into C.
 
-use oxbpf::{Loaded, MapSet, Proto, Trap, Vm};
+use oxbpf::{Executable, Loaded, MapSet, Proto, Trap, Vm};
 use oxbpf_cranelift::thunk::Thunk;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -102,6 +102,9 @@ pub struct VmState {
     pub(crate) name: &'static CStr,
     pub(crate) inner: RwLock<Inner>,
     pub(crate) shared: Arc<Shared>,
+    /// Bumped whenever `inner` is taken for writing (see [`VmState::write`]): a thread's
+    /// remembered executable (see [`with_code`]) is the VM's code while this has not changed.
+    pub(crate) code_gen: AtomicU64,
 }
 
 /// The live VMs by address. A call clones the `Arc` and lets the registry go, so a long run
@@ -123,10 +126,21 @@ pub(crate) fn register(state: VmState) -> *mut VmState {
 /// checked against the registry again.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
+/// The VM a thread used last (see [`with_vm`]) and, once a run asked for it, its code.
+struct Last {
+    /// The VM's address.
+    addr: usize,
+    /// The [`GENERATION`] it was found live in.
+    generation: u64,
+    state: Arc<VmState>,
+    /// The VM's executable and the [`VmState::code_gen`] it was taken at (`None` inside: no
+    /// code was loaded then).
+    code: Option<(u64, Option<Arc<dyn Executable>>)>,
+}
+
 thread_local! {
-    /// The VM this thread used last: its address, the [`GENERATION`] it was found live in, and
-    /// the VM.
-    static LAST: RefCell<Option<(usize, u64, Arc<VmState>)>> = const { RefCell::new(None) };
+    /// The VM this thread used last.
+    static LAST: RefCell<Option<Last>> = const { RefCell::new(None) };
 }
 
 /// Ends the handle `ptr`, if live; returns whether it was.
@@ -161,13 +175,21 @@ pub(crate) fn with_vm<R>(ptr: *const VmState, f: impl FnOnce(&VmState) -> R) -> 
     let hit = LAST.with(|last| {
         let last = last.try_borrow().ok()?;
         match &*last {
-            Some((a, g, state)) if *a == addr && *g == generation => f.take().map(|f| f(state)),
+            Some(l) if l.addr == addr && l.generation == generation => {
+                f.take().map(|f| f(&l.state))
+            }
             _ => None,
         }
     });
     if hit.is_some() {
         return hit;
     }
+    let state = live(addr, generation)?;
+    f.take().map(|f| f(&state))
+}
+
+/// The live VM at `addr` from the registry, remembered as this thread's last.
+fn live(addr: usize, generation: u64) -> Option<Arc<VmState>> {
     let state = LIVE
         .read()
         .unwrap_or_else(PoisonError::into_inner)
@@ -175,10 +197,73 @@ pub(crate) fn with_vm<R>(ptr: *const VmState, f: impl FnOnce(&VmState) -> R) -> 
         .cloned()?;
     LAST.with(|last| {
         if let Ok(mut last) = last.try_borrow_mut() {
-            *last = Some((addr, generation, state.clone()));
+            *last = Some(Last {
+                addr,
+                generation,
+                state: state.clone(),
+                code: None,
+            });
         }
     });
-    f.take().map(|f| f(&state))
+    Some(state)
+}
+
+/// Runs `f` on the live VM `ptr` and its loaded code (`None` when none is loaded), as
+/// [`with_vm`] does, without taking the VM's lock while the code this thread used last is
+/// still the VM's: the cost of an `ebpf_exec` is then the run's.
+///
+/// The thread keeps the executable it used last alive, so code unloaded or replaced while a
+/// run on another thread is still on it finishes that run; it is freed when every thread that
+/// ran it has moved on to other code (or ended).
+pub(crate) fn with_code<R>(
+    ptr: *const VmState,
+    f: impl FnOnce(&VmState, Option<&dyn Executable>) -> R,
+) -> Option<R> {
+    let addr = ptr as usize;
+    let generation = GENERATION.load(Ordering::Acquire);
+    let mut f = Some(f);
+    let hit = LAST.with(|last| {
+        let last = last.try_borrow().ok()?;
+        let l = last.as_ref()?;
+        if l.addr != addr || l.generation != generation {
+            return None;
+        }
+        let (at, exe) = l.code.as_ref()?;
+        if *at != l.state.code_gen.load(Ordering::Acquire) {
+            return None;
+        }
+        f.take().map(|f| f(&l.state, exe.as_deref()))
+    });
+    if hit.is_some() {
+        return hit;
+    }
+    let remembered = LAST.with(|last| {
+        let last = last.try_borrow().ok()?;
+        let l = last.as_ref()?;
+        (l.addr == addr && l.generation == generation).then(|| l.state.clone())
+    });
+    let state = match remembered {
+        Some(s) => s,
+        None => live(addr, generation)?,
+    };
+    let (at, exe) = {
+        let inner = state.read();
+        // Writers bump it while they hold the lock: under it, it names this code.
+        let at = state.code_gen.load(Ordering::Acquire);
+        (
+            at,
+            inner.code.as_ref().map(|c| c.loaded.shared_executable()),
+        )
+    };
+    LAST.with(|last| {
+        if let Ok(mut last) = last.try_borrow_mut()
+            && let Some(l) = last.as_mut()
+            && l.addr == addr
+        {
+            l.code = Some((at, exe.clone()));
+        }
+    });
+    f.take().map(|f| f(&state, exe.as_deref()))
 }
 
 impl VmState {
@@ -187,9 +272,12 @@ impl VmState {
         read(&self.inner)
     }
 
-    /// The settings and code, to change.
+    /// The settings and code, to change (which makes every thread's remembered executable of
+    /// this VM stale: see [`with_code`]).
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Inner> {
-        write(&self.inner)
+        let guard = write(&self.inner);
+        self.code_gen.fetch_add(1, Ordering::AcqRel);
+        guard
     }
 }
 

@@ -1,7 +1,7 @@
 //! Loading code (bytecode, ELF objects), unloading it, verifying it and running it.
 
 use crate::ffi;
-use crate::handle::{Code, Inner, LddwHelpers, VmState, guard, read, with_vm, write};
+use crate::handle::{Code, Inner, LddwHelpers, VmState, guard, read, with_code, with_vm, write};
 use crate::trap::finish_run;
 use libc::c_char;
 use oxbpf::isa::{Imm64Kind, decode};
@@ -217,13 +217,11 @@ pub unsafe extern "C" fn ebpf_exec(
         let Some(mem) = (unsafe { ffi::bytes_mut(mem, mem_len) }) else {
             return -1;
         };
-        with_vm(vm, |s| {
-            let inner = s.read();
-            let Some(code) = &inner.code else {
+        with_code(vm, |s, exe| {
+            let Some(exe) = exe else {
                 return -1;
             };
-            let result = code.loaded.execute(mem);
-            match finish_run(&s.shared, result) {
+            match finish_run(&s.shared, exe.run(mem)) {
                 Some(r0) => {
                     // SAFETY: checked non-NULL; the caller guarantees it is writable.
                     unsafe { bpf_return_value.write(r0) };

@@ -13,8 +13,20 @@ unsafe extern "C" {
     static stderr: *mut libc::FILE;
 }
 
-/// Records how a run ended and reports a trap; `Some(r0)` for a normal end.
+/// Records how a run ended and reports a trap; `Some(r0)` for a normal end. A normal end with
+/// no trap on record changes nothing, and is decided here, inline.
+#[inline(always)]
 pub(crate) fn finish_run(shared: &Shared, result: Result<u64, Trap>) -> Option<u64> {
+    match result {
+        Ok(r0) if !shared.trapped.load(Ordering::Relaxed) => Some(r0),
+        other => record_end(shared, other),
+    }
+}
+
+/// [`finish_run`] when a trap is recorded or forgotten.
+#[cold]
+#[inline(never)]
+fn record_end(shared: &Shared, result: Result<u64, Trap>) -> Option<u64> {
     match result {
         Ok(r0) => {
             if shared.trapped.load(Ordering::Relaxed) {

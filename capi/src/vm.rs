@@ -66,6 +66,7 @@ pub unsafe extern "C" fn ebpf_create(vm_name: *const c_char) -> *mut VmState {
                 open: oxbpf::OpenOptions::default(),
                 socket: None,
             }),
+            code_gen: std::sync::atomic::AtomicU64::new(0),
             shared: Arc::new(Shared::default()),
         })
     })

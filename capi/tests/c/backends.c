@@ -60,6 +60,15 @@ static void backend(const char *name, const char *expect_name)
     CHECK(ebpf_load(vm, sum_bytes, sizeof(sum_bytes), NULL) == 0);
     CHECK(ebpf_exec(vm, mem, 3, &r0) == 0);
     CHECK_EQ_U64(r0, 3 + 10 + 17);
+    /* Other code loaded in its place runs at the next ebpf_exec, not the code before. */
+    ebpf_unload_code(vm);
+    static const uint8_t seven[] = {
+        0xb7, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, /* mov r0, 7 */
+        0x95, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* exit */
+    };
+    CHECK(ebpf_load(vm, seven, sizeof(seven), NULL) == 0);
+    CHECK(ebpf_exec(vm, mem, 3, &r0) == 0);
+    CHECK_EQ_U64(r0, 7);
     ebpf_destroy(vm);
 }
 
