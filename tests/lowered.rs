@@ -209,6 +209,32 @@ fn the_bundle_examples_in_the_subset_lower_and_agree_with_quickjs() {
 }
 
 #[test]
+fn remainders_lower_and_agree_with_quickjs() {
+    let mut rng = Rng(0x2ed);
+    // A NET_RX filter summing the packet's bytes and keeping the even sums (the sum kept an
+    // int32 by `| 0`: a loop-carried sum is bounded by no iteration count here), and one
+    // bucketing a signed value: `%` takes the dividend's sign.
+    let parity = "function mbpf_prog(ctx) {
+        if (ctx.data_len < 1) return 1;
+        let sum = 0;
+        for (let i = 0; i < ctx.data_len && i < 64; i++) sum = (sum + ctx.readU8(i)) | 0;
+        return sum % 2 === 0 ? 0 : 1;
+    }";
+    let m = Manifest::new("parity", "1.0", Hook::NetRx);
+    assert_eq!(
+        compare("parity", parity, &m, &inputs(&mut rng, Hook::NetRx, 200)),
+        600
+    );
+    let buckets = "function mbpf_prog(ctx) {
+        if (ctx.data_len < 2) return 0;
+        const v = (ctx.readU8(0) - ctx.readU8(1)) * 3;
+        const d = (ctx.readU8(1) & 7) + 1;
+        return (v % 7) * 100 + (v % -4) * 10 + v % d + 1000;
+    }";
+    compare("buckets", buckets, &m, &inputs(&mut rng, Hook::NetRx, 200));
+}
+
+#[test]
 fn mbpf_helpers_and_counters_lower_and_agree_with_quickjs() {
     let mut rng = Rng(0x106);
     // The tracepoint logger example: a message of three numbers, one in hexadecimal.
@@ -488,6 +514,10 @@ fn programs_outside_the_subset_are_refused_with_the_reason_and_run_on_quickjs() 
             "function mbpf_prog(ctx) { return ctx.timestamp | 0; }",
             "which a double rounds",
         ),
+        (
+            "function mbpf_prog(ctx) { return ctx.readU8(0) % ctx.readU8(1); }",
+            "`%` by a number that may be 0",
+        ),
     ] {
         let bytecode = oxbpf::quickjs::compile(js, "mbpf_prog").unwrap();
         let e = lower::lower(&bytecode, &m).unwrap_err().to_string();
@@ -539,7 +569,12 @@ fn expr(rng: &mut Rng, d: u32, vars: &[String]) -> String {
         2 => return format!("sum(({a}) & 7, ({b}) & 0xff)"),
         _ => {}
     }
-    match rng.below(14) {
+    match rng.below(16) {
+        14 => format!(
+            "({a} % {})",
+            rng.pick(&["1", "2", "3", "7", "10", "256", "-5"])
+        ),
+        15 => format!("({a} % (({b} & 15) + 1))"),
         0 => format!("(({a} + {b}) | 0)"),
         1 => format!("(({a} - {b}) | 0)"),
         2 => format!("(({a} & 0xffff) * ({b} & 0x7fff))"),

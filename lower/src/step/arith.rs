@@ -1,6 +1,6 @@
 //! Arithmetic and bitwise operators on integers: `neg`, `plus`, `inc`, `dec`, `not`, `lnot`,
 //! `post_inc`, `post_dec`; `add`, `sub`, `mul` while every result stays within ±2^53 (where
-//! doubles are exact), and `and`, `or`, `xor`, `shl`, `sar`, `shr` on ToInt32/ToUint32 of
+//! doubles are exact), `mod` by a divisor proven not 0, and `and`, `or`, `xor`, `shl`, `sar`, `shr` on ToInt32/ToUint32 of
 //! their operands, with the result's range.
 
 use super::{Next, R, Step};
@@ -109,6 +109,20 @@ impl Step<'_, '_> {
             O::Add => (a.add(b), vec![alu64(AluOp::Add, R0, x1)]),
             O::Sub => (a.sub(b), vec![alu64(AluOp::Sub, R0, x1)]),
             O::Mul => (a.mul(b), vec![alu64(AluOp::Mul, R0, x1)]),
+            // Of integers, JavaScript's `%` truncates as eBPF's signed modulo does: the result
+            // takes the dividend's sign and is smaller than the divisor in magnitude. (A
+            // negative dividend that divides evenly gives -0, which nothing here tells from 0.)
+            O::Mod => {
+                if b.lo <= 0 && b.hi >= 0 {
+                    return Err(self.err("`%` by a number that may be 0 (the result would be NaN)"));
+                }
+                let m = b.lo.abs().max(b.hi.abs()) - 1;
+                let r = Range::new(
+                    if a.lo < 0 { -m.min(-a.lo) } else { 0 },
+                    if a.hi > 0 { m.min(a.hi) } else { 0 },
+                );
+                (r, vec![alu64(AluOp::SMod, R0, x1)])
+            }
             O::And | O::Or | O::Xor => {
                 let (x, y) = (a.int32(), b.int32());
                 let r = match op {

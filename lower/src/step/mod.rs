@@ -135,9 +135,16 @@ impl Step<'_, '_> {
             O::Neg | O::Plus | O::Inc | O::Dec | O::Not | O::Lnot | O::PostInc | O::PostDec => {
                 self.unary(op)
             }
-            O::Add | O::Sub | O::Mul | O::And | O::Or | O::Xor | O::Shl | O::Sar | O::Shr => {
-                self.binary(op)
-            }
+            O::Add
+            | O::Sub
+            | O::Mul
+            | O::Mod
+            | O::And
+            | O::Or
+            | O::Xor
+            | O::Shl
+            | O::Sar
+            | O::Shr => self.binary(op),
             // Comparisons and branches.
             O::Lt | O::Lte | O::Gt | O::Gte | O::StrictEq | O::StrictNeq | O::Eq | O::Neq => {
                 self.compare(op)
