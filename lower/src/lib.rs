@@ -28,7 +28,8 @@
 //! - Numbers that are integers in a range the analysis proves (results of `ctx` reads and
 //!   fields, small constants, `|`, `&`, `^`, `~`, `<<`, `>>`, `>>>`, `+`, `-`, `*` while every
 //!   result stays within ±2^53, where doubles are exact, `%` by a divisor proven not 0, with the
-//!   dividend's sign), booleans from comparisons, and
+//!   dividend's sign, and `Math.min`/`max`/`abs`/`sign`/`imul`/`floor`/`ceil`/`round`/`trunc`),
+//!   booleans from comparisons, and
 //!   `undefined`; `if`/`else`, `?:`, `&&`/`||`, loops whose counters the comparisons bound.
 //! - `ctx.<field>` and `ctx.readU8/readU16LE/readU32LE(off)`, with the reference's RangeError
 //!   (offset outside the data) turned into the hook's default return, as on QuickJS.

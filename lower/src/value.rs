@@ -245,6 +245,38 @@ pub(crate) enum TextFn {
     Concat,
 }
 
+/// A function of `Math`, on integers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MathFn {
+    /// `Math.min(...)`.
+    Min,
+    /// `Math.max(...)`.
+    Max,
+    /// `Math.abs(x)`.
+    Abs,
+    /// `Math.sign(x)`.
+    Sign,
+    /// `Math.imul(a, b)`: the 32-bit product.
+    Imul,
+    /// `Math.floor`, `ceil`, `round`, `trunc`: an integer unchanged.
+    Integer,
+}
+
+impl MathFn {
+    /// The function of `Math` named `name`, if it is one of these.
+    pub(crate) fn named(name: &str) -> Option<MathFn> {
+        Some(match name {
+            "min" => MathFn::Min,
+            "max" => MathFn::Max,
+            "abs" => MathFn::Abs,
+            "sign" => MathFn::Sign,
+            "imul" => MathFn::Imul,
+            "floor" | "ceil" | "round" | "trunc" => MathFn::Integer,
+            _ => return None,
+        })
+    }
+}
+
 /// What a stack slot or local holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Val {
@@ -288,6 +320,10 @@ pub(crate) enum Val {
     TextFn(TextFn),
     /// A top-level function of the module (its index in the lowering's functions).
     Func(u16),
+    /// The global `Math`.
+    Math,
+    /// One of its functions.
+    MathFn(MathFn),
 }
 
 impl Val {
@@ -352,6 +388,8 @@ impl Val {
             Val::Str(_) => "a string".into(),
             Val::TextFn(_) => "a string method".into(),
             Val::Func(_) => "a function".into(),
+            Val::Math => "Math".into(),
+            Val::MathFn(_) => "a Math function".into(),
         }
     }
 }

@@ -37,6 +37,7 @@ impl Step<'_, '_> {
             Val::MapFn(m, op) => self.map_call(base, m, op, arg(0), arg(1)),
             Val::MbpfFn(h) => self.helper_call(base, h, &args),
             Val::TextFn(f) => self.text_call(base, f, &args),
+            Val::MathFn(f) => self.math_call(base, f, &args),
             // Not a function: a TypeError.
             Val::Undef | Val::Null | Val::Num { .. } | Val::Bool { .. } => Ok(self.fail()),
             _ => Err(self.err(format!("call of {}", func.describe()))),

@@ -7,24 +7,27 @@ use super::{Next, R, Step};
 use crate::bytecode::{Atom, Operand};
 use crate::emit::{Loc, R_BLOB, R_LEN, R0};
 use crate::module::{Field, ModVar};
-use crate::value::{MapOp, Range, Read, TextFn, Val};
+use crate::value::{MapOp, MathFn, Range, Read, TextFn, Val};
 use oxbpf_core::isa::{AluOp, Size};
 use oxbpf_loader::mbpf::manifest::MapKind;
 
 impl Step<'_, '_> {
-    /// `get_var g`: the globals `maps` and `mbpf`, and `undefined`.
+    /// `get_var g`: the globals `maps`, `mbpf` and `Math`, and `undefined`.
     pub(super) fn get_var(&mut self) -> R<Next> {
         match &self.ins.operand {
-            Operand::Atom(Atom::Text(g)) if ["maps", "mbpf", "undefined"].contains(&&**g) => {
+            Operand::Atom(Atom::Text(g))
+                if ["maps", "mbpf", "Math", "undefined"].contains(&&**g) =>
+            {
                 self.push(match g.as_str() {
                     "maps" => Val::Maps,
                     "mbpf" => Val::Mbpf,
+                    "Math" => Val::Math,
                     // A read-only global.
                     _ => Val::Undef,
                 })?;
                 Ok(self.fall())
             }
-            _ => Err(self.err("a global other than `maps` and `mbpf`")),
+            _ => Err(self.err("a global other than `maps`, `mbpf` and `Math`")),
         }
     }
 
@@ -139,6 +142,9 @@ impl Step<'_, '_> {
                 }
             }
             (Val::Mbpf, _, _) => self.mbpf_field(&name)?,
+            (Val::Math, _, true) if MathFn::named(&name).is_some() => {
+                Val::MathFn(MathFn::named(&name).unwrap_or(MathFn::Integer))
+            }
             (Val::Num { .. }, "toString", true) => Val::TextFn(TextFn::ToString),
             (Val::Str(_), "concat", true) => Val::TextFn(TextFn::Concat),
             (Val::Buf(k), "length", false) => {

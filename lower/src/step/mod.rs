@@ -21,6 +21,7 @@ mod ctx;
 mod elements;
 mod fields;
 mod locals;
+mod math;
 mod stack;
 mod state;
 
