@@ -636,20 +636,6 @@ impl<'a> MemoryMap<'a> {
         }
     }
 
-    /// Copies `out.len()` bytes at `addr` into `out` if they lie in one region
-    /// [`probe_readable`](Self::probe_readable) allows (for the `probe_read` helpers).
-    pub fn probe_read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
-        if out.is_empty() || self.probe_readable(addr, out.len() as u64) {
-            self.read(addr, out)
-        } else {
-            Err(Fault::OutOfBounds {
-                addr,
-                len: out.len() as u64,
-                access: Access::Read,
-            })
-        }
-    }
-
     /// Copies `out.len()` bytes at `addr` into `out` (for helpers reading program memory).
     pub fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), Fault> {
         if out.is_empty() {

@@ -340,6 +340,17 @@ impl FnTranslator<'_, '_> {
             return;
         }
         let info = check_info(pc as u64, u64::from(size), access == Access::Write);
+        self.call_slow_path(addr, info);
+        let stop = self.b.ins().load(types::I64, VM, self.vmctx, off::STOP);
+        self.b.ins().brif(stop, self.stop_block, &[], cont, &[]);
+
+        self.b.switch_to_block(cont);
+    }
+
+    /// Calls the runtime's slow path on the access at `addr` that `info` describes
+    /// ([`check_info`], with [`CHECK_PROBE`](crate::abi::CHECK_PROBE) for a probe load),
+    /// passing both and the frame pointer through the context block.
+    pub(crate) fn call_slow_path(&mut self, addr: Value, info: u64) {
         let info = self.b.ins().iconst(types::I64, info as i64);
         for (v, field) in [
             (addr, off::CHECK_ADDR),
@@ -350,10 +361,6 @@ impl FnTranslator<'_, '_> {
         }
         self.leaves = true;
         self.b.ins().call(self.slow_path, &[self.vmctx]);
-        let stop = self.b.ins().load(types::I64, VM, self.vmctx, off::STOP);
-        self.b.ins().brif(stop, self.stop_block, &[], cont, &[]);
-
-        self.b.switch_to_block(cont);
     }
 
     /// The slow path of a check in a direct entry, whose program reaches no memory but the

@@ -14,7 +14,7 @@ use oxbpf_core::{HelperContext, HelperResult, HelperStop};
 use std::time::{Duration, Instant};
 
 /// How long `bpf_spin_lock` waits for a lock before it fails the run.
-pub(crate) const WAIT: Duration = Duration::from_secs(2);
+const WAIT: Duration = Duration::from_secs(2);
 
 /// `bpf_spin_lock(lock)`.
 pub(crate) fn take(_: &Env, hc: &mut HelperContext<'_, '_>, a: [u64; 5]) -> HelperResult {

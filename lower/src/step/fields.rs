@@ -142,18 +142,18 @@ impl Step<'_, '_> {
                 }
             }
             (Val::Mbpf, _, _) => self.mbpf_field(&name)?,
-            (Val::Math, _, true) if MathFn::named(&name).is_some() => {
-                Val::MathFn(MathFn::named(&name).unwrap_or(MathFn::Integer))
-            }
             (Val::Num { .. }, "toString", true) => Val::TextFn(TextFn::ToString),
             (Val::Str(_), "concat", true) => Val::TextFn(TextFn::Concat),
             (Val::Buf(k), "length", false) => {
                 let len = self.buf(k)?.1;
                 Val::num(Range::constant(i128::from(len)))
             }
-            _ => {
-                return Err(self.err(format!("property `{name}` of {}", obj.describe())));
-            }
+            _ => match (obj, MathFn::named(&name), keep) {
+                (Val::Math, Some(f), true) => Val::MathFn(f),
+                _ => {
+                    return Err(self.err(format!("property `{name}` of {}", obj.describe())));
+                }
+            },
         };
         self.push(v)?;
         Ok(self.fall())

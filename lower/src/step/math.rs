@@ -4,18 +4,13 @@
 
 use super::{Next, R, Step};
 use crate::emit::{R0, R1, alu64, sext32};
-use crate::value::{MathFn, Range};
+use crate::value::{MathFn, Range, Val};
 use oxbpf_core::Insn;
 use oxbpf_core::isa::{self, AluOp, Cond};
 
 impl Step<'_, '_> {
     /// A call of `f` with `args`, the call's values from stack slot `base` on.
-    pub(super) fn math_call(
-        &mut self,
-        base: usize,
-        f: MathFn,
-        args: &[crate::value::Val],
-    ) -> R<Next> {
+    pub(super) fn math_call(&mut self, base: usize, f: MathFn, args: &[Val]) -> R<Next> {
         let mut ranges = Vec::with_capacity(args.len());
         for v in args {
             let Some(r) = v.range() else {
@@ -115,6 +110,6 @@ impl Step<'_, '_> {
                 a
             }
         };
-        Ok(self.finish_call(base, crate::value::Val::num(r), R0))
+        Ok(self.finish_call(base, Val::num(r), R0))
     }
 }

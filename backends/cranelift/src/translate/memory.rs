@@ -86,16 +86,7 @@ impl FnTranslator<'_, '_> {
         } else {
             let info = crate::abi::check_info(pc as u64, u64::from(bytes), false)
                 | crate::abi::CHECK_PROBE;
-            let info = self.b.ins().iconst(types::I64, info as i64);
-            for (v, field) in [
-                (addr, crate::abi::off::CHECK_ADDR),
-                (info, crate::abi::off::CHECK_INFO),
-                (self.fp, crate::abi::off::CHECK_FP),
-            ] {
-                self.b.ins().store(super::VM, v, self.vmctx, field);
-            }
-            self.leaves = true;
-            self.b.ins().call(self.slow_path, &[self.vmctx]);
+            self.call_slow_path(addr, info);
             let found = self.b.ins().load(
                 types::I64,
                 super::VM,
