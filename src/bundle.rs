@@ -20,7 +20,8 @@
 //! standard error by default), and `mbpf.emit` records to the bundle's emit ring
 //! ([`EMIT_RING`](oxbpf_loader::mbpf::runtime::EMIT_RING) in [`Loaded::maps`]).
 
-use crate::{Access, Error, HelperStop, Loaded, Program, Vm};
+use crate::pipeline::Linked;
+use crate::{Access, Error, HelperStop, Loaded, MapSet, Program, Termination, Vm};
 use oxbpf_core::Insn;
 use oxbpf_loader::mbpf::hook::HookInput;
 use oxbpf_loader::mbpf::manifest::Manifest;
@@ -46,10 +47,8 @@ impl Vm {
         let instance = Instance::new(bundle)?;
         let maps = instance.maps().clone();
         if let Some(insns) = lowered_text(self, bundle)? {
-            let set = oxbpf_lower::lowered_maps(&maps, &bundle.manifest)
-                .map_err(|e| Error::Lowered(e.to_string()))?;
             // The lowered code links against the lowering's maps; the bundle's are its maps.
-            let mut linked = self.link_host_maps(insns, &set)?;
+            let mut linked = self.link_lowered(insns, &maps, &bundle.manifest)?;
             linked.maps = maps;
             return self.load_linked(linked);
         }
@@ -63,10 +62,30 @@ impl Vm {
         let insns =
             oxbpf_lower::lower(bytecode, manifest).map_err(|e| Error::Lowered(e.to_string()))?;
         let maps = oxbpf_quickjs::maps::create(&manifest.maps)
-            .and_then(|m| oxbpf_lower::lowered_maps(&m, manifest).map_err(|e| (String::new(), e)))
             .map_err(|(name, e)| Error::Lowered(format!("map {name}: {e}")))?;
-        self.verify_with_maps(insns.clone(), &maps, false).0?;
+        let linked = self.link_lowered(insns.clone(), &maps, manifest)?;
+        self.verify_linked(&linked, false).0?;
         Ok(insns)
+    }
+
+    /// Links lowered code against the lowering's maps over `maps` (the bundle's): its runs get
+    /// the bundle's instruction budget ([`oxbpf_lower::instruction_budget`]), so its loops are
+    /// verified safe for any number of iterations ([`Termination::Budget`]) rather than walked
+    /// to their ends.
+    fn link_lowered(
+        &self,
+        insns: Vec<Insn>,
+        maps: &MapSet,
+        manifest: &Manifest,
+    ) -> Result<Linked, Error> {
+        let set = oxbpf_lower::lowered_maps(maps, manifest)
+            .map_err(|e| Error::Lowered(format!("map: {e}")))?;
+        let mut linked = self.link_host_maps(insns, &set)?;
+        linked.program = linked
+            .program
+            .with_budget(oxbpf_lower::instruction_budget(manifest));
+        linked.termination = Some(Termination::Budget);
+        Ok(linked)
     }
 
     /// The bundle on QuickJS, behind the run helper.

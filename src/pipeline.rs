@@ -4,7 +4,8 @@
 //! proofs, prepared by the backend ([`Loaded::prepare`]).
 
 use crate::{
-    ContextSpec, Error, LineInfo, Loaded, Map, MapDef, MapLoad, MapSet, Verified, VerifyError, Vm,
+    ContextSpec, Error, LineInfo, Loaded, Map, MapDef, MapLoad, MapSet, Termination, Verified,
+    VerifyError, Vm,
 };
 use oxbpf_core::isa::Imm64Kind;
 use oxbpf_core::{HelperRegistry, Insn, Program};
@@ -33,6 +34,9 @@ pub(crate) struct Linked {
     pub(crate) context: Option<ContextSpec>,
     /// The source lines of its instructions, where the object carries them (`.BTF.ext`).
     pub(crate) lines: Vec<LineInfo>,
+    /// How its loops are proven to end, over the VM's verifier settings (a lowered bundle's
+    /// runs have a budget: [`Termination::Budget`]).
+    pub(crate) termination: Option<Termination>,
 }
 
 impl Linked {
@@ -46,6 +50,7 @@ impl Linked {
             facts: LinkFacts::default(),
             context: None,
             lines: Vec::new(),
+            termination: None,
         }
     }
 }
@@ -140,6 +145,7 @@ impl Vm {
             },
             context: None,
             lines: Vec::new(),
+            termination: None,
         })
     }
 
@@ -184,6 +190,9 @@ impl Vm {
                 let mut s = self.verifier_settings().clone();
                 if let Some(c) = &linked.context {
                     s.context = c.clone();
+                }
+                if let Some(t) = linked.termination {
+                    s.termination = t;
                 }
                 s
             },

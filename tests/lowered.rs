@@ -211,13 +211,13 @@ fn the_bundle_examples_in_the_subset_lower_and_agree_with_quickjs() {
 #[test]
 fn remainders_lower_and_agree_with_quickjs() {
     let mut rng = Rng(0x2ed);
-    // A NET_RX filter summing the packet's bytes and keeping the even sums (the sum kept an
-    // int32 by `| 0`: a loop-carried sum is bounded by no iteration count here), and one
-    // bucketing a signed value: `%` takes the dividend's sign.
+    // A NET_RX filter summing the packet's bytes and keeping the even sums, as a user writes
+    // it: no `| 0`, the sum bounded by the loop's iteration count (at most 255 per byte), and
+    // one bucketing a signed value: `%` takes the dividend's sign.
     let parity = "function mbpf_prog(ctx) {
         if (ctx.data_len < 1) return 1;
         let sum = 0;
-        for (let i = 0; i < ctx.data_len && i < 64; i++) sum = (sum + ctx.readU8(i)) | 0;
+        for (let i = 0; i < ctx.data_len; i++) sum += ctx.readU8(i);
         return sum % 2 === 0 ? 0 : 1;
     }";
     let m = Manifest::new("parity", "1.0", Hook::NetRx);
@@ -232,6 +232,69 @@ fn remainders_lower_and_agree_with_quickjs() {
         return (v % 7) * 100 + (v % -4) * 10 + v % d + 1000;
     }";
     compare("buckets", buckets, &m, &inputs(&mut rng, Hook::NetRx, 200));
+}
+
+#[test]
+fn loop_accumulators_are_bounded_by_the_iteration_count_and_agree_with_quickjs() {
+    let mut rng = Rng(0x10c);
+    // Sums carried around loops without `| 0`: each stays below 2^53 because its loop's counter
+    // moves by at least 1 (or 2) an iteration within a range the comparisons give.
+    let m = Manifest::new("acc", "1.0", Hook::NetRx);
+    for (what, body) in [
+        (
+            "sum",
+            "let s = 0; for (let i = 0; i < ctx.data_len; i++) s += ctx.readU8(i); return s;",
+        ),
+        (
+            "checksum",
+            "let s = 0;
+             for (let i = 0; i + 1 < ctx.data_len; i += 2) s += ctx.readU16LE(i);
+             while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+             return s;",
+        ),
+        (
+            "down",
+            "let d = 0, i = ctx.data_len;
+             while (i > 0) { i--; d += ctx.readU8(i) - 128; }
+             return d < 0 ? 1 : d % 7;",
+        ),
+        (
+            "split",
+            "let hi = 0, lo = 0;
+             for (let i = 0; i < ctx.data_len; i++) {
+                 const b = ctx.readU8(i);
+                 if (b > 127) hi += b * 1000; else lo -= b;
+             }
+             return (lo < 0 ? 1000 : 0) + (hi + lo) % 1000;",
+        ),
+        (
+            "break",
+            "let s = 7;
+             for (let i = 0; i < ctx.data_len; i++) {
+                 if (ctx.readU8(i) === 0) break;
+                 if (ctx.readU8(i) & 1) continue;
+                 s -= 2 * ctx.readU8(i);
+             }
+             return s;",
+        ),
+        (
+            "do_while",
+            "let s = 1, i = 0;
+             do { s += ctx.readU8(i) * 3 + (i & 7); i += 3; } while (i < ctx.data_len && i < 1000);
+             return s === 1 ? 0 : s;",
+        ),
+        (
+            // `a && b && c` ends the loop where any is false: only what every way out tells
+            // holds after it (here nothing about `x`).
+            "exits",
+            "let x = ctx.readU8(0), n = 0;
+             do { n++; } while (x < 10 && ctx.readU8(1) > 3 && n < 5);
+             return (x < 10 ? 1 : 2) + n * 10;",
+        ),
+    ] {
+        let js = format!("function mbpf_prog(ctx) {{ if (ctx.data_len < 1) return 9; {body} }}");
+        compare(what, &js, &m, &inputs(&mut rng, Hook::NetRx, 300));
+    }
 }
 
 #[test]
@@ -532,6 +595,15 @@ fn programs_outside_the_subset_are_refused_with_the_reason_and_run_on_quickjs() 
             "function mbpf_prog(ctx) { let x = 1; while (ctx.data_len > 0) { x = x * 3; } return x; }",
             "2^53",
         ),
+        // A counter reset inside its loop, or one that may not move, bounds no sum.
+        (
+            "function mbpf_prog(ctx) { let s = 0, i = 0; while (i < ctx.data_len) { s += 255; if (ctx.readU8(i) !== 7) { i++; continue; } i = 0; } return s; }",
+            "2^53",
+        ),
+        (
+            "function mbpf_prog(ctx) { let s = 0, i = 0; while (i < ctx.data_len) { s += 255; i += ctx.readU8(0) & 1; } return s; }",
+            "2^53",
+        ),
         (
             "function mbpf_prog(ctx) { return ctx.timestamp | 0; }",
             "which a double rounds",
@@ -655,8 +727,38 @@ function sum(n, k) {
 function store(k, v) { buf[1] = v; maps.arr.update(k, buf); return v & 7; }
 ";
 
-/// A random program: locals, assignments, branches, a bounded loop, an array map and a module
-/// buffer, and returns.
+/// A loop over the packet's bytes accumulating into a fresh local without `| 0` (bounded by the
+/// iteration count alone), in one of several shapes, then assigned to `v`.
+fn accumulating_loop(rng: &mut Rng, v: &str, vars: &[String], n: usize) -> String {
+    let a = format!("acc{n}");
+    let s = 1 + rng.below(3);
+    let x = match rng.below(5) {
+        0 => "ctx.readU8(i)".to_owned(),
+        1 => format!("(ctx.readU8(i) * {})", 1 + rng.below(1000)),
+        2 => "(ctx.readU8(i) - (i & 0xff))".to_owned(),
+        3 => "ctx.readU16LE(i)".to_owned(),
+        _ => format!("(({}) & 0xffff)", expr(rng, 1, vars)),
+    };
+    let init = rng.below(2000) as i64 - 1000;
+    let lp = match rng.below(4) {
+        0 => format!("for (let i = 0; i < ctx.data_len; i += {s}) {{ {a} += {x}; }}"),
+        1 => format!("for (let i = ctx.data_len - 1; i >= 0; i -= {s}) {{ {a} -= {x}; }}"),
+        2 => format!(
+            "{{ let i = 0; while (i < ctx.data_len) {{ if ({}) {{ {a} += {x}; }} else {{ {a} -= {x} + 1; }} i++; }} }}",
+            cond(rng, 1, vars)
+        ),
+        _ => format!("{{ let i = 0; do {{ {a} += {x}; i += {s}; }} while (i < ctx.data_len); }}"),
+    };
+    let out = match rng.below(3) {
+        0 => format!("{v} = {a};"),
+        1 => format!("{v} = {a} % {};", 2 + rng.below(9)),
+        _ => format!("{v} = {a} > {} ? 1 : {a} & 0xff;", rng.below(5000)),
+    };
+    format!("  let {a} = {init};\n  {lp}\n  {out}\n")
+}
+
+/// A random program: locals, assignments, branches, bounded loops, loops accumulating over the
+/// packet, an array map and a module buffer, and returns.
 fn program(rng: &mut Rng) -> String {
     let mut body = String::new();
     let mut vars: Vec<String> = Vec::new();
@@ -665,9 +767,10 @@ fn program(rng: &mut Rng) -> String {
         body.push_str(&format!("  let v{i} = {e};\n"));
         vars.push(format!("v{i}"));
     }
-    for _ in 0..1 + rng.below(4) {
+    for n in 0..1 + rng.below(4) {
         let v = vars[rng.below(vars.len() as u64) as usize].clone();
-        match rng.below(10) {
+        match rng.below(11) {
+            10 => body.push_str(&accumulating_loop(rng, &v, &vars, n as usize)),
             6 => {
                 let level = match rng.below(3) {
                     0 => (rng.below(6) as i64 - 1).to_string(),

@@ -3,12 +3,13 @@
 //! widened at loop heads, narrowed by the comparisons that branch). Anything the subset does not
 //! cover stops it with the instruction and the reason.
 
+use super::loops::{self, Trail};
 use super::module::Env;
 use super::step::{State, Step};
 use super::value::Val;
 use super::{LowerError, LowerErrorKind};
 use crate::bytecode::{Function, Operand};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Joins at a loop head before its ranges are widened.
 const PLAIN_JOINS: u32 = 3;
@@ -38,6 +39,8 @@ pub(crate) fn run(env: &Env<'_>) -> Result<States, LowerError> {
     }
     let mut states: States = vec![vec![None; entry.f.code.len()]];
     let mut joins: Vec<Vec<u32>> = vec![vec![0; entry.f.code.len()]];
+    let mut heads = vec![loops::heads(entry.f)];
+    let mut trails: HashMap<(u16, usize), Trail> = HashMap::new();
     states[0][0] = Some(State {
         stack: Vec::new(),
         locals: vec![Val::Undef; entry.f.var_count as usize],
@@ -93,28 +96,33 @@ pub(crate) fn run(env: &Env<'_>) -> Result<States, LowerError> {
         }
         // Instances the step made.
         while states.len() < env.inst_count() {
-            let len = env.func_of(states.len() as u16).f.code.len();
-            states.push(vec![None; len]);
-            joins.push(vec![0; len]);
+            let f = env.func_of(states.len() as u16).f;
+            states.push(vec![None; f.code.len()]);
+            joins.push(vec![0; f.code.len()]);
+            heads.push(loops::heads(f));
         }
         for (m, t, s) in succ {
             let slot = &mut states[usize::from(m)][t];
-            let new = match slot {
-                None => s,
+            let head = heads[usize::from(m)].contains(&t).then_some((m, t));
+            let mut new = match slot {
+                None => s.clone(),
                 Some(old) => {
                     let j = &mut joins[usize::from(m)][t];
                     *j += 1;
                     let widen = m == n && t <= i && *j > PLAIN_JOINS;
                     let fm = env.func_of(m);
-                    let joined = old
-                        .join(&s, widen)
-                        .map_err(|r| LowerError::new(&fm.name, Some(&fm.f.code[t]), r))?;
-                    if &joined == old {
-                        continue;
-                    }
-                    joined
+                    old.join(&s, widen)
+                        .map_err(|r| LowerError::new(&fm.name, Some(&fm.f.code[t]), r))?
                 }
             };
+            if let Some(h) = head {
+                let trail = trails.entry(h).or_default();
+                trail.record(h, &s);
+                new = trail.bound(h, new);
+            }
+            if slot.as_ref() == Some(&new) {
+                continue;
+            }
             *slot = Some(new);
             work.insert((m, t));
         }

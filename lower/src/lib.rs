@@ -30,7 +30,10 @@
 //!   result stays within ±2^53, where doubles are exact, `%` by a divisor proven not 0, with the
 //!   dividend's sign, and `Math.min`/`max`/`abs`/`sign`/`imul`/`floor`/`ceil`/`round`/`trunc`),
 //!   booleans from comparisons, and
-//!   `undefined`; `if`/`else`, `?:`, `&&`/`||`, loops whose counters the comparisons bound.
+//!   `undefined`; `if`/`else`, `?:`, `&&`/`||`, loops whose counters the comparisons bound,
+//!   and sums carried around a loop without `| 0` where its iterations are counted: a counter
+//!   that moves by at least 1 every time around, within bounds, caps how often a sum grows
+//!   (`sum += ctx.readU8(i)` under `i++` and `i < ctx.data_len`; see `loops.rs`).
 //! - `ctx.<field>` and `ctx.readU8/readU16LE/readU32LE(off)`, with the reference's RangeError
 //!   (offset outside the data) turned into the hook's default return, as on QuickJS.
 //! - Module-level `const` numbers and `const b = new Uint8Array(N)` buffers (`b[i]` reads and
@@ -64,8 +67,9 @@
 //! [`EMIT_RING`], and [`GLOBALS`] holding the module's buffers ([`lowered_maps`] builds that
 //! set).
 //!
-//! Not carried over: the step and wall-time budgets (lowered code runs under the VM's
-//! instruction budget instead) and the heap limit (the data is not copied).
+//! Not carried over: the step and wall-time budgets (lowered code runs under an instruction
+//! budget instead, [`instruction_budget`], or the VM's if that is smaller: a run that exhausts
+//! it traps) and the heap limit (the data is not copied).
 
 mod analyze;
 pub mod bytecode;
@@ -73,6 +77,7 @@ mod calls;
 mod emit;
 mod inline;
 mod keyed;
+mod loops;
 mod module;
 mod step;
 mod text;
@@ -163,6 +168,20 @@ pub fn lower(bytecode: &[u8], manifest: &Manifest) -> Result<Vec<Insn>, LowerErr
     let env = module::Env::new(&module, manifest)?;
     let states = analyze::run(&env)?;
     emit::run(&env, &states)
+}
+
+/// eBPF instructions a lowered run may execute per QuickJS step of the bundle's `max_steps`
+/// budget (a step being a call, jump or branch, each followed by at most a straight run of
+/// lowered code).
+pub const INSNS_PER_STEP: u64 = 64;
+
+/// The instruction budget a run of `manifest`'s lowered code gets: what its step budget allows
+/// on QuickJS (`max_steps + 1` interrupt-handler calls, one per 10,000 steps; see
+/// `oxbpf_quickjs::budget`), at [`INSNS_PER_STEP`] instructions a step. Loops are then verified
+/// to be safe for any number of iterations, not walked to their ends: this budget ends a run
+/// that would not.
+pub fn instruction_budget(manifest: &Manifest) -> u64 {
+    (u64::from(manifest.budgets.max_steps) + 1) * 10_000 * INSNS_PER_STEP
 }
 
 /// A program as text, one instruction a line as `Insn`'s `Display` (vm-core's one printer of

@@ -121,6 +121,105 @@ impl Range {
     }
 }
 
+/// A loop head: the instance and the index of the instruction a backward jump lands on.
+pub(crate) type Head = (u16, usize);
+
+/// How a number relates to the value a local held when the path last passed a loop head: that
+/// value plus a number in `d`. Made at the head, carried through additions and subtractions
+/// and the locals they are stored in, forgotten at merges that disagree; it lets the analysis
+/// count a loop's iterations (see `analyze`), so that an accumulator bounded by them need not
+/// be widened past ±2^53.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Drift {
+    pub(crate) head: Head,
+    pub(crate) local: u16,
+    pub(crate) d: Range,
+}
+
+impl Drift {
+    /// `local` at `head` unchanged.
+    pub(crate) const fn start(head: Head, local: u16) -> Drift {
+        Drift {
+            head,
+            local,
+            d: Range::constant(0),
+        }
+    }
+
+    /// Plus a number in `r`.
+    pub(crate) fn add(self, r: Range) -> Drift {
+        Drift {
+            d: self.d.add(r),
+            ..self
+        }
+    }
+
+    /// Minus a number in `r`.
+    pub(crate) fn sub(self, r: Range) -> Drift {
+        Drift {
+            d: self.d.sub(r),
+            ..self
+        }
+    }
+
+    /// Whether it is `local`'s own value at `head` plus `d`.
+    pub(crate) fn of(self, head: Head, local: u16) -> bool {
+        self.head == head && self.local == local
+    }
+}
+
+/// What a boolean says about a local: where it is true, `local op x` for an `x` in `k`, and
+/// where it is false, the negation; or only one of the two (`a && b` is true only where `b`
+/// is, but false where `a` is, too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Test {
+    pub(crate) local: u16,
+    pub(crate) op: Cmp,
+    pub(crate) k: Range,
+    /// By the boolean's truth: whether `local op x` holds where it is true (`when[1]`), and
+    /// whether the negation holds where it is false (`when[0]`).
+    pub(crate) when: [bool; 2],
+}
+
+impl Test {
+    /// `local op x` for an `x` in `k`, both ways.
+    pub(crate) fn new(local: u16, op: Cmp, k: Range) -> Test {
+        Test {
+            local,
+            op,
+            k,
+            when: [true, true],
+        }
+    }
+
+    /// The test of a boolean in `a` with test `s` joined with one in `b` with test `t`: for
+    /// each truth, what every path on which the boolean may have it tells (a path on which it
+    /// cannot, as the skipped side of `a && b`, tells nothing there).
+    fn join(a: Range, s: Option<Test>, b: Range, t: Option<Test>) -> Option<Test> {
+        let may = |r: Range, v: usize| r.lo <= v as i128 && v as i128 <= r.hi;
+        [s, t].into_iter().flatten().find_map(|c| {
+            let mut out = Test {
+                when: [true, true],
+                ..c
+            };
+            for (r, x) in [(a, s), (b, t)] {
+                for v in 0..2 {
+                    if !may(r, v) {
+                        continue;
+                    }
+                    match x {
+                        Some(x) if (x.local, x.op) == (c.local, c.op) && x.when[v] => {
+                            out.k = out.k.join(x.k);
+                        }
+                        _ => out.when[v] = false,
+                    }
+                }
+            }
+            out.when.contains(&true).then_some(out)
+        })
+    }
+}
+
 /// A comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Cmp {
@@ -281,20 +380,27 @@ impl MathFn {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Val {
     /// An integer-valued number in a range (a run-time value in the slot's location). `from`:
-    /// the local it was read from, while that local is unchanged (for narrowing on branches).
-    Num { r: Range, from: Option<u16> },
+    /// the local it was read from and a constant added to it since, while that local is
+    /// unchanged (for narrowing on branches);
+    /// `drift`: how it relates to a local's value at the last loop head.
+    Num {
+        r: Range,
+        from: Option<(u16, i128)>,
+        drift: Option<Drift>,
+    },
     /// A boolean (0 or 1 in the slot's location); `test`: it is `local op x` for an `x` in
     /// the range, for narrowing.
-    Bool {
-        r: Range,
-        test: Option<(u16, Cmp, Range)>,
-    },
+    Bool { r: Range, test: Option<Test> },
     /// `undefined`.
     Undef,
     /// `null`.
     Null,
     /// A `let` before its initialisation (reading or assigning it throws).
     Uninit,
+    /// A local that paths reaching here left holding different kinds of value (a block's
+    /// `const` in a loop, from the last iteration and not yet set in this one): it must be
+    /// written before it is read.
+    Mixed,
     /// The `ctx` argument.
     Ctx,
     /// A read method of `ctx`.
@@ -328,7 +434,36 @@ pub(crate) enum Val {
 
 impl Val {
     pub(crate) fn num(r: Range) -> Val {
-        Val::Num { r, from: None }
+        Val::Num {
+            r,
+            from: None,
+            drift: None,
+        }
+    }
+
+    /// A number in `r` with the drift `drift`.
+    pub(crate) fn drifting(r: Range, drift: Option<Drift>) -> Val {
+        Val::Num {
+            r,
+            from: None,
+            drift,
+        }
+    }
+
+    /// The local a number is plus a constant, if known.
+    pub(crate) fn from(self) -> Option<(u16, i128)> {
+        match self {
+            Val::Num { from, .. } => from,
+            _ => None,
+        }
+    }
+
+    /// How a number relates to a local's value at the last loop head, if known.
+    pub(crate) fn drift(self) -> Option<Drift> {
+        match self {
+            Val::Num { drift, .. } => drift,
+            _ => None,
+        }
     }
 
     pub(crate) fn boolean(r: Range) -> Val {
@@ -352,13 +487,31 @@ impl Val {
     pub(crate) fn join(self, o: Val, widen: bool) -> Option<Val> {
         let r = |a: Range, b: Range| if widen { a.widen(a.join(b)) } else { a.join(b) };
         Some(match (self, o) {
-            (Val::Num { r: a, from: f }, Val::Num { r: b, from: g }) => Val::Num {
+            (
+                Val::Num {
+                    r: a,
+                    from: f,
+                    drift: x,
+                },
+                Val::Num {
+                    r: b,
+                    from: g,
+                    drift: y,
+                },
+            ) => Val::Num {
                 r: r(a, b),
                 from: if f == g { f } else { None },
+                drift: match (x, y) {
+                    (Some(x), Some(y)) if x.of(y.head, y.local) => Some(Drift {
+                        d: x.d.join(y.d),
+                        ..x
+                    }),
+                    _ => None,
+                },
             },
             (Val::Bool { r: a, test: s }, Val::Bool { r: b, test: t }) => Val::Bool {
                 r: a.join(b),
-                test: if s == t { s } else { None },
+                test: Test::join(a, s, b, t),
             },
             (a, b) if a == b => a,
             _ => return None,
@@ -376,6 +529,7 @@ impl Val {
             Val::Undef => "undefined".into(),
             Val::Null => "null".into(),
             Val::Uninit => "an uninitialised `let`".into(),
+            Val::Mixed => "different kinds of value on different paths".into(),
             Val::Ctx => "ctx".into(),
             Val::CtxRead(_) => "a ctx read method".into(),
             Val::Maps => "maps".into(),

@@ -124,7 +124,9 @@ pub(crate) struct Checker<'a> {
     in_loop: Vec<bool>,
     loop_head: Vec<bool>,
     bounded_loop: Vec<bool>,
+    /// The widening thresholds of the whole program, and of each loop (by head).
     thresholds: Vec<i64>,
+    loop_thresholds: HashMap<usize, Vec<i64>>,
     live: Vec<u16>,
     kept: Vec<Kept>,
     at: Vec<Vec<usize>>,
@@ -180,6 +182,7 @@ impl<'a> Checker<'a> {
                 h
             },
             thresholds: thresholds(insns),
+            loop_thresholds: loop_thresholds(insns),
             bounded_loop: {
                 let mut b = vec![false; insns.len()];
                 for &h in &env.bounded_loops {
@@ -391,14 +394,16 @@ impl<'a> Checker<'a> {
                 .filter(|&&k| self.kept[k].widened)
                 .count();
             *st = if earlier < WIDENINGS_WITH_THRESHOLDS {
-                self.kept[k].state.widen(st, &self.thresholds, true)
+                let t = self.loop_thresholds.get(&pc).unwrap_or(&self.thresholds);
+                self.kept[k].state.widen(st, t, true)
             } else {
                 self.kept[k].state.widen(st, &[], false)
             };
             widened = true;
         }
         // A widened state is always kept: the next iteration widens it further or is covered.
-        if self.at[pc].len() >= STATES_PER_POINT && !widened {
+        // So is every state at a loop head that may widen: its next iteration has to find it.
+        if self.at[pc].len() >= STATES_PER_POINT && !widened && after.is_none() {
             return Ok(Some(parent));
         }
         self.kept.push(Kept {
@@ -616,9 +621,31 @@ fn in_loop(insns: &[Insn]) -> Vec<bool> {
 /// The widening thresholds: every constant a conditional jump compares with, and its
 /// neighbours (a loop `i < K` runs with `i <= K - 1` and leaves with `i == K`), sorted.
 fn thresholds(insns: &[Insn]) -> Vec<i64> {
+    thresholds_in(insns.iter())
+}
+
+/// The widening thresholds of each loop, by head: those of the conditional jumps from the head
+/// to the last jump back to it (where a loop's own tests lie), so that its numbers widen
+/// through the few bounds that matter to it rather than every constant of the program.
+fn loop_thresholds(insns: &[Insn]) -> HashMap<usize, Vec<i64>> {
+    let mut end: HashMap<usize, usize> = HashMap::new();
+    for (pc, insn) in insns.iter().enumerate() {
+        if let Some(t) = insn.jump_target(pc)
+            && t <= pc
+        {
+            let e = end.entry(t).or_insert(pc);
+            *e = (*e).max(pc);
+        }
+    }
+    end.into_iter()
+        .map(|(h, e)| (h, thresholds_in(insns[h..=e].iter())))
+        .collect()
+}
+
+/// The thresholds of the conditional jumps among `insns`.
+fn thresholds_in<'i>(insns: impl Iterator<Item = &'i Insn>) -> Vec<i64> {
     use oxbpf_core::isa::Operand;
     let mut t: Vec<i64> = insns
-        .iter()
         .filter_map(|i| match i {
             Insn::Jump {
                 src: Operand::Imm(k),

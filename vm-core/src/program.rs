@@ -197,6 +197,17 @@ impl Program {
         &self.config
     }
 
+    /// Gives every run of the program an instruction budget of at most `budget` (the smaller of
+    /// it and the one it was loaded with), as [`Config::instruction_budget`] does.
+    pub fn with_budget(mut self, budget: u64) -> Program {
+        let b = self
+            .config
+            .instruction_budget
+            .map_or(budget, |b| b.min(budget));
+        self.config.instruction_budget = Some(b);
+        self
+    }
+
     /// Makes `regions` accessible to every run of the program, as Linux makes the values of the
     /// maps a program uses accessible: global data (`.data`, `.rodata`, `.bss`) that `lddw`
     /// addresses directly, and map values that helpers hand out.

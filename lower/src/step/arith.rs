@@ -40,7 +40,11 @@ impl Step<'_, '_> {
                 return Err(self.err("the result may leave ±2^53, where doubles are inexact"));
             }
             self.emit(|s| s.alu_k(alu, R0, 1));
-            self.push_reg(Val::num(r), R0);
+            let drift = v.drift().map(|d| match op {
+                O::PostInc => d.add(Range::constant(1)),
+                _ => d.sub(Range::constant(1)),
+            });
+            self.push_reg(Val::drifting(r, drift), R0);
             return Ok(self.fall());
         }
         self.load(R0, i, v);
@@ -92,14 +96,22 @@ impl Step<'_, '_> {
             return Err(self.err("the result may leave ±2^53, where doubles are inexact"));
         }
         self.emit_all(insns);
-        self.push_reg(Val::num(r), R0);
+        let drift = v.drift().and_then(|d| match op {
+            O::Plus => Some(d),
+            O::Inc => Some(d.add(Range::constant(1))),
+            O::Dec => Some(d.sub(Range::constant(1))),
+            _ => None,
+        });
+        self.push_reg(Val::drifting(r, drift), R0);
         Ok(self.fall())
     }
 
     /// A binary operator on the two values on top (the right operand on top).
     pub(super) fn binary(&mut self, op: Opcode) -> R<Next> {
         use Opcode as O;
+        let vb = self.top()?;
         let b = self.pop_num(R1, "the right operand")?;
+        let va = self.top()?;
         let a = self.pop_num(R0, "the left operand")?;
         let shift = |r: Range| r.as_const().map(|c| (c & 31) as u32);
         let x1 = isa::Operand::Reg(R1);
@@ -187,7 +199,23 @@ impl Step<'_, '_> {
             return Err(self.err("the result may leave ±2^53, where doubles are inexact"));
         }
         self.emit_all(&insns);
-        self.push_reg(Val::num(r), R0);
+        // A sum or difference keeps its operand's relation to a loop head's local, and to the
+        // local it was read from when the other operand is a constant.
+        let (da, db) = (va.drift(), vb.drift());
+        let plus = |v: Val, k: Range, sign: i128| {
+            v.from()
+                .zip(k.as_const())
+                .map(|((l, c), k)| (l, c + sign * i128::from(k)))
+        };
+        let (drift, from) = match op {
+            O::Add => (
+                da.map(|d| d.add(b)).or(db.map(|d| d.add(a))),
+                plus(va, b, 1).or(plus(vb, a, 1)),
+            ),
+            O::Sub => (da.map(|d| d.sub(b)), plus(va, b, -1)),
+            _ => (None, None),
+        };
+        self.push_reg(Val::Num { r, from, drift }, R0);
         Ok(self.fall())
     }
 }

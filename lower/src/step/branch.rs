@@ -52,17 +52,41 @@ impl Step<'_, '_> {
         };
         let mut taken = self.st.clone();
         let mut fall = self.st.clone();
-        if let Some((l, op, k)) = test {
+        if let Some(t) = test {
             let (t_op, f_op) = if when {
-                (op, op.negate())
+                (t.op, t.op.negate())
             } else {
-                (op.negate(), op)
+                (t.op.negate(), t.op)
             };
-            for (s, o) in [(&mut taken, t_op), (&mut fall, f_op)] {
-                if let Val::Num { r, from } = s.locals[usize::from(l)] {
-                    s.locals[usize::from(l)] = Val::Num {
-                        r: r.narrow(o, k),
+            // The taken side is where the value's truth is `when`.
+            let (t_holds, f_holds) = (t.when[usize::from(when)], t.when[usize::from(!when)]);
+            for (s, o, holds) in [(&mut taken, t_op, t_holds), (&mut fall, f_op, f_holds)] {
+                if !holds {
+                    continue;
+                }
+                if let Val::Num { r, from, drift } = s.locals[usize::from(t.local)] {
+                    s.locals[usize::from(t.local)] = Val::Num {
+                        r: r.narrow(o, t.k),
                         from,
+                        drift,
+                    };
+                }
+            }
+        }
+        // `a && b`, `a || b`: the value was duplicated before the branch, and its copy stays on
+        // the stack on one side: there, its truth is known.
+        let after_dup = self.idx > 0
+            && !self.fi.targets.contains(&self.ins.pc)
+            && self.fi.f.code[self.idx - 1].opcode == crate::bytecode::Opcode::Dup;
+        if after_dup
+            && let (Val::Bool { .. }, Some(Val::Bool { test, .. })) = (v, self.st.stack.last())
+        {
+            let test = *test;
+            for (s, truth) in [(&mut taken, when), (&mut fall, !when)] {
+                if let Some(top) = s.stack.last_mut() {
+                    *top = Val::Bool {
+                        r: Range::constant(i128::from(truth)),
+                        test,
                     };
                 }
             }

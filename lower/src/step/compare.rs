@@ -6,7 +6,7 @@
 use super::{Next, R, Step};
 use crate::bytecode::{Opcode, Operand};
 use crate::emit::{R0, R1, R2};
-use crate::value::{Cmp, Range, Val};
+use crate::value::{Cmp, Range, Test, Val};
 use oxbpf_core::isa::{self, AluOp};
 
 impl Step<'_, '_> {
@@ -52,15 +52,25 @@ impl Step<'_, '_> {
             }
         };
         let (ra, rb) = (va.range(), vb.range());
-        // `local op x`, with the range of `x`: kept even where this visit decides it, as the
+        // `local op x`, with the range of `x` (less what was added to the local): kept even where this visit decides it, as the
         // branch's states are joined over the visits.
         let test = match (va, vb, ra, rb) {
-            (Val::Num { from: Some(l), .. }, _, _, Some(rb)) if decided.is_none() => {
-                Some((l, cmp, rb))
-            }
-            (_, Val::Num { from: Some(l), .. }, Some(ra), _) if decided.is_none() => {
-                Some((l, cmp.swap(), ra))
-            }
+            (
+                Val::Num {
+                    from: Some((l, c)), ..
+                },
+                _,
+                _,
+                Some(rb),
+            ) if decided.is_none() => Some(Test::new(l, cmp, rb.sub(Range::constant(c)))),
+            (
+                _,
+                Val::Num {
+                    from: Some((l, c)), ..
+                },
+                Some(ra),
+                _,
+            ) if decided.is_none() => Some(Test::new(l, cmp.swap(), ra.sub(Range::constant(c)))),
             _ => None,
         };
         let decided = decided.or_else(|| cmp.decide(ra?, rb?));

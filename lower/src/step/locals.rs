@@ -24,8 +24,8 @@ impl Step<'_, '_> {
     pub(crate) fn forget_local(&mut self, l: u16) {
         for v in &mut self.st.stack {
             match v {
-                Val::Num { from, .. } if *from == Some(l) => *from = None,
-                Val::Bool { test, .. } if test.is_some_and(|t| t.0 == l) => *test = None,
+                Val::Num { from, .. } if from.is_some_and(|f| f.0 == l) => *from = None,
+                Val::Bool { test, .. } if test.is_some_and(|t| t.local == l) => *test = None,
                 _ => {}
             }
         }
@@ -60,7 +60,7 @@ impl Step<'_, '_> {
                 }
                 self.forget_local(l);
                 self.st.locals[usize::from(l)] = match v {
-                    Val::Num { r, .. } => Val::num(r),
+                    Val::Num { r, drift, .. } => Val::drifting(r, drift),
                     Val::Bool { r, .. } => Val::boolean(r),
                     other => other,
                 };
@@ -79,27 +79,28 @@ impl Step<'_, '_> {
                     return Err(self.err(format!("arithmetic on {}", cur.describe())));
                 };
                 self.emit(|s| s.load(R0, Loc::Local(l)));
-                let r = match op {
+                let b = match op {
                     O::IncLoc => {
                         self.emit(|s| s.alu_k(AluOp::Add, R0, 1));
-                        a.add(Range::constant(1))
+                        Range::constant(1)
                     }
                     O::DecLoc => {
                         self.emit(|s| s.alu_k(AluOp::Sub, R0, 1));
-                        a.sub(Range::constant(1))
+                        Range::constant(-1)
                     }
                     _ => {
                         let b = self.pop_num(R1, "the addend")?;
                         self.emit(|s| s.alu(AluOp::Add, R0, R1));
-                        a.add(b)
+                        b
                     }
                 };
+                let r = a.add(b);
                 if !r.exact() {
                     return Err(self.err("the result may leave ±2^53, where doubles are inexact"));
                 }
                 self.emit(|s| s.store(Loc::Local(l), R0));
                 self.forget_local(l);
-                self.st.locals[usize::from(l)] = Val::num(r);
+                self.st.locals[usize::from(l)] = Val::drifting(r, cur.drift().map(|d| d.add(b)));
             }
             _ => return Err(self.outside()),
         }
@@ -109,6 +110,11 @@ impl Step<'_, '_> {
     /// Pushes local `l`; `false` when reading it throws (a `let` before its initialisation).
     fn get_local(&mut self, l: u16, checked: bool) -> R<bool> {
         let v = self.st.locals[usize::from(l)];
+        if v == Val::Mixed {
+            return Err(self.err(format!(
+                "local {l} read where paths reach it with different kinds of value"
+            )));
+        }
         if v == Val::Uninit {
             if checked {
                 return Ok(false);
@@ -116,7 +122,11 @@ impl Step<'_, '_> {
             return Err(self.err("read of an uninitialised local"));
         }
         let v = match v {
-            Val::Num { r, .. } => Val::Num { r, from: Some(l) },
+            Val::Num { r, drift, .. } => Val::Num {
+                r,
+                from: Some((l, 0)),
+                drift,
+            },
             other => other,
         };
         if v.runtime() && v.range().and_then(Range::as_const).is_none() {
