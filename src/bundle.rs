@@ -1,6 +1,6 @@
 //! `.mbpf` bundles through the same entry as every program: [`Vm::load_bundle`] gives a
 //! [`Loaded`] that runs on the VM's backend behind the same [`Executable`](crate::Executable)
-//! trait, with the same budgets and traps.
+//! trait, with the same traps.
 //!
 //! A run's memory (`r1`, `r2`) is the hook's context blob
 //! ([`HookInput::to_blob`](oxbpf_loader::mbpf::hook::HookInput::to_blob): the hook's fields,
@@ -9,8 +9,10 @@
 //! - A bundle that carries lowered eBPF (section `EBPF_TEXT`, written by `oxbpf mbpf build
 //!   --lower`) runs it: the text itself under a trusted signature, or, unsigned, the lowering of
 //!   its source done again here (as QuickJS bytecode is only taken from a trusted signature).
-//!   It is verified like any program and shares the maps of the bundle's QuickJS instance,
-//!   which ran the top level and `mbpf_init()`.
+//!   It runs under the bundle's instruction budget ([`oxbpf_lower::instruction_budget`], or
+//!   the VM's if smaller), is verified like any program but for its loops, which are proven
+//!   safe for any number of iterations (`Termination::Budget`), and shares the maps of the
+//!   bundle's QuickJS instance, which ran the top level and `mbpf_init()`.
 //! - Any other bundle loads as two instructions, `call MBPF_RUN; exit`: helper
 //!   [`MBPF_RUN_HELPER`] reads the blob (bounds-checked, as any helper reads program memory),
 //!   runs the JavaScript on QuickJS and returns the return code. Runs of one bundle take turns

@@ -17,15 +17,22 @@ const PLAIN_JOINS: u32 = 3;
 /// Steps before the analysis gives up.
 const MAX_STEPS: usize = 200_000;
 
-/// The byte offsets jumps land on.
-pub(crate) fn targets(f: &Function) -> HashSet<u32> {
+/// The jumps of `f`: the index of each jumping instruction and the byte offset it lands on.
+pub(crate) fn jumps(f: &Function) -> impl Iterator<Item = (usize, u32)> + '_ {
     f.code
         .iter()
-        .filter_map(|i| match i.operand {
-            Operand::Label(t) | Operand::LabelInt(t, _) | Operand::AtomLabelInt(_, t, _) => Some(t),
+        .enumerate()
+        .filter_map(|(i, x)| match x.operand {
+            Operand::Label(t) | Operand::LabelInt(t, _) | Operand::AtomLabelInt(_, t, _) => {
+                Some((i, t))
+            }
             _ => None,
         })
-        .collect()
+}
+
+/// The byte offsets jumps land on.
+pub(crate) fn targets(f: &Function) -> HashSet<u32> {
+    jumps(f).map(|(_, t)| t).collect()
 }
 
 /// The state before each instruction of each instance (`None`: unreachable).

@@ -25,17 +25,9 @@ use std::collections::{HashMap, HashSet};
 /// The indices of the instructions backward jumps land on.
 pub(crate) fn heads(f: &crate::bytecode::Function) -> HashSet<usize> {
     let at: HashMap<u32, usize> = f.code.iter().enumerate().map(|(i, x)| (x.pc, i)).collect();
-    let mut heads = HashSet::new();
-    for (i, ins) in f.code.iter().enumerate() {
-        use crate::bytecode::Operand;
-        if let Operand::Label(t) | Operand::LabelInt(t, _) | Operand::AtomLabelInt(_, t, _) =
-            ins.operand
-            && let Some(&t) = at.get(&t).filter(|&&t| t <= i)
-        {
-            heads.insert(t);
-        }
-    }
-    heads
+    crate::analyze::jumps(f)
+        .filter_map(|(i, t)| at.get(&t).copied().filter(|&t| t <= i))
+        .collect()
 }
 
 /// What arrivals at a loop head told about one local.
